@@ -1,0 +1,33 @@
+//! Command line: `arca serve`, `arca config show`.
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Overrides;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "arca",
+    version,
+    about = "Self-hosted artifact repository, wire-compatible with CodeArts Artifact"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the server (creates and bootstraps the data directory on first start).
+    Serve(Overrides),
+    /// Inspect configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration (defaults < file < environment < flags) as TOML.
+    Show(Overrides),
+}

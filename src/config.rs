@@ -1,0 +1,230 @@
+//! Typed configuration, layered: built-in defaults < TOML file < `ARCA_*` environment < command-line flags.
+//! The merged value is passed around as state; nothing reads the environment after start-up.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server binds.
+    pub listen: SocketAddr,
+    /// Holds the SQLite database, the secret key file and `bootstrap.json`.
+    pub data_dir: PathBuf,
+    /// The region id every `region` field answers, and the name of the bootstrap IAM project.
+    pub region: String,
+    /// Offset (minutes east of UTC) in which ticket expiry times are displayed; +08:00 as the seeds.
+    pub display_offset_minutes: i32,
+    /// Lifetime of a ticket issued without an explicit one.
+    pub ticket_lifetime_secs: u64,
+    /// Uses of a ticket issued without an explicit count.
+    pub ticket_uses: u32,
+    /// Lifetime of an `X-Auth-Token`.
+    pub token_lifetime_secs: u64,
+    /// Largest accepted distance between a signature's `X-Sdk-Date` and the server clock.
+    pub signature_skew_secs: u64,
+    /// Largest management-API request body; beyond it the answer is 413.
+    pub max_body_bytes: usize,
+    /// `tracing` filter directive, e.g. `info` or `arca=debug`.
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./arca-data"),
+            region: "local-1".to_string(),
+            display_offset_minutes: 8 * 60,
+            ticket_lifetime_secs: 24 * 3600,
+            ticket_uses: 1000,
+            token_lifetime_secs: 24 * 3600,
+            signature_skew_secs: 15 * 60,
+            max_body_bytes: 1024 * 1024,
+            log: "info".to_string(),
+        }
+    }
+}
+
+/// Values given on the command line or in `ARCA_*` variables (clap merges those two, flags winning).
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct Overrides {
+    /// TOML configuration file.
+    #[arg(long, env = "ARCA_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "ARCA_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Data directory [default: ./arca-data].
+    #[arg(long, env = "ARCA_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Region id [default: local-1].
+    #[arg(long, env = "ARCA_REGION")]
+    pub region: Option<String>,
+    /// Ticket expiry display offset in minutes east of UTC [default: 480].
+    #[arg(long, env = "ARCA_DISPLAY_OFFSET_MINUTES", allow_hyphen_values = true)]
+    pub display_offset_minutes: Option<i32>,
+    /// Default ticket lifetime in seconds [default: 86400].
+    #[arg(long, env = "ARCA_TICKET_LIFETIME_SECS")]
+    pub ticket_lifetime_secs: Option<u64>,
+    /// Default ticket uses [default: 1000].
+    #[arg(long, env = "ARCA_TICKET_USES")]
+    pub ticket_uses: Option<u32>,
+    /// Token lifetime in seconds [default: 86400].
+    #[arg(long, env = "ARCA_TOKEN_LIFETIME_SECS")]
+    pub token_lifetime_secs: Option<u64>,
+    /// Accepted signature clock skew in seconds [default: 900].
+    #[arg(long, env = "ARCA_SIGNATURE_SKEW_SECS")]
+    pub signature_skew_secs: Option<u64>,
+    /// Largest management request body in bytes [default: 1048576].
+    #[arg(long, env = "ARCA_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Log filter [default: info].
+    #[arg(long, env = "ARCA_LOG")]
+    pub log: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    pub fn load(overrides: &Overrides) -> Result<Config, ConfigError> {
+        let mut config = match &overrides.config {
+            Some(path) => Self::from_file(path)?,
+            None => Config::default(),
+        };
+        config.apply(overrides);
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    fn apply(&mut self, o: &Overrides) {
+        macro_rules! set {
+            ($($field:ident),*) => { $( if let Some(v) = &o.$field { self.$field = v.clone(); } )* };
+        }
+        set!(
+            listen,
+            data_dir,
+            region,
+            display_offset_minutes,
+            ticket_lifetime_secs,
+            ticket_uses,
+            token_lifetime_secs,
+            signature_skew_secs,
+            max_body_bytes,
+            log
+        );
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let region_ok = !self.region.is_empty()
+            && self.region.len() <= 64
+            && self
+                .region
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !region_ok {
+            return Err(ConfigError::Invalid(
+                "region must be 1-64 lower-case letters, digits or '-'".into(),
+            ));
+        }
+        if !(-14 * 60..=14 * 60).contains(&self.display_offset_minutes) {
+            return Err(ConfigError::Invalid(
+                "display_offset_minutes must be within -840..=840".into(),
+            ));
+        }
+        if self.ticket_uses == 0 || self.ticket_lifetime_secs == 0 || self.token_lifetime_secs == 0
+        {
+            return Err(ConfigError::Invalid(
+                "ticket_uses, ticket_lifetime_secs and token_lifetime_secs must be positive".into(),
+            ));
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(ConfigError::Invalid(
+                "max_body_bytes must be at least 1024".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("config is always serialisable")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("arca.toml");
+        std::fs::write(&file, "region = \"from-file\"\nticket_uses = 7\n").unwrap();
+        let overrides = Overrides {
+            config: Some(file),
+            region: Some("from-flag".into()),
+            ..Default::default()
+        };
+        let config = Config::load(&overrides).unwrap();
+        assert_eq!(config.region, "from-flag");
+        assert_eq!(config.ticket_uses, 7);
+        assert_eq!(config.listen, Config::default().listen);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("arca.toml");
+        std::fs::write(&file, "colour = \"blue\"\n").unwrap();
+        let overrides = Overrides {
+            config: Some(file),
+            ..Default::default()
+        };
+        assert!(matches!(
+            Config::load(&overrides),
+            Err(ConfigError::Parse { .. })
+        ));
+        let bad_region = Overrides {
+            region: Some("Not A Region".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            Config::load(&bad_region),
+            Err(ConfigError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn round_trips_through_toml() {
+        let config = Config::default();
+        let parsed: Config = toml::from_str(&config.to_toml()).unwrap();
+        assert_eq!(parsed, config);
+    }
+}

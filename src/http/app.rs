@@ -1,0 +1,99 @@
+//! Application state and the router that assembles every API group.
+
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::middleware;
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use serde_json::json;
+
+use super::error::ApiError;
+use super::extract::BodyLimit;
+use super::{artifact, authn, iam, projectman, trace};
+use crate::auth::secrets::SecretBox;
+use crate::auth::Principal;
+use crate::authz::policy::{self, PolicyDocument};
+use crate::config::Config;
+use crate::store::{identity, Db};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub secrets: SecretBox,
+}
+
+impl AppState {
+    /// Whether the principal's identity policies allow `action`; the root user may do anything.
+    pub async fn is_allowed(
+        &self,
+        principal: &Principal,
+        action: &'static str,
+    ) -> Result<bool, ApiError> {
+        if principal.is_root {
+            return Ok(true);
+        }
+        let user_id = principal.user_id.clone();
+        let documents = self
+            .db
+            .call(move |conn| identity::policy_documents_for_user(conn, &user_id))
+            .await?;
+        let parsed: Vec<PolicyDocument> = documents
+            .iter()
+            .filter_map(|d| serde_json::from_str(d).ok())
+            .collect();
+        Ok(policy::is_allowed(&parsed, action))
+    }
+
+    /// Fails with 403 unless `is_allowed`.
+    pub async fn require(
+        &self,
+        principal: &Principal,
+        action: &'static str,
+    ) -> Result<(), ApiError> {
+        if self.is_allowed(principal, action).await? {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "The caller is not allowed to perform {action}; ask the account administrator for a policy granting it"
+            )))
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let authenticated = Router::new()
+        .merge(iam::router())
+        .merge(projectman::router())
+        .merge(artifact::router())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            authn::authenticate,
+        ));
+
+    Router::new()
+        .route("/health", get(health))
+        .merge(iam::public_router())
+        .merge(authenticated)
+        .fallback(no_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(Extension(BodyLimit(state.config.max_body_bytes)))
+        .layer(middleware::from_fn(trace::assign_trace_id))
+        .with_state(state)
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+async fn no_route(request: Request) -> ApiError {
+    ApiError::NoRoute {
+        method: request.method().to_string(),
+        path: request.uri().path().to_string(),
+    }
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

@@ -1,0 +1,115 @@
+//! The users of self-hosted repositories (seed 003, SPEC §6).
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::Json;
+use chrono::{FixedOffset, TimeZone};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::auth::Principal;
+use crate::authz::policy::actions;
+use crate::http::app::AppState;
+use crate::http::envelope::success;
+use crate::http::error::ApiResult;
+use crate::http::extract::QueryParams;
+use crate::store::identity::{self, User};
+
+/// `status` numbers of SPEC §6: active, delete, disabled, view, trash.
+const STATUS_ACTIVE: u8 = 0;
+const STATUS_DISABLED: u8 = 2;
+
+#[derive(Debug, Serialize)]
+struct RepoUserRow {
+    status: u8,
+    domain_id: String,
+    region: String,
+    created_time: String,
+    modified_time: String,
+    created_user_id: String,
+    created_user_name: String,
+    modified_user_id: String,
+    modified_user_name: String,
+    user_id: String,
+    user_name: String,
+    user_type: &'static str,
+    enabled: String,
+    repo_user_name: String,
+    repo_number: i64,
+    inner_repo_user_name: String,
+}
+
+/// `GET /cloudartifact/v5/repositories/users`.
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    query: QueryParams,
+) -> ApiResult<Json<Value>> {
+    let user_name = query.filter("user_name", 100)?;
+    let page_no = query.int("page_no", 1..=2_147_483_647, 1)?;
+    let page_size = query.int("page_size", 1..=100, 10)?;
+    state.require(&principal, actions::LIST_REPO_USERS).await?;
+
+    let domain_id = principal.domain_id.clone();
+    let users = state
+        .db
+        .call(move |conn| identity::list_users(conn, &domain_id, None, user_name.as_deref()))
+        .await?;
+    let names: HashMap<&str, &str> = users
+        .iter()
+        .map(|u| (u.id.as_str(), u.name.as_str()))
+        .collect();
+    let total = users.len() as i64;
+    let start = (page_no - 1).saturating_mul(page_size);
+    let offset = state.config.display_offset_minutes;
+    let region = &state.config.region;
+    let data: Vec<RepoUserRow> = users
+        .iter()
+        .skip(usize::try_from(start).unwrap_or(usize::MAX))
+        .take(page_size as usize)
+        .map(|u| row(u, &names, region, offset))
+        .collect();
+    Ok(success(json!({
+        "total_records": total,
+        "total_pages": (total + page_size - 1) / page_size,
+        "data": data,
+    })))
+}
+
+fn row(u: &User, names: &HashMap<&str, &str>, region: &str, offset_minutes: i32) -> RepoUserRow {
+    let name_of = |id: &str| names.get(id).copied().unwrap_or_default().to_string();
+    RepoUserRow {
+        status: if u.enabled {
+            STATUS_ACTIVE
+        } else {
+            STATUS_DISABLED
+        },
+        domain_id: u.domain_id.clone(),
+        region: region.to_string(),
+        created_time: local_time(u.created_at, offset_minutes),
+        modified_time: local_time(u.modified_at, offset_minutes),
+        created_user_id: u.created_by.clone(),
+        created_user_name: name_of(&u.created_by),
+        modified_user_id: u.modified_by.clone(),
+        modified_user_name: name_of(&u.modified_by),
+        user_id: u.id.clone(),
+        user_name: u.name.clone(),
+        user_type: "personal",
+        enabled: u.enabled.to_string(),
+        repo_user_name: format!("{}_{}", u.domain_id, u.id),
+        // No repository exists before the repositories API lands, so every user can read none.
+        repo_number: 0,
+        inner_repo_user_name: format!("{region}_{}_{}", u.domain_id, u.id),
+    }
+}
+
+/// `yyyy-MM-dd HH:mm:ss` in the configured display offset.
+pub fn local_time(ms: i64, offset_minutes: i32) -> String {
+    let offset = FixedOffset::east_opt(offset_minutes * 60).expect("offset validated by config");
+    offset
+        .timestamp_millis_opt(ms)
+        .single()
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_default()
+}

@@ -1,0 +1,215 @@
+//! The authentication layer: turns a request's signature, token or ticket into a `Principal` in the
+//! request's extensions, or answers 401. Every route behind it can rely on the principal being there.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+use super::app::AppState;
+use super::error::ApiError;
+use super::extract::read_body;
+use crate::auth::signature::{self, RequestParts, SignatureHeader};
+use crate::auth::{ticket, token, Credential, Principal};
+use crate::store::{identity, now_ms, tickets};
+
+pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match identify(&state, request).await {
+        Ok(request) => next.run(request).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn identify(state: &AppState, request: Request) -> Result<Request, ApiError> {
+    let authorization = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().map(str::to_string));
+    let auth_token = request
+        .headers()
+        .get("x-auth-token")
+        .map(|v| v.to_str().map(str::to_string));
+
+    let (principal, request) = match (authorization, auth_token) {
+        (Some(Err(_)), _) | (_, Some(Err(_))) => {
+            return Err(ApiError::Unauthenticated(
+                "credential header is not visible ASCII",
+            ))
+        }
+        (Some(Ok(value)), _) if value.starts_with(signature::ALGORITHM) => {
+            verify_signature(state, request, &value).await?
+        }
+        (_, Some(Ok(token))) => (verify_token(state, &token).await?, request),
+        (Some(Ok(value)), None) => {
+            let ticket = bearer_or_basic_ticket(&value).ok_or(ApiError::Unauthenticated(
+                "unsupported Authorization scheme",
+            ))?;
+            // Tickets are a download credential: on the management API they open only reads.
+            if request.method() != Method::GET && request.method() != Method::HEAD {
+                return Err(ApiError::Unauthenticated(
+                    "tickets only authenticate GET requests",
+                ));
+            }
+            (
+                use_ticket(state, &ticket.0, ticket.1.as_deref()).await?,
+                request,
+            )
+        }
+        (None, None) => return Err(ApiError::Unauthenticated("no credentials")),
+    };
+    let mut request = request;
+    tracing::debug!(user_id = %principal.user_id, "authenticated");
+    request.extensions_mut().insert(principal);
+    Ok(request)
+}
+
+/// `Bearer <ticket>`, or `Basic base64(name:<ticket>)`: the ticket and, for Basic, the name given.
+fn bearer_or_basic_ticket(value: &str) -> Option<(String, Option<String>)> {
+    if let Some(t) = value.strip_prefix("Bearer ") {
+        return Some((t.trim().to_string(), None));
+    }
+    let encoded = value.strip_prefix("Basic ")?;
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (name, password) = decoded.split_once(':')?;
+    Some((password.to_string(), Some(name.to_string())))
+}
+
+async fn verify_signature(
+    state: &AppState,
+    request: Request,
+    value: &str,
+) -> Result<(Principal, Request), ApiError> {
+    let header = SignatureHeader::parse(value)
+        .map_err(|_| ApiError::Unauthenticated("malformed signature header"))?;
+    let (parts, body) = request.into_parts();
+    let bytes = read_body(body, state.config.max_body_bytes).await?;
+    let body_sha256 = (!bytes.is_empty()).then(|| hex::encode(Sha256::digest(&bytes)));
+
+    let access_key = header.access_key.clone();
+    let (key, user) = state
+        .db
+        .call(move |conn| {
+            let Some(key) = identity::get_access_key(conn, &access_key)? else {
+                return Ok(None);
+            };
+            let user = identity::get_user(conn, &key.user_id)?;
+            Ok(user.map(|u| (key, u)))
+        })
+        .await?
+        .ok_or(ApiError::Unauthenticated("unknown access key"))?;
+    if !key.active || !user.enabled {
+        return Err(ApiError::Unauthenticated("access key or user disabled"));
+    }
+    let secret = state
+        .secrets
+        .open(&key.secret_enc)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let wire = RequestParts {
+        method: parts.method.as_str(),
+        raw_path: parts.uri.path(),
+        raw_query: parts.uri.query(),
+        headers: &parts.headers,
+        body_sha256,
+    };
+    signature::verify(
+        &header,
+        &wire,
+        &secret,
+        chrono::Utc::now(),
+        state.config.signature_skew_secs,
+    )
+    .map_err(|e| {
+        tracing::info!(access_key = %key.access_key, reason = %e, "signature rejected");
+        ApiError::Unauthenticated("signature rejected")
+    })?;
+    let principal = Principal {
+        user_id: user.id,
+        user_name: user.name,
+        domain_id: user.domain_id,
+        is_root: user.is_root,
+        credential: Credential::Signature {
+            access_key: key.access_key,
+        },
+    };
+    Ok((principal, Request::from_parts(parts, Body::from(bytes))))
+}
+
+async fn verify_token(state: &AppState, presented: &str) -> Result<Principal, ApiError> {
+    if !token::is_plausible(presented) {
+        return Err(ApiError::Unauthenticated("malformed token"));
+    }
+    let hash = token::token_hash(presented);
+    let found = state
+        .db
+        .call(move |conn| {
+            let Some(record) = identity::find_token(conn, &hash, now_ms())? else {
+                return Ok(None);
+            };
+            Ok(identity::get_user(conn, &record.user_id)?.map(|u| (record, u)))
+        })
+        .await?;
+    let (record, user) = found.ok_or(ApiError::Unauthenticated("unknown or expired token"))?;
+    if !user.enabled {
+        return Err(ApiError::Unauthenticated("user disabled"));
+    }
+    Ok(Principal {
+        user_id: user.id,
+        user_name: user.name,
+        domain_id: user.domain_id,
+        is_root: user.is_root,
+        credential: Credential::Token {
+            project_id: record.project_id,
+        },
+    })
+}
+
+/// Consumes one use of a ticket. With a Basic user name, the name must be the ticket user's name or
+/// repo user name.
+pub async fn use_ticket(
+    state: &AppState,
+    presented: &str,
+    name: Option<&str>,
+) -> Result<Principal, ApiError> {
+    if !ticket::looks_like_ticket(presented) {
+        return Err(ApiError::Unauthenticated("malformed ticket"));
+    }
+    let id = ticket::public_id(presented);
+    let ticket_id = id.clone();
+    let used = state
+        .db
+        .call(move |conn| {
+            let Some((user_id, embed_id)) = tickets::consume(conn, &id, now_ms())? else {
+                return Ok(None);
+            };
+            Ok(identity::get_user(conn, &user_id)?.map(|u| (u, embed_id)))
+        })
+        .await?;
+    let (user, embed_id) = used.ok_or(ApiError::Unauthenticated(
+        "unknown, expired, exhausted or revoked ticket",
+    ))?;
+    if let Some(name) = name {
+        let repo_user_name = format!("{}_{}", user.domain_id, user.id);
+        if name != user.name && name != repo_user_name {
+            return Err(ApiError::Unauthenticated(
+                "ticket presented for another user",
+            ));
+        }
+    }
+    if !user.enabled {
+        return Err(ApiError::Unauthenticated("user disabled"));
+    }
+    Ok(Principal {
+        user_id: user.id,
+        user_name: user.name,
+        domain_id: user.domain_id,
+        is_root: user.is_root,
+        credential: Credential::Ticket {
+            ticket_id,
+            embed_id,
+        },
+    })
+}

@@ -1,0 +1,265 @@
+//! The one error type at the HTTP edge, its stable code table, and the SPEC §3 error envelope.
+//!
+//! Inner modules keep their own error enums; they convert into `ApiError` here. Internal failures are
+//! logged with the trace id and answered with an opaque 500: their text never reaches a client.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::trace::current_trace_id;
+use crate::store::StoreError;
+
+/// Error code families: arca's own, the API gateway's (authentication) and DataArts Insight's (seed 001).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Arca,
+    Insight,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("Incorrect IAM authentication information: {0}")]
+    Unauthenticated(&'static str),
+    #[error("Invalid parameter '{name}': {reason}")]
+    InvalidParameter { name: String, reason: String },
+    #[error("The request body is not valid JSON for this operation: {0}")]
+    MalformedBody(String),
+    #[error("The request body is larger than the limit of {limit} bytes")]
+    BodyTooLarge { limit: usize },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("No API matches {method} {path}")]
+    NoRoute { method: String, path: String },
+    #[error("The method is not allowed on this resource")]
+    MethodNotAllowed,
+    #[error("Internal error; quote the trace id when reporting it")]
+    Internal(String),
+    /// An error answered in DataArts Insight's code family (the seed-001 endpoints).
+    #[error("{0}")]
+    Insight(Box<ApiError>),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The stable code table. Codes are never reused or renumbered; README.md lists them.
+pub const CODE_TABLE: &[(&str, u16, &str)] = &[
+    (
+        "APIGW.0301",
+        401,
+        "authentication failed: missing, malformed or wrong signature, token or ticket",
+    ),
+    (
+        "ARCA.00000001",
+        400,
+        "a parameter is missing, malformed or out of range (the message names it)",
+    ),
+    (
+        "ARCA.00000002",
+        400,
+        "the request body is not valid JSON of the expected shape",
+    ),
+    (
+        "ARCA.00000003",
+        413,
+        "the request body exceeds the configured limit",
+    ),
+    (
+        "ARCA.00000004",
+        403,
+        "the caller is authenticated but not allowed to do this",
+    ),
+    (
+        "ARCA.00000005",
+        404,
+        "the addressed resource does not exist (or is not visible to the caller)",
+    ),
+    (
+        "ARCA.00000006",
+        409,
+        "the resource already exists or conflicts with existing state",
+    ),
+    ("ARCA.00000007", 404, "no API at this method and path"),
+    (
+        "ARCA.00000008",
+        405,
+        "the method is not allowed on this path",
+    ),
+    (
+        "ARCA.00000009",
+        500,
+        "internal error; logged on the server with the trace id",
+    ),
+    (
+        "DataArtsInsight.00000001",
+        400,
+        "ticket list: a parameter is missing, malformed or out of range",
+    ),
+    ("DataArtsInsight.00000004", 403, "ticket list: not allowed"),
+    (
+        "DataArtsInsight.00000005",
+        404,
+        "ticket list: project or ticket not found",
+    ),
+];
+
+impl ApiError {
+    pub fn invalid(name: &str, reason: impl Into<String>) -> Self {
+        ApiError::InvalidParameter {
+            name: name.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    pub fn forbidden(msg: impl Into<String>) -> Self {
+        ApiError::Forbidden(msg.into())
+    }
+
+    pub fn not_found(msg: impl Into<String>) -> Self {
+        ApiError::NotFound(msg.into())
+    }
+
+    /// Re-answers this error in DataArts Insight's code family.
+    pub fn insight(self) -> Self {
+        match self {
+            ApiError::Insight(_) => self,
+            other => ApiError::Insight(Box::new(other)),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::InvalidParameter { .. } | ApiError::MalformedBody(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) | ApiError::NoRoute { .. } => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Insight(inner) => inner.status(),
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code_in(Family::Arca)
+    }
+
+    fn code_in(&self, family: Family) -> &'static str {
+        match (self, family) {
+            (ApiError::Unauthenticated(_), _) => "APIGW.0301",
+            (ApiError::Insight(inner), _) => inner.code_in(Family::Insight),
+            (ApiError::InvalidParameter { .. } | ApiError::MalformedBody(_), Family::Insight) => {
+                "DataArtsInsight.00000001"
+            }
+            (ApiError::Forbidden(_), Family::Insight) => "DataArtsInsight.00000004",
+            (ApiError::NotFound(_), Family::Insight) => "DataArtsInsight.00000005",
+            (ApiError::InvalidParameter { .. }, _) => "ARCA.00000001",
+            (ApiError::MalformedBody(_), _) => "ARCA.00000002",
+            (ApiError::BodyTooLarge { .. }, _) => "ARCA.00000003",
+            (ApiError::Forbidden(_), _) => "ARCA.00000004",
+            (ApiError::NotFound(_), _) => "ARCA.00000005",
+            (ApiError::Conflict(_), _) => "ARCA.00000006",
+            (ApiError::NoRoute { .. }, _) => "ARCA.00000007",
+            (ApiError::MethodNotAllowed, _) => "ARCA.00000008",
+            (ApiError::Internal(_), _) => "ARCA.00000009",
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            ApiError::Insight(inner) => inner.message(),
+            ApiError::Unauthenticated(_) => {
+                // Never say which part was wrong (SPEC §2); the detail is logged instead.
+                "Incorrect IAM authentication information: the request could not be authenticated"
+                    .to_string()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let trace_id = current_trace_id();
+        match &self {
+            ApiError::Internal(detail) => tracing::error!(%trace_id, detail, "internal error"),
+            ApiError::Unauthenticated(detail) => {
+                tracing::info!(%trace_id, detail, "authentication failed")
+            }
+            other => tracing::debug!(%trace_id, error = %other, "request failed"),
+        }
+        let body = json!({
+            "status": "error",
+            "trace_id": trace_id,
+            "error_code": self.code(),
+            "error_msg": self.message(),
+        });
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        if let ApiError::Unauthenticated(_) = self {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"arca\""),
+            );
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_in_the_table_with_its_status() {
+        let samples = [
+            ApiError::Unauthenticated("x"),
+            ApiError::invalid("limit", "must be 0..=1000"),
+            ApiError::MalformedBody("x".into()),
+            ApiError::BodyTooLarge { limit: 1 },
+            ApiError::forbidden("x"),
+            ApiError::not_found("x"),
+            ApiError::Conflict("x".into()),
+            ApiError::NoRoute {
+                method: "GET".into(),
+                path: "/".into(),
+            },
+            ApiError::MethodNotAllowed,
+            ApiError::Internal("x".into()),
+            ApiError::invalid("limit", "x").insight(),
+            ApiError::forbidden("x").insight(),
+            ApiError::not_found("x").insight(),
+        ];
+        for e in samples {
+            let row = CODE_TABLE
+                .iter()
+                .find(|(code, _, _)| *code == e.code())
+                .unwrap_or_else(|| panic!("{} missing from the table", e.code()));
+            assert_eq!(row.1, e.status().as_u16(), "{}", e.code());
+        }
+    }
+
+    #[test]
+    fn invalid_parameter_names_the_parameter() {
+        let e = ApiError::invalid("page_size", "must be between 1 and 100");
+        assert!(e.message().contains("'page_size'"));
+        assert!(!ApiError::Internal("db exploded".into())
+            .message()
+            .contains("db"));
+    }
+}

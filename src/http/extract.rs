@@ -1,0 +1,171 @@
+//! Extractors that parse and validate at the edge, so handlers receive checked values and every
+//! rejection is an `ApiError` naming the offending parameter.
+
+use std::collections::HashMap;
+use std::ops::RangeInclusive;
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use percent_encoding::percent_decode_str;
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use crate::auth::Principal;
+
+/// The authenticated caller: only obtainable on routes behind the authentication layer.
+impl<S: Send + Sync> FromRequestParts<S> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .ok_or(ApiError::Unauthenticated("route requires authentication"))
+    }
+}
+
+/// Raw query parameters with typed, range-checked accessors.
+#[derive(Debug, Default)]
+pub struct QueryParams(HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        QueryParams::parse(parts.uri.query().unwrap_or(""))
+    }
+}
+
+impl QueryParams {
+    pub fn parse(query: &str) -> Result<Self, ApiError> {
+        let mut map = HashMap::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode = |s: &str| {
+                percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8()
+                    .map(|c| c.into_owned())
+            };
+            let key = decode(k).map_err(|_| ApiError::invalid(k, "is not valid UTF-8"))?;
+            let value = decode(v).map_err(|_| ApiError::invalid(&key, "is not valid UTF-8"))?;
+            if map.insert(key.clone(), value).is_some() {
+                return Err(ApiError::invalid(&key, "is given more than once"));
+            }
+        }
+        Ok(QueryParams(map))
+    }
+
+    /// An optional string of at most `max_len` characters.
+    pub fn string(&self, name: &str, max_len: usize) -> Result<Option<String>, ApiError> {
+        match self.0.get(name) {
+            None => Ok(None),
+            Some(v) if v.chars().count() > max_len => Err(ApiError::invalid(
+                name,
+                format!("must be at most {max_len} characters"),
+            )),
+            Some(v) => Ok(Some(v.clone())),
+        }
+    }
+
+    /// An optional, non-empty string; an empty value counts as absent.
+    pub fn filter(&self, name: &str, max_len: usize) -> Result<Option<String>, ApiError> {
+        Ok(self.string(name, max_len)?.filter(|v| !v.is_empty()))
+    }
+
+    /// An optional integer within `range`; `default` when absent.
+    pub fn int(
+        &self,
+        name: &str,
+        range: RangeInclusive<i64>,
+        default: i64,
+    ) -> Result<i64, ApiError> {
+        let Some(raw) = self.0.get(name) else {
+            return Ok(default);
+        };
+        let describe = || {
+            format!(
+                "must be an integer from {} to {}",
+                range.start(),
+                range.end()
+            )
+        };
+        let value: i64 = raw
+            .trim()
+            .parse()
+            .map_err(|_| ApiError::invalid(name, describe()))?;
+        if !range.contains(&value) {
+            return Err(ApiError::invalid(name, describe()));
+        }
+        Ok(value)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+}
+
+/// A JSON body deserialised into `T`; malformed bodies are a 400 naming the problem, oversize bodies a 413.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
+        let limit = req
+            .extensions()
+            .get::<BodyLimit>()
+            .map(|l| l.0)
+            .unwrap_or(1024 * 1024);
+        let bytes = read_body(req.into_body(), limit).await?;
+        if bytes.is_empty() {
+            return Err(ApiError::MalformedBody("the body is empty".into()));
+        }
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::MalformedBody(e.to_string()))
+    }
+}
+
+/// The body-size limit in force, put in the request's extensions by the app.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
+    use http_body_util::{BodyExt, Limited};
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(ApiError::BodyTooLarge { limit })
+        }
+        Err(e) => Err(ApiError::MalformedBody(format!(
+            "the body could not be read: {e}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ints_are_range_checked_and_named() {
+        let q = QueryParams::parse("limit=1001&offset=abc&ok=5&neg=-1").unwrap();
+        assert_eq!(q.int("ok", 0..=10, 1).unwrap(), 5);
+        assert_eq!(q.int("absent", 0..=10, 7).unwrap(), 7);
+        let err = q.int("limit", 0..=1000, 10).unwrap_err().to_string();
+        assert!(err.contains("'limit'"), "{err}");
+        assert!(q.int("offset", 0..=1000, 0).is_err());
+        assert!(q.int("neg", 0..=1000, 0).is_err());
+    }
+
+    #[test]
+    fn strings_are_length_checked_and_decoded() {
+        let q = QueryParams::parse("name=a%20b&long=xxxxx&empty=").unwrap();
+        assert_eq!(q.string("name", 10).unwrap().as_deref(), Some("a b"));
+        assert!(q.string("long", 4).is_err());
+        assert_eq!(q.filter("empty", 4).unwrap(), None);
+        assert!(QueryParams::parse("a=1&a=2").is_err());
+        assert!(QueryParams::parse("a=%ff").is_err());
+    }
+}

@@ -1,0 +1,12 @@
+//! The HTTP layer: the only part of arca that knows axum. One module per API group; handlers are thin
+//! and delegate to `store` and `authz`.
+
+pub mod app;
+pub mod artifact;
+pub mod authn;
+pub mod envelope;
+pub mod error;
+pub mod extract;
+pub mod iam;
+pub mod projectman;
+pub mod trace;

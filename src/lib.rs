@@ -1,0 +1,12 @@
+//! arca: a self-hosted artifact repository whose management API is wire-compatible with Huawei Cloud
+//! CodeArts Artifact. See docs/ARCHITECTURE.md for the layout.
+
+pub mod auth;
+pub mod authz;
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod server;
+pub mod store;

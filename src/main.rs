@@ -1,0 +1,38 @@
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use arca::cli::{Cli, Command, ConfigCommand};
+use arca::config::Config;
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Config {
+            command: ConfigCommand::Show(overrides),
+        } => Config::load(&overrides)
+            .map(|c| print!("{}", c.to_toml()))
+            .map_err(anyhow::Error::from),
+        Command::Serve(overrides) => Config::load(&overrides)
+            .map_err(anyhow::Error::from)
+            .and_then(run),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("arca: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(config: Config) -> anyhow::Result<()> {
+    let filter = EnvFilter::try_new(&config.log)?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(arca::server::serve(config))
+}

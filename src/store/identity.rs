@@ -1,0 +1,576 @@
+//! Domains, users, groups, access keys, tokens, IAM projects and identity policies.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::{StoreError, StoreResult};
+
+#[derive(Debug, Clone)]
+pub struct Domain {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub domain_id: String,
+    pub name: String,
+    pub password_hash: Option<String>,
+    pub is_root: bool,
+    pub enabled: bool,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub description: Option<String>,
+    pub created_at: i64,
+    pub modified_at: i64,
+    pub created_by: String,
+    pub modified_by: String,
+}
+
+const USER_COLS: &str =
+    "id, domain_id, name, password_hash, is_root, enabled, email, phone, description, \
+                         created_at, modified_at, created_by, modified_by";
+
+fn user_from_row(r: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: r.get(0)?,
+        domain_id: r.get(1)?,
+        name: r.get(2)?,
+        password_hash: r.get(3)?,
+        is_root: r.get(4)?,
+        enabled: r.get(5)?,
+        email: r.get(6)?,
+        phone: r.get(7)?,
+        description: r.get(8)?,
+        created_at: r.get(9)?,
+        modified_at: r.get(10)?,
+        created_by: r.get(11)?,
+        modified_by: r.get(12)?,
+    })
+}
+
+pub fn insert_domain(conn: &Connection, d: &Domain, now: i64) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO domains (id, name, created_at) VALUES (?1, ?2, ?3)",
+        params![d.id, d.name, now],
+    )?;
+    Ok(())
+}
+
+pub fn get_domain(conn: &Connection, id: &str) -> StoreResult<Option<Domain>> {
+    Ok(conn
+        .query_row("SELECT id, name FROM domains WHERE id = ?1", [id], |r| {
+            Ok(Domain {
+                id: r.get(0)?,
+                name: r.get(1)?,
+            })
+        })
+        .optional()?)
+}
+
+pub fn find_domain_by_name(conn: &Connection, name: &str) -> StoreResult<Option<Domain>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, name FROM domains WHERE name = ?1",
+            [name],
+            |r| {
+                Ok(Domain {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+pub fn insert_user(conn: &Connection, u: &User) -> StoreResult<()> {
+    conn.execute(
+        &format!("INSERT INTO users ({USER_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
+        params![
+            u.id, u.domain_id, u.name, u.password_hash, u.is_root, u.enabled, u.email, u.phone,
+            u.description, u.created_at, u.modified_at, u.created_by, u.modified_by
+        ],
+    )
+    .map_err(|e| unique_as_conflict(e.into(), "a user with this name"))?;
+    Ok(())
+}
+
+pub fn update_user(conn: &Connection, u: &User) -> StoreResult<()> {
+    conn.execute(
+        "UPDATE users SET name = ?2, password_hash = ?3, enabled = ?4, email = ?5, phone = ?6, description = ?7, \
+         modified_at = ?8, modified_by = ?9 WHERE id = ?1",
+        params![
+            u.id, u.name, u.password_hash, u.enabled, u.email, u.phone, u.description, u.modified_at,
+            u.modified_by
+        ],
+    )
+    .map_err(|e| unique_as_conflict(e.into(), "a user with this name"))?;
+    Ok(())
+}
+
+pub fn get_user(conn: &Connection, id: &str) -> StoreResult<Option<User>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
+            [id],
+            user_from_row,
+        )
+        .optional()?)
+}
+
+pub fn find_user_by_name(
+    conn: &Connection,
+    domain_id: &str,
+    name: &str,
+) -> StoreResult<Option<User>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {USER_COLS} FROM users WHERE domain_id = ?1 AND name = ?2"),
+            [domain_id, name],
+            user_from_row,
+        )
+        .optional()?)
+}
+
+/// Users of a domain in `id` order, optionally only those whose name contains `name_like`
+/// (case-insensitive) or equals `name_exact`.
+pub fn list_users(
+    conn: &Connection,
+    domain_id: &str,
+    name_exact: Option<&str>,
+    name_contains: Option<&str>,
+) -> StoreResult<Vec<User>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {USER_COLS} FROM users WHERE domain_id = ?1 \
+         AND (?2 IS NULL OR name = ?2) \
+         AND (?3 IS NULL OR instr(lower(name), lower(?3)) > 0) ORDER BY id"
+    ))?;
+    let rows = stmt.query_map(params![domain_id, name_exact, name_contains], user_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn delete_user(conn: &Connection, id: &str) -> StoreResult<bool> {
+    Ok(conn.execute("DELETE FROM users WHERE id = ?1 AND is_root = 0", [id])? > 0)
+}
+
+fn unique_as_conflict(e: StoreError, what: &'static str) -> StoreError {
+    if e.is_unique_violation() {
+        StoreError::Conflict(what)
+    } else {
+        e
+    }
+}
+
+// ---- groups ----------------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub id: String,
+    pub domain_id: String,
+    pub name: String,
+    pub description: String,
+    pub created_at: i64,
+}
+
+fn group_from_row(r: &Row<'_>) -> rusqlite::Result<Group> {
+    Ok(Group {
+        id: r.get(0)?,
+        domain_id: r.get(1)?,
+        name: r.get(2)?,
+        description: r.get(3)?,
+        created_at: r.get(4)?,
+    })
+}
+
+pub fn insert_group(conn: &Connection, g: &Group) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO user_groups (id, domain_id, name, description, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![g.id, g.domain_id, g.name, g.description, g.created_at],
+    )
+    .map_err(|e| unique_as_conflict(e.into(), "a group with this name"))?;
+    Ok(())
+}
+
+pub fn get_group(conn: &Connection, domain_id: &str, id: &str) -> StoreResult<Option<Group>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, domain_id, name, description, created_at FROM user_groups WHERE id = ?1 AND domain_id = ?2",
+            [id, domain_id],
+            group_from_row,
+        )
+        .optional()?)
+}
+
+pub fn list_groups(
+    conn: &Connection,
+    domain_id: &str,
+    name: Option<&str>,
+) -> StoreResult<Vec<Group>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, domain_id, name, description, created_at FROM user_groups \
+         WHERE domain_id = ?1 AND (?2 IS NULL OR name = ?2) ORDER BY name",
+    )?;
+    let rows = stmt.query_map(params![domain_id, name], group_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn update_group(conn: &Connection, g: &Group) -> StoreResult<()> {
+    conn.execute(
+        "UPDATE user_groups SET name = ?2, description = ?3 WHERE id = ?1",
+        params![g.id, g.name, g.description],
+    )
+    .map_err(|e| unique_as_conflict(e.into(), "a group with this name"))?;
+    Ok(())
+}
+
+pub fn delete_group(conn: &Connection, id: &str) -> StoreResult<bool> {
+    Ok(conn.execute("DELETE FROM user_groups WHERE id = ?1", [id])? > 0)
+}
+
+pub fn add_group_member(conn: &Connection, group_id: &str, user_id: &str) -> StoreResult<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?1, ?2)",
+        [group_id, user_id],
+    )?;
+    Ok(())
+}
+
+pub fn remove_group_member(conn: &Connection, group_id: &str, user_id: &str) -> StoreResult<bool> {
+    Ok(conn.execute(
+        "DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2",
+        [group_id, user_id],
+    )? > 0)
+}
+
+pub fn is_group_member(conn: &Connection, group_id: &str, user_id: &str) -> StoreResult<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM group_members WHERE group_id = ?1 AND user_id = ?2",
+            [group_id, user_id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+pub fn groups_of_user(conn: &Connection, user_id: &str) -> StoreResult<Vec<Group>> {
+    let mut stmt = conn.prepare(
+        "SELECT g.id, g.domain_id, g.name, g.description, g.created_at FROM user_groups g \
+         JOIN group_members m ON m.group_id = g.id WHERE m.user_id = ?1 ORDER BY g.id",
+    )?;
+    let rows = stmt.query_map([user_id], group_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn users_of_group(conn: &Connection, group_id: &str) -> StoreResult<Vec<User>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {} FROM users u JOIN group_members m ON m.user_id = u.id WHERE m.group_id = ?1 ORDER BY u.id",
+        USER_COLS
+            .split(", ")
+            .map(|c| format!("u.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))?;
+    let rows = stmt.query_map([group_id], user_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+// ---- access keys ----------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+pub struct AccessKey {
+    pub access_key: String,
+    pub user_id: String,
+    pub secret_enc: Vec<u8>,
+    pub active: bool,
+    pub description: String,
+    pub created_at: i64,
+}
+
+fn key_from_row(r: &Row<'_>) -> rusqlite::Result<AccessKey> {
+    Ok(AccessKey {
+        access_key: r.get(0)?,
+        user_id: r.get(1)?,
+        secret_enc: r.get(2)?,
+        active: r.get(3)?,
+        description: r.get(4)?,
+        created_at: r.get(5)?,
+    })
+}
+
+const KEY_COLS: &str = "access_key, user_id, secret_enc, active, description, created_at";
+
+pub fn insert_access_key(conn: &Connection, k: &AccessKey) -> StoreResult<()> {
+    conn.execute(
+        &format!("INSERT INTO access_keys ({KEY_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+        params![
+            k.access_key,
+            k.user_id,
+            k.secret_enc,
+            k.active,
+            k.description,
+            k.created_at
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn get_access_key(conn: &Connection, ak: &str) -> StoreResult<Option<AccessKey>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {KEY_COLS} FROM access_keys WHERE access_key = ?1"),
+            [ak],
+            key_from_row,
+        )
+        .optional()?)
+}
+
+pub fn list_access_keys(conn: &Connection, user_id: &str) -> StoreResult<Vec<AccessKey>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {KEY_COLS} FROM access_keys WHERE user_id = ?1 ORDER BY created_at, access_key"
+    ))?;
+    let rows = stmt.query_map([user_id], key_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn update_access_key(
+    conn: &Connection,
+    ak: &str,
+    active: bool,
+    description: &str,
+) -> StoreResult<bool> {
+    Ok(conn.execute(
+        "UPDATE access_keys SET active = ?2, description = ?3 WHERE access_key = ?1",
+        params![ak, active, description],
+    )? > 0)
+}
+
+pub fn delete_access_key(conn: &Connection, ak: &str) -> StoreResult<bool> {
+    Ok(conn.execute("DELETE FROM access_keys WHERE access_key = ?1", [ak])? > 0)
+}
+
+// ---- tokens ---------------------------------------------------------------------------------
+
+pub fn insert_token(
+    conn: &Connection,
+    token_hash: &str,
+    user_id: &str,
+    project_id: Option<&str>,
+    issued_at: i64,
+    expires_at: i64,
+) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO tokens (token_hash, user_id, project_id, issued_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![token_hash, user_id, project_id, issued_at, expires_at],
+    )?;
+    // Expired tokens are useless; pruning on issue keeps the table small without a sweeper task.
+    conn.execute("DELETE FROM tokens WHERE expires_at < ?1", [issued_at])?;
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub user_id: String,
+    pub project_id: Option<String>,
+    pub issued_at: i64,
+    pub expires_at: i64,
+}
+
+pub fn find_token(
+    conn: &Connection,
+    token_hash: &str,
+    now: i64,
+) -> StoreResult<Option<TokenRecord>> {
+    Ok(conn
+        .query_row(
+            "SELECT user_id, project_id, issued_at, expires_at FROM tokens WHERE token_hash = ?1 AND expires_at > ?2",
+            params![token_hash, now],
+            |r| {
+                Ok(TokenRecord {
+                    user_id: r.get(0)?,
+                    project_id: r.get(1)?,
+                    issued_at: r.get(2)?,
+                    expires_at: r.get(3)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+// ---- IAM projects ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+pub struct IamProject {
+    pub id: String,
+    pub domain_id: String,
+    pub name: String,
+    pub description: String,
+}
+
+fn iam_project_from_row(r: &Row<'_>) -> rusqlite::Result<IamProject> {
+    Ok(IamProject {
+        id: r.get(0)?,
+        domain_id: r.get(1)?,
+        name: r.get(2)?,
+        description: r.get(3)?,
+    })
+}
+
+pub fn insert_iam_project(conn: &Connection, p: &IamProject) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO iam_projects (id, domain_id, name, description) VALUES (?1, ?2, ?3, ?4)",
+        params![p.id, p.domain_id, p.name, p.description],
+    )
+    .map_err(|e| unique_as_conflict(e.into(), "a project with this name"))?;
+    Ok(())
+}
+
+pub fn list_iam_projects(
+    conn: &Connection,
+    domain_id: &str,
+    name: Option<&str>,
+) -> StoreResult<Vec<IamProject>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, domain_id, name, description FROM iam_projects \
+         WHERE domain_id = ?1 AND (?2 IS NULL OR name = ?2) ORDER BY name",
+    )?;
+    let rows = stmt.query_map(params![domain_id, name], iam_project_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn get_iam_project(conn: &Connection, id: &str) -> StoreResult<Option<IamProject>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, domain_id, name, description FROM iam_projects WHERE id = ?1",
+            [id],
+            iam_project_from_row,
+        )
+        .optional()?)
+}
+
+// ---- identity policies ----------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub id: String,
+    pub domain_id: String,
+    pub name: String,
+    pub display_name: String,
+    pub policy_type: String,
+    pub description: String,
+    /// The policy document as JSON text (`{"Version": "1.1", "Statement": [...]}`).
+    pub document: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const POLICY_COLS: &str =
+    "id, domain_id, name, display_name, policy_type, description, document, created_at, updated_at";
+
+fn policy_from_row(r: &Row<'_>) -> rusqlite::Result<Policy> {
+    Ok(Policy {
+        id: r.get(0)?,
+        domain_id: r.get(1)?,
+        name: r.get(2)?,
+        display_name: r.get(3)?,
+        policy_type: r.get(4)?,
+        description: r.get(5)?,
+        document: r.get(6)?,
+        created_at: r.get(7)?,
+        updated_at: r.get(8)?,
+    })
+}
+
+pub fn insert_policy(conn: &Connection, p: &Policy) -> StoreResult<()> {
+    conn.execute(
+        &format!(
+            "INSERT INTO policies ({POLICY_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        ),
+        params![
+            p.id,
+            p.domain_id,
+            p.name,
+            p.display_name,
+            p.policy_type,
+            p.description,
+            p.document,
+            p.created_at,
+            p.updated_at
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn update_policy(conn: &Connection, p: &Policy) -> StoreResult<()> {
+    conn.execute(
+        "UPDATE policies SET display_name = ?2, policy_type = ?3, description = ?4, document = ?5, updated_at = ?6 \
+         WHERE id = ?1",
+        params![p.id, p.display_name, p.policy_type, p.description, p.document, p.updated_at],
+    )?;
+    Ok(())
+}
+
+pub fn get_policy(conn: &Connection, domain_id: &str, id: &str) -> StoreResult<Option<Policy>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {POLICY_COLS} FROM policies WHERE id = ?1 AND domain_id = ?2"),
+            [id, domain_id],
+            policy_from_row,
+        )
+        .optional()?)
+}
+
+pub fn list_policies(conn: &Connection, domain_id: &str) -> StoreResult<Vec<Policy>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {POLICY_COLS} FROM policies WHERE domain_id = ?1 ORDER BY created_at, id"
+    ))?;
+    let rows = stmt.query_map([domain_id], policy_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn delete_policy(conn: &Connection, id: &str) -> StoreResult<bool> {
+    Ok(conn.execute("DELETE FROM policies WHERE id = ?1", [id])? > 0)
+}
+
+pub fn attach_group_policy(conn: &Connection, group_id: &str, policy_id: &str) -> StoreResult<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO group_policies (group_id, policy_id) VALUES (?1, ?2)",
+        [group_id, policy_id],
+    )?;
+    Ok(())
+}
+
+pub fn detach_group_policy(
+    conn: &Connection,
+    group_id: &str,
+    policy_id: &str,
+) -> StoreResult<bool> {
+    Ok(conn.execute(
+        "DELETE FROM group_policies WHERE group_id = ?1 AND policy_id = ?2",
+        [group_id, policy_id],
+    )? > 0)
+}
+
+pub fn policies_of_group(conn: &Connection, group_id: &str) -> StoreResult<Vec<Policy>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {} FROM policies p JOIN group_policies gp ON gp.policy_id = p.id WHERE gp.group_id = ?1 ORDER BY p.id",
+        POLICY_COLS
+            .split(", ")
+            .map(|c| format!("p.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))?;
+    let rows = stmt.query_map([group_id], policy_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Policy documents that apply to a user through the groups it belongs to.
+pub fn policy_documents_for_user(conn: &Connection, user_id: &str) -> StoreResult<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT DISTINCT p.document FROM policies p \
+         JOIN group_policies gp ON gp.policy_id = p.id \
+         JOIN group_members gm ON gm.group_id = gp.group_id WHERE gm.user_id = ?1",
+    )?;
+    let rows = stmt.query_map([user_id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -1,0 +1,325 @@
+//! Tickets (SPEC §4). The row id is the SHA-256 of the issued ticket string, so the secret itself is
+//! never stored and the id can be shown in lists.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::StoreResult;
+
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    pub id: String,
+    pub user_id: String,
+    pub iam_project_id: String,
+    pub embed_id: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub left_num: i64,
+}
+
+/// A ticket joined with what the list shows of its user.
+#[derive(Debug, Clone)]
+pub struct TicketView {
+    pub id: String,
+    pub user_id: String,
+    pub user_name: String,
+    pub user_type: String,
+    pub iam_project_id: String,
+    pub embed_id: String,
+    pub expires_at: i64,
+    pub left_num: i64,
+    pub group_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    ExpireTime,
+    LeftNum,
+    UserName,
+    UserId,
+    EmbedId,
+}
+
+impl SortKey {
+    pub fn parse(s: &str) -> Option<SortKey> {
+        Some(match s {
+            "expire_time" => SortKey::ExpireTime,
+            "left_num" => SortKey::LeftNum,
+            "user_name" => SortKey::UserName,
+            "user_id" => SortKey::UserId,
+            "embed_id" => SortKey::EmbedId,
+            _ => return None,
+        })
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            SortKey::ExpireTime => "t.expires_at",
+            SortKey::LeftNum => "t.left_num",
+            SortKey::UserName => "u.name",
+            SortKey::UserId => "t.user_id",
+            SortKey::EmbedId => "t.embed_id",
+        }
+    }
+}
+
+/// Order and window of a ticket list.
+#[derive(Debug, Clone, Copy)]
+pub struct TicketPage {
+    pub sort: SortKey,
+    pub descending: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TicketFilter {
+    pub user_id: Option<String>,
+    pub user_name: Option<String>,
+    pub user_type: Option<String>,
+    pub embed_id: Option<String>,
+    /// Restricts the list to one user's tickets (callers without the list permission).
+    pub only_user: Option<String>,
+}
+
+const USER_TYPE_SQL: &str = "CASE WHEN u.is_root THEN 'root' ELSE 'IAM' END";
+
+pub fn insert(conn: &Connection, t: &NewTicket) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO tickets (id, user_id, iam_project_id, embed_id, issued_at, expires_at, left_num) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![t.id, t.user_id, t.iam_project_id, t.embed_id, t.issued_at, t.expires_at, t.left_num],
+    )?;
+    Ok(())
+}
+
+/// Takes one use of a valid ticket in a single statement, so concurrent uses can never overdraw it.
+/// Answers the ticket's `(user_id, embed_id)` when a use was taken.
+pub fn consume(conn: &Connection, id: &str, now: i64) -> StoreResult<Option<(String, String)>> {
+    Ok(conn
+        .query_row(
+            "UPDATE tickets SET left_num = left_num - 1 \
+             WHERE id = ?1 AND left_num > 0 AND expires_at > ?2 AND revoked = 0 \
+             RETURNING user_id, embed_id",
+            params![id, now],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+pub fn revoke(conn: &Connection, id: &str) -> StoreResult<bool> {
+    Ok(conn.execute(
+        "UPDATE tickets SET revoked = 1 WHERE id = ?1 AND revoked = 0",
+        [id],
+    )? > 0)
+}
+
+fn view_from_row(r: &Row<'_>) -> rusqlite::Result<TicketView> {
+    let groups: Option<String> = r.get(8)?;
+    Ok(TicketView {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        user_name: r.get(2)?,
+        user_type: r.get(3)?,
+        iam_project_id: r.get(4)?,
+        embed_id: r.get(5)?,
+        expires_at: r.get(6)?,
+        left_num: r.get(7)?,
+        group_ids: groups
+            .map(|g| g.split(',').map(str::to_string).collect())
+            .unwrap_or_default(),
+    })
+}
+
+const VIEW_SELECT: &str = "SELECT t.id, t.user_id, u.name, CASE WHEN u.is_root THEN 'root' ELSE 'IAM' END, \
+     t.iam_project_id, t.embed_id, t.expires_at, t.left_num, \
+     (SELECT group_concat(group_id, ',') FROM (SELECT group_id FROM group_members gm WHERE gm.user_id = t.user_id ORDER BY group_id)) \
+     FROM tickets t JOIN users u ON u.id = t.user_id";
+
+pub fn get_valid(conn: &Connection, id: &str, now: i64) -> StoreResult<Option<TicketView>> {
+    Ok(conn
+        .query_row(
+            &format!("{VIEW_SELECT} WHERE t.id = ?1 AND t.left_num > 0 AND t.expires_at > ?2 AND t.revoked = 0"),
+            params![id, now],
+            view_from_row,
+        )
+        .optional()?)
+}
+
+/// Valid tickets of an IAM project: `(count before paging, page)`.
+pub fn list_valid(
+    conn: &Connection,
+    iam_project_id: &str,
+    filter: &TicketFilter,
+    now: i64,
+    page: &TicketPage,
+) -> StoreResult<(i64, Vec<TicketView>)> {
+    let TicketPage {
+        sort,
+        descending,
+        limit,
+        offset,
+    } = *page;
+    let conditions = format!(
+        "WHERE t.iam_project_id = ?1 AND t.left_num > 0 AND t.expires_at > ?2 AND t.revoked = 0 \
+         AND (?3 IS NULL OR t.user_id = ?3) AND (?4 IS NULL OR u.name = ?4) \
+         AND (?5 IS NULL OR lower({USER_TYPE_SQL}) = lower(?5)) AND (?6 IS NULL OR t.embed_id = ?6) \
+         AND (?7 IS NULL OR t.user_id = ?7)"
+    );
+    let args = params![
+        iam_project_id,
+        now,
+        filter.user_id,
+        filter.user_name,
+        filter.user_type,
+        filter.embed_id,
+        filter.only_user
+    ];
+    let count: i64 = conn.query_row(
+        &format!("SELECT count(*) FROM tickets t JOIN users u ON u.id = t.user_id {conditions}"),
+        args,
+        |r| r.get(0),
+    )?;
+    let dir = if descending { "DESC" } else { "ASC" };
+    let mut stmt = conn.prepare(&format!(
+        "{VIEW_SELECT} {conditions} ORDER BY {} {dir}, t.id {dir} LIMIT {limit} OFFSET {offset}",
+        sort.column()
+    ))?;
+    let rows = stmt.query_map(args, view_from_row)?;
+    Ok((count, rows.collect::<Result<_, _>>()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::identity::{
+        insert_domain, insert_iam_project, insert_user, Domain, IamProject, User,
+    };
+    use crate::store::test_db;
+
+    fn seed(conn: &Connection) {
+        insert_domain(
+            conn,
+            &Domain {
+                id: "d".into(),
+                name: "dom".into(),
+            },
+            0,
+        )
+        .unwrap();
+        for (id, name) in [("u1", "alice"), ("u2", "bob")] {
+            insert_user(
+                conn,
+                &User {
+                    id: id.into(),
+                    domain_id: "d".into(),
+                    name: name.into(),
+                    password_hash: None,
+                    is_root: false,
+                    enabled: true,
+                    email: None,
+                    phone: None,
+                    description: None,
+                    created_at: 0,
+                    modified_at: 0,
+                    created_by: id.into(),
+                    modified_by: id.into(),
+                },
+            )
+            .unwrap();
+        }
+        insert_iam_project(
+            conn,
+            &IamProject {
+                id: "p".into(),
+                domain_id: "d".into(),
+                name: "local-1".into(),
+                description: String::new(),
+            },
+        )
+        .unwrap();
+    }
+
+    fn ticket(id: &str, user: &str, expires_at: i64, left_num: i64) -> NewTicket {
+        NewTicket {
+            id: id.into(),
+            user_id: user.into(),
+            iam_project_id: "p".into(),
+            embed_id: String::new(),
+            issued_at: 0,
+            expires_at,
+            left_num,
+        }
+    }
+
+    #[test]
+    fn consume_never_overdraws_and_respects_expiry_and_revocation() {
+        let (_dir, db) = test_db();
+        db.blocking(|conn| {
+            seed(conn);
+            insert(conn, &ticket("t1", "u1", 1000, 2))?;
+            insert(conn, &ticket("t2", "u1", 1000, 5))?;
+            assert!(consume(conn, "t1", 10)?.is_some());
+            assert!(consume(conn, "t1", 10)?.is_some());
+            assert!(consume(conn, "t1", 10)?.is_none());
+            assert!(
+                consume(conn, "t2", 1000)?.is_none(),
+                "expired at its expiry instant"
+            );
+            assert!(revoke(conn, "t2")?);
+            assert!(consume(conn, "t2", 10)?.is_none());
+            assert!(consume(conn, "missing", 10)?.is_none());
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn list_counts_before_paging_filters_and_sorts() {
+        let (_dir, db) = test_db();
+        db.blocking(|conn| {
+            seed(conn);
+            insert(conn, &ticket("a", "u1", 3000, 1))?;
+            insert(conn, &ticket("b", "u2", 2000, 9))?;
+            insert(conn, &ticket("c", "u1", 1000, 5))?;
+            insert(conn, &ticket("gone", "u1", 50, 5))?;
+            let page = TicketPage {
+                sort: SortKey::ExpireTime,
+                descending: true,
+                limit: 2,
+                offset: 0,
+            };
+            let (count, rows) = list_valid(conn, "p", &TicketFilter::default(), 100, &page)?;
+            assert_eq!(count, 3);
+            assert_eq!(
+                rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+                ["a", "b"]
+            );
+            let page = TicketPage {
+                sort: SortKey::LeftNum,
+                descending: false,
+                limit: 10,
+                offset: 1,
+            };
+            let (_, rows) = list_valid(conn, "p", &TicketFilter::default(), 100, &page)?;
+            assert_eq!(
+                rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+                ["c", "b"]
+            );
+            let filter = TicketFilter {
+                user_name: Some("bob".into()),
+                ..Default::default()
+            };
+            let (count, rows) = list_valid(conn, "p", &filter, 100, &page)?;
+            assert_eq!((count, rows.len()), (1, 0));
+            let filter = TicketFilter {
+                only_user: Some("u1".into()),
+                user_type: Some("iam".into()),
+                ..Default::default()
+            };
+            let (count, _) = list_valid(conn, "p", &filter, 100, &page)?;
+            assert_eq!(count, 2);
+            Ok(())
+        })
+        .unwrap();
+    }
+}
