@@ -158,7 +158,7 @@ pub fn canonical_request(req: &RequestParts<'_>, signed_headers: &[String]) -> S
         }
     };
     format!(
-        "{}\n{}\n{}\n{}{}\n{}",
+        "{}\n{}\n{}\n{}\n{}\n{}",
         req.method.to_ascii_uppercase(),
         canonical_uri(req.raw_path),
         canonical_query(req.raw_query),
