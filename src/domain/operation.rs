@@ -117,3 +117,50 @@ mod tests {
         }
     }
 }
+
+/// Parses a comma-separated operation list. Accepts the catalog names (any case) and the names of the
+/// SDK's `PrivilegeParam.operations` vocabulary, mapped onto the catalog (decision):
+/// `downloadorview`/`export` → download, `import` → upload, `deleterepository`/`deleteorredeploy` → delete,
+/// `restoreall` → restore.
+pub fn parse_operation_list(list: &str) -> Result<OperationSet, String> {
+    let mut set = OperationSet::EMPTY;
+    for raw in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let lower = raw.to_ascii_lowercase();
+        let op = Operation::ALL
+            .into_iter()
+            .find(|op| op.name().eq_ignore_ascii_case(&lower))
+            .or(match lower.as_str() {
+                "downloadorview" | "export" => Some(Operation::Download),
+                "import" => Some(Operation::Upload),
+                "deleterepository" | "deleteorredeploy" => Some(Operation::Delete),
+                "restoreall" => Some(Operation::Restore),
+                _ => None,
+            })
+            .ok_or_else(|| format!("unknown operation '{raw}'"))?;
+        set = set.union(OperationSet::of(&[op]));
+    }
+    Ok(set)
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+
+    #[test]
+    fn operation_lists_accept_catalog_and_sdk_names() {
+        let set = parse_operation_list("editRepository, restore,PHYSICDELETE,clearall").unwrap();
+        assert_eq!(
+            set.iter().map(Operation::index).collect::<Vec<_>>(),
+            [2, 4, 5, 7]
+        );
+        let set = parse_operation_list("downloadorview,import,deleterepository").unwrap();
+        assert_eq!(
+            set.iter().map(Operation::index).collect::<Vec<_>>(),
+            [0, 1, 3]
+        );
+        assert_eq!(parse_operation_list("").unwrap(), OperationSet::EMPTY);
+        assert!(parse_operation_list("download,fly")
+            .unwrap_err()
+            .contains("fly"));
+    }
+}

@@ -229,6 +229,25 @@ pub fn grants_for_role(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Replaces every grant of a role in a project with `grants`, atomically.
+pub fn replace_grants(
+    conn: &mut Connection,
+    project_id: &str,
+    role_id: &str,
+    grants: &[Grant],
+) -> StoreResult<()> {
+    let tx = conn.transaction()?;
+    tx.execute(
+        "DELETE FROM role_grants WHERE project_id = ?1 AND role_id = ?2",
+        [project_id, role_id],
+    )?;
+    for g in grants {
+        put_grant(&tx, g)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 pub fn put_grant(conn: &Connection, g: &Grant) -> StoreResult<()> {
     conn.execute(
         "INSERT INTO role_grants (role_id, project_id, area_service_id, granted_object_path, granted_object_type_id, operations) \

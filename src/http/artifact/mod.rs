@@ -5,7 +5,7 @@ mod privileges;
 mod tickets;
 mod users;
 
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, put};
 use axum::Router;
 
 use super::app::AppState;
@@ -24,4 +24,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/v5/user/{project_id}/privileges", get(privileges::show_v5))
         .route("/cloudartifact/v5/repositories/users", get(users::list))
+        .route(
+            "/cloudartifact/v5/repositories/{role_id}/privileges",
+            put(privileges::update_role_grants),
+        )
 }

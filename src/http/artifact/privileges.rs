@@ -2,16 +2,19 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::auth::Principal;
+use crate::authz::grants;
 use crate::authz::privileges::{merge, MergedPrivileges, PrivilegeEntry};
 use crate::authz::roles::{self, BuiltinRole};
 use crate::domain::is_alnum32;
-use crate::domain::operation::OperationSet;
+use crate::domain::operation::{parse_operation_list, Operation, OperationSet};
 use crate::http::app::AppState;
 use crate::http::envelope::{success, success_camel};
 use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::JsonBody;
 use crate::store::projects;
 use crate::store::{Conn, StoreResult};
 
@@ -119,4 +122,164 @@ pub fn entries_for_role(
             )
         })
         .collect())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolePrivileges {
+    privileges: Vec<PrivilegeParam>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivilegeParam {
+    role_id: Option<String>,
+    project_id: String,
+    area_service_id: Option<String>,
+    granted_object_path: String,
+    granted_object_type_id: Option<String>,
+    operations: String,
+}
+
+#[derive(Debug, Serialize)]
+struct PrivilegeView {
+    role_id: String,
+    role_name: String,
+    role_chinese_name: String,
+    project_id: String,
+    area_service_id: String,
+    granted_object_path: String,
+    granted_object_type_id: String,
+    operations: String,
+    #[serde(rename = "operationsIndex")]
+    operations_index: Vec<u32>,
+}
+
+fn optional_alnum32(name: &str, value: Option<String>, default: &str) -> ApiResult<String> {
+    match value {
+        None => Ok(default.to_string()),
+        Some(v) if v.is_empty() => Ok(default.to_string()),
+        Some(v) if v.len() <= 32 && v.bytes().all(|b| b.is_ascii_alphanumeric()) => Ok(v),
+        Some(_) => Err(ApiError::invalid(
+            name,
+            "must be at most 32 letters or digits",
+        )),
+    }
+}
+
+/// `PUT /cloudartifact/v5/repositories/{role_id}/privileges` (update_repo_roles_privilege): sets a built-in
+/// role's grants in the projects named in the body. For each project, the grants given replace the role's
+/// grants there (and its defaults); the caller needs `managePrivileges` in that project.
+pub async fn update_role_grants(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(role_id): Path<String>,
+    body: Result<JsonBody<RolePrivileges>, ApiError>,
+) -> ApiResult<Json<Value>> {
+    let role = roles::builtin_by_id(&role_id)
+        .ok_or_else(|| ApiError::invalid("role_id", "is not the id of a built-in role"))?;
+    let JsonBody(body) = body?;
+    if body.privileges.is_empty() || body.privileges.len() > 100 {
+        return Err(ApiError::invalid(
+            "privileges",
+            "must hold 1 to 100 entries",
+        ));
+    }
+    let mut by_project: Vec<(String, Vec<projects::Grant>)> = Vec::new();
+    for p in body.privileges {
+        if p.role_id
+            .as_deref()
+            .is_some_and(|r| !r.is_empty() && r != role_id)
+        {
+            return Err(ApiError::invalid(
+                "role_id",
+                "each entry's role_id must match the path",
+            ));
+        }
+        if !is_alnum32(&p.project_id) {
+            return Err(ApiError::invalid(
+                "project_id",
+                "must be 32 letters or digits",
+            ));
+        }
+        if !grants::is_valid_glob(&p.granted_object_path) {
+            return Err(ApiError::invalid(
+                "granted_object_path",
+                "must start with '/' and hold only letters, digits and / * - _ .",
+            ));
+        }
+        let operations =
+            parse_operation_list(&p.operations).map_err(|e| ApiError::invalid("operations", e))?;
+        let grant = projects::Grant {
+            role_id: role.id.to_string(),
+            project_id: p.project_id.clone(),
+            area_service_id: optional_alnum32(
+                "area_service_id",
+                p.area_service_id,
+                roles::AREA_SERVICE_ID,
+            )?,
+            granted_object_path: p.granted_object_path,
+            granted_object_type_id: optional_alnum32(
+                "granted_object_type_id",
+                p.granted_object_type_id,
+                roles::OBJECT_TYPE_PROJECT,
+            )?,
+            operations: operations.bits(),
+        };
+        match by_project.iter_mut().find(|(id, _)| *id == p.project_id) {
+            Some((_, list)) => list.push(grant),
+            None => by_project.push((p.project_id, vec![grant])),
+        }
+    }
+    let domain_id = principal.domain_id.clone();
+    let user_id = principal.user_id.clone();
+    let is_root = principal.is_root;
+    let role_copy = *role;
+    let outcome = state
+        .db
+        .call(move |conn| {
+            for (project_id, _) in &by_project {
+                if projects::get_project(conn, &domain_id, project_id)?.is_none() {
+                    return Ok(Err(ApiError::not_found(format!(
+                        "No project {project_id} in the caller's account"
+                    ))));
+                }
+                let own = entries_for_user(conn, project_id, &user_id, is_root)?;
+                if !own
+                    .iter()
+                    .any(|e| e.operations.contains(Operation::ManagePrivileges))
+                {
+                    return Ok(Err(ApiError::forbidden(format!(
+                        "managePrivileges is required in project {project_id}"
+                    ))));
+                }
+            }
+            let mut views = Vec::new();
+            for (project_id, list) in &by_project {
+                projects::replace_grants(conn, project_id, role_copy.id, list)?;
+                views.extend(entries_for_role(conn, project_id, &role_copy)?);
+            }
+            Ok(Ok(views))
+        })
+        .await??;
+    let result: Vec<PrivilegeView> = outcome
+        .into_iter()
+        .map(|e| PrivilegeView {
+            operations: e
+                .operations
+                .iter()
+                .map(Operation::name)
+                .collect::<Vec<_>>()
+                .join(","),
+            operations_index: e.operations.iter().map(Operation::index).collect(),
+            role_id: e.role_id,
+            role_name: e.role_name,
+            role_chinese_name: e.role_chinese_name,
+            project_id: e.project_id,
+            area_service_id: e.area_service_id,
+            granted_object_path: e.granted_object_path,
+            granted_object_type_id: e.granted_object_type_id,
+        })
+        .collect();
+    Ok(success(result))
 }
