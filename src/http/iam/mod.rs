@@ -151,7 +151,7 @@ pub fn public_router() -> Router<AppState> {
 // ---- helpers shared by the IAM handlers ------------------------------------------------------
 
 /// A path or body id that must be 32 lower-case hex characters; 400 naming `name` otherwise.
-fn hex_id(name: &str, value: &str) -> ApiResult<()> {
+pub(crate) fn hex_id(name: &str, value: &str) -> ApiResult<()> {
     if is_hex32(value) {
         Ok(())
     } else {
@@ -256,7 +256,11 @@ async fn require_self_or(
 }
 
 /// A user of the caller's domain; 404 for unknown ids and users of other domains alike.
-async fn user_of_domain(state: &AppState, principal: &Principal, user_id: &str) -> ApiResult<User> {
+pub(crate) async fn user_of_domain(
+    state: &AppState,
+    principal: &Principal,
+    user_id: &str,
+) -> ApiResult<User> {
     let id = user_id.to_string();
     let user = state
         .db
