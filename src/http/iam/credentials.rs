@@ -75,6 +75,9 @@ pub async fn create(
     text("credential.description", f.description.as_deref(), 255)?;
     require_self_or(&state, &principal, &user_id, actions::CREATE_CREDENTIAL).await?;
     let user = user_of_domain(&state, &principal, &user_id).await?;
+    if user.is_root && !principal.is_root {
+        return Err(root_keys_forbidden());
+    }
 
     let secret = random_alnum(40);
     let key = AccessKey {
@@ -153,13 +156,20 @@ pub async fn list(
     Ok(Json(json!({ "credentials": credentials })))
 }
 
+/// Only the root user may create, change or delete the root user's keys: anyone else doing so could act
+/// as the account owner.
+fn root_keys_forbidden() -> ApiError {
+    ApiError::forbidden("Only the account's root user may manage the root user's access keys")
+}
+
 /// Loads a key of the caller's domain; 404 for unknown keys and other domains' keys alike. Keys of other
-/// users of the domain need `action`.
+/// users of the domain need `action`; with `changes`, the root user's keys are the root user's alone.
 async fn key_of_domain(
     state: &AppState,
     principal: &Principal,
     access_key: &str,
     action: &'static str,
+    changes: bool,
 ) -> ApiResult<AccessKey> {
     if !valid_access_key(access_key) {
         return Err(ApiError::invalid(
@@ -174,12 +184,15 @@ async fn key_of_domain(
             let Some(key) = identity::get_access_key(conn, &ak)? else {
                 return Ok(None);
             };
-            Ok(identity::get_user(conn, &key.user_id)?.map(|u| (key, u.domain_id)))
+            Ok(identity::get_user(conn, &key.user_id)?.map(|u| (key, u)))
         })
         .await?;
     match found {
-        Some((key, domain)) if domain == principal.domain_id => {
+        Some((key, owner)) if owner.domain_id == principal.domain_id => {
             require_self_or(state, principal, &key.user_id, action).await?;
+            if changes && owner.is_root && !principal.is_root {
+                return Err(root_keys_forbidden());
+            }
             Ok(key)
         }
         _ => Err(ApiError::not_found(format!(
@@ -194,7 +207,14 @@ pub async fn show(
     principal: Principal,
     Path(access_key): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let key = key_of_domain(&state, &principal, &access_key, actions::GET_CREDENTIAL).await?;
+    let key = key_of_domain(
+        &state,
+        &principal,
+        &access_key,
+        actions::GET_CREDENTIAL,
+        false,
+    )
+    .await?;
     Ok(Json(json!({ "credential": key_json(&key) })))
 }
 
@@ -238,8 +258,14 @@ pub async fn update(
             "must give status or description",
         ));
     }
-    let mut key =
-        key_of_domain(&state, &principal, &access_key, actions::UPDATE_CREDENTIAL).await?;
+    let mut key = key_of_domain(
+        &state,
+        &principal,
+        &access_key,
+        actions::UPDATE_CREDENTIAL,
+        true,
+    )
+    .await?;
     if let Some(a) = active {
         key.active = a;
     }
@@ -267,7 +293,14 @@ pub async fn delete(
     principal: Principal,
     Path(access_key): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let key = key_of_domain(&state, &principal, &access_key, actions::DELETE_CREDENTIAL).await?;
+    let key = key_of_domain(
+        &state,
+        &principal,
+        &access_key,
+        actions::DELETE_CREDENTIAL,
+        true,
+    )
+    .await?;
     state
         .db
         .call(move |conn| identity::delete_access_key(conn, &key.access_key))
