@@ -574,3 +574,244 @@ pub fn policy_documents_for_user(conn: &Connection, user_id: &str) -> StoreResul
     let rows = stmt.query_map([user_id], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+// ---- IAM API details (migration 0002) -------------------------------------------------------
+
+/// The numeric id every user gets on insert (ProjectMan's `user_num_id`).
+pub fn user_num_id(conn: &Connection, user_id: &str) -> StoreResult<Option<i64>> {
+    Ok(conn
+        .query_row("SELECT num_id FROM users WHERE id = ?1", [user_id], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .flatten())
+}
+
+/// IAM user fields of the OS-USER API that `users` does not hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserProfile {
+    /// `default`, `programmatic` or `console`.
+    pub access_mode: String,
+    pub areacode: Option<String>,
+    pub pwd_status: bool,
+    /// `high`, `mid` or `low`, computed when the password was set.
+    pub pwd_strength: Option<String>,
+    pub xuser_type: Option<String>,
+    pub xuser_id: Option<String>,
+    pub password_changed_at: Option<i64>,
+    pub last_login_at: Option<i64>,
+    pub last_project_id: Option<String>,
+}
+
+impl Default for UserProfile {
+    fn default() -> Self {
+        UserProfile {
+            access_mode: "default".to_string(),
+            areacode: None,
+            pwd_status: false,
+            pwd_strength: None,
+            xuser_type: None,
+            xuser_id: None,
+            password_changed_at: None,
+            last_login_at: None,
+            last_project_id: None,
+        }
+    }
+}
+
+/// The profile of a user; the defaults when none was stored.
+pub fn get_user_profile(conn: &Connection, user_id: &str) -> StoreResult<UserProfile> {
+    Ok(conn
+        .query_row(
+            "SELECT access_mode, areacode, pwd_status, pwd_strength, xuser_type, xuser_id, \
+             password_changed_at, last_login_at, last_project_id FROM user_profiles WHERE user_id = ?1",
+            [user_id],
+            |r| {
+                Ok(UserProfile {
+                    access_mode: r.get(0)?,
+                    areacode: r.get(1)?,
+                    pwd_status: r.get(2)?,
+                    pwd_strength: r.get(3)?,
+                    xuser_type: r.get(4)?,
+                    xuser_id: r.get(5)?,
+                    password_changed_at: r.get(6)?,
+                    last_login_at: r.get(7)?,
+                    last_project_id: r.get(8)?,
+                })
+            },
+        )
+        .optional()?
+        .unwrap_or_default())
+}
+
+pub fn put_user_profile(conn: &Connection, user_id: &str, p: &UserProfile) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO user_profiles (user_id, access_mode, areacode, pwd_status, pwd_strength, xuser_type, \
+         xuser_id, password_changed_at, last_login_at, last_project_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+         ON CONFLICT (user_id) DO UPDATE SET access_mode = excluded.access_mode, areacode = excluded.areacode, \
+         pwd_status = excluded.pwd_status, pwd_strength = excluded.pwd_strength, xuser_type = excluded.xuser_type, \
+         xuser_id = excluded.xuser_id, password_changed_at = excluded.password_changed_at, \
+         last_login_at = excluded.last_login_at, last_project_id = excluded.last_project_id",
+        params![
+            user_id,
+            p.access_mode,
+            p.areacode,
+            p.pwd_status,
+            p.pwd_strength,
+            p.xuser_type,
+            p.xuser_id,
+            p.password_changed_at,
+            p.last_login_at,
+            p.last_project_id
+        ],
+    )?;
+    Ok(())
+}
+
+/// Notes a successful password login (and the project it was scoped to, if any).
+pub fn record_login(
+    conn: &Connection,
+    user_id: &str,
+    project_id: Option<&str>,
+    now: i64,
+) -> StoreResult<()> {
+    let mut profile = get_user_profile(conn, user_id)?;
+    profile.last_login_at = Some(now);
+    if project_id.is_some() {
+        profile.last_project_id = project_id.map(str::to_string);
+    }
+    put_user_profile(conn, user_id, &profile)
+}
+
+pub fn count_access_keys(conn: &Connection, user_id: &str) -> StoreResult<i64> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM access_keys WHERE user_id = ?1",
+        [user_id],
+        |r| r.get(0),
+    )?)
+}
+
+/// Every access key of a domain's users, oldest first.
+pub fn list_domain_access_keys(conn: &Connection, domain_id: &str) -> StoreResult<Vec<AccessKey>> {
+    let mut stmt = conn.prepare(
+        "SELECT k.access_key, k.user_id, k.secret_enc, k.active, k.description, k.created_at \
+         FROM access_keys k JOIN users u ON u.id = k.user_id WHERE u.domain_id = ?1 \
+         ORDER BY k.created_at, k.access_key",
+    )?;
+    let rows = stmt.query_map([domain_id], key_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// An IAM project with the project it lives under (`None`: a region's project, under the domain).
+#[derive(Debug, Clone)]
+pub struct IamProjectNode {
+    pub project: IamProject,
+    pub parent_id: Option<String>,
+}
+
+fn iam_project_node_from_row(r: &Row<'_>) -> rusqlite::Result<IamProjectNode> {
+    Ok(IamProjectNode {
+        project: iam_project_from_row(r)?,
+        parent_id: r.get(4)?,
+    })
+}
+
+pub fn list_iam_project_nodes(
+    conn: &Connection,
+    domain_id: &str,
+) -> StoreResult<Vec<IamProjectNode>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, domain_id, name, description, parent_id FROM iam_projects WHERE domain_id = ?1 ORDER BY name",
+    )?;
+    let rows = stmt.query_map([domain_id], iam_project_node_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn get_iam_project_node(conn: &Connection, id: &str) -> StoreResult<Option<IamProjectNode>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, domain_id, name, description, parent_id FROM iam_projects WHERE id = ?1",
+            [id],
+            iam_project_node_from_row,
+        )
+        .optional()?)
+}
+
+pub fn insert_iam_project_node(conn: &Connection, node: &IamProjectNode) -> StoreResult<()> {
+    let p = &node.project;
+    conn.execute(
+        "INSERT INTO iam_projects (id, domain_id, name, description, parent_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![p.id, p.domain_id, p.name, p.description, node.parent_id],
+    )
+    .map_err(|e| unique_as_conflict(e.into(), "a project with this name"))?;
+    Ok(())
+}
+
+/// How many groups a policy is attached to.
+pub fn policy_references(conn: &Connection, policy_id: &str) -> StoreResult<i64> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM group_policies WHERE policy_id = ?1",
+        [policy_id],
+        |r| r.get(0),
+    )?)
+}
+
+pub fn is_policy_attached(conn: &Connection, group_id: &str, policy_id: &str) -> StoreResult<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM group_policies WHERE group_id = ?1 AND policy_id = ?2",
+            [group_id, policy_id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+pub fn policy_description_cn(conn: &Connection, policy_id: &str) -> StoreResult<String> {
+    Ok(conn
+        .query_row(
+            "SELECT description_cn FROM policies WHERE id = ?1",
+            [policy_id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or_default())
+}
+
+pub fn set_policy_description_cn(
+    conn: &Connection,
+    policy_id: &str,
+    description_cn: &str,
+) -> StoreResult<()> {
+    conn.execute(
+        "UPDATE policies SET description_cn = ?2 WHERE id = ?1",
+        params![policy_id, description_cn],
+    )?;
+    Ok(())
+}
+
+/// The policy of a domain with this display name, if any (display names are unique per domain).
+pub fn find_policy_by_display_name(
+    conn: &Connection,
+    domain_id: &str,
+    display_name: &str,
+) -> StoreResult<Option<Policy>> {
+    Ok(conn
+        .query_row(
+            &format!(
+                "SELECT {POLICY_COLS} FROM policies WHERE domain_id = ?1 AND display_name = ?2"
+            ),
+            [domain_id, display_name],
+            policy_from_row,
+        )
+        .optional()?)
+}
+
+/// Removes a policy unless it is attached to a group; `Ok(false)` when it is attached.
+pub fn delete_unattached_policy(conn: &Connection, id: &str) -> StoreResult<bool> {
+    Ok(conn.execute(
+        "DELETE FROM policies WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM group_policies WHERE policy_id = ?1)",
+        [id],
+    )? > 0)
+}

@@ -13,7 +13,10 @@ use rusqlite::Connection;
 
 pub use rusqlite::Connection as Conn;
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_identity.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_identity.sql"),
+    include_str!("migrations/0002_iam.sql"),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

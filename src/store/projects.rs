@@ -258,3 +258,294 @@ pub fn put_grant(conn: &Connection, g: &Grant) -> StoreResult<()> {
     )?;
     Ok(())
 }
+
+// ---- ProjectMan API views (migration 0002) --------------------------------------------------
+
+/// A project with what the ProjectMan API shows alongside it.
+#[derive(Debug, Clone)]
+pub struct ProjectRow {
+    pub project: Project,
+    pub num_id: i64,
+    pub enterprise_id: String,
+    /// Empty when the creator's user was deleted.
+    pub creator_name: String,
+    pub creator_num_id: Option<i64>,
+    pub domain_name: String,
+}
+
+const PROJECT_ROW_SELECT: &str =
+    "SELECT p.id, p.domain_id, p.name, p.description, p.project_type, p.creator_id, \
+     p.created_at, p.updated_at, p.num_id, p.enterprise_id, coalesce(u.name, ''), u.num_id, d.name \
+     FROM projects p JOIN domains d ON d.id = p.domain_id LEFT JOIN users u ON u.id = p.creator_id";
+
+fn project_row_from_row(r: &Row<'_>) -> rusqlite::Result<ProjectRow> {
+    Ok(ProjectRow {
+        project: project_from_row(r)?,
+        num_id: r.get::<_, Option<i64>>(8)?.unwrap_or_default(),
+        enterprise_id: r.get(9)?,
+        creator_name: r.get(10)?,
+        creator_num_id: r.get(11)?,
+        domain_name: r.get(12)?,
+    })
+}
+
+pub fn get_project_row(
+    conn: &Connection,
+    domain_id: &str,
+    id: &str,
+) -> StoreResult<Option<ProjectRow>> {
+    Ok(conn
+        .query_row(
+            &format!("{PROJECT_ROW_SELECT} WHERE p.id = ?1 AND p.domain_id = ?2"),
+            [id, domain_id],
+            project_row_from_row,
+        )
+        .optional()?)
+}
+
+pub fn set_project_enterprise_id(
+    conn: &Connection,
+    id: &str,
+    enterprise_id: &str,
+) -> StoreResult<()> {
+    conn.execute(
+        "UPDATE projects SET enterprise_id = ?2 WHERE id = ?1",
+        params![id, enterprise_id],
+    )?;
+    Ok(())
+}
+
+pub fn project_name_exists(conn: &Connection, domain_id: &str, name: &str) -> StoreResult<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM projects WHERE domain_id = ?1 AND name = ?2",
+            [domain_id, name],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// Which projects of the domain a listing covers, relative to one user.
+#[derive(Debug, Clone, Copy)]
+pub enum Membership<'a> {
+    Any,
+    MemberOf(&'a str),
+    NotMemberOf(&'a str),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectOrder {
+    NameAsc,
+    NameDesc,
+    CreatedAsc,
+    CreatedDesc,
+}
+
+impl ProjectOrder {
+    fn sql(self) -> &'static str {
+        match self {
+            ProjectOrder::NameAsc => "p.name ASC, p.id",
+            ProjectOrder::NameDesc => "p.name DESC, p.id",
+            ProjectOrder::CreatedAsc => "p.created_at ASC, p.num_id ASC",
+            ProjectOrder::CreatedDesc => "p.created_at DESC, p.num_id DESC",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ProjectQuery<'a> {
+    pub domain_id: &'a str,
+    pub membership: Membership<'a>,
+    /// Case-insensitive substring of the name or the description.
+    pub search: Option<&'a str>,
+    pub project_type: Option<&'a str>,
+    pub order: ProjectOrder,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// Projects matching `q`: `(total before paging, page)`.
+pub fn query_projects(
+    conn: &Connection,
+    q: &ProjectQuery<'_>,
+) -> StoreResult<(i64, Vec<ProjectRow>)> {
+    let (member, not_member) = match q.membership {
+        Membership::Any => (None, None),
+        Membership::MemberOf(u) => (Some(u), None),
+        Membership::NotMemberOf(u) => (None, Some(u)),
+    };
+    let filter = "WHERE p.domain_id = ?1 \
+        AND (?2 IS NULL OR p.id IN (SELECT project_id FROM project_members WHERE user_id = ?2)) \
+        AND (?3 IS NULL OR p.id NOT IN (SELECT project_id FROM project_members WHERE user_id = ?3)) \
+        AND (?4 IS NULL OR instr(lower(p.name), lower(?4)) > 0 OR instr(lower(p.description), lower(?4)) > 0) \
+        AND (?5 IS NULL OR p.project_type = ?5)";
+    let args = params![q.domain_id, member, not_member, q.search, q.project_type];
+    let total: i64 = conn.query_row(
+        &format!("SELECT count(*) FROM projects p {filter}"),
+        args,
+        |r| r.get(0),
+    )?;
+    let mut stmt = conn.prepare(&format!(
+        "{PROJECT_ROW_SELECT} {filter} ORDER BY {} LIMIT ?6 OFFSET ?7",
+        q.order.sql()
+    ))?;
+    let rows = stmt.query_map(
+        params![
+            q.domain_id,
+            member,
+            not_member,
+            q.search,
+            q.project_type,
+            q.limit,
+            q.offset
+        ],
+        project_row_from_row,
+    )?;
+    Ok((total, rows.collect::<Result<_, _>>()?))
+}
+
+/// A member with what the ProjectMan member list shows.
+#[derive(Debug, Clone)]
+pub struct MemberRow {
+    pub user_id: String,
+    pub user_name: String,
+    pub user_num_id: i64,
+    pub role_id: i64,
+    pub enabled: bool,
+    pub domain_id: String,
+    pub domain_name: String,
+}
+
+/// Members in joining order: `(total before paging, page)`.
+pub fn list_member_rows(
+    conn: &Connection,
+    project_id: &str,
+    role_id: Option<i64>,
+    offset: i64,
+    limit: i64,
+) -> StoreResult<(i64, Vec<MemberRow>)> {
+    let total: i64 = conn.query_row(
+        "SELECT count(*) FROM project_members WHERE project_id = ?1 AND (?2 IS NULL OR role_id = ?2)",
+        params![project_id, role_id],
+        |r| r.get(0),
+    )?;
+    let mut stmt = conn.prepare(
+        "SELECT u.id, u.name, coalesce(u.num_id, 0), m.role_id, u.enabled, d.id, d.name FROM project_members m \
+         JOIN users u ON u.id = m.user_id JOIN domains d ON d.id = u.domain_id \
+         WHERE m.project_id = ?1 AND (?2 IS NULL OR m.role_id = ?2) \
+         ORDER BY m.joined_at, m.user_id LIMIT ?3 OFFSET ?4",
+    )?;
+    let rows = stmt.query_map(params![project_id, role_id, limit, offset], |r| {
+        Ok(MemberRow {
+            user_id: r.get(0)?,
+            user_name: r.get(1)?,
+            user_num_id: r.get(2)?,
+            role_id: r.get(3)?,
+            enabled: r.get(4)?,
+            domain_id: r.get(5)?,
+            domain_name: r.get(6)?,
+        })
+    })?;
+    Ok((total, rows.collect::<Result<_, _>>()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::identity::{self, Domain, User};
+    use crate::store::test_db;
+
+    fn user(id: &str, domain_id: &str, name: &str) -> User {
+        User {
+            id: id.into(),
+            domain_id: domain_id.into(),
+            name: name.into(),
+            password_hash: None,
+            is_root: false,
+            enabled: true,
+            email: None,
+            phone: None,
+            description: None,
+            created_at: 1,
+            modified_at: 1,
+            created_by: id.into(),
+            modified_by: id.into(),
+        }
+    }
+
+    fn project(id: &str, name: &str, creator: &str, at: i64) -> Project {
+        Project {
+            id: id.into(),
+            domain_id: "d1".into(),
+            name: name.into(),
+            description: format!("about {name}"),
+            project_type: "scrum".into(),
+            creator_id: creator.into(),
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn numeric_ids_membership_filters_and_order() {
+        let (_dir, db) = test_db();
+        db.blocking(|conn| {
+            let d = Domain {
+                id: "d1".into(),
+                name: "acme".into(),
+            };
+            identity::insert_domain(conn, &d, 0)?;
+            identity::insert_user(conn, &user("u1", "d1", "alice"))?;
+            identity::insert_user(conn, &user("u2", "d1", "bob"))?;
+            assert_eq!(identity::user_num_id(conn, "u1")?, Some(1));
+            assert_eq!(identity::user_num_id(conn, "u2")?, Some(2));
+            insert_project(conn, &project("p1", "Alpha", "u1", 10))?;
+            insert_project(conn, &project("p2", "beta", "u1", 20))?;
+            upsert_member(conn, "p1", "u1", -1, 10)?;
+            upsert_member(conn, "p2", "u1", -1, 20)?;
+            upsert_member(conn, "p2", "u2", 4, 21)?;
+
+            let row = get_project_row(conn, "d1", "p2")?.unwrap();
+            assert_eq!(row.num_id, 2);
+            assert_eq!(row.enterprise_id, "0");
+            assert_eq!(row.creator_name, "alice");
+            assert_eq!(row.domain_name, "acme");
+            assert!(get_project_row(conn, "other", "p2")?.is_none());
+
+            let mut q = ProjectQuery {
+                domain_id: "d1",
+                membership: Membership::Any,
+                search: None,
+                project_type: None,
+                order: ProjectOrder::CreatedDesc,
+                offset: 0,
+                limit: 10,
+            };
+            let ids = |(_, rows): (i64, Vec<ProjectRow>)| {
+                rows.into_iter().map(|r| r.project.id).collect::<Vec<_>>()
+            };
+            assert_eq!(ids(query_projects(conn, &q)?), ["p2", "p1"]);
+            q.order = ProjectOrder::NameAsc;
+            assert_eq!(ids(query_projects(conn, &q)?), ["p1", "p2"]);
+            q.membership = Membership::MemberOf("u2");
+            assert_eq!(ids(query_projects(conn, &q)?), ["p2"]);
+            q.membership = Membership::NotMemberOf("u2");
+            assert_eq!(ids(query_projects(conn, &q)?), ["p1"]);
+            q.membership = Membership::Any;
+            q.search = Some("ABOUT BE");
+            assert_eq!(query_projects(conn, &q)?.0, 1);
+            q.search = None;
+            q.project_type = Some("xboard");
+            assert_eq!(query_projects(conn, &q)?.0, 0);
+
+            let (total, members) = list_member_rows(conn, "p2", None, 0, 1)?;
+            assert_eq!(total, 2);
+            assert_eq!(members[0].user_name, "alice");
+            assert_eq!(members[0].user_num_id, 1);
+            assert_eq!(list_member_rows(conn, "p2", Some(4), 0, 10)?.0, 1);
+            Ok(())
+        })
+        .unwrap();
+    }
+}
