@@ -127,12 +127,13 @@ pub fn from_projectman_role(role_id: i64) -> Option<&'static BuiltinRole> {
     builtin_by_name(name)
 }
 
-/// The ProjectMan role names, as the member list shows them.
+/// The ProjectMan role names, as the member list shows them: the built-in role's English name, as
+/// seed 002's `role_name` (decision), and "Project creator" for the creator's own role.
 pub fn projectman_role_name(role_id: i64) -> Option<&'static str> {
     if role_id == -1 {
-        return Some("项目创建者");
+        return Some("Project creator");
     }
-    from_projectman_role(role_id).map(|r| r.chinese_name)
+    from_projectman_role(role_id).map(|r| r.name)
 }
 
 #[cfg(test)]

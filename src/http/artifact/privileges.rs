@@ -35,9 +35,15 @@ pub async fn show_v5(
     principal: Principal,
     Path(project_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    Ok(success(
-        privileges_of(&state, &principal, project_id).await?,
-    ))
+    let merged = privileges_of(&state, &principal, project_id).await?;
+    // The v5 model spells the index list `operations_index`, unlike seed 002's `operationsIndex`.
+    let mut result = serde_json::to_value(merged).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if let Some(map) = result.as_object_mut() {
+        if let Some(index) = map.remove("operationsIndex") {
+            map.insert("operations_index".into(), index);
+        }
+    }
+    Ok(success(result))
 }
 
 async fn privileges_of(
