@@ -403,6 +403,18 @@ def test_bearer_ticket_authenticates_as_its_user(srv, root_token, probe_project,
     assert resp.json()["result"]["role_name"].startswith("Developer,")
 
 
+def test_basic_ticket_with_user_or_repo_user_name(srv, root_token, probe_project):
+    user = srv.create_user(with_key=False)
+    srv.add_member(probe_project, user.user_id, ROLE_DEVELOPER)
+    row = create_ticket(srv, root_token, user_id=user.user_id, left_num=3)
+    path = "/cloudartifact/v3/user/%s/privileges" % probe_project
+    repo_user = "%s_%s" % (srv.bootstrap["domain_id"], user.user_id)
+    for name in (user.name, repo_user):
+        resp = srv.get(path, auth=(name, row["value"]))
+        assert resp.status_code == 200, resp.text
+    assert_auth_error(srv.get(path, auth=("someone-else", row["value"])))
+
+
 def test_ticket_cannot_issue_tickets(srv, root_token):
     row = create_ticket(srv, root_token)
     resp = srv.get("/cloudartifact/v5/ticket", headers={"Authorization": "Bearer " + row["value"]})

@@ -157,7 +157,6 @@ struct PrivilegeView {
     granted_object_path: String,
     granted_object_type_id: String,
     operations: String,
-    #[serde(rename = "operationsIndex")]
     operations_index: Vec<u32>,
 }
 
