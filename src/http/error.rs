@@ -262,4 +262,15 @@ mod tests {
             .message()
             .contains("db"));
     }
+
+    #[test]
+    fn readme_documents_every_code() {
+        let readme = include_str!("../../README.md");
+        for (code, status, _) in CODE_TABLE {
+            assert!(
+                readme.contains(&format!("| `{code}` | {status} |")),
+                "README.md's error table lacks {code}"
+            );
+        }
+    }
 }

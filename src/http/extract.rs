@@ -106,6 +106,7 @@ impl QueryParams {
 }
 
 /// A JSON body deserialised into `T`; malformed bodies are a 400 naming the problem, oversize bodies a 413.
+#[derive(Debug)]
 pub struct JsonBody<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
@@ -121,9 +122,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         if bytes.is_empty() {
             return Err(ApiError::MalformedBody("the body is empty".into()));
         }
-        serde_json::from_slice(&bytes)
+        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(&mut deserializer)
             .map(JsonBody)
-            .map_err(|e| ApiError::MalformedBody(e.to_string()))
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                if path.is_empty() || path == "." || inner.is_syntax() || inner.is_eof() {
+                    ApiError::MalformedBody(inner.to_string())
+                } else {
+                    ApiError::MalformedBody(format!("field '{path}': {inner}"))
+                }
+            })
     }
 }
 
@@ -167,5 +177,41 @@ mod tests {
         assert_eq!(q.filter("empty", 4).unwrap(), None);
         assert!(QueryParams::parse("a=1&a=2").is_err());
         assert!(QueryParams::parse("a=%ff").is_err());
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Shape {
+        outer: Inner,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Inner {
+        left_num: i64,
+    }
+
+    async fn parse(body: &'static str) -> Result<JsonBody<Shape>, ApiError> {
+        let request = Request::builder()
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        JsonBody::<Shape>::from_request(request, &()).await
+    }
+
+    #[tokio::test]
+    async fn json_errors_name_the_field() {
+        let err = parse(r#"{"outer": {"left_num": "many"}}"#)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("'outer.left_num'"), "{err}");
+        let err = parse(r#"{"outer": {}}"#).await.unwrap_err().to_string();
+        assert!(err.contains("left_num"), "{err}");
+        assert!(matches!(
+            parse("{not json").await,
+            Err(ApiError::MalformedBody(_))
+        ));
+        assert!(matches!(parse("").await, Err(ApiError::MalformedBody(_))));
+        assert!(parse(r#"{"outer": {"left_num": 3}}"#).await.is_ok());
     }
 }
