@@ -2,6 +2,7 @@
 //! validators are used by the HTTP edge so inner code can trust what it receives.
 
 pub mod operation;
+pub mod paging;
 
 use rand::distributions::{Alphanumeric, Distribution, Uniform};
 use rand::Rng;

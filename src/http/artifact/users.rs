@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use crate::auth::Principal;
 use crate::authz::policy::actions;
+use crate::domain::paging::page_window;
 use crate::http::app::AppState;
 use crate::http::envelope::success;
 use crate::http::error::ApiResult;
@@ -60,19 +61,18 @@ pub async fn list(
         .iter()
         .map(|u| (u.id.as_str(), u.name.as_str()))
         .collect();
-    let total = users.len() as i64;
-    let start = (page_no - 1).saturating_mul(page_size);
+    let window = page_window(users.len() as u64, page_no as u64, page_size as u64);
     let offset = state.config.display_offset_minutes;
     let region = &state.config.region;
     let data: Vec<RepoUserRow> = users
         .iter()
-        .skip(usize::try_from(start).unwrap_or(usize::MAX))
-        .take(page_size as usize)
+        .skip(window.skip)
+        .take(window.take)
         .map(|u| row(u, &names, region, offset))
         .collect();
     Ok(success(json!({
-        "total_records": total,
-        "total_pages": (total + page_size - 1) / page_size,
+        "total_records": users.len(),
+        "total_pages": window.total_pages,
         "data": data,
     })))
 }
