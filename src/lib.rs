@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod authz;
+pub mod blob;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::auth::secrets::SecretBox;
+use crate::blob::fs::FsBlobStore;
 use crate::bootstrap;
 use crate::config::Config;
 use crate::http::app::{router, AppState};
@@ -16,10 +17,13 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
     let secrets = SecretBox::load_or_create(&config.data_dir.join("secret.key"))?;
     let db = Db::open(&config.data_dir.join("arca.db"))?;
     bootstrap::ensure(&db, &secrets, &config.data_dir, &config.region)?;
+    let blobs = Arc::new(FsBlobStore::open(&config.data_dir)?);
     Ok(AppState {
         config: Arc::new(config),
         db,
         secrets,
+        blobs,
+        blob_gc: Arc::default(),
     })
 }
 

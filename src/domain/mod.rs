@@ -1,6 +1,7 @@
 //! Identifiers and value types shared by every layer. Generators here make ids of the shapes SPEC §1 fixes;
 //! validators are used by the HTTP edge so inner code can trust what it receives.
 
+pub mod artifact_path;
 pub mod operation;
 pub mod paging;
 

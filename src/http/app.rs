@@ -14,6 +14,7 @@ use super::{artifact, authn, iam, projectman, trace};
 use crate::auth::secrets::SecretBox;
 use crate::auth::Principal;
 use crate::authz::policy::{self, PolicyDocument};
+use crate::blob::BlobStore;
 use crate::config::Config;
 use crate::store::{identity, Db};
 
@@ -22,6 +23,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub secrets: SecretBox,
+    pub blobs: Arc<dyn BlobStore>,
+    /// Held shared by uploads between writing a blob and committing the metadata that references it, and
+    /// exclusively by garbage collection, so a blob is never reclaimed under an upload that reuses it.
+    pub blob_gc: Arc<tokio::sync::RwLock<()>>,
 }
 
 impl AppState {

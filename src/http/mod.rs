@@ -9,4 +9,5 @@ pub mod error;
 pub mod extract;
 pub mod iam;
 pub mod projectman;
+pub mod storage;
 pub mod trace;

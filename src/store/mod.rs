@@ -3,6 +3,7 @@
 
 pub mod identity;
 pub mod projects;
+pub mod repos;
 pub mod tickets;
 
 use std::path::Path;
@@ -16,6 +17,7 @@ pub use rusqlite::Connection as Conn;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_identity.sql"),
     include_str!("migrations/0002_iam.sql"),
+    include_str!("migrations/0003_repositories.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

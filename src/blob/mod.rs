@@ -1,0 +1,113 @@
+//! Content-addressed blob storage (SPEC §8). Blobs are named by their SHA-256; writes stream to a temporary
+//! file while every digest clients ask for is computed, are fsync'ed and renamed into place, and only then
+//! may metadata point at them. The trait keeps callers independent of where bytes live (filesystem now,
+//! S3-compatible storage later).
+
+pub mod fs;
+
+use std::io;
+use std::pin::Pin;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::Stream;
+use md5::Md5;
+use sha1::Sha1;
+use sha2::{Digest, Sha256, Sha512};
+use tokio::io::AsyncRead;
+
+/// What a stored blob is: its size and digests (lower-case hex).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobInfo {
+    pub sha256: String,
+    pub size: u64,
+    pub md5: String,
+    pub sha1: String,
+    pub sha512: String,
+}
+
+/// A stream of a blob's bytes (whole or a range).
+pub type ByteStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("blob storage I/O failed: {0}")]
+    Io(#[from] io::Error),
+    #[error("the upload exceeds the limit of {0} bytes")]
+    TooLarge(u64),
+    #[error("blob {0} is missing from storage")]
+    Missing(String),
+}
+
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// Streams `reader` into the store and answers the blob's digests. At most `limit` bytes are accepted.
+    async fn put(
+        &self,
+        reader: &mut (dyn AsyncRead + Send + Unpin),
+        limit: u64,
+    ) -> Result<BlobInfo, BlobError>;
+
+    /// Streams `len` bytes of blob `sha256` from `offset`.
+    async fn read(&self, sha256: &str, offset: u64, len: u64) -> Result<ByteStream, BlobError>;
+
+    /// Removes a blob; removing an absent blob is not an error.
+    async fn delete(&self, sha256: &str) -> Result<(), BlobError>;
+}
+
+/// Computes every digest in one pass over the bytes.
+#[derive(Default)]
+pub struct MultiHasher {
+    md5: Md5,
+    sha1: Sha1,
+    sha256: Sha256,
+    sha512: Sha512,
+    pub(crate) size: u64,
+}
+
+impl MultiHasher {
+    pub fn update(&mut self, chunk: &[u8]) {
+        self.md5.update(chunk);
+        self.sha1.update(chunk);
+        self.sha256.update(chunk);
+        self.sha512.update(chunk);
+        self.size += chunk.len() as u64;
+    }
+
+    pub fn finish(self) -> BlobInfo {
+        BlobInfo {
+            sha256: hex::encode(self.sha256.finalize()),
+            size: self.size,
+            md5: hex::encode(self.md5.finalize()),
+            sha1: hex::encode(self.sha1.finalize()),
+            sha512: hex::encode(self.sha512.finalize()),
+        }
+    }
+}
+
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_of_known_input() {
+        let mut h = MultiHasher::default();
+        h.update(b"ab");
+        h.update(b"c");
+        let info = h.finish();
+        assert_eq!(info.size, 3);
+        assert_eq!(info.md5, "900150983cd24fb0d6963f7d28e17f72");
+        assert_eq!(info.sha1, "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(
+            info.sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(info.sha512.starts_with("ddaf35a193617aba"));
+    }
+}

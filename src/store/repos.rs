@@ -1,0 +1,538 @@
+//! Repositories, their files, and the blobs files point at.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::{StoreError, StoreResult};
+use crate::blob::BlobInfo;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repository {
+    pub id: String,
+    pub domain_id: String,
+    pub project_id: String,
+    pub name: String,
+    pub display_name: String,
+    pub description: String,
+    pub format: String,
+    pub repo_type: String,
+    /// Maven: `release` or `snapshot`; other formats: `mixed`.
+    pub policy: String,
+    pub tab_id: String,
+    pub includes_pattern: String,
+    /// `allow_redeploy` or `disable_redeploy`.
+    pub deployment_policy: String,
+    pub allow_anonymous: bool,
+    /// Maven snapshot repositories: how many timestamped builds of a version to keep (0: all).
+    pub max_unique_snapshots: i64,
+    pub share_right: String,
+    /// `active` or `trash`.
+    pub status: String,
+    pub deleted_at: Option<i64>,
+    pub created_at: i64,
+    pub created_by: String,
+    pub modified_at: i64,
+    pub modified_by: String,
+}
+
+pub const STATUS_ACTIVE: &str = "active";
+pub const STATUS_TRASH: &str = "trash";
+
+const REPO_COLS: &str = "id, domain_id, project_id, name, display_name, description, format, repo_type, policy, \
+    tab_id, includes_pattern, deployment_policy, allow_anonymous, max_unique_snapshots, share_right, status, \
+    deleted_at, created_at, created_by, modified_at, modified_by";
+
+fn repo_from_row(r: &Row<'_>) -> rusqlite::Result<Repository> {
+    Ok(Repository {
+        id: r.get(0)?,
+        domain_id: r.get(1)?,
+        project_id: r.get(2)?,
+        name: r.get(3)?,
+        display_name: r.get(4)?,
+        description: r.get(5)?,
+        format: r.get(6)?,
+        repo_type: r.get(7)?,
+        policy: r.get(8)?,
+        tab_id: r.get(9)?,
+        includes_pattern: r.get(10)?,
+        deployment_policy: r.get(11)?,
+        allow_anonymous: r.get(12)?,
+        max_unique_snapshots: r.get(13)?,
+        share_right: r.get(14)?,
+        status: r.get(15)?,
+        deleted_at: r.get(16)?,
+        created_at: r.get(17)?,
+        created_by: r.get(18)?,
+        modified_at: r.get(19)?,
+        modified_by: r.get(20)?,
+    })
+}
+
+pub fn insert_repo(conn: &Connection, r: &Repository) -> StoreResult<()> {
+    conn.execute(
+        &format!(
+            "INSERT INTO repositories ({REPO_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
+             ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
+        ),
+        params![
+            r.id, r.domain_id, r.project_id, r.name, r.display_name, r.description, r.format, r.repo_type,
+            r.policy, r.tab_id, r.includes_pattern, r.deployment_policy, r.allow_anonymous,
+            r.max_unique_snapshots, r.share_right, r.status, r.deleted_at, r.created_at, r.created_by,
+            r.modified_at, r.modified_by
+        ],
+    )
+    .map_err(|e| {
+        let e: StoreError = e.into();
+        if e.is_unique_violation() {
+            StoreError::Conflict("a repository with this name")
+        } else {
+            e
+        }
+    })?;
+    Ok(())
+}
+
+/// Writes the mutable settings of a repository.
+pub fn update_repo(conn: &Connection, r: &Repository) -> StoreResult<()> {
+    conn.execute(
+        "UPDATE repositories SET display_name = ?2, description = ?3, includes_pattern = ?4, deployment_policy = ?5, \
+         allow_anonymous = ?6, max_unique_snapshots = ?7, share_right = ?8, status = ?9, deleted_at = ?10, \
+         modified_at = ?11, modified_by = ?12 WHERE id = ?1",
+        params![
+            r.id, r.display_name, r.description, r.includes_pattern, r.deployment_policy, r.allow_anonymous,
+            r.max_unique_snapshots, r.share_right, r.status, r.deleted_at, r.modified_at, r.modified_by
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn get_repo(conn: &Connection, id: &str) -> StoreResult<Option<Repository>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {REPO_COLS} FROM repositories WHERE id = ?1"),
+            [id],
+            repo_from_row,
+        )
+        .optional()?)
+}
+
+pub fn get_repo_by_name(conn: &Connection, name: &str) -> StoreResult<Option<Repository>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {REPO_COLS} FROM repositories WHERE name = ?1"),
+            [name],
+            repo_from_row,
+        )
+        .optional()?)
+}
+
+pub fn repos_of_tab(conn: &Connection, tab_id: &str) -> StoreResult<Vec<Repository>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {REPO_COLS} FROM repositories WHERE tab_id = ?1 ORDER BY name"
+    ))?;
+    let rows = stmt.query_map([tab_id], repo_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Repositories of a domain, optionally of one project, in the given status, ordered by name.
+pub fn list_repos(
+    conn: &Connection,
+    domain_id: &str,
+    project_id: Option<&str>,
+    status: &str,
+) -> StoreResult<Vec<Repository>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {REPO_COLS} FROM repositories WHERE domain_id = ?1 AND (?2 IS NULL OR project_id = ?2) \
+         AND status = ?3 ORDER BY name"
+    ))?;
+    let rows = stmt.query_map(params![domain_id, project_id, status], repo_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn count_repos_of_project(conn: &Connection, project_id: &str) -> StoreResult<i64> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM repositories WHERE project_id = ?1",
+        [project_id],
+        |r| r.get(0),
+    )?)
+}
+
+// ---- blobs and files -------------------------------------------------------------------------
+
+pub fn insert_blob(conn: &Connection, b: &BlobInfo, now: i64) -> StoreResult<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO blobs (sha256, size, md5, sha1, sha512, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![b.sha256, b.size as i64, b.md5, b.sha1, b.sha512, now],
+    )?;
+    Ok(())
+}
+
+/// A live or trashed file with its blob's digests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileEntry {
+    pub id: i64,
+    pub repo_id: String,
+    pub path: String,
+    pub size: i64,
+    pub content_type: String,
+    pub sha256: String,
+    pub md5: String,
+    pub sha1: String,
+    pub sha512: String,
+    pub created_at: i64,
+    pub created_by: String,
+    pub modified_at: i64,
+    pub modified_by: String,
+    pub deleted_at: Option<i64>,
+}
+
+const FILE_SELECT: &str = "SELECT f.id, f.repo_id, f.path, f.size, f.content_type, f.sha256, b.md5, b.sha1, b.sha512, \
+    f.created_at, f.created_by, f.modified_at, f.modified_by, f.deleted_at FROM files f JOIN blobs b ON b.sha256 = f.sha256";
+
+fn file_from_row(r: &Row<'_>) -> rusqlite::Result<FileEntry> {
+    Ok(FileEntry {
+        id: r.get(0)?,
+        repo_id: r.get(1)?,
+        path: r.get(2)?,
+        size: r.get(3)?,
+        content_type: r.get(4)?,
+        sha256: r.get(5)?,
+        md5: r.get(6)?,
+        sha1: r.get(7)?,
+        sha512: r.get(8)?,
+        created_at: r.get(9)?,
+        created_by: r.get(10)?,
+        modified_at: r.get(11)?,
+        modified_by: r.get(12)?,
+        deleted_at: r.get(13)?,
+    })
+}
+
+pub fn get_live_file(
+    conn: &Connection,
+    repo_id: &str,
+    path: &str,
+) -> StoreResult<Option<FileEntry>> {
+    Ok(conn
+        .query_row(
+            &format!("{FILE_SELECT} WHERE f.repo_id = ?1 AND f.path = ?2 AND f.deleted_at IS NULL"),
+            [repo_id, path],
+            file_from_row,
+        )
+        .optional()?)
+}
+
+/// Points `path` at a stored blob, replacing a live file there. The blob row must already exist.
+/// Answers the sha256 of a replaced file's blob, which may now be garbage.
+pub fn put_file(
+    conn: &mut Connection,
+    repo_id: &str,
+    path: &str,
+    blob: &BlobInfo,
+    content_type: &str,
+    user_id: &str,
+    now: i64,
+) -> StoreResult<Option<String>> {
+    let tx = conn.transaction()?;
+    insert_blob(&tx, blob, now)?;
+    let previous: Option<(i64, String, i64)> = tx
+        .query_row(
+            "SELECT id, sha256, created_at FROM files WHERE repo_id = ?1 AND path = ?2 AND deleted_at IS NULL",
+            [repo_id, path],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let created_at = match &previous {
+        Some((id, _, created_at)) => {
+            tx.execute("DELETE FROM files WHERE id = ?1", [id])?;
+            *created_at
+        }
+        None => now,
+    };
+    tx.execute(
+        "INSERT INTO files (repo_id, path, sha256, size, content_type, created_at, created_by, modified_at, modified_by) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7)",
+        params![repo_id, path, blob.sha256, blob.size as i64, content_type, created_at, user_id, now],
+    )?;
+    tx.commit()?;
+    Ok(previous.map(|(_, sha, _)| sha))
+}
+
+/// Moves a live file to the recycle bin.
+pub fn trash_file(
+    conn: &Connection,
+    repo_id: &str,
+    path: &str,
+    user_id: &str,
+    now: i64,
+) -> StoreResult<bool> {
+    Ok(conn.execute(
+        "UPDATE files SET deleted_at = ?3, deleted_by = ?4 WHERE repo_id = ?1 AND path = ?2 AND deleted_at IS NULL",
+        params![repo_id, path, now, user_id],
+    )? > 0)
+}
+
+/// Removes a file row for good (a superseded file, a pruned snapshot). Answers its blob's sha256.
+pub fn purge_file(conn: &Connection, file_id: i64) -> StoreResult<Option<String>> {
+    Ok(conn
+        .query_row(
+            "DELETE FROM files WHERE id = ?1 RETURNING sha256",
+            [file_id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Live files whose path starts with `prefix` (a directory path ending in `/`, or empty for the root).
+pub fn live_files_under(
+    conn: &Connection,
+    repo_id: &str,
+    prefix: &str,
+) -> StoreResult<Vec<FileEntry>> {
+    // A range scan on the (repo_id, path) index: every path with the prefix sorts in [prefix, prefix + U+FFFF).
+    let upper = format!("{prefix}\u{10FFFF}");
+    let mut stmt = conn.prepare(&format!(
+        "{FILE_SELECT} WHERE f.repo_id = ?1 AND f.path >= ?2 AND f.path < ?3 AND f.deleted_at IS NULL ORDER BY f.path"
+    ))?;
+    let rows = stmt.query_map([repo_id, prefix, upper.as_str()], file_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Trashed files of a repository.
+pub fn trashed_files(conn: &Connection, repo_id: &str) -> StoreResult<Vec<FileEntry>> {
+    let mut stmt = conn.prepare(&format!(
+        "{FILE_SELECT} WHERE f.repo_id = ?1 AND f.deleted_at IS NOT NULL ORDER BY f.path"
+    ))?;
+    let rows = stmt.query_map([repo_id], file_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Brings a trashed file back; fails with a conflict when a live file took its path meanwhile.
+pub fn restore_file(conn: &Connection, file_id: i64) -> StoreResult<bool> {
+    conn.execute("UPDATE files SET deleted_at = NULL, deleted_by = NULL WHERE id = ?1 AND deleted_at IS NOT NULL", [file_id])
+        .map(|n| n > 0)
+        .map_err(|e| {
+            let e: StoreError = e.into();
+            if e.is_unique_violation() {
+                StoreError::Conflict("a live file at this path")
+            } else {
+                e
+            }
+        })
+}
+
+/// Deletes a repository and all its files for good.
+pub fn delete_repo(conn: &Connection, repo_id: &str) -> StoreResult<()> {
+    conn.execute("DELETE FROM files WHERE repo_id = ?1", [repo_id])?;
+    conn.execute("DELETE FROM repositories WHERE id = ?1", [repo_id])?;
+    Ok(())
+}
+
+/// Deletes blob rows among `candidates` that no file references any more; answers `(sha256, size)` of
+/// each, whose bytes the caller then removes from the blob store.
+pub fn collect_garbage(
+    conn: &mut Connection,
+    candidates: &[String],
+) -> StoreResult<Vec<(String, i64)>> {
+    let tx = conn.transaction()?;
+    let mut freed = Vec::new();
+    for sha in candidates {
+        let gone: Option<i64> = tx
+            .query_row(
+                "DELETE FROM blobs WHERE sha256 = ?1 AND NOT EXISTS (SELECT 1 FROM files WHERE sha256 = ?1) RETURNING size",
+                [sha],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(size) = gone {
+            freed.push((sha.clone(), size));
+        }
+    }
+    tx.commit()?;
+    Ok(freed)
+}
+
+/// Live files of active repositories of a domain whose blob has the given digest.
+pub fn files_by_checksum(
+    conn: &Connection,
+    domain_id: &str,
+    column: ChecksumKind,
+    value: &str,
+) -> StoreResult<Vec<FileEntry>> {
+    let mut stmt = conn.prepare(&format!(
+        "{FILE_SELECT} JOIN repositories r ON r.id = f.repo_id WHERE r.domain_id = ?1 AND r.status = 'active' \
+         AND f.deleted_at IS NULL AND b.{} = ?2 ORDER BY r.name, f.path",
+        column.column()
+    ))?;
+    let rows = stmt.query_map([domain_id, value], file_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChecksumKind {
+    Md5,
+    Sha1,
+    Sha256,
+    Sha512,
+}
+
+impl ChecksumKind {
+    /// Recognises a digest by its length (hex).
+    pub fn of(value: &str) -> Option<ChecksumKind> {
+        if !value.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        Some(match value.len() {
+            32 => ChecksumKind::Md5,
+            40 => ChecksumKind::Sha1,
+            64 => ChecksumKind::Sha256,
+            128 => ChecksumKind::Sha512,
+            _ => return None,
+        })
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            ChecksumKind::Md5 => "md5",
+            ChecksumKind::Sha1 => "sha1",
+            ChecksumKind::Sha256 => "sha256",
+            ChecksumKind::Sha512 => "sha512",
+        }
+    }
+}
+
+/// Bytes used by live and trashed files of a repository.
+pub fn repo_usage(conn: &Connection, repo_id: &str) -> StoreResult<(i64, i64)> {
+    Ok(conn.query_row(
+        "SELECT coalesce(sum(size), 0), count(*) FROM files WHERE repo_id = ?1",
+        [repo_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::identity::{insert_domain, Domain};
+    use crate::store::test_db;
+
+    fn blob(tag: &str) -> BlobInfo {
+        BlobInfo {
+            sha256: format!("{tag:0>64}"),
+            size: 10,
+            md5: format!("{tag:0>32}"),
+            sha1: format!("{tag:0>40}"),
+            sha512: format!("{tag:0>128}"),
+        }
+    }
+
+    fn repo(name: &str) -> Repository {
+        Repository {
+            id: crate::domain::new_hex_id(),
+            domain_id: "d".into(),
+            project_id: "p".into(),
+            name: name.into(),
+            display_name: name.into(),
+            description: String::new(),
+            format: "generic".into(),
+            repo_type: "hosted".into(),
+            policy: "mixed".into(),
+            tab_id: "t".into(),
+            includes_pattern: String::new(),
+            deployment_policy: "allow_redeploy".into(),
+            allow_anonymous: false,
+            max_unique_snapshots: 0,
+            share_right: "private".into(),
+            status: STATUS_ACTIVE.into(),
+            deleted_at: None,
+            created_at: 0,
+            created_by: "u".into(),
+            modified_at: 0,
+            modified_by: "u".into(),
+        }
+    }
+
+    #[test]
+    fn files_replace_trash_restore_and_garbage() {
+        let (_dir, db) = test_db();
+        db.blocking(|conn| {
+            insert_domain(
+                conn,
+                &Domain {
+                    id: "d".into(),
+                    name: "dom".into(),
+                },
+                0,
+            )?;
+            let r = repo("files");
+            insert_repo(conn, &r)?;
+            assert!(matches!(
+                insert_repo(
+                    conn,
+                    &Repository {
+                        id: "other".into(),
+                        ..r.clone()
+                    }
+                ),
+                Err(StoreError::Conflict(_))
+            ));
+            assert_eq!(
+                put_file(conn, &r.id, "a/b.txt", &blob("1"), "text/plain", "u", 1)?,
+                None
+            );
+            assert_eq!(
+                put_file(conn, &r.id, "a/c.txt", &blob("1"), "text/plain", "u", 1)?,
+                None
+            );
+            let replaced = put_file(conn, &r.id, "a/b.txt", &blob("2"), "text/plain", "u", 2)?;
+            assert_eq!(replaced, Some(blob("1").sha256));
+            assert!(
+                collect_garbage(conn, &[blob("1").sha256])?.is_empty(),
+                "still used by a/c.txt"
+            );
+            let under: Vec<_> = live_files_under(conn, &r.id, "a/")?
+                .into_iter()
+                .map(|f| f.path)
+                .collect();
+            assert_eq!(under, ["a/b.txt", "a/c.txt"]);
+            assert!(trash_file(conn, &r.id, "a/c.txt", "u", 3)?);
+            assert!(get_live_file(conn, &r.id, "a/c.txt")?.is_none());
+            let trashed = trashed_files(conn, &r.id)?;
+            put_file(conn, &r.id, "a/c.txt", &blob("3"), "text/plain", "u", 4)?;
+            assert!(matches!(
+                restore_file(conn, trashed[0].id),
+                Err(StoreError::Conflict(_))
+            ));
+            let newest = get_live_file(conn, &r.id, "a/c.txt")?.unwrap();
+            purge_file(conn, newest.id)?;
+            assert!(restore_file(conn, trashed[0].id)?);
+            assert_eq!(
+                files_by_checksum(conn, "d", ChecksumKind::Sha1, &blob("1").sha1)?.len(),
+                1
+            );
+            delete_repo(conn, &r.id)?;
+            let freed = collect_garbage(
+                conn,
+                &[blob("1").sha256, blob("2").sha256, blob("3").sha256],
+            )?;
+            assert_eq!(freed.len(), 3);
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn checksum_kind_by_length() {
+        assert_eq!(ChecksumKind::of(&"a".repeat(32)), Some(ChecksumKind::Md5));
+        assert_eq!(ChecksumKind::of(&"a".repeat(40)), Some(ChecksumKind::Sha1));
+        assert_eq!(
+            ChecksumKind::of(&"a".repeat(64)),
+            Some(ChecksumKind::Sha256)
+        );
+        assert_eq!(
+            ChecksumKind::of(&"a".repeat(128)),
+            Some(ChecksumKind::Sha512)
+        );
+        assert_eq!(ChecksumKind::of(&"g".repeat(32)), None);
+        assert_eq!(ChecksumKind::of("abc"), None);
+    }
+}
