@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::error::ApiError;
 use super::extract::BodyLimit;
-use super::{artifact, authn, iam, projectman, trace};
+use super::{artifact, authn, iam, projectman, protocols, trace};
 use crate::auth::secrets::SecretBox;
 use crate::auth::Principal;
 use crate::authz::policy::{self, PolicyDocument};
@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .merge(iam::public_router())
+        .merge(protocols::router())
         .merge(authenticated)
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)

@@ -68,7 +68,7 @@ async fn identify(state: &AppState, request: Request) -> Result<Request, ApiErro
 }
 
 /// `Bearer <ticket>`, or `Basic base64(name:<ticket>)`: the ticket and, for Basic, the name given.
-fn bearer_or_basic_ticket(value: &str) -> Option<(String, Option<String>)> {
+pub fn bearer_or_basic_ticket(value: &str) -> Option<(String, Option<String>)> {
     if let Some(t) = value.strip_prefix("Bearer ") {
         return Some((t.trim().to_string(), None));
     }
@@ -83,12 +83,24 @@ async fn verify_signature(
     request: Request,
     value: &str,
 ) -> Result<(Principal, Request), ApiError> {
-    let header = SignatureHeader::parse(value)
-        .map_err(|_| ApiError::Unauthenticated("malformed signature header"))?;
     let (parts, body) = request.into_parts();
     let bytes = read_body(body, state.config.max_body_bytes).await?;
     let body_sha256 = (!bytes.is_empty()).then(|| hex::encode(Sha256::digest(&bytes)));
+    let principal = verify_signed_parts(state, &parts, value, body_sha256).await?;
+    Ok((principal, Request::from_parts(parts, Body::from(bytes))))
+}
 
+/// Verifies an `SDK-HMAC-SHA256` signature over a request's head. `body_sha256` is the hex SHA-256 of a
+/// non-empty body (or, for streamed bodies, any value: the signer's `X-Sdk-Content-Sha256` then stands in
+/// for it); `None` for an empty body.
+pub async fn verify_signed_parts(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    authorization: &str,
+    body_sha256: Option<String>,
+) -> Result<Principal, ApiError> {
+    let header = SignatureHeader::parse(authorization)
+        .map_err(|_| ApiError::Unauthenticated("malformed signature header"))?;
     let access_key = header.access_key.clone();
     let (key, user) = state
         .db
@@ -126,7 +138,7 @@ async fn verify_signature(
         tracing::info!(access_key = %key.access_key, reason = %e, "signature rejected");
         ApiError::Unauthenticated("signature rejected")
     })?;
-    let principal = Principal {
+    Ok(Principal {
         user_id: user.id,
         user_name: user.name,
         domain_id: user.domain_id,
@@ -134,11 +146,10 @@ async fn verify_signature(
         credential: Credential::Signature {
             access_key: key.access_key,
         },
-    };
-    Ok((principal, Request::from_parts(parts, Body::from(bytes))))
+    })
 }
 
-async fn verify_token(state: &AppState, presented: &str) -> Result<Principal, ApiError> {
+pub async fn verify_token(state: &AppState, presented: &str) -> Result<Principal, ApiError> {
     if !token::is_plausible(presented) {
         return Err(ApiError::Unauthenticated("malformed token"));
     }

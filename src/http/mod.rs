@@ -9,5 +9,6 @@ pub mod error;
 pub mod extract;
 pub mod iam;
 pub mod projectman;
+pub mod protocols;
 pub mod storage;
 pub mod trace;

@@ -815,3 +815,28 @@ pub fn delete_unattached_policy(conn: &Connection, id: &str) -> StoreResult<bool
         [id],
     )? > 0)
 }
+
+// ---- repo user passwords ----------------------------------------------------------------------
+
+pub fn get_repo_password_hash(conn: &Connection, user_id: &str) -> StoreResult<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT repo_password_hash FROM users WHERE id = ?1",
+            [user_id],
+            |r| r.get::<_, Option<String>>(0),
+        )
+        .optional()?
+        .flatten())
+}
+
+pub fn set_repo_password_hash(
+    conn: &Connection,
+    user_id: &str,
+    hash: &str,
+    now: i64,
+) -> StoreResult<bool> {
+    Ok(conn.execute(
+        "UPDATE users SET repo_password_hash = ?2, modified_at = ?3 WHERE id = ?1",
+        params![user_id, hash, now],
+    )? > 0)
+}

@@ -410,6 +410,37 @@ pub fn repo_usage(conn: &Connection, repo_id: &str) -> StoreResult<(i64, i64)> {
 }
 
 #[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    pub fn repo_fixture() -> Repository {
+        Repository {
+            id: crate::domain::new_hex_id(),
+            domain_id: "d".into(),
+            project_id: "p".into(),
+            name: "fixture".into(),
+            display_name: "fixture".into(),
+            description: String::new(),
+            format: "generic".into(),
+            repo_type: "hosted".into(),
+            policy: "mixed".into(),
+            tab_id: "t".into(),
+            includes_pattern: String::new(),
+            deployment_policy: "allow_redeploy".into(),
+            allow_anonymous: false,
+            max_unique_snapshots: 0,
+            share_right: "private".into(),
+            status: STATUS_ACTIVE.into(),
+            deleted_at: None,
+            created_at: 0,
+            created_by: "u".into(),
+            modified_at: 0,
+            modified_by: "u".into(),
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::identity::{insert_domain, Domain};
@@ -427,27 +458,8 @@ mod tests {
 
     fn repo(name: &str) -> Repository {
         Repository {
-            id: crate::domain::new_hex_id(),
-            domain_id: "d".into(),
-            project_id: "p".into(),
             name: name.into(),
-            display_name: name.into(),
-            description: String::new(),
-            format: "generic".into(),
-            repo_type: "hosted".into(),
-            policy: "mixed".into(),
-            tab_id: "t".into(),
-            includes_pattern: String::new(),
-            deployment_policy: "allow_redeploy".into(),
-            allow_anonymous: false,
-            max_unique_snapshots: 0,
-            share_right: "private".into(),
-            status: STATUS_ACTIVE.into(),
-            deleted_at: None,
-            created_at: 0,
-            created_by: "u".into(),
-            modified_at: 0,
-            modified_by: "u".into(),
+            ..super::tests_support::repo_fixture()
         }
     }
 

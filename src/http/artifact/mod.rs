@@ -1,7 +1,7 @@
 //! The CodeArts Artifact management API: tickets (seeds 000/001), privileges (seed 002) and
 //! self-hosted repository users (seed 003).
 
-mod privileges;
+pub mod privileges;
 mod tickets;
 mod users;
 

@@ -1,0 +1,220 @@
+//! Who is asking, and may they: authentication and authorization of every artifact request (SPEC §7).
+//! Credentials: Basic with the repo user name and password, a ticket (Basic password or `Bearer`), an
+//! `X-Auth-Token`, or an AK/SK signature. The operation a request maps to is checked against the
+//! caller's privilege entries in the repository's project, on the path `/<repo>/<path>`.
+
+use axum::http::request::Parts;
+use axum::http::{header, Method};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+use crate::auth::secrets::verify_password;
+use crate::auth::{signature, ticket, Credential, Principal};
+use crate::authz::privileges::allows;
+use crate::domain::operation::Operation;
+use crate::http::app::AppState;
+use crate::http::artifact::privileges::entries_for_user;
+use crate::http::authn::{use_ticket, verify_signed_parts, verify_token};
+use crate::http::error::ApiError;
+use crate::store::identity;
+use crate::store::repos::Repository;
+
+/// The operation an artifact request performs.
+pub fn operation_of(method: &Method) -> Option<Operation> {
+    match *method {
+        Method::GET | Method::HEAD => Some(Operation::Download),
+        Method::PUT | Method::POST => Some(Operation::Upload),
+        Method::DELETE => Some(Operation::Delete),
+        _ => None,
+    }
+}
+
+/// Authenticates an artifact request, if it carries credentials. Takes a ticket use when a ticket is
+/// presented.
+pub async fn identify(state: &AppState, parts: &Parts) -> Result<Option<Principal>, ApiError> {
+    if let Some(token) = parts.headers.get("x-auth-token") {
+        let token = token
+            .to_str()
+            .map_err(|_| ApiError::Unauthenticated("token is not ASCII"))?;
+        return verify_token(state, token).await.map(Some);
+    }
+    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::Unauthenticated("Authorization is not ASCII"))?;
+    if value.starts_with(signature::ALGORITHM) {
+        return verify_signed_parts(state, parts, value, streamed_body_marker(parts)?)
+            .await
+            .map(Some);
+    }
+    if let Some(presented) = value.strip_prefix("Bearer ") {
+        return use_ticket(state, presented.trim(), None).await.map(Some);
+    }
+    let (name, password) = value
+        .strip_prefix("Basic ")
+        .and_then(|b| STANDARD.decode(b.trim()).ok())
+        .and_then(|raw| String::from_utf8(raw).ok())
+        .and_then(|s| {
+            s.split_once(':')
+                .map(|(n, p)| (n.to_string(), p.to_string()))
+        })
+        .ok_or(ApiError::Unauthenticated(
+            "unsupported Authorization scheme",
+        ))?;
+    if ticket::looks_like_ticket(&password) {
+        return use_ticket(state, &password, Some(&name)).await.map(Some);
+    }
+    repo_user_login(state, &name, &password).await.map(Some)
+}
+
+/// A signed artifact upload streams, so the body cannot be hashed before the signature is checked: the
+/// signer must state the payload hash in `X-Sdk-Content-Sha256` (the SDK sends `UNSIGNED-PAYLOAD` for
+/// non-JSON bodies), which then stands in for it.
+fn streamed_body_marker(parts: &Parts) -> Result<Option<String>, ApiError> {
+    let has_body = parts.headers.contains_key(header::TRANSFER_ENCODING)
+        || parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0");
+    if !has_body {
+        return Ok(None);
+    }
+    if !parts.headers.contains_key(signature::CONTENT_SHA256_HEADER) {
+        return Err(ApiError::Unauthenticated(
+            "signed uploads must carry X-Sdk-Content-Sha256",
+        ));
+    }
+    Ok(Some(String::new()))
+}
+
+/// Basic login of a repo user: name `<domain_id>_<user_id>`, password set by `reset_user_password`.
+async fn repo_user_login(
+    state: &AppState,
+    name: &str,
+    password: &str,
+) -> Result<Principal, ApiError> {
+    let (domain_id, user_id) = name
+        .split_once('_')
+        .filter(|(d, u)| crate::domain::is_hex32(d) && crate::domain::is_hex32(u))
+        .ok_or(ApiError::Unauthenticated("unknown repo user"))?;
+    let (domain_id, user_id) = (domain_id.to_string(), user_id.to_string());
+    let lookup = user_id.clone();
+    let found = state
+        .db
+        .call(move |conn| {
+            Ok(identity::get_user(conn, &lookup)?
+                .zip(identity::get_repo_password_hash(conn, &lookup)?))
+        })
+        .await?;
+    let (user, hash) = found.ok_or(ApiError::Unauthenticated(
+        "unknown repo user or no repo password",
+    ))?;
+    let password = password.to_string();
+    // Argon2 is deliberately slow: keep it off the async workers.
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    if !ok || user.domain_id != domain_id || !user.enabled {
+        return Err(ApiError::Unauthenticated("wrong repo user password"));
+    }
+    Ok(Principal {
+        user_id: user.id,
+        user_name: user.name,
+        domain_id: user.domain_id,
+        is_root: user.is_root,
+        credential: Credential::Signature {
+            access_key: String::new(),
+        },
+    })
+}
+
+/// Decides whether `caller` may perform `op` on `/<repo>/<path>`: 401 without credentials, 403 without
+/// the privilege.
+pub async fn authorize(
+    state: &AppState,
+    caller: Option<&Principal>,
+    repo: &Repository,
+    op: Operation,
+    path: &str,
+) -> Result<(), ApiError> {
+    if op == Operation::Download && repo.allow_anonymous {
+        return Ok(());
+    }
+    let Some(principal) = caller else {
+        return Err(ApiError::Unauthenticated("credentials required"));
+    };
+    let full_path = if path.is_empty() {
+        format!("/{}", repo.name)
+    } else {
+        format!("/{}/{}", repo.name, path)
+    };
+    if let Credential::Ticket { embed_id, .. } = &principal.credential {
+        if !embed_scope_covers(embed_id, repo, &full_path) {
+            return Err(ApiError::forbidden(
+                "The ticket is restricted to another repository or file",
+            ));
+        }
+    }
+    if principal.domain_id != repo.domain_id {
+        return Err(ApiError::forbidden(format!(
+            "{op} is not allowed on {full_path}"
+        )));
+    }
+    let (project_id, user_id, is_root) = (
+        repo.project_id.clone(),
+        principal.user_id.clone(),
+        principal.is_root,
+    );
+    let entries = state
+        .db
+        .call(move |conn| entries_for_user(conn, &project_id, &user_id, is_root))
+        .await?;
+    if allows(&entries, op, &full_path) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "{op} is not allowed on {full_path}"
+        )))
+    }
+}
+
+/// A ticket's `embed_id` (when set) names a repository (by name or id) or a path prefix `/<repo>/...`.
+fn embed_scope_covers(embed_id: &str, repo: &Repository, full_path: &str) -> bool {
+    if embed_id.is_empty() || embed_id == repo.name || embed_id == repo.id {
+        return true;
+    }
+    let scope = embed_id.trim_end_matches('/');
+    scope.starts_with('/') && (full_path == scope || full_path.starts_with(&format!("{scope}/")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_map_to_operations() {
+        assert_eq!(operation_of(&Method::GET), Some(Operation::Download));
+        assert_eq!(operation_of(&Method::HEAD), Some(Operation::Download));
+        assert_eq!(operation_of(&Method::PUT), Some(Operation::Upload));
+        assert_eq!(operation_of(&Method::DELETE), Some(Operation::Delete));
+        assert_eq!(operation_of(&Method::PATCH), None);
+    }
+
+    #[test]
+    fn embed_scopes() {
+        let repo = Repository {
+            id: "rid".into(),
+            name: "libs".into(),
+            ..crate::store::repos::tests_support::repo_fixture()
+        };
+        assert!(embed_scope_covers("", &repo, "/libs/a.txt"));
+        assert!(embed_scope_covers("libs", &repo, "/libs/a.txt"));
+        assert!(embed_scope_covers("rid", &repo, "/libs/a.txt"));
+        assert!(embed_scope_covers("/libs/dir", &repo, "/libs/dir/a.txt"));
+        assert!(!embed_scope_covers("/libs/dir", &repo, "/libs/dir2/a.txt"));
+        assert!(!embed_scope_covers("other", &repo, "/libs/a.txt"));
+    }
+}
