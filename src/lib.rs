@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! arca: a self-hosted artifact repository whose management API is wire-compatible with Huawei Cloud
 //! CodeArts Artifact. See docs/ARCHITECTURE.md for the layout.
 

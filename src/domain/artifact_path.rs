@@ -43,18 +43,33 @@ impl ArtifactPath {
                 let segment = percent_decode_str(raw_segment)
                     .decode_utf8()
                     .map_err(|_| PathError::BadEncoding)?;
-                if segment.is_empty() || segment == "." || segment == ".." {
-                    return Err(PathError::Traversal);
-                }
-                if segment.contains(['/', '\\']) || segment.chars().any(char::is_control) {
-                    return Err(PathError::ForbiddenCharacter);
-                }
-                if segment.len() > MAX_SEGMENT_BYTES {
-                    return Err(PathError::SegmentTooLong);
-                }
+                check_segment(&segment)?;
                 segments.push(segment.into_owned());
             }
         }
+        Self::from_segments(segments, is_dir)
+    }
+
+    /// Parses an already decoded path, as the management API receives it in a query or a JSON body
+    /// (`/dir/file.jar`, `dir/`, or empty for the root). One leading `/` is optional.
+    pub fn parse_plain(raw: &str) -> Result<ArtifactPath, PathError> {
+        if raw.len() > MAX_PATH_BYTES + 2 {
+            return Err(PathError::TooLong);
+        }
+        let relative = raw.strip_prefix('/').unwrap_or(raw);
+        let is_dir = relative.is_empty() || relative.ends_with('/');
+        let trimmed = relative.strip_suffix('/').unwrap_or(relative);
+        let mut segments = Vec::new();
+        if !trimmed.is_empty() {
+            for segment in trimmed.split('/') {
+                check_segment(segment)?;
+                segments.push(segment.to_string());
+            }
+        }
+        Self::from_segments(segments, is_dir)
+    }
+
+    fn from_segments(segments: Vec<String>, is_dir: bool) -> Result<ArtifactPath, PathError> {
         let path = segments.join("/");
         if path.len() > MAX_PATH_BYTES {
             return Err(PathError::TooLong);
@@ -90,6 +105,19 @@ impl ArtifactPath {
     }
 }
 
+fn check_segment(segment: &str) -> Result<(), PathError> {
+    if segment.is_empty() || segment == "." || segment == ".." {
+        return Err(PathError::Traversal);
+    }
+    if segment.contains(['/', '\\']) || segment.chars().any(char::is_control) {
+        return Err(PathError::ForbiddenCharacter);
+    }
+    if segment.len() > MAX_SEGMENT_BYTES {
+        return Err(PathError::SegmentTooLong);
+    }
+    Ok(())
+}
+
 /// Repository names: 1..=64 letters, digits, `-`, `_`, `.`, not starting with `.` (decision).
 pub fn is_valid_repo_name(name: &str) -> bool {
     !name.is_empty()
@@ -118,6 +146,22 @@ mod tests {
         assert_eq!(
             ArtifactPath::parse_wire("a%20b/c").unwrap().as_str(),
             "a b/c"
+        );
+    }
+
+    #[test]
+    fn plain_paths_parse_like_decoded_wire_paths() {
+        let p = ArtifactPath::parse_plain("/com/acme/a%b.jar").unwrap();
+        assert_eq!(p.as_str(), "com/acme/a%b.jar");
+        assert!(!p.is_dir);
+        assert!(ArtifactPath::parse_plain("/").unwrap().is_root());
+        assert!(ArtifactPath::parse_plain("com/").unwrap().is_dir);
+        for bad in ["/../x", "a/../b", "a\\b", "a\0b", "//a"] {
+            assert!(ArtifactPath::parse_plain(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            ArtifactPath::parse_plain(&"x".repeat(256)),
+            Err(PathError::SegmentTooLong)
         );
     }
 

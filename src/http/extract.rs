@@ -100,6 +100,29 @@ impl QueryParams {
         Ok(value)
     }
 
+    /// An optional `true`/`false` (any case); `default` when absent or empty.
+    pub fn bool(&self, name: &str, default: bool) -> Result<bool, ApiError> {
+        match self.0.get(name).map(|v| v.trim().to_ascii_lowercase()) {
+            None => Ok(default),
+            Some(v) if v.is_empty() => Ok(default),
+            Some(v) if v == "true" => Ok(true),
+            Some(v) if v == "false" => Ok(false),
+            Some(_) => Err(ApiError::invalid(name, "must be true or false")),
+        }
+    }
+
+    /// An optional value out of a fixed set; empty counts as absent.
+    pub fn one_of(&self, name: &str, allowed: &[&str]) -> Result<Option<String>, ApiError> {
+        match self.0.get(name).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) if allowed.contains(&v.as_str()) => Ok(Some(v.clone())),
+            Some(_) => Err(ApiError::invalid(
+                name,
+                format!("must be one of {}", allowed.join(", ")),
+            )),
+        }
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)
     }

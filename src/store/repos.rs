@@ -409,6 +409,111 @@ pub fn repo_usage(conn: &Connection, repo_id: &str) -> StoreResult<(i64, i64)> {
     )?)
 }
 
+/// A repository by name, or else by id (artifact URLs and the management API accept either).
+pub fn get_repo_by_name_or_id(conn: &Connection, key: &str) -> StoreResult<Option<Repository>> {
+    match get_repo_by_name(conn, key)? {
+        Some(r) => Ok(Some(r)),
+        None => get_repo(conn, key),
+    }
+}
+
+/// Every repository of a domain, live or in the recycle bin, ordered by name.
+pub fn domain_repos(conn: &Connection, domain_id: &str) -> StoreResult<Vec<Repository>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {REPO_COLS} FROM repositories WHERE domain_id = ?1 ORDER BY name"
+    ))?;
+    let rows = stmt.query_map([domain_id], repo_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Live files and their bytes, per repository of a domain (repositories without files are absent).
+pub fn live_usage_by_repo(
+    conn: &Connection,
+    domain_id: &str,
+) -> StoreResult<std::collections::HashMap<String, (i64, i64)>> {
+    let mut stmt = conn.prepare(
+        "SELECT f.repo_id, count(*), coalesce(sum(f.size), 0) FROM files f JOIN repositories r ON r.id = f.repo_id \
+         WHERE r.domain_id = ?1 AND f.deleted_at IS NULL GROUP BY f.repo_id",
+    )?;
+    let rows = stmt.query_map([domain_id], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Trashed files of a repository whose path is `prefix` itself or lies under `prefix/` (all for "").
+pub fn trashed_files_under(
+    conn: &Connection,
+    repo_id: &str,
+    prefix: &str,
+) -> StoreResult<Vec<FileEntry>> {
+    Ok(trashed_files(conn, repo_id)?
+        .into_iter()
+        .filter(|f| {
+            prefix.is_empty() || f.path == prefix || f.path.starts_with(&format!("{prefix}/"))
+        })
+        .collect())
+}
+
+/// Blob digests of every file of a repository, live or trashed (the candidates for reclaiming once the
+/// repository is deleted for good).
+pub fn blob_refs_of_repo(conn: &Connection, repo_id: &str) -> StoreResult<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT DISTINCT sha256 FROM files WHERE repo_id = ?1")?;
+    let rows = stmt.query_map([repo_id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Live files of active repositories among `repo_ids` whose file name contains `needle`
+/// (case-insensitive), ordered by repository name and path, one page of them.
+pub fn search_files_by_name(
+    conn: &Connection,
+    repo_ids: &[String],
+    needle: &str,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<FileEntry>> {
+    if repo_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let escaped = needle
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let placeholders = vec!["?"; repo_ids.len()].join(",");
+    let sql = format!(
+        "{FILE_SELECT} JOIN repositories r ON r.id = f.repo_id WHERE f.deleted_at IS NULL AND r.status = 'active' \
+         AND f.repo_id IN ({placeholders}) \
+         AND lower(replace(f.path, rtrim(f.path, replace(f.path, '/', '')), '')) LIKE '%' || lower(?) || '%' ESCAPE '\\' \
+         ORDER BY r.name, f.path LIMIT ? OFFSET ?"
+    );
+    let mut values: Vec<rusqlite::types::Value> = repo_ids
+        .iter()
+        .map(|id| rusqlite::types::Value::Text(id.clone()))
+        .collect();
+    values.push(rusqlite::types::Value::Text(escaped));
+    values.push(rusqlite::types::Value::Integer(limit));
+    values.push(rusqlite::types::Value::Integer(offset));
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(values), file_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A file row's life: (created_at, deleted_at, size, path).
+pub type FileLife = (i64, Option<i64>, i64, String);
+
+/// Every file row of the given repositories, live or trashed: the history daily storage statistics
+/// are computed from.
+pub fn file_history(conn: &Connection, repo_ids: &[String]) -> StoreResult<Vec<FileLife>> {
+    let mut out = Vec::new();
+    let mut stmt =
+        conn.prepare("SELECT created_at, deleted_at, size, path FROM files WHERE repo_id = ?1")?;
+    for id in repo_ids {
+        let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        for row in rows {
+            out.push(row?);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 pub(crate) mod tests_support {
     use super::*;

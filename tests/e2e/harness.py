@@ -29,7 +29,10 @@ from huaweicloudsdkcore.region.cache import EnvRegionCache
 from huaweicloudsdkcore.region.region import Region
 from huaweicloudsdkcore.sdk_request import SdkRequest
 from huaweicloudsdkcore.signer.signer import Signer
-from huaweicloudsdkcodeartsartifact.v2 import CodeArtsArtifactClient, ShowUserTicketRequest
+from huaweicloudsdkcodeartsartifact.v2 import (
+    CodeArtsArtifactClient, CreateArtifactoryRequest, CreateMavenRepoRequest, CreateNotMavenRepoDO, IDERepositoryDO,
+    ResetUserPasswordRequest, ShowUserTicketRequest,
+)
 from huaweicloudsdkiam.v3 import (
     AuthScope, AuthScopeDomain, AuthScopeProject, CreateCloudServiceCustomPolicyRequest,
     CreateCloudServiceCustomPolicyRequestBody, CreateCredentialOption, CreatePermanentAccessKeyRequest,
@@ -411,6 +414,33 @@ class Arca:
         user = user or self.root
         resp = self.artifact_client(user.ak, user.sk).show_user_ticket(ShowUserTicketRequest())
         return resp.result
+
+    # -- repositories -------------------------------------------------------------------------------------
+
+    def create_maven_repo(self, project_id: str, name: Optional[str] = None, user: Optional[User] = None) -> dict:
+        """A Maven release/snapshot pair (create_maven_repo); returns names and ids:
+        {"release": name, "snapshot": name, "release_id": id, "snapshot_id": id}."""
+        user = user or self.root
+        name = name or unique("mvn")
+        resp = self.artifact_client(user.ak, user.sk).create_maven_repo(CreateMavenRepoRequest(body=IDERepositoryDO(
+            repository_name=name, format="maven2", project_id=project_id, type="hosted", description="e2e")))
+        return {"release": name + "-release", "snapshot": name + "-snapshot",
+                "release_id": resp.result.release, "snapshot_id": resp.result.snapshot}
+
+    def create_repo(self, project_id: str, fmt: str = "generic", name: Optional[str] = None,
+                    user: Optional[User] = None) -> str:
+        """A repository of a non-Maven format (create_artifactory); returns its name."""
+        user = user or self.root
+        name = name or unique(fmt)
+        self.artifact_client(user.ak, user.sk).create_artifactory(CreateArtifactoryRequest(body=CreateNotMavenRepoDO(
+            format=fmt, type="hosted", repository_name=name, project_id=project_id)))
+        return name
+
+    def repo_login(self, user: Optional[User] = None):
+        """A fresh repo password for `user` (reset_user_password); returns (repo user name, password)."""
+        user = user or self.root
+        resp = self.artifact_client(user.ak, user.sk).reset_user_password(ResetUserPasswordRequest())
+        return resp.result["username"], resp.result["password"]
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -1,16 +1,24 @@
-//! The CodeArts Artifact management API: tickets (seeds 000/001), privileges (seed 002) and
-//! self-hosted repository users (seed 003).
+//! The CodeArts Artifact management API: tickets (seeds 000/001), privileges (seed 002), self-hosted
+//! repository users (seed 003), and repositories with their files, recycle bin and storage figures.
 
+mod access;
+mod files;
 pub mod privileges;
+mod repo_access;
+pub mod repositories;
+mod stats;
 mod tickets;
+mod trash;
 mod users;
 
-use axum::routing::{delete, get, put};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 
 use super::app::AppState;
 
 pub fn router() -> Router<AppState> {
+    // matchit wants one parameter name per position, so paths sharing a prefix share their names
+    // (`{a}`, `{b}`, `{c}`) and each handler reads them positionally.
     Router::new()
         .route("/cloudartifact/v5/ticket", get(tickets::issue_own))
         .route(
@@ -23,9 +31,90 @@ pub fn router() -> Router<AppState> {
             get(privileges::show_v3),
         )
         .route("/v5/user/{project_id}/privileges", get(privileges::show_v5))
+        // Repositories.
+        .route(
+            "/cloudartifact/v5/maven/repositories",
+            post(repositories::create_maven),
+        )
+        .route(
+            "/cloudartifact/v5/maven/info",
+            get(repositories::show_maven_info),
+        )
+        .route(
+            "/cloudartifact/v5/artifact/",
+            post(repositories::create_other).put(repositories::update_other),
+        )
+        .route(
+            "/cloudartifact/v5/artifact",
+            post(repositories::create_other).put(repositories::update_other),
+        )
+        .route(
+            "/cloudartifact/v5/repositories",
+            delete(repositories::delete_to_trash),
+        )
         .route("/cloudartifact/v5/repositories/users", get(users::list))
         .route(
-            "/cloudartifact/v5/repositories/{role_id}/privileges",
+            "/cloudartifact/v5/repositories/user/info",
+            get(repo_access::show_user_info),
+        )
+        .route(
+            "/cloudartifact/v5/repositories/tab/{a}",
+            put(repositories::modify_tab),
+        )
+        .route(
+            "/cloudartifact/v5/repositories/{a}",
+            get(repositories::show_info),
+        )
+        .route(
+            "/cloudartifact/v5/repositories/{a}/privileges",
             put(privileges::update_role_grants),
         )
+        .route(
+            "/cloudartifact/v5/repositories/{a}/{b}/privileges",
+            get(repo_access::show_repo_roles),
+        )
+        .route(
+            "/cloudartifact/v5/maven/users/me",
+            post(repo_access::reset_password),
+        )
+        .route(
+            "/cloudartifact/v5/projects/{a}/users",
+            get(repo_access::list_project_users),
+        )
+        // Tenant-scoped paths.
+        .route(
+            "/cloudartifact/v5/{a}/{b}/repositories",
+            get(repositories::list_all),
+        )
+        .route(
+            "/cloudartifact/v5/{a}/{b}/storageinfo/statistic",
+            get(stats::storage_statistic),
+        )
+        .route(
+            "/cloudartifact/v5/{a}/{b}/{c}/repositories",
+            get(repositories::show_basic),
+        )
+        .route(
+            "/cloudartifact/v5/{a}/{b}/{c}/file-tree",
+            get(files::file_tree),
+        )
+        .route(
+            "/cloudartifact/v5/{a}/{b}/{c}/file-detail",
+            get(files::file_detail),
+        )
+        // Files, the recycle bin, searches, storage.
+        .route("/cloudartifact/v5/file", delete(trash::delete_file))
+        .route(
+            "/cloudartifact/v5/trashes",
+            put(trash::restore).delete(trash::purge),
+        )
+        .route(
+            "/cloudartifact/v5/tree/repos/artifacts",
+            post(files::search_artifacts),
+        )
+        .route(
+            "/cloudartifact/v5/search/checksum",
+            get(files::search_by_checksum),
+        )
+        .route("/cloudartifact/v5/storage", get(stats::show_storage))
 }

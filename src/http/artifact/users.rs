@@ -12,10 +12,12 @@ use crate::auth::Principal;
 use crate::authz::policy::actions;
 use crate::domain::paging::page_window;
 use crate::http::app::AppState;
+use crate::http::artifact::access::CallerAccess;
 use crate::http::envelope::success;
 use crate::http::error::ApiResult;
 use crate::http::extract::QueryParams;
 use crate::store::identity::{self, User};
+use crate::store::repos::{self, Repository, STATUS_ACTIVE as STATUS_ACTIVE_REPO};
 
 /// `status` numbers of SPEC §6: active, delete, disabled, view, trash.
 const STATUS_ACTIVE: u8 = 0;
@@ -53,9 +55,30 @@ pub async fn list(
     state.require(&principal, actions::LIST_REPO_USERS).await?;
 
     let domain_id = principal.domain_id.clone();
-    let users = state
+    let window_of = move |total: usize| page_window(total as u64, page_no as u64, page_size as u64);
+    let (users, readable) = state
         .db
-        .call(move |conn| identity::list_users(conn, &domain_id, None, user_name.as_deref()))
+        .call(move |conn| {
+            let users = identity::list_users(conn, &domain_id, None, user_name.as_deref())?;
+            // Only the page's users are counted: each count walks the account's repositories.
+            let window = window_of(users.len());
+            let repos: Vec<Repository> = repos::domain_repos(conn, &domain_id)?
+                .into_iter()
+                .filter(|r| r.status == STATUS_ACTIVE_REPO)
+                .collect();
+            let mut readable = HashMap::new();
+            for u in users.iter().skip(window.skip).take(window.take) {
+                let access = CallerAccess::load_for_user(
+                    conn,
+                    &u.id,
+                    u.is_root,
+                    repos.iter().map(|r| r.project_id.as_str()),
+                )?;
+                let count = repos.iter().filter(|r| access.can_read(r)).count() as i64;
+                readable.insert(u.id.clone(), count);
+            }
+            Ok((users, readable))
+        })
         .await?;
     let names: HashMap<&str, &str> = users
         .iter()
@@ -68,7 +91,15 @@ pub async fn list(
         .iter()
         .skip(window.skip)
         .take(window.take)
-        .map(|u| row(u, &names, region, offset))
+        .map(|u| {
+            row(
+                u,
+                &names,
+                region,
+                offset,
+                readable.get(&u.id).copied().unwrap_or(0),
+            )
+        })
         .collect();
     Ok(success(json!({
         "total_records": users.len(),
@@ -77,7 +108,13 @@ pub async fn list(
     })))
 }
 
-fn row(u: &User, names: &HashMap<&str, &str>, region: &str, offset_minutes: i32) -> RepoUserRow {
+fn row(
+    u: &User,
+    names: &HashMap<&str, &str>,
+    region: &str,
+    offset_minutes: i32,
+    repo_number: i64,
+) -> RepoUserRow {
     let name_of = |id: &str| names.get(id).copied().unwrap_or_default().to_string();
     RepoUserRow {
         status: if u.enabled {
@@ -98,8 +135,7 @@ fn row(u: &User, names: &HashMap<&str, &str>, region: &str, offset_minutes: i32)
         user_type: "personal",
         enabled: u.enabled.to_string(),
         repo_user_name: format!("{}_{}", u.domain_id, u.id),
-        // No repository exists before the repositories API lands, so every user can read none.
-        repo_number: 0,
+        repo_number,
         inner_repo_user_name: format!("{region}_{}_{}", u.domain_id, u.id),
     }
 }

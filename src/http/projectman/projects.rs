@@ -395,10 +395,23 @@ pub async fn delete(
         ));
     }
     let id = a.row.project.id;
-    state
+    // Repositories belong to a project; deleting it under them would orphan their files (decision: refuse).
+    let refused = state
         .db
-        .call(move |conn| store::delete_project(conn, &id))
+        .call(move |conn| {
+            let holding = crate::store::repos::count_repos_of_project(conn, &id)?;
+            if holding > 0 {
+                return Ok(Some(holding));
+            }
+            store::delete_project(conn, &id)?;
+            Ok(None)
+        })
         .await?;
+    if let Some(holding) = refused {
+        return Err(ApiError::Conflict(format!(
+            "the project still holds {holding} repositories (including the recycle bin); delete them for good first"
+        )));
+    }
     Ok(Json(json!({})))
 }
 

@@ -21,7 +21,7 @@ use crate::http::storage::{reclaim, store_file};
 use crate::store::now_ms;
 use crate::store::repos::{self, FileEntry, Repository, STATUS_ACTIVE};
 
-const MAVEN: &str = "maven";
+use crate::http::artifact::repositories::MAVEN_FORMAT as MAVEN;
 const DISABLE_REDEPLOY: &str = "disable_redeploy";
 
 /// Splits `/artifactory/{repo}/{rest}` of the raw (still encoded) URL path.
@@ -60,7 +60,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         let name = repo_name.clone();
         state
             .db
-            .call(move |conn| repos::get_repo_by_name(conn, &name))
+            .call(move |conn| repos::get_repo_by_name_or_id(conn, &name))
             .await?
     }
     .filter(|r| r.status == STATUS_ACTIVE)

@@ -1,0 +1,1144 @@
+//! Repositories through the CodeArts Artifact API: create (Maven pairs and the other formats), list, show,
+//! modify and delete to the recycle bin. The SDK's models give the paths and field names; their JSON
+//! spellings (`repository_name` in bodies, `repositoryName` in answers) are kept exactly.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::access::{repo_with_access, require, CallerAccess};
+use super::users::local_time;
+use crate::auth::Principal;
+use crate::config::Config;
+use crate::domain::artifact_path::is_valid_repo_name;
+use crate::domain::is_alnum32;
+use crate::domain::new_hex_id;
+use crate::domain::operation::Operation;
+use crate::domain::paging::page_window;
+use crate::http::app::AppState;
+use crate::http::envelope::success;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{JsonBody, QueryParams};
+use crate::store::repos::{self, Repository, STATUS_ACTIVE, STATUS_TRASH};
+use crate::store::{identity, now_ms, projects, Conn, StoreResult};
+
+pub const MAVEN_FORMAT: &str = "maven2";
+/// Formats `create_artifactory` accepts: the ones arca serves to their clients (SPEC §7).
+pub const OTHER_FORMATS: [&str; 4] = ["generic", "npm", "pypi", "cargo"];
+pub const ALLOW_REDEPLOY: &str = "allow_redeploy";
+pub const DISABLE_REDEPLOY: &str = "disable_redeploy";
+const HOSTED: &str = "hosted";
+const DEFAULT_SHARE_RIGHT: &str = "private";
+
+/// The address clients reach arca at, from the request (arca may sit behind a proxy that keeps `Host`).
+pub fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .unwrap_or("localhost");
+    let scheme = match headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some("https") => "https",
+        _ => "http",
+    };
+    format!("{scheme}://{host}")
+}
+
+/// Where a repository's clients point (the URL layout of SPEC §7).
+pub fn repo_url(base: &str, repo: &Repository) -> String {
+    match repo.format.as_str() {
+        "npm" => format!("{base}/artifactory/api/npm/{}/", repo.name),
+        "pypi" => format!("{base}/artifactory/api/pypi/{}/simple/", repo.name),
+        "cargo" => format!("{base}/artifactory/api/cargo/{}/index/", repo.name),
+        _ => format!("{base}/artifactory/{}/", repo.name),
+    }
+}
+
+/// What answers need besides the repositories themselves: user names, the region, the time offset.
+pub struct ViewContext {
+    pub names: HashMap<String, String>,
+    pub region: String,
+    pub offset_minutes: i32,
+    pub base: String,
+}
+
+impl ViewContext {
+    pub fn load(
+        conn: &Conn,
+        config: &Config,
+        domain_id: &str,
+        headers: &HeaderMap,
+    ) -> StoreResult<Self> {
+        let names = identity::list_users(conn, domain_id, None, None)?
+            .into_iter()
+            .map(|u| (u.id, u.name))
+            .collect();
+        Ok(ViewContext {
+            names,
+            region: config.region.clone(),
+            offset_minutes: config.display_offset_minutes,
+            base: base_url(headers),
+        })
+    }
+
+    pub fn name_of(&self, user_id: &str) -> String {
+        self.names.get(user_id).cloned().unwrap_or_default()
+    }
+
+    pub fn time(&self, ms: i64) -> String {
+        local_time(ms, self.offset_minutes)
+    }
+}
+
+/// The SDK's `RepositoryDO` (show_repository_info, create_artifactory, show_maven_info).
+pub fn repository_do(repo: &Repository, ctx: &ViewContext) -> Value {
+    let (release, snapshot) = match repo.policy.as_str() {
+        "release" => (repo.id.clone(), String::new()),
+        "snapshot" => (String::new(), repo.id.clone()),
+        _ => (String::new(), String::new()),
+    };
+    json!({
+        "id": repo.id,
+        "status": repo.status,
+        "domainId": repo.domain_id,
+        "region": ctx.region,
+        "createdTime": ctx.time(repo.created_at),
+        "modifiedTime": ctx.time(repo.modified_at),
+        "createdUserId": repo.created_by,
+        "createdUserName": ctx.name_of(&repo.created_by),
+        "modifiedUserId": repo.modified_by,
+        "modifiedUserName": ctx.name_of(&repo.modified_by),
+        "name": repo.name,
+        "disable": repo.status != STATUS_ACTIVE,
+        "format": repo.format,
+        "type": repo.repo_type,
+        "policy": repo.policy,
+        "tabId": repo.tab_id,
+        "repositoryName": repo.name,
+        "displayName": repo.display_name,
+        "description": repo.description,
+        "snapshot": snapshot,
+        "release": release,
+        "npm": "",
+        "snapshotStatus": if repo.policy == "snapshot" { repo.status.as_str() } else { "" },
+        "releaseStatus": if repo.policy == "release" { repo.status.as_str() } else { "" },
+        "projectId": repo.project_id,
+        "includesPattern": repo.includes_pattern,
+        "repositoryIds": [],
+        "uri": format!("/{}", repo.name),
+        "deploymentPolicy": repo.deployment_policy,
+        "repositories": [],
+        "parentRepoName": "",
+        "userName": "",
+        "password": "",
+        "remoteUrl": "",
+        "defaultDeployRepository": "",
+        "remoteType": "",
+        "proxy": "",
+        "allowAnonymous": repo.allow_anonymous,
+        "autoCleanSnapshot": false,
+        "snapshotAliveDays": "",
+        "maxUniqueSnapshots": repo.max_unique_snapshots.to_string(),
+        "shareRight": repo.share_right,
+        "nexuRepo": false,
+        "url": repo_url(&ctx.base, repo),
+        "packageType": repo.format,
+    })
+}
+
+/// Decimal units, two decimals: what the console shows for used space.
+pub fn human_bytes(bytes: i64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = bytes.max(0) as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.2} {}", UNITS[unit])
+    }
+}
+
+/// The SDK's `RepositoryBasicDO` (list_all_repositories, show_repository), with the live usage.
+pub fn repository_basic_do(repo: &Repository, ctx: &ViewContext, usage: (i64, i64)) -> Value {
+    json!({
+        "id": repo.id,
+        "status": repo.status,
+        "domainId": repo.domain_id,
+        "region": ctx.region,
+        "createdTime": ctx.time(repo.created_at),
+        "modifiedTime": ctx.time(repo.modified_at),
+        "createdUserId": repo.created_by,
+        "createdUserName": ctx.name_of(&repo.created_by),
+        "modifiedUserId": repo.modified_by,
+        "modifiedUserName": ctx.name_of(&repo.modified_by),
+        "name": repo.name,
+        "disable": repo.status != STATUS_ACTIVE,
+        "format": repo.format,
+        "repoType": repo.repo_type,
+        "policy": repo.policy,
+        "tabId": repo.tab_id,
+        "repositoryName": repo.name,
+        "displayName": repo.display_name,
+        "description": repo.description,
+        "projectId": repo.project_id,
+        "includesPattern": repo.includes_pattern,
+        "deploymentPolicy": repo.deployment_policy,
+        "shareRight": repo.share_right,
+        "url": repo_url(&ctx.base, repo),
+        "packageType": repo.format,
+        "storageSummaryInfo": {"filesCount": usage.0, "usedSpace": human_bytes(usage.1)},
+    })
+}
+
+// ---- validation -------------------------------------------------------------------------------
+
+fn text(name: &str, value: Option<String>, max_chars: usize) -> ApiResult<String> {
+    let value = value.unwrap_or_default();
+    if value.chars().count() > max_chars || value.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            name,
+            format!("must be at most {max_chars} characters, without control characters"),
+        ));
+    }
+    Ok(value)
+}
+
+fn repo_name(name: &str, value: &str) -> ApiResult<String> {
+    if is_valid_repo_name(value) {
+        Ok(value.to_string())
+    } else {
+        Err(ApiError::invalid(
+            name,
+            "must be 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'",
+        ))
+    }
+}
+
+fn project_id(value: Option<String>) -> ApiResult<String> {
+    match value {
+        Some(v) if is_alnum32(&v) => Ok(v),
+        _ => Err(ApiError::invalid(
+            "project_id",
+            "must be 32 letters or digits",
+        )),
+    }
+}
+
+fn hosted_type(value: Option<String>) -> ApiResult<String> {
+    match value.as_deref() {
+        None | Some("") | Some(HOSTED) => Ok(HOSTED.to_string()),
+        Some(_) => Err(ApiError::invalid(
+            "type",
+            "must be hosted (arca keeps no proxy or group repositories)",
+        )),
+    }
+}
+
+fn share_right(value: Option<String>) -> ApiResult<String> {
+    let value = text("share_right", value, 32)?;
+    if value.is_empty() {
+        Ok(DEFAULT_SHARE_RIGHT.to_string())
+    } else if value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        Ok(value)
+    } else {
+        Err(ApiError::invalid(
+            "share_right",
+            "must be letters, digits or '_'",
+        ))
+    }
+}
+
+/// Checks the project exists in the caller's domain and the caller may create `names` there.
+async fn require_create(
+    state: &AppState,
+    principal: &Principal,
+    project_id: &str,
+    names: Vec<String>,
+) -> ApiResult<()> {
+    let (domain_id, project, principal_copy) = (
+        principal.domain_id.clone(),
+        project_id.to_string(),
+        principal.clone(),
+    );
+    let outcome = state
+        .db
+        .call(move |conn| {
+            if projects::get_project(conn, &domain_id, &project)?.is_none() {
+                return Ok(Err(ApiError::not_found(format!(
+                    "No project {project} in the caller's account"
+                ))));
+            }
+            let access = CallerAccess::load(conn, &principal_copy, [project.as_str()])?;
+            for name in &names {
+                if !access.allows_in_project(&project, Operation::CreateRepository, name) {
+                    return Ok(Err(ApiError::forbidden(format!(
+                        "createRepository is not allowed in project {project}"
+                    ))));
+                }
+            }
+            Ok(Ok(()))
+        })
+        .await?;
+    outcome
+}
+
+fn new_repo(
+    principal: &Principal,
+    project_id: &str,
+    name: String,
+    display_name: String,
+    format: &str,
+    policy: &str,
+    tab_id: &str,
+) -> Repository {
+    let now = now_ms();
+    Repository {
+        id: new_hex_id(),
+        domain_id: principal.domain_id.clone(),
+        project_id: project_id.to_string(),
+        name,
+        display_name,
+        description: String::new(),
+        format: format.to_string(),
+        repo_type: HOSTED.to_string(),
+        policy: policy.to_string(),
+        tab_id: tab_id.to_string(),
+        includes_pattern: String::new(),
+        // Decision: a release repository refuses to overwrite a deployed version; others allow it.
+        deployment_policy: if policy == "release" {
+            DISABLE_REDEPLOY
+        } else {
+            ALLOW_REDEPLOY
+        }
+        .to_string(),
+        allow_anonymous: false,
+        max_unique_snapshots: 0,
+        share_right: DEFAULT_SHARE_RIGHT.to_string(),
+        status: STATUS_ACTIVE.to_string(),
+        deleted_at: None,
+        created_at: now,
+        created_by: principal.user_id.clone(),
+        modified_at: now,
+        modified_by: principal.user_id.clone(),
+    }
+}
+
+// ---- create ------------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MavenRepoBody {
+    repository_name: Option<String>,
+    format: Option<String>,
+    description: Option<String>,
+    release: Option<String>,
+    snapshot: Option<String>,
+    includes_pattern: Option<String>,
+    share_right: Option<String>,
+    project_id: Option<String>,
+    #[serde(rename = "type")]
+    repo_type: Option<String>,
+}
+
+/// `POST /cloudartifact/v5/maven/repositories` (create_maven_repo): a release and a snapshot repository
+/// sharing one tab. `release`/`snapshot` name them; by default `<repository_name>-release`/`-snapshot`.
+pub async fn create_maven(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: Result<JsonBody<MavenRepoBody>, ApiError>,
+) -> ApiResult<Json<Value>> {
+    let JsonBody(body) = body?;
+    let display = text("repository_name", body.repository_name, 50)?;
+    if display.trim().is_empty() {
+        return Err(ApiError::invalid(
+            "repository_name",
+            "must be 1 to 50 characters",
+        ));
+    }
+    match body.format.as_deref() {
+        None | Some("") | Some(MAVEN_FORMAT) => {}
+        Some(_) => return Err(ApiError::invalid("format", "must be maven2")),
+    }
+    hosted_type(body.repo_type)?;
+    let description = text("description", body.description, 200)?;
+    let includes_pattern = text("includes_pattern", body.includes_pattern, 512)?;
+    let share = share_right(body.share_right)?;
+    let project_id = project_id(body.project_id)?;
+    let pick = |field: &str, given: Option<String>, suffix: &str| -> ApiResult<String> {
+        match given.filter(|v| !v.is_empty()) {
+            Some(v) => repo_name(field, &v),
+            None => repo_name("repository_name", &format!("{}-{suffix}", display.trim())).map_err(
+                |_| {
+                    ApiError::invalid(
+                        field,
+                        "is required when repository_name is not itself a valid repository name",
+                    )
+                },
+            ),
+        }
+    };
+    let release_name = pick("release", body.release, "release")?;
+    let snapshot_name = pick("snapshot", body.snapshot, "snapshot")?;
+    if release_name == snapshot_name {
+        return Err(ApiError::invalid(
+            "snapshot",
+            "must differ from the release repository's name",
+        ));
+    }
+    require_create(
+        &state,
+        &principal,
+        &project_id,
+        vec![release_name.clone(), snapshot_name.clone()],
+    )
+    .await?;
+    let tab_id = new_hex_id();
+    let make = |name: String, policy: &str| Repository {
+        description: description.clone(),
+        includes_pattern: includes_pattern.clone(),
+        share_right: share.clone(),
+        ..new_repo(
+            &principal,
+            &project_id,
+            name,
+            display.trim().to_string(),
+            MAVEN_FORMAT,
+            policy,
+            &tab_id,
+        )
+    };
+    let release = make(release_name, "release");
+    let snapshot = make(snapshot_name, "snapshot");
+    let ids = json!({"release": release.id, "snapshot": snapshot.id});
+    state
+        .db
+        .call(move |conn| {
+            let tx = conn.transaction()?;
+            repos::insert_repo(&tx, &release)?;
+            repos::insert_repo(&tx, &snapshot)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(success(ids))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtherRepoBody {
+    format: Option<String>,
+    #[serde(rename = "type")]
+    repo_type: Option<String>,
+    repository_name: Option<String>,
+    description: Option<String>,
+    includes_pattern: Option<String>,
+    project_id: Option<String>,
+    share_right: Option<String>,
+}
+
+fn other_format(value: Option<String>) -> ApiResult<String> {
+    match value {
+        Some(f) if OTHER_FORMATS.contains(&f.as_str()) => Ok(f),
+        _ => Err(ApiError::invalid(
+            "format",
+            format!(
+                "must be one of {} (Maven repositories are created with create_maven_repo)",
+                OTHER_FORMATS.join(", ")
+            ),
+        )),
+    }
+}
+
+/// `POST /cloudartifact/v5/artifact/` (create_artifactory): a repository of a non-Maven format.
+pub async fn create_other(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    body: Result<JsonBody<OtherRepoBody>, ApiError>,
+) -> ApiResult<Json<Value>> {
+    let JsonBody(body) = body?;
+    let format = other_format(body.format)?;
+    hosted_type(body.repo_type)?;
+    let name = repo_name(
+        "repository_name",
+        body.repository_name.as_deref().unwrap_or(""),
+    )?;
+    let description = text("description", body.description, 200)?;
+    let includes_pattern = text("includes_pattern", body.includes_pattern, 512)?;
+    let share = share_right(body.share_right)?;
+    let project_id = project_id(body.project_id)?;
+    require_create(&state, &principal, &project_id, vec![name.clone()]).await?;
+    let repo = Repository {
+        description,
+        includes_pattern,
+        share_right: share,
+        ..new_repo(
+            &principal,
+            &project_id,
+            name.clone(),
+            name,
+            &format,
+            "mixed",
+            &new_hex_id(),
+        )
+    };
+    let domain_id = principal.domain_id.clone();
+    let config = state.config.clone();
+    let view = state
+        .db
+        .call(move |conn| {
+            repos::insert_repo(conn, &repo)?;
+            let ctx = ViewContext::load(conn, &config, &domain_id, &headers)?;
+            Ok(repository_do(&repo, &ctx))
+        })
+        .await?;
+    Ok(success(json!({ "artifactory": view })))
+}
+
+// ---- update and modify -------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRepoBody {
+    repo_name: Option<String>,
+    format: Option<String>,
+    description: Option<String>,
+    repository_ids: Option<Vec<String>>,
+    includes_pattern: Option<String>,
+    deployment_policy: Option<String>,
+    auto_clean_snapshot: Option<bool>,
+    snapshot_alive_days: Option<String>,
+    max_unique_snapshots: Option<String>,
+    allow_anonymous: Option<bool>,
+    project_id: Option<String>,
+}
+
+/// `PUT /cloudartifact/v5/artifact/` (update_artifactory): a repository's settings. Decision: it applies
+/// to Maven repositories too, since it carries their snapshot policy (`max_unique_snapshots`).
+pub async fn update_other(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    body: Result<JsonBody<UpdateRepoBody>, ApiError>,
+) -> ApiResult<Json<Value>> {
+    let JsonBody(body) = body?;
+    let key = body.repo_name.unwrap_or_default();
+    if key.is_empty() || key.len() > 64 {
+        return Err(ApiError::invalid(
+            "repo_name",
+            "must name a repository (its name or id)",
+        ));
+    }
+    if body.repository_ids.is_some_and(|ids| !ids.is_empty()) {
+        return Err(ApiError::invalid(
+            "repository_ids",
+            "must be empty: arca keeps no group repositories",
+        ));
+    }
+    if body.auto_clean_snapshot == Some(true) {
+        return Err(ApiError::invalid(
+            "auto_clean_snapshot",
+            "is not supported; use max_unique_snapshots to bound kept snapshot builds",
+        ));
+    }
+    if body.snapshot_alive_days.is_some_and(|d| !d.is_empty()) {
+        return Err(ApiError::invalid(
+            "snapshot_alive_days",
+            "is not supported; use max_unique_snapshots to bound kept snapshot builds",
+        ));
+    }
+    let description = body
+        .description
+        .map(|d| text("description", Some(d), 200))
+        .transpose()?;
+    let includes_pattern = body
+        .includes_pattern
+        .map(|p| text("includes_pattern", Some(p), 512))
+        .transpose()?;
+    let deployment_policy = match body.deployment_policy.as_deref() {
+        None | Some("") => None,
+        Some(p @ (ALLOW_REDEPLOY | DISABLE_REDEPLOY)) => Some(p.to_string()),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "deployment_policy",
+                "must be allow_redeploy or disable_redeploy",
+            ))
+        }
+    };
+    let max_unique_snapshots = match body.max_unique_snapshots.as_deref() {
+        None | Some("") => None,
+        Some(v) => match v.trim().parse::<i64>() {
+            Ok(n) if (0..=10_000).contains(&n) => Some(n),
+            _ => {
+                return Err(ApiError::invalid(
+                    "max_unique_snapshots",
+                    "must be an integer from 0 (keep all) to 10000",
+                ))
+            }
+        },
+    };
+    let (mut repo, access) = repo_with_access(&state, &principal, &key).await?;
+    if body
+        .project_id
+        .as_deref()
+        .is_some_and(|p| !p.is_empty() && p != repo.project_id)
+    {
+        return Err(ApiError::invalid(
+            "project_id",
+            "is not the repository's project",
+        ));
+    }
+    if body
+        .format
+        .as_deref()
+        .is_some_and(|f| !f.is_empty() && f != repo.format)
+    {
+        return Err(ApiError::invalid(
+            "format",
+            "is not the repository's format",
+        ));
+    }
+    if repo.status != STATUS_ACTIVE {
+        return Err(ApiError::Conflict(format!(
+            "repository {} is in the recycle bin; restore it first",
+            repo.name
+        )));
+    }
+    require(&access, &repo, Operation::EditRepository, "")?;
+    if let Some(d) = description {
+        repo.description = d;
+    }
+    if let Some(p) = includes_pattern {
+        repo.includes_pattern = p;
+    }
+    if let Some(p) = deployment_policy {
+        repo.deployment_policy = p;
+    }
+    if let Some(n) = max_unique_snapshots {
+        repo.max_unique_snapshots = n;
+    }
+    if let Some(a) = body.allow_anonymous {
+        repo.allow_anonymous = a;
+    }
+    repo.modified_at = now_ms();
+    repo.modified_by = principal.user_id.clone();
+    let domain_id = principal.domain_id.clone();
+    let config = state.config.clone();
+    let view = state
+        .db
+        .call(move |conn| {
+            repos::update_repo(conn, &repo)?;
+            let ctx = ViewContext::load(conn, &config, &domain_id, &headers)?;
+            Ok(repository_do(&repo, &ctx))
+        })
+        .await?;
+    Ok(success(view))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TabBody {
+    repo_name: Option<String>,
+    includes_pattern: Option<String>,
+    project_id: Option<String>,
+    description: Option<String>,
+    snapshot: Option<String>,
+    release: Option<String>,
+}
+
+/// `PUT /cloudartifact/v5/repositories/tab/{tab_id}` (modify_repository): the shared settings of a
+/// Maven pair (display name, description, path rule). `release`/`snapshot`, when given, must name the
+/// tab's repositories (by name or id).
+pub async fn modify_tab(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(tab_id): Path<String>,
+    body: Result<JsonBody<TabBody>, ApiError>,
+) -> ApiResult<Json<Value>> {
+    if tab_id.is_empty() || tab_id.len() > 64 || !tab_id.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        return Err(ApiError::invalid(
+            "tab_id",
+            "must be up to 64 letters or digits",
+        ));
+    }
+    let JsonBody(body) = body?;
+    let display = body
+        .repo_name
+        .map(|n| text("repo_name", Some(n), 50))
+        .transpose()?
+        .filter(|n| !n.trim().is_empty());
+    let description = body
+        .description
+        .map(|d| text("description", Some(d), 200))
+        .transpose()?;
+    let includes_pattern = body
+        .includes_pattern
+        .map(|p| text("includes_pattern", Some(p), 512))
+        .transpose()?;
+    let (tab, domain_id) = (tab_id.clone(), principal.domain_id.clone());
+    let principal_copy = principal.clone();
+    let (members, access) = state
+        .db
+        .call(move |conn| {
+            let members: Vec<Repository> = repos::repos_of_tab(conn, &tab)?
+                .into_iter()
+                .filter(|r| r.domain_id == domain_id)
+                .collect();
+            let access = CallerAccess::load(
+                conn,
+                &principal_copy,
+                members.iter().map(|r| r.project_id.as_str()),
+            )?;
+            Ok((members, access))
+        })
+        .await?;
+    if members.is_empty() {
+        return Err(ApiError::not_found(format!("No repository tab {tab_id}")));
+    }
+    if let Some(p) = body.project_id.as_deref().filter(|p| !p.is_empty()) {
+        if members.iter().any(|r| r.project_id != p) {
+            return Err(ApiError::invalid(
+                "project_id",
+                "is not the project of the tab's repositories",
+            ));
+        }
+    }
+    for (field, given) in [("release", &body.release), ("snapshot", &body.snapshot)] {
+        if let Some(key) = given.as_deref().filter(|k| !k.is_empty()) {
+            if !members.iter().any(|r| r.name == key || r.id == key) {
+                return Err(ApiError::invalid(
+                    field,
+                    "does not name a repository of this tab",
+                ));
+            }
+        }
+    }
+    for repo in &members {
+        require(&access, repo, Operation::EditRepository, "")?;
+    }
+    let now = now_ms();
+    let mut updated = members;
+    for repo in &mut updated {
+        if let Some(d) = &display {
+            repo.display_name = d.trim().to_string();
+        }
+        if let Some(d) = &description {
+            repo.description = d.clone();
+        }
+        if let Some(p) = &includes_pattern {
+            repo.includes_pattern = p.clone();
+        }
+        repo.modified_at = now;
+        repo.modified_by = principal.user_id.clone();
+    }
+    let pick = |policy: &str| {
+        updated
+            .iter()
+            .find(|r| r.policy == policy)
+            .map(|r| r.id.clone())
+            .unwrap_or_default()
+    };
+    let answer = json!({"release": pick("release"), "snapshot": pick("snapshot")});
+    state
+        .db
+        .call(move |conn| {
+            let tx = conn.transaction()?;
+            for repo in &updated {
+                repos::update_repo(&tx, repo)?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(success(answer))
+}
+
+// ---- read --------------------------------------------------------------------------------------
+
+/// `GET /cloudartifact/v5/repositories/{repo_id}` (show_repository_info).
+pub async fn show_info(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (repo, access) = repo_with_access(&state, &principal, &key).await?;
+    if !access.can_read(&repo) {
+        return Err(ApiError::forbidden(format!(
+            "download is not allowed on /{}",
+            repo.name
+        )));
+    }
+    let domain_id = principal.domain_id.clone();
+    let config = state.config.clone();
+    let view = state
+        .db
+        .call(move |conn| {
+            let ctx = ViewContext::load(conn, &config, &domain_id, &headers)?;
+            Ok(repository_do(&repo, &ctx))
+        })
+        .await?;
+    Ok(success(view))
+}
+
+fn require_tenant(principal: &Principal, tenant_id: &str) -> ApiResult<()> {
+    if tenant_id.len() > 64 {
+        return Err(ApiError::invalid(
+            "tenant_id",
+            "must be at most 64 characters",
+        ));
+    }
+    if tenant_id != principal.domain_id {
+        return Err(ApiError::not_found(
+            "tenant_id is not the caller's account (domain) id",
+        ));
+    }
+    Ok(())
+}
+
+/// `GET /cloudartifact/v5/{tenant_id}/{project_id}/{repo_id}/repositories` (show_repository).
+pub async fn show_basic(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    Path((tenant_id, project, key)): Path<(String, String, String)>,
+    query: QueryParams,
+) -> ApiResult<Json<Value>> {
+    require_tenant(&principal, &tenant_id)?;
+    let project = project_id(Some(project))?;
+    query.string("region", 64)?;
+    let (repo, access) = repo_with_access(&state, &principal, &key).await?;
+    if repo.project_id != project {
+        return Err(ApiError::not_found(format!(
+            "No repository {key} in project {project}"
+        )));
+    }
+    if !access.can_read(&repo) {
+        return Err(ApiError::forbidden(format!(
+            "download is not allowed on /{}",
+            repo.name
+        )));
+    }
+    let domain_id = principal.domain_id.clone();
+    let config = state.config.clone();
+    let view = state
+        .db
+        .call(move |conn| {
+            let ctx = ViewContext::load(conn, &config, &domain_id, &headers)?;
+            let usage = repos::live_usage_by_repo(conn, &domain_id)?
+                .get(&repo.id)
+                .copied()
+                .unwrap_or((0, 0));
+            Ok(repository_basic_do(&repo, &ctx, usage))
+        })
+        .await?;
+    Ok(success(view))
+}
+
+const SORTS: [&str; 6] = [
+    "name",
+    "-name",
+    "created_time",
+    "-created_time",
+    "modified_time",
+    "-modified_time",
+];
+
+fn format_list(query: &QueryParams) -> ApiResult<Option<Vec<String>>> {
+    let mut formats: Vec<String> = Vec::new();
+    if let Some(f) = query.filter("format", 32)? {
+        formats.push(f);
+    }
+    if let Some(list) = query.filter("format_list", 512)? {
+        formats.extend(
+            list.split(',')
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+                .map(str::to_string),
+        );
+    }
+    for f in &formats {
+        if f != MAVEN_FORMAT && !OTHER_FORMATS.contains(&f.as_str()) {
+            return Err(ApiError::invalid(
+                "format_list",
+                format!(
+                    "holds {f}; formats are {MAVEN_FORMAT}, {}",
+                    OTHER_FORMATS.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok((!formats.is_empty()).then_some(formats))
+}
+
+/// `GET /cloudartifact/v5/{tenant_id}/{project_id}/repositories` (list_all_repositories). Decisions:
+/// `in_project` (default true) keeps the project's repositories, false lists the whole account's;
+/// `qname` is a case-insensitive substring of the name or display name; `group_id` is a tab id; `sort`
+/// is one of `SORTS` (default name); `is_need_paging=false` answers every match. Only repositories the
+/// caller may read are listed.
+pub async fn list_all(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    Path((tenant_id, project)): Path<(String, String)>,
+    query: QueryParams,
+) -> ApiResult<Json<Value>> {
+    require_tenant(&principal, &tenant_id)?;
+    let project = project_id(Some(project))?;
+    let group_id = query.filter("group_id", 64)?;
+    let page_no = query.int("page_no", 1..=2_147_483_647, 1)?;
+    let page_size = query.int("page_size", 1..=100, 10)?;
+    let sort = query.one_of("sort", &SORTS)?;
+    let qname = query.filter("qname", 100)?.map(|q| q.to_lowercase());
+    let repo_type = query.one_of("type", &[HOSTED, "proxy", "group", "virtual"])?;
+    let formats = format_list(&query)?;
+    let recycle_bin = query.bool("is_recycle_bin", false)?;
+    let paging = query.bool("is_need_paging", true)?;
+    let in_project = query.bool("in_project", true)?;
+
+    let domain_id = principal.domain_id.clone();
+    let principal_copy = principal.clone();
+    let config = state.config.clone();
+    let (ctx, mut rows) = state
+        .db
+        .call(move |conn| {
+            let all = repos::domain_repos(conn, &domain_id)?;
+            let access = CallerAccess::load(
+                conn,
+                &principal_copy,
+                all.iter().map(|r| r.project_id.as_str()),
+            )?;
+            let usage = repos::live_usage_by_repo(conn, &domain_id)?;
+            let ctx = ViewContext::load(conn, &config, &domain_id, &headers)?;
+            let wanted_status = if recycle_bin {
+                STATUS_TRASH
+            } else {
+                STATUS_ACTIVE
+            };
+            let rows: Vec<(Repository, (i64, i64))> = all
+                .into_iter()
+                .filter(|r| r.status == wanted_status)
+                .filter(|r| !in_project || r.project_id == project)
+                .filter(|r| group_id.as_ref().is_none_or(|g| &r.tab_id == g))
+                .filter(|r| repo_type.as_ref().is_none_or(|t| &r.repo_type == t))
+                .filter(|r| formats.as_ref().is_none_or(|f| f.contains(&r.format)))
+                .filter(|r| {
+                    qname.as_ref().is_none_or(|q| {
+                        r.name.to_lowercase().contains(q)
+                            || r.display_name.to_lowercase().contains(q)
+                    })
+                })
+                .filter(|r| access.can_read(r))
+                .map(|r| {
+                    let u = usage.get(&r.id).copied().unwrap_or((0, 0));
+                    (r, u)
+                })
+                .collect();
+            Ok((ctx, rows))
+        })
+        .await?;
+    match sort.as_deref().unwrap_or("name") {
+        "-name" => rows.sort_by(|a, b| b.0.name.cmp(&a.0.name)),
+        "created_time" => rows.sort_by_key(|r| (r.0.created_at, r.0.name.clone())),
+        "-created_time" => {
+            rows.sort_by(|a, b| (b.0.created_at, &a.0.name).cmp(&(a.0.created_at, &b.0.name)))
+        }
+        "modified_time" => rows.sort_by_key(|r| (r.0.modified_at, r.0.name.clone())),
+        "-modified_time" => {
+            rows.sort_by(|a, b| (b.0.modified_at, &a.0.name).cmp(&(a.0.modified_at, &b.0.name)))
+        }
+        _ => rows.sort_by(|a, b| a.0.name.cmp(&b.0.name)),
+    }
+    let total = rows.len();
+    let window = if paging {
+        page_window(total as u64, page_no as u64, page_size as u64)
+    } else {
+        page_window(total as u64, 1, total.max(1) as u64)
+    };
+    let page: Vec<Value> = rows
+        .iter()
+        .skip(window.skip)
+        .take(window.take)
+        .map(|(r, u)| repository_basic_do(r, &ctx, *u))
+        .collect();
+    Ok(success(json!({"total": total, "repositories": page})))
+}
+
+/// `GET /cloudartifact/v5/maven/info` (show_maven_info): the Maven repositories a build can use, with the
+/// caller's repo user name. `access=rw` keeps those the caller may upload to; `default` is accepted for
+/// compatibility (arca has no account-wide default repositories).
+pub async fn show_maven_info(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    query: QueryParams,
+) -> ApiResult<Json<Value>> {
+    let project = match query.filter("project_id", 32)? {
+        Some(p) => Some(project_id(Some(p))?),
+        None => None,
+    };
+    let policy = query.one_of("policy", &["release", "snapshot", "releases", "snapshots"])?;
+    let access_mode = query.one_of("access", &["r", "rw"])?;
+    query.bool("default", false)?;
+    let ids: Option<Vec<String>> = query.filter("ids", 2048)?.map(|list| {
+        list.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    });
+    let domain_id = principal.domain_id.clone();
+    let principal_copy = principal.clone();
+    let repo_user = format!("{}_{}", principal.domain_id, principal.user_id);
+    let config = state.config.clone();
+    let views = state
+        .db
+        .call(move |conn| {
+            let all = repos::domain_repos(conn, &domain_id)?;
+            let access = CallerAccess::load(
+                conn,
+                &principal_copy,
+                all.iter().map(|r| r.project_id.as_str()),
+            )?;
+            let ctx = ViewContext::load(conn, &config, &domain_id, &headers)?;
+            let views: Vec<Value> = all
+                .iter()
+                .filter(|r| r.format == MAVEN_FORMAT && r.status == STATUS_ACTIVE)
+                .filter(|r| project.as_ref().is_none_or(|p| &r.project_id == p))
+                .filter(|r| {
+                    policy
+                        .as_deref()
+                        .is_none_or(|p| p.trim_end_matches('s') == r.policy)
+                })
+                .filter(|r| {
+                    ids.as_ref()
+                        .is_none_or(|ids| ids.contains(&r.id) || ids.contains(&r.name))
+                })
+                .filter(|r| access.can_read(r))
+                .filter(|r| {
+                    access_mode.as_deref() != Some("rw") || access.allows(r, Operation::Upload, "")
+                })
+                .map(|r| {
+                    let mut v = repository_do(r, &ctx);
+                    v["username"] = json!(repo_user);
+                    v
+                })
+                .collect();
+            Ok(views)
+        })
+        .await?;
+    Ok(success(views))
+}
+
+// ---- delete to the recycle bin -----------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteReposBody {
+    repository_ids: Option<String>,
+    format: Option<String>,
+}
+
+/// `DELETE /cloudartifact/v5/repositories` (delete_repository): moves repositories (comma-separated ids
+/// or names) to the recycle bin, where their files stay until restored or deleted for good.
+pub async fn delete_to_trash(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: Result<JsonBody<DeleteReposBody>, ApiError>,
+) -> ApiResult<Json<Value>> {
+    let JsonBody(body) = body?;
+    let keys: Vec<String> = body
+        .repository_ids
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(str::to_string)
+        .collect();
+    if keys.is_empty() || keys.len() > 100 {
+        return Err(ApiError::invalid(
+            "repository_ids",
+            "must list 1 to 100 repository ids, comma-separated",
+        ));
+    }
+    let mut targets = Vec::new();
+    for key in &keys {
+        let (repo, access) = repo_with_access(&state, &principal, key).await?;
+        if body
+            .format
+            .as_deref()
+            .is_some_and(|f| !f.is_empty() && f != repo.format)
+        {
+            return Err(ApiError::invalid(
+                "format",
+                format!("is not the format of repository {key}"),
+            ));
+        }
+        if repo.status != STATUS_ACTIVE {
+            return Err(ApiError::not_found(format!(
+                "Repository {key} is already in the recycle bin"
+            )));
+        }
+        require(&access, &repo, Operation::Delete, "")?;
+        targets.push(repo);
+    }
+    let now = now_ms();
+    let user_id = principal.user_id.clone();
+    let deleted: Vec<String> = targets.iter().map(|r| r.id.clone()).collect();
+    state
+        .db
+        .call(move |conn| {
+            let tx = conn.transaction()?;
+            for mut repo in targets {
+                repo.status = STATUS_TRASH.to_string();
+                repo.deleted_at = Some(now);
+                repo.modified_at = now;
+                repo.modified_by = user_id.clone();
+                repos::update_repo(&tx, &repo)?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(success(json!({ "repository_ids": deleted })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_sizes() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1023), "1023 B");
+        assert_eq!(human_bytes(1536), "1.50 KB");
+        assert_eq!(human_bytes(5 * 1024 * 1024), "5.00 MB");
+    }
+
+    #[test]
+    fn base_url_from_host_only_when_plausible() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(base_url(&h), "http://127.0.0.1:8080");
+        h.insert(header::HOST, "evil.com/<script>".parse().unwrap());
+        assert_eq!(base_url(&h), "http://localhost");
+    }
+}
