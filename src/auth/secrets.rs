@@ -9,6 +9,8 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use rand::RngCore;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
@@ -88,6 +90,24 @@ pub fn hash_password(password: &str) -> String {
         .to_string()
 }
 
+/// Hash of a secret arca generated itself (repo passwords: 32 random letters and digits, about 190 bits).
+/// Such a secret cannot be guessed, so one SHA-256 is as safe as argon2 here, and it keeps every
+/// Basic-authenticated artifact request cheap; argon2 stays for the passwords people choose.
+pub fn hash_generated_secret(secret: &str) -> String {
+    format!("sha256${}", hex::encode(Sha256::digest(secret.as_bytes())))
+}
+
+/// Verifies a generated secret against `hash_generated_secret`'s output (or an older argon2 hash).
+pub fn verify_generated_secret(secret: &str, stored_hash: &str) -> bool {
+    match stored_hash.strip_prefix("sha256$") {
+        Some(digest) => hex::encode(Sha256::digest(secret.as_bytes()))
+            .as_bytes()
+            .ct_eq(digest.as_bytes())
+            .into(),
+        None => verify_password(secret, stored_hash),
+    }
+}
+
 pub fn verify_password(password: &str, stored_hash: &str) -> bool {
     PasswordHash::new(stored_hash)
         .map(|h| {
@@ -114,6 +134,15 @@ mod tests {
         assert!(sbox.open(&tampered).is_err());
         let reloaded = SecretBox::load_or_create(&key).unwrap();
         assert_eq!(reloaded.open(&sealed).unwrap(), b"my-secret");
+    }
+
+    #[test]
+    fn generated_secrets_verify_only_against_their_hash() {
+        let stored = hash_generated_secret("s3cret");
+        assert!(stored.starts_with("sha256$"));
+        assert!(verify_generated_secret("s3cret", &stored));
+        assert!(!verify_generated_secret("s3creT", &stored));
+        assert!(verify_generated_secret("old", &hash_password("old")));
     }
 
     #[test]

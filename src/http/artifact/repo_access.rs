@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::access::{object_path, operations_on, repo_with_access, require};
 use super::privileges::entries_for_role;
-use crate::auth::secrets::hash_password;
+use crate::auth::secrets::hash_generated_secret;
 use crate::auth::{Credential, Principal};
 use crate::authz::roles::{self, BUILTIN_ROLES};
 use crate::domain::is_alnum32;
@@ -43,8 +43,8 @@ pub async fn reset_password(
             "a ticket cannot reset the repo password",
         ));
     }
-    let password = random_alnum(24);
-    let hash = hash_password(&password);
+    let password = random_alnum(32);
+    let hash = hash_generated_secret(&password);
     let user_id = principal.user_id.clone();
     let updated = state
         .db

@@ -8,7 +8,7 @@ use axum::http::{header, Method};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-use crate::auth::secrets::verify_password;
+use crate::auth::secrets::verify_generated_secret;
 use crate::auth::{signature, ticket, Credential, Principal};
 use crate::authz::privileges::allows;
 use crate::domain::operation::Operation;
@@ -113,10 +113,14 @@ async fn repo_user_login(
         "unknown repo user or no repo password",
     ))?;
     let password = password.to_string();
-    // Argon2 is deliberately slow: keep it off the async workers.
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let ok = if hash.starts_with("sha256$") {
+        verify_generated_secret(&password, &hash)
+    } else {
+        // An argon2 hash from an older version is deliberately slow: keep it off the async workers.
+        tokio::task::spawn_blocking(move || verify_generated_secret(&password, &hash))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+    };
     if !ok || user.domain_id != domain_id || !user.enabled {
         return Err(ApiError::Unauthenticated("wrong repo user password"));
     }

@@ -1,0 +1,195 @@
+"""Benchmarks of a release build of arca on loopback; prints a Markdown table for BENCHMARKS.md.
+
+    cargo build --release --locked
+    .venv-e2e/bin/python scripts/bench.py            # ARCA_BIN defaults to target/release/arca
+
+Every figure comes from a real server process started here with a fresh data directory; RSS is read from
+/proc/<pid>/status (VmRSS when idle, VmHWM as the peak over a phase).
+"""
+
+import hashlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT / "tests" / "e2e"))
+os.environ.setdefault("ARCA_BIN", str(REPO_ROOT / "target" / "release" / "arca"))
+
+from harness import launch  # noqa: E402
+from huaweicloudsdkcodeartsartifact.v2 import ListAllRepositoriesRequest  # noqa: E402
+
+MIB = 1024 * 1024
+rows = []
+
+
+def record(what, value, note=""):
+    rows.append((what, value, note))
+    print("%-60s %s %s" % (what, value, note), flush=True)
+
+
+def proc_status(pid, key):
+    for line in Path("/proc/%d/status" % pid).read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) * 1024
+    raise KeyError(key)
+
+
+class PeakRss:
+    """Samples VmRSS every 20 ms; the kernel's VmHWM is monotonic over the process's life, so a phase's
+    peak is sampled instead."""
+
+    def __init__(self, pid):
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, proc_status(self.pid, "VmRSS"))
+            time.sleep(0.02)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+BLOCK = os.urandom(MIB)
+
+
+def chunks(total, size=MIB):
+    block = BLOCK[:size]
+    sent = 0
+    while sent < total:
+        n = min(size, total - sent)
+        yield block[:n]
+        sent += n
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+
+
+def bench_stream(srv, login, repo, size, workdir):
+    """One large file up and down with curl (a Python client would be the bottleneck)."""
+    source = Path(workdir) / "stream.bin"
+    expected = hashlib.sha256()
+    with open(source, "wb") as f:
+        for c in chunks(size):
+            f.write(c)
+            expected.update(c)
+    url = srv.url("/artifactory/%s/big/blob.bin" % repo)
+    user = "%s:%s" % login
+    with PeakRss(srv.proc.pid) as rss:
+        start = time.monotonic()
+        out = subprocess.run(["curl", "-sS", "-f", "-u", user, "-T", str(source), url], capture_output=True)
+        up = time.monotonic() - start
+    assert out.returncode == 0, out.stderr
+    record("upload %d MiB (curl -T, one PUT)" % (size // MIB), "%.0f MB/s" % (size / up / 1e6),
+           "server peak RSS %.1f MiB" % (rss.peak / MIB))
+    source.unlink()
+    target = Path(workdir) / "back.bin"
+    with PeakRss(srv.proc.pid) as rss:
+        start = time.monotonic()
+        out = subprocess.run(["curl", "-sS", "-f", "-u", user, "-o", str(target), url], capture_output=True)
+        down = time.monotonic() - start
+    assert out.returncode == 0, out.stderr
+    got = hashlib.sha256()
+    with open(target, "rb") as f:
+        for block in iter(lambda: f.read(MIB), b""):
+            got.update(block)
+    target.unlink()
+    assert got.hexdigest() == expected.hexdigest()
+    record("download %d MiB (curl, one GET)" % (size // MIB), "%.0f MB/s" % (size / down / 1e6),
+           "server peak RSS %.1f MiB" % (rss.peak / MIB))
+
+
+def bench_small_files(srv, login, repo, count=2000):
+    session = requests.Session()
+    session.auth = login
+    payload = os.urandom(4096)
+    put_ms, get_ms = [], []
+    for i in range(count):
+        start = time.monotonic()
+        r = session.put(srv.url("/artifactory/%s/small/%05d.bin" % (repo, i)), data=payload, timeout=30)
+        put_ms.append((time.monotonic() - start) * 1000)
+        assert r.status_code == 201
+    for i in range(count):
+        start = time.monotonic()
+        r = session.get(srv.url("/artifactory/%s/small/%05d.bin" % (repo, i)), timeout=30)
+        get_ms.append((time.monotonic() - start) * 1000)
+        assert r.status_code == 200
+    record("PUT 4 KiB file, %d sequential (Basic auth)" % count,
+           "p50 %.2f ms, p99 %.2f ms" % (statistics.median(put_ms), percentile(put_ms, 0.99)))
+    record("GET 4 KiB file, %d sequential (Basic auth)" % count,
+           "p50 %.2f ms, p99 %.2f ms" % (statistics.median(get_ms), percentile(get_ms, 0.99)))
+
+
+def bench_maven_metadata(srv, login, repo, versions=1000):
+    session = requests.Session()
+    session.auth = login
+    for v in range(versions):
+        path = "com/acme/big/1.%d/big-1.%d.pom" % (v, v)
+        r = session.put(srv.url("/artifactory/%s/%s" % (repo, path)), data=b"<project/>", timeout=30)
+        assert r.status_code == 201, r.text
+    times = []
+    for _ in range(50):
+        start = time.monotonic()
+        r = session.get(srv.url("/artifactory/%s/com/acme/big/maven-metadata.xml" % repo), timeout=30)
+        times.append((time.monotonic() - start) * 1000)
+        assert r.status_code == 200 and r.text.count("<version>") == versions
+    record("maven-metadata.xml of an artifact with %d versions" % versions,
+           "p50 %.2f ms, p99 %.2f ms" % (statistics.median(times), percentile(times, 0.99)))
+
+
+def bench_list_repositories(srv, project, count=300):
+    for i in range(count):
+        srv.create_repo(project, "generic", "bench-list-%04d" % i)
+    client = srv.artifact_client()
+    times = []
+    for _ in range(30):
+        start = time.monotonic()
+        resp = client.list_all_repositories(ListAllRepositoriesRequest(
+            tenant_id=srv.domain_id, project_id=project, page_size=100, qname="bench-list"))
+        times.append((time.monotonic() - start) * 1000)
+        assert resp.result.total == count
+    record("list_all_repositories, %d repositories, page of 100 (SDK, signed)" % count,
+           "p50 %.2f ms, p99 %.2f ms" % (statistics.median(times), percentile(times, 0.99)))
+
+
+def main():
+    size = int(os.environ.get("BENCH_STREAM_MIB", "1024")) * MIB
+    with tempfile.TemporaryDirectory(prefix="arca-bench-") as tmp:
+        srv = launch(Path(tmp))
+        try:
+            time.sleep(0.5)
+            record("idle RSS after start", "%.1f MiB" % (proc_status(srv.proc.pid, "VmRSS") / MIB))
+            project = srv.create_project()
+            login = srv.repo_login()
+            generic = srv.create_repo(project, "generic")
+            maven = srv.create_maven_repo(project)["release"]
+            bench_stream(srv, login, generic, size, tmp)
+            bench_small_files(srv, login, generic)
+            bench_maven_metadata(srv, login, maven)
+            bench_list_repositories(srv, project)
+            record("RSS after the run", "%.1f MiB" % (proc_status(srv.proc.pid, "VmRSS") / MIB))
+        finally:
+            srv.stop()
+    print("\n| what | figure | note |\n|---|---|---|")
+    for what, value, note in rows:
+        print("| %s | %s | %s |" % (what, value, note))
+
+
+if __name__ == "__main__":
+    main()
