@@ -61,8 +61,15 @@ fn escape_html(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
+/// Everything but RFC 3986's unreserved characters is encoded in links.
+const HREF_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 fn escape_href(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    percent_encoding::utf8_percent_encode(s, HREF_ENCODE).to_string()
 }
 
 /// A plain HTML index page of `children` under `title` (e.g. `/artifactory/repo/dir/`).
