@@ -9,6 +9,19 @@ repo=$PWD
 target_dir=${CARGO_TARGET_DIR:-target}
 case $target_dir in /*) ;; *) target_dir=$repo/$target_dir ;; esac
 
+# The real Maven client runs offline in the end-to-end suite: Debian packages the plugins it needs
+# (/usr/share/maven-repo), so no Central is involved.
+maven_packages=(maven libmaven-deploy-plugin-java libmaven-install-plugin-java libmaven-compiler-plugin-java
+    libmaven-jar-plugin-java libmaven-resources-plugin-java libsurefire-java libmaven-clean-plugin-java
+    libmaven-dependency-plugin-java maven-debian-helper)
+if ! dpkg -s "${maven_packages[@]}" >/dev/null 2>&1; then
+    sudo_cmd=()
+    [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+        "${maven_packages[@]}" >/dev/null
+fi
+
 cargo build --locked
 cargo test --locked
 

@@ -1,0 +1,238 @@
+"""Issue 3 §3: the real Maven client against arca, offline. Debian's packaged plugins
+(/usr/share/maven-repo, installed by scripts/test.sh) stand in for Central through a mirror of every
+repository but arca's own; arca's repositories are reached with the repo user's credentials from
+settings.xml. Libraries are deployed (release, SNAPSHOT twice, deploy-file), then a consumer project with a
+fresh local repository resolves them from arca, compiles and runs."""
+
+import hashlib
+import re
+import shutil
+import subprocess
+import textwrap
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import requests
+from huaweicloudsdkcodeartsartifact.v2 import UpdateArtifactoryRequest, UpdateNotMavenRepoDO
+
+from harness import unique
+
+DEBIAN_REPO = Path("/usr/share/maven-repo")
+MVN = shutil.which("mvn")
+
+
+
+@pytest.fixture(scope="module", autouse=True)
+def maven_installed():
+    # Not a skip: CI must run these, and scripts/test.sh installs what they need.
+    assert MVN and (DEBIAN_REPO / "org/apache/maven/plugins/maven-deploy-plugin").is_dir(), \
+        "mvn and Debian's Maven plugins are needed: run scripts/test.sh, which installs them"
+
+
+def settings_xml(path: Path, local_repo: Path, user: str, password: str):
+    path.write_text(textwrap.dedent("""\
+        <settings>
+          <localRepository>%(local)s</localRepository>
+          <offline>false</offline>
+          <mirrors>
+            <mirror>
+              <id>debian</id>
+              <mirrorOf>*,!arca-release,!arca-snapshot</mirrorOf>
+              <url>file://%(debian)s</url>
+            </mirror>
+          </mirrors>
+          <servers>
+            <server><id>arca-release</id><username>%(user)s</username><password>%(password)s</password></server>
+            <server><id>arca-snapshot</id><username>%(user)s</username><password>%(password)s</password></server>
+          </servers>
+        </settings>
+        """) % {"local": local_repo, "debian": DEBIAN_REPO, "user": user, "password": password})
+
+
+def pom(group, artifact, version, release_url, snapshot_url, dependencies=""):
+    return textwrap.dedent("""\
+        <project xmlns="http://maven.apache.org/POM/4.0.0">
+          <modelVersion>4.0.0</modelVersion>
+          <groupId>%(group)s</groupId>
+          <artifactId>%(artifact)s</artifactId>
+          <version>%(version)s</version>
+          <packaging>jar</packaging>
+          <properties>
+            <maven.compiler.source>17</maven.compiler.source>
+            <maven.compiler.target>17</maven.compiler.target>
+            <project.build.sourceEncoding>UTF-8</project.build.sourceEncoding>
+          </properties>
+          <dependencies>%(dependencies)s</dependencies>
+          <repositories>
+            <repository><id>arca-release</id><url>%(release)s</url>
+              <releases><enabled>true</enabled></releases><snapshots><enabled>false</enabled></snapshots>
+            </repository>
+            <repository><id>arca-snapshot</id><url>%(snapshot)s</url>
+              <releases><enabled>false</enabled></releases><snapshots><enabled>true</enabled></snapshots>
+            </repository>
+          </repositories>
+          <distributionManagement>
+            <repository><id>arca-release</id><url>%(release)s</url></repository>
+            <snapshotRepository><id>arca-snapshot</id><url>%(snapshot)s</url></snapshotRepository>
+          </distributionManagement>
+        </project>
+        """) % {"group": group, "artifact": artifact, "version": version, "release": release_url,
+                "snapshot": snapshot_url, "dependencies": dependencies}
+
+
+def java_project(root: Path, pom_text: str, sources: dict) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pom.xml").write_text(pom_text)
+    for rel, text in sources.items():
+        f = root / "src/main/java" / rel
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(textwrap.dedent(text))
+    return root
+
+
+def mvn(settings: Path, cwd: Path, *goals, check=True):
+    out = subprocess.run([MVN, "-B", "-e", "-s", str(settings), *goals], cwd=cwd, capture_output=True,
+                         text=True, timeout=600)
+    if check:
+        assert out.returncode == 0, "mvn %s failed:\n%s" % (" ".join(goals), out.stdout[-6000:])
+    return out
+
+
+@pytest.fixture(scope="module")
+def srv(module_arca):
+    return module_arca
+
+
+@pytest.fixture(scope="module")
+def env(srv, tmp_path_factory):
+    """A project with a Maven pair, the root's repo login, and settings.xml for deployers."""
+    work = tmp_path_factory.mktemp("maven")
+    project = srv.create_project()
+    pair = srv.create_maven_repo(project, unique("mvn"))
+    user, password = srv.repo_login()
+    settings = work / "settings.xml"
+    settings_xml(settings, work / "deployer-m2", user, password)
+    return {
+        "work": work, "settings": settings, "user": user, "password": password, "pair": pair,
+        "release_url": srv.url("/artifactory/%s/" % pair["release"]),
+        "snapshot_url": srv.url("/artifactory/%s/" % pair["snapshot"]),
+    }
+
+
+@pytest.fixture(scope="module")
+def deployed(srv, env):
+    """Deploys com.acme:greeter:1.0 (release), com.acme:shouter:0.1-SNAPSHOT twice, and a plain jar with
+    deploy:deploy-file."""
+    greeter = java_project(env["work"] / "greeter", pom("com.acme", "greeter", "1.0", env["release_url"],
+                                                        env["snapshot_url"]), {
+        "com/acme/Greeter.java": """\
+            package com.acme;
+            public class Greeter { public static String greet(String who) { return "Hello, " + who + "!"; } }
+            """})
+    mvn(env["settings"], greeter, "deploy")
+    shouter = java_project(env["work"] / "shouter", pom("com.acme", "shouter", "0.1-SNAPSHOT", env["release_url"],
+                                                        env["snapshot_url"]), {
+        "com/acme/Shouter.java": """\
+            package com.acme;
+            public class Shouter { public static String shout(String s) { return s.toUpperCase(); } }
+            """})
+    mvn(env["settings"], shouter, "deploy")
+    mvn(env["settings"], shouter, "deploy")
+    jar = env["work"] / "tool.jar"
+    shutil.copy(greeter / "target" / "greeter-1.0.jar", jar)
+    mvn(env["settings"], env["work"], "org.apache.maven.plugins:maven-deploy-plugin:2.7:deploy-file",
+        "-Dfile=%s" % jar, "-DgroupId=com.acme.tools", "-DartifactId=tool", "-Dversion=2.0", "-Dpackaging=jar",
+        "-DrepositoryId=arca-release", "-Durl=%s" % env["release_url"])
+    return {"greeter": greeter, "shouter": shouter, "tool_jar": jar}
+
+
+def get(srv, env, repo_key, path):
+    resp = requests.get(srv.url("/artifactory/%s/%s" % (env["pair"][repo_key], path)),
+                        auth=(env["user"], env["password"]), timeout=30)
+    assert resp.status_code == 200, (path, resp.status_code, resp.text[:300])
+    return resp
+
+
+def test_release_metadata_and_checksums(srv, env, deployed):
+    meta = ET.fromstring(get(srv, env, "release", "com/acme/greeter/maven-metadata.xml").content)
+    assert meta.findtext("groupId") == "com.acme" and meta.findtext("artifactId") == "greeter"
+    assert [v.text for v in meta.findall("versioning/versions/version")] == ["1.0"]
+    assert meta.findtext("versioning/latest") == "1.0" and meta.findtext("versioning/release") == "1.0"
+    assert re.fullmatch(r"\d{14}", meta.findtext("versioning/lastUpdated"))
+    jar = get(srv, env, "release", "com/acme/greeter/1.0/greeter-1.0.jar").content
+    assert jar == (deployed["greeter"] / "target" / "greeter-1.0.jar").read_bytes()
+    for ext, algo in (("md5", "md5"), ("sha1", "sha1"), ("sha256", "sha256"), ("sha512", "sha512")):
+        digest = get(srv, env, "release", "com/acme/greeter/1.0/greeter-1.0.jar." + ext).text.strip()
+        assert digest == hashlib.new(algo, jar).hexdigest(), ext
+    tool = get(srv, env, "release", "com/acme/tools/tool/2.0/tool-2.0.jar").content
+    assert tool == deployed["tool_jar"].read_bytes()
+    tool_meta = ET.fromstring(get(srv, env, "release", "com/acme/tools/tool/maven-metadata.xml").content)
+    assert tool_meta.findtext("versioning/release") == "2.0"
+
+
+def test_snapshot_metadata_counts_builds(srv, env, deployed):
+    meta = ET.fromstring(get(srv, env, "snapshot", "com/acme/shouter/0.1-SNAPSHOT/maven-metadata.xml").content)
+    assert meta.findtext("version") == "0.1-SNAPSHOT"
+    assert meta.findtext("versioning/snapshot/buildNumber") == "2"
+    stamp = meta.findtext("versioning/snapshot/timestamp")
+    assert re.fullmatch(r"\d{8}\.\d{6}", stamp)
+    values = {sv.findtext("extension"): sv.findtext("value") for sv in meta.findall("versioning/snapshotVersions/snapshotVersion")}
+    assert values["jar"] == "0.1-%s-2" % stamp
+    get(srv, env, "snapshot", "com/acme/shouter/0.1-SNAPSHOT/shouter-0.1-%s-2.jar" % stamp)
+    top = ET.fromstring(get(srv, env, "snapshot", "com/acme/shouter/maven-metadata.xml").content)
+    assert [v.text for v in top.findall("versioning/versions/version")] == ["0.1-SNAPSHOT"]
+
+
+def test_consumer_resolves_compiles_and_runs(srv, env, deployed, tmp_path):
+    fresh_settings = tmp_path / "settings.xml"
+    local = tmp_path / "consumer-m2"
+    settings_xml(fresh_settings, local, env["user"], env["password"])
+    deps = """
+        <dependency><groupId>com.acme</groupId><artifactId>greeter</artifactId><version>1.0</version></dependency>
+        <dependency><groupId>com.acme</groupId><artifactId>shouter</artifactId><version>0.1-SNAPSHOT</version></dependency>
+        <dependency><groupId>com.acme.tools</groupId><artifactId>tool</artifactId><version>2.0</version></dependency>
+    """
+    app = java_project(tmp_path / "app", pom("com.example", "app", "1.0", env["release_url"], env["snapshot_url"],
+                                             deps), {
+        "com/example/Main.java": """\
+            package com.example;
+            public class Main {
+                public static void main(String[] args) {
+                    System.out.println(com.acme.Shouter.shout(com.acme.Greeter.greet("arca")));
+                }
+            }
+            """})
+    mvn(fresh_settings, app, "package")
+    jars = [app / "target" / "app-1.0.jar",
+            local / "com/acme/greeter/1.0/greeter-1.0.jar",
+            next((local / "com/acme/shouter/0.1-SNAPSHOT").glob("shouter-0.1-*.jar"))]
+    run = subprocess.run(["java", "-cp", ":".join(map(str, jars)), "com.example.Main"], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "HELLO, ARCA!"
+    assert (local / "com/acme/tools/tool/2.0/tool-2.0.jar").read_bytes() == deployed["tool_jar"].read_bytes()
+
+
+def test_release_redeploy_is_refused(srv, env, deployed):
+    again = mvn(env["settings"], deployed["greeter"], "deploy", check=False)
+    assert again.returncode != 0
+    assert "409" in again.stdout
+    # Once the repository allows redeploys, the same deploy goes through.
+    srv.artifact_client().update_artifactory(UpdateArtifactoryRequest(body=UpdateNotMavenRepoDO(
+        repo_name=env["pair"]["release"], deployment_policy="allow_redeploy")))
+    mvn(env["settings"], deployed["greeter"], "deploy")
+    srv.artifact_client().update_artifactory(UpdateArtifactoryRequest(body=UpdateNotMavenRepoDO(
+        repo_name=env["pair"]["release"], deployment_policy="disable_redeploy")))
+
+
+def test_wrong_password_fails_with_401(srv, env, deployed, tmp_path):
+    bad = tmp_path / "settings.xml"
+    settings_xml(bad, tmp_path / "m2", env["user"], "not-the-password")
+    project = java_project(tmp_path / "p", pom("com.acme", "denied", "1.0", env["release_url"], env["snapshot_url"]), {
+        "com/acme/Denied.java": "package com.acme; public class Denied {}\n"})
+    out = mvn(bad, project, "deploy", check=False)
+    assert out.returncode != 0
+    assert "401" in out.stdout
+    assert requests.get(srv.url("/artifactory/%s/com/acme/denied/1.0/denied-1.0.jar" % env["pair"]["release"]),
+                        auth=(env["user"], env["password"]), timeout=10).status_code == 404
