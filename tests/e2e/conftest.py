@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import Arca, clear_sdk_caches, launch
+from harness import FIGURES, Arca, clear_sdk_caches, launch
 
 _RUNNING = []
 
@@ -99,3 +99,11 @@ def pytest_runtest_makereport(item, call):
         text = server.log_since(offsets.get(id(server), 0), lines=40)
         if text:
             report.sections.append(("arca log during this test (%s)" % server.base_url, text))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Measured figures (e.g. the 2 GiB stream's RSS) go into the CI log, above the closing line."""
+    if FIGURES:
+        terminalreporter.section("measured figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

@@ -91,6 +91,10 @@ BOOTSTRAP_KEYS = {"domain_id", "domain_name", "user_id", "user_name", "password"
                   "region", "iam_project_id"}
 
 
+# Figures tests measured, printed in pytest's terminal summary (conftest.py).
+FIGURES = []
+
+
 def unique(prefix: str) -> str:
     return "%s_%s" % (prefix, secrets.token_hex(4))
 
