@@ -168,6 +168,66 @@ def bench_list_repositories(srv, project, count=300):
            "p50 %.2f ms, p99 %.2f ms" % (statistics.median(times), percentile(times, 0.99)))
 
 
+def publish_many(srv, login, project, versions=2000):
+    """One package with `versions` versions in each of npm, PyPI and Cargo, through their upload APIs."""
+    import base64
+    import json
+    import struct
+    npm_repo = srv.create_repo(project, "npm")
+    pypi_repo = srv.create_repo(project, "pypi")
+    cargo_repo = srv.create_repo(project, "cargo")
+    session = requests.Session()
+    session.auth = login
+    cargo_auth = {"Authorization": "Basic " + base64.b64encode(("%s:%s" % login).encode()).decode()}
+    for i in range(versions):
+        v = "1.0.%d" % i
+        data = b"payload %d" % i
+        r = session.put(srv.url("/artifactory/api/npm/%s/many" % npm_repo), json={
+            "name": "many", "versions": {v: {"name": "many", "version": v, "dependencies": {"x": "^1"}}},
+            "dist-tags": {"latest": v},
+            "_attachments": {"many-%s.tgz" % v: {"data": base64.b64encode(data).decode(), "length": len(data)}}},
+            timeout=30)
+        assert r.status_code == 201, r.text
+        r = session.post(srv.url("/artifactory/api/pypi/%s/" % pypi_repo), data={
+            ":action": "file_upload", "name": "many", "version": v, "filetype": "sdist",
+            "sha256_digest": hashlib.sha256(data).hexdigest()}, files={"content": ("many-%s.tar.gz" % v, data)},
+            timeout=30)
+        assert r.status_code == 200, r.text
+        meta = json.dumps({"name": "many", "vers": v, "deps": [], "features": {}}).encode()
+        frame = struct.pack("<I", len(meta)) + meta + struct.pack("<I", len(data)) + data
+        r = requests.put(srv.url("/artifactory/api/cargo/%s/api/v1/crates/new" % cargo_repo), data=frame,
+                         headers=cargo_auth, timeout=30)
+        assert r.status_code == 200, r.text
+    return npm_repo, pypi_repo, cargo_repo
+
+
+def bench_metadata_of_many_versions(srv, login, project, versions=2000):
+    npm_repo, pypi_repo, cargo_repo = publish_many(srv, login, project, versions)
+    session = requests.Session()
+    session.auth = login
+    cases = [
+        ("npm packument, full", srv.url("/artifactory/api/npm/%s/many" % npm_repo), {},
+         lambda r: len(r.json()["versions"])),
+        ("npm packument, abbreviated", srv.url("/artifactory/api/npm/%s/many" % npm_repo),
+         {"Accept": "application/vnd.npm.install-v1+json"}, lambda r: len(r.json()["versions"])),
+        ("PyPI simple page, PEP 691 JSON", srv.url("/artifactory/api/pypi/%s/simple/many/" % pypi_repo),
+         {"Accept": "application/vnd.pypi.simple.v1+json"}, lambda r: len(r.json()["files"])),
+        ("PyPI simple page, PEP 503 HTML", srv.url("/artifactory/api/pypi/%s/simple/many/" % pypi_repo),
+         {"Accept": "text/html"}, lambda r: r.text.count("<a href=")),
+        ("Cargo sparse index file", srv.url("/artifactory/api/cargo/%s/index/ma/ny/many" % cargo_repo), {},
+         lambda r: len(r.text.splitlines())),
+    ]
+    for what, url, headers, count in cases:
+        times = []
+        for _ in range(30):
+            start = time.monotonic()
+            r = session.get(url, headers=headers, timeout=30)
+            times.append((time.monotonic() - start) * 1000)
+            assert r.status_code == 200 and count(r) == versions, (what, r.status_code)
+        record("%s, %d versions (%d KiB)" % (what, versions, len(r.content) // 1024),
+               "p50 %.2f ms, p99 %.2f ms" % (statistics.median(times), percentile(times, 0.99)))
+
+
 def main():
     size = int(os.environ.get("BENCH_STREAM_MIB", "1024")) * MIB
     with tempfile.TemporaryDirectory(prefix="arca-bench-") as tmp:
@@ -183,6 +243,7 @@ def main():
             bench_small_files(srv, login, generic)
             bench_maven_metadata(srv, login, maven)
             bench_list_repositories(srv, project)
+            bench_metadata_of_many_versions(srv, login, project)
             record("RSS after the run", "%.1f MiB" % (proc_status(srv.proc.pid, "VmRSS") / MIB))
         finally:
             srv.stop()
