@@ -99,3 +99,19 @@ def pytest_runtest_makereport(item, call):
         text = server.log_since(offsets.get(id(server), 0), lines=40)
         if text:
             report.sections.append(("arca log during this test (%s)" % server.base_url, text))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Prints the `figures` property tests record (measurements the CI log should show, e.g. test_large)."""
+    lines = []
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) != "call":
+                continue
+            for name, value in getattr(report, "user_properties", ()):
+                if name == "figures":
+                    lines.append("%s: %s" % (report.nodeid, value))
+    if lines:
+        terminalreporter.write_sep("-", "figures")
+        for line in lines:
+            terminalreporter.write_line(line)
