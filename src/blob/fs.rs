@@ -8,7 +8,7 @@ use tokio::fs::{self, File};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio_util::io::ReaderStream;
 
-use super::{is_sha256_hex, BlobError, BlobInfo, BlobStore, ByteStream, MultiHasher};
+use super::{is_sha256_hex, BlobError, BlobInfo, BlobStore, ByteStream, LocalBlob, MultiHasher};
 
 const CHUNK: usize = 256 * 1024;
 
@@ -90,6 +90,17 @@ impl BlobStore for FsBlobStore {
             File::open(dir).await?.sync_all().await?;
         }
         Ok(info)
+    }
+
+    async fn local_copy(&self, sha256: &str) -> Result<LocalBlob, BlobError> {
+        if !is_sha256_hex(sha256) {
+            return Err(BlobError::Missing(sha256.to_string()));
+        }
+        let path = self.path_of(sha256);
+        if !fs::try_exists(&path).await? {
+            return Err(BlobError::Missing(sha256.to_string()));
+        }
+        Ok(LocalBlob::in_place(path))
     }
 
     async fn read(&self, sha256: &str, offset: u64, len: u64) -> Result<ByteStream, BlobError> {

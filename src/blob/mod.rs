@@ -53,6 +53,38 @@ pub trait BlobStore: Send + Sync {
 
     /// Removes a blob; removing an absent blob is not an error.
     async fn delete(&self, sha256: &str) -> Result<(), BlobError>;
+
+    /// The blob as a local file, for readers that need to seek (a wheel's zip directory). A backend that
+    /// keeps blobs elsewhere copies it to a temporary file, removed when the answer is dropped.
+    async fn local_copy(&self, sha256: &str) -> Result<LocalBlob, BlobError>;
+}
+
+/// A blob readable from the local filesystem.
+#[derive(Debug)]
+pub struct LocalBlob {
+    path: std::path::PathBuf,
+    temporary: bool,
+}
+
+impl LocalBlob {
+    pub fn in_place(path: std::path::PathBuf) -> Self {
+        LocalBlob {
+            path,
+            temporary: false,
+        }
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+impl Drop for LocalBlob {
+    fn drop(&mut self) {
+        if self.temporary {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 /// Computes every digest in one pass over the bytes.

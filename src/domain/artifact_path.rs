@@ -118,9 +118,11 @@ fn check_segment(segment: &str) -> Result<(), PathError> {
     Ok(())
 }
 
-/// Repository names: 1..=64 letters, digits, `-`, `_`, `.`, not starting with `.` (decision).
+/// Repository names: 1..=64 letters, digits, `-`, `_`, `.`, not starting with `.`, and not `api`, which
+/// `/artifactory/api/{npm,pypi,cargo}/` holds (decision).
 pub fn is_valid_repo_name(name: &str) -> bool {
     !name.is_empty()
+        && !name.eq_ignore_ascii_case("api")
         && name.len() <= 64
         && !name.starts_with('.')
         && name

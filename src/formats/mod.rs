@@ -3,3 +3,4 @@
 
 pub mod listing;
 pub mod maven;
+pub mod pypi;

@@ -37,6 +37,8 @@ pub enum ApiError {
     NoRoute { method: String, path: String },
     #[error("The method is not allowed on this resource")]
     MethodNotAllowed,
+    #[error("No acceptable representation: {0}")]
+    NotAcceptable(&'static str),
     #[error("Internal error; quote the trace id when reporting it")]
     Internal(String),
     /// An error answered in DataArts Insight's code family (the seed-001 endpoints).
@@ -95,6 +97,11 @@ pub const CODE_TABLE: &[(&str, u16, &str)] = &[
         "internal error; logged on the server with the trace id",
     ),
     (
+        "ARCA.00000010",
+        406,
+        "no representation the client accepts (PyPI index content negotiation)",
+    ),
+    (
         "DataArtsInsight.00000001",
         400,
         "ticket list: a parameter is missing, malformed or out of range",
@@ -142,6 +149,7 @@ impl ApiError {
             ApiError::NotFound(_) | ApiError::NoRoute { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Insight(inner) => inner.status(),
         }
@@ -169,6 +177,7 @@ impl ApiError {
             (ApiError::NoRoute { .. }, _) => "ARCA.00000007",
             (ApiError::MethodNotAllowed, _) => "ARCA.00000008",
             (ApiError::Internal(_), _) => "ARCA.00000009",
+            (ApiError::NotAcceptable(_), _) => "ARCA.00000010",
         }
     }
 
@@ -240,6 +249,7 @@ mod tests {
                 path: "/".into(),
             },
             ApiError::MethodNotAllowed,
+            ApiError::NotAcceptable("x"),
             ApiError::Internal("x".into()),
             ApiError::invalid("limit", "x").insight(),
             ApiError::forbidden("x").insight(),

@@ -3,6 +3,7 @@
 
 pub mod identity;
 pub mod projects;
+pub mod pypi;
 pub mod repos;
 pub mod tickets;
 
@@ -18,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_identity.sql"),
     include_str!("migrations/0002_iam.sql"),
     include_str!("migrations/0003_repositories.sql"),
+    include_str!("migrations/0004_pypi_cargo.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import Arca, clear_sdk_caches, launch
+from harness import FIGURES, Arca, clear_sdk_caches, launch
 
 _RUNNING = []
 
@@ -102,16 +102,8 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Prints the `figures` property tests record (measurements the CI log should show, e.g. test_large)."""
-    lines = []
-    for reports in terminalreporter.stats.values():
-        for report in reports:
-            if getattr(report, "when", None) != "call":
-                continue
-            for name, value in getattr(report, "user_properties", ()):
-                if name == "figures":
-                    lines.append("%s: %s" % (report.nodeid, value))
-    if lines:
-        terminalreporter.write_sep("-", "figures")
-        for line in lines:
+    """Measured figures (e.g. the 2 GiB stream's RSS) go into the CI log, above the closing line."""
+    if FIGURES:
+        terminalreporter.section("measured figures")
+        for line in FIGURES:
             terminalreporter.write_line(line)

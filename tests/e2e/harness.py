@@ -91,6 +91,10 @@ BOOTSTRAP_KEYS = {"domain_id", "domain_name", "user_id", "user_name", "password"
                   "region", "iam_project_id"}
 
 
+# Figures tests measured, printed in pytest's terminal summary (conftest.py).
+FIGURES = []
+
+
 def unique(prefix: str) -> str:
     return "%s_%s" % (prefix, secrets.token_hex(4))
 
@@ -449,10 +453,6 @@ class Arca:
         resp = self.signed("GET", "/cloudartifact/v3/user/%s/privileges" % project_id, ak=user.ak, sk=user.sk)
         assert resp.status_code == 200, resp.text
         return resp.json()["result"]
-
-    def role_id_of(self, user: User, project_id: str) -> str:
-        """The built-in role id (32 hex) `user` holds in `project_id`, as seed 002 answers it."""
-        return self.privileges(user, project_id)["role_id"].rstrip(",")
 
     def set_role_grants(self, role_id: str, entries, caller: Optional[User] = None):
         """update_repo_roles_privilege: replace a role's grants; `entries` are dicts of PrivilegeParam

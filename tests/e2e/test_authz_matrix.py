@@ -92,7 +92,9 @@ def world(srv):
             srv.add_member(plain, user.user_id, role)
             srv.add_member(project, user.user_id, role)
             members[role] = (user, srv.repo_login(user), project)
-            srv.set_role_grants(srv.role_id_of(user, project), [
+            held = srv.privileges(user, project)  # the ProjectMan role id maps to the built-in role
+            assert held["role_name"] == PROJECTMAN_ROLES[role][0] + ",", (role, held)
+            srv.set_role_grants(held["role_id"].rstrip(","), [
                 {"project_id": project, "granted_object_path": GLOBS[area] % repos[(area, g)],
                  "operations": ",".join(DOCUMENTED_DEFAULTS[role])}
                 for area in ("generic", "maven")])

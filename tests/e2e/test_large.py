@@ -1,8 +1,8 @@
 """Issue 3 §8: a 2 GiB artifact streams through arca in both directions in bounded memory. The body is
 generated as it is sent (chunked, never held in memory) and hashed on both sides; the server's resident
 memory is sampled from /proc while it works and its peak (VmHWM, over its whole life) must stay below
-100 MiB. The figures are recorded as the test's `figures` property, which conftest.py prints in the
-terminal summary (so they show in the CI log)."""
+100 MiB. The figures go to `harness.FIGURES`, which conftest.py prints in the terminal summary (so they
+show in the CI log). Afterwards the file is deleted and purged from the recycle bin, which frees its blob."""
 
 import hashlib
 import os
@@ -12,6 +12,8 @@ import time
 
 import pytest
 import requests
+
+from harness import FIGURES
 
 SIZE = 2 * 1024 ** 3
 CHUNK = 1024 ** 2
@@ -50,8 +52,9 @@ class RssSampler:
 
 @pytest.fixture
 def workdir(tmp_path):
-    """The test's directory; its blobs are removed afterwards (after the server stopped: fixtures tear down
-    in reverse order), so repeated runs do not pile up gigabytes in pytest's kept temp directories."""
+    """The test's directory; its blobs are removed afterwards even when the test failed before purging
+    (after the server stopped: fixtures tear down in reverse order), so repeated runs do not pile up
+    gigabytes in pytest's kept temp directories."""
     usage = shutil.disk_usage(tmp_path)
     if usage.free < MIN_FREE:
         pytest.skip("needs 5 GiB free under %s for a 2 GiB artifact (stored blob and in-flight temp file); "
@@ -61,7 +64,7 @@ def workdir(tmp_path):
         shutil.rmtree(blobs, ignore_errors=True)
 
 
-def test_two_gib_upload_and_download_in_bounded_memory(workdir, start_arca, record_property):
+def test_two_gib_upload_and_download_in_bounded_memory(workdir, start_arca):
     srv = start_arca()
     project = srv.create_project()
     repo = srv.create_repo(project, "generic")
@@ -103,7 +106,7 @@ def test_two_gib_upload_and_download_in_bounded_memory(workdir, start_arca, reco
                "peak sampled during upload %.1f MiB, during download %.1f MiB, VmHWM %.1f MiB (limit %d MiB)"
                % (upload_s, SIZE / 1024 ** 2 / upload_s, download_s, SIZE / 1024 ** 2 / download_s,
                   idle_kib / 1024, up.peak / 1024, down.peak / 1024, hwm_kib / 1024, RSS_LIMIT_KIB // 1024))
-    record_property("figures", figures)
+    FIGURES.append(figures)
 
     assert stored["size"] == SIZE
     assert stored["checksums"]["sha256"] == sent_sha256.hexdigest()
@@ -115,3 +118,8 @@ def test_two_gib_upload_and_download_in_bounded_memory(workdir, start_arca, reco
     assert max(up.peak, down.peak, hwm_kib) < RSS_LIMIT_KIB, figures
     # Nothing was left in the temporary area.
     assert list((srv.data_dir / "tmp").iterdir()) == []
+    # Deleted, then purged from the recycle bin: the blob is reclaimed.
+    assert requests.delete(url, auth=login, timeout=60).status_code == 204
+    purge = srv.signed("DELETE", "/cloudartifact/v5/trashes", body=[{"id": repo, "uri": "/big"}])
+    assert purge.status_code == 200 and purge.json()["result"]["freedBytes"] == SIZE, purge.text
+    assert not any(p.is_file() for p in (srv.data_dir / "blobs").rglob("*")), "the 2 GiB blob was not removed"

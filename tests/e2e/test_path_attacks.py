@@ -6,6 +6,7 @@ database's own files, no stored blob holds an attack body, and the repository li
 uploads."""
 
 import base64
+import hashlib
 import os
 import socket
 from pathlib import Path
@@ -33,6 +34,7 @@ def target(srv):
         "project": project,
         "generic": srv.create_repo(project, "generic"),
         "maven": srv.create_maven_repo(project)["release"],
+        "pypi": srv.create_repo(project, "pypi"),
         "login": srv.repo_login(),
         "marker": unique("pwned"),
     }
@@ -42,7 +44,8 @@ def target(srv):
     return made
 
 
-def raw_request(srv, method: str, request_target: bytes, auth, body: bytes = b"") -> int:
+def raw_request(srv, method: str, request_target: bytes, auth, body: bytes = b"",
+                content_type: bytes = b"application/octet-stream") -> int:
     """One HTTP/1.1 request with the target exactly as given; answers the status code (0 if the server
     closed the connection without answering)."""
     host, port = srv.host.split(":")
@@ -50,10 +53,10 @@ def raw_request(srv, method: str, request_target: bytes, auth, body: bytes = b""
                                                                        srv.host.encode())
     if auth:
         head += b"Authorization: Basic %s\r\n" % base64.b64encode(("%s:%s" % auth).encode())
-    if method == "PUT":
-        head += b"Content-Length: %d\r\nContent-Type: application/octet-stream\r\n" % len(body)
+    if method in ("PUT", "POST"):
+        head += b"Content-Length: %d\r\nContent-Type: %s\r\n" % (len(body), content_type)
     with socket.create_connection((host, int(port)), timeout=10) as s:
-        s.sendall(head + b"\r\n" + (body if method == "PUT" else b""))
+        s.sendall(head + b"\r\n" + (body if method in ("PUT", "POST") else b""))
         answer = b""
         while True:
             chunk = s.recv(65536)
@@ -128,6 +131,54 @@ def test_attack_is_refused(srv, target, before, kind, label):
         assert status in (400, 404), "%s %r answered %d" % (method, request_target[:120], status)
 
 
+def pypi_attacks(repo: str, marker: str):
+    r, m = repo.encode(), marker.encode()
+    base = b"/artifactory/api/pypi/"
+    return [
+        ("dotdot", base + b"%s/simple/../../../%s/" % (r, m)),
+        ("dotdot-packages", base + b"%s/packages/../../../%s" % (r, m)),
+        ("enc-dotdot", base + b"%s/packages/%%2e%%2e/%%2e%%2e/%s" % (r, m)),
+        ("enc-slash-dotdot", base + b"%s/packages/a%%2f..%%2f..%%2f%s/1.0/f.whl" % (r, m)),
+        ("enc-backslash", base + b"%s/packages/a%%5c..%%5c%s/1.0/f.whl" % (r, m)),
+        ("enc-nul", base + b"%s/packages/a/1.0/%s%%00.whl" % (r, m)),
+        ("repo-dotdot", base + b"..%%2f%s/simple/" % r),
+        ("enc-repo-dotdot", base + b"%%2e%%2e/simple/"),
+        ("bad-utf8", base + b"%s/simple/%%ff/" % r),
+    ]
+
+
+@pytest.mark.parametrize("label", [label for label, _ in pypi_attacks("r", "m")])
+def test_pypi_path_attack_is_refused(srv, target, before, label):
+    request_target = dict(pypi_attacks(target["pypi"], target["marker"]))[label]
+    for method in ("GET", "POST"):
+        status = raw_request(srv, method, request_target, target["login"], b"ATTACK " + target["marker"].encode())
+        assert status in (400, 404), "%s %r answered %d" % (method, request_target[:120], status)
+
+
+def twine_form(filename: bytes, content: bytes):
+    """A twine-style legacy upload of an sdist named `filename` (built by hand: no client rewrites it)."""
+    boundary = b"arca-e2e-boundary"
+    fields = [(b":action", b"file_upload"), (b"name", b"evil"), (b"version", b"1.0"), (b"filetype", b"sdist"),
+              (b"sha256_digest", hashlib.sha256(content).hexdigest().encode())]
+    body = b"".join(b"--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n" % (boundary, k, v)
+                    for k, v in fields)
+    body += (b"--%s\r\nContent-Disposition: form-data; name=\"content\"; filename=\"%s\"\r\n"
+             b"Content-Type: application/octet-stream\r\n\r\n%s\r\n--%s--\r\n" % (boundary, filename, content,
+                                                                                boundary))
+    return body, b"multipart/form-data; boundary=" + boundary
+
+
+@pytest.mark.parametrize("filename", [b"../../evil-1.0.tar.gz", b"..\\..\\evil-1.0.tar.gz", b"/tmp/evil-1.0.tar.gz",
+                                      b"packages/../../evil-1.0.tar.gz", b"evil-1.0.tar.gz\x00.whl",
+                                      b"..%2f..%2fevil-1.0.tar.gz", b"." * 300 + b"evil-1.0.tar.gz"],
+                         ids=["dotdot", "backslash", "absolute", "nested-dotdot", "nul", "enc-slash", "long"])
+def test_pypi_upload_file_name_attack_is_refused(srv, target, before, filename):
+    body, content_type = twine_form(filename, b"ATTACK " + target["marker"].encode())
+    status = raw_request(srv, "POST", b"/artifactory/api/pypi/%s/" % target["pypi"].encode(), target["login"], body,
+                         content_type)
+    assert status in (400, 404), (filename, status)
+
+
 def test_the_raw_client_can_succeed(srv, target):
     """The same client, with a well-formed target of maximal segment length, stores and reads a file: the
     refusals above are the server's, not the client's."""
@@ -135,6 +186,15 @@ def test_the_raw_client_can_succeed(srv, target):
     target_path = b"/artifactory/%s/%s" % (target["generic"].encode(), name.encode())
     assert raw_request(srv, "PUT", target_path, target["login"], b"legitimate") == 201
     assert raw_request(srv, "GET", target_path, target["login"]) == 200
+    # Encoded unreserved characters decode to ordinary names.
+    assert raw_request(srv, "PUT", b"/artifactory/%s/ok/a%%20b.txt" % target["generic"].encode(), target["login"],
+                       b"space") == 201
+    assert requests.get(srv.url("/artifactory/%s/ok/a b.txt" % target["generic"]), auth=target["login"],
+                        timeout=10).content == b"space"
+    # The same hand-built twine upload with an ordinary file name is accepted.
+    body, content_type = twine_form(b"evil-1.0.tar.gz", b"legitimate sdist")
+    assert raw_request(srv, "POST", b"/artifactory/api/pypi/%s/" % target["pypi"].encode(), target["login"], body,
+                       content_type) in (200, 201)
     # A double-encoded dot-dot is a literal file name inside the repository, not a traversal.
     literal = b"/artifactory/%s/%%252e%%252e/legit.txt" % target["generic"].encode()
     assert raw_request(srv, "PUT", literal, target["login"], b"literal") == 201

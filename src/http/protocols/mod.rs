@@ -4,7 +4,9 @@
 mod access;
 mod download;
 mod hosted;
+mod pypi;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::any;
 use axum::Router;
 
@@ -15,4 +17,12 @@ pub fn router() -> Router<AppState> {
         .route("/artifactory/{repo}", any(hosted::handle))
         .route("/artifactory/{repo}/", any(hosted::handle))
         .route("/artifactory/{repo}/{*path}", any(hosted::handle))
+        .merge(
+            Router::new()
+                .route("/artifactory/api/pypi/{repo}", any(pypi::handle))
+                .route("/artifactory/api/pypi/{repo}/", any(pypi::handle))
+                .route("/artifactory/api/pypi/{repo}/{*path}", any(pypi::handle))
+                // Uploads stream into the blob store, which enforces its own size limit.
+                .layer(DefaultBodyLimit::disable()),
+        )
 }

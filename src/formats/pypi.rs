@@ -1,0 +1,354 @@
+//! Python packages: names (PEP 503), distribution file names (wheels and sdists), the simple index as HTML
+//! (PEP 503, with PEP 592 yanking, PEP 658/714 metadata) and JSON (PEP 691), and content negotiation.
+
+use serde_json::{json, Value};
+
+/// PEP 503 normalisation: lowercase, runs of `-`, `_`, `.` become one `-`.
+pub fn normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut in_sep = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !in_sep {
+                out.push('-');
+            }
+            in_sep = true;
+        } else {
+            out.extend(c.to_lowercase());
+            in_sep = false;
+        }
+    }
+    out
+}
+
+/// A valid project name (PEP 508 / core metadata): ASCII letters and digits, with `-_.` inside.
+pub fn is_valid_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 128
+        && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(b))
+}
+
+/// A plausible version string (PEP 440's alphabet; the full grammar is the client's business).
+pub fn is_valid_version(version: &str) -> bool {
+    !version.is_empty()
+        && version.len() <= 64
+        && version
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+        && version
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.+!".contains(&b))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DistKind {
+    Wheel,
+    Sdist,
+}
+
+impl DistKind {
+    pub fn packagetype(self) -> &'static str {
+        match self {
+            DistKind::Wheel => "bdist_wheel",
+            DistKind::Sdist => "sdist",
+        }
+    }
+}
+
+/// What a distribution's file name says: its kind, project name (normalised) and version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DistFile {
+    pub kind: DistKind,
+    pub project: String,
+    pub version: String,
+}
+
+/// Parses `name-version(-build)?-py-abi-platform.whl` or `name-version.tar.gz` / `.zip`.
+pub fn parse_filename(filename: &str) -> Option<DistFile> {
+    if filename.len() > 255
+        || filename.contains(['/', '\\'])
+        || filename.starts_with('.')
+        || filename.chars().any(char::is_control)
+    {
+        return None;
+    }
+    if let Some(stem) = filename.strip_suffix(".whl") {
+        let parts: Vec<&str> = stem.split('-').collect();
+        if !(parts.len() == 5 || parts.len() == 6) || parts.iter().any(|p| p.is_empty()) {
+            return None;
+        }
+        return Some(DistFile {
+            kind: DistKind::Wheel,
+            project: normalize(parts[0]),
+            version: parts[1].to_string(),
+        })
+        .filter(|d| is_valid_name(parts[0]) && is_valid_version(&d.version));
+    }
+    let stem = filename
+        .strip_suffix(".tar.gz")
+        .or_else(|| filename.strip_suffix(".zip"))?;
+    // The version is what follows the last '-' (sdist names are normalised with '_' since PEP 625).
+    let (name, version) = stem.rsplit_once('-')?;
+    if !is_valid_name(name) || !is_valid_version(version) {
+        return None;
+    }
+    Some(DistFile {
+        kind: DistKind::Sdist,
+        project: normalize(name),
+        version: version.to_string(),
+    })
+}
+
+/// One file of a project, as the index shows it.
+#[derive(Debug, Clone)]
+pub struct IndexFile {
+    pub filename: String,
+    /// Relative to the project page (`../../packages/...`).
+    pub href: String,
+    pub sha256: String,
+    pub requires_python: String,
+    pub metadata_sha256: Option<String>,
+    pub yanked: Option<String>,
+    pub size: i64,
+    pub upload_time: String,
+    pub version: String,
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The PEP 503 project page.
+pub fn project_html(name: &str, files: &[IndexFile]) -> String {
+    let mut page = format!(
+        "<!DOCTYPE html>\n<html><head><meta name=\"pypi:repository-version\" content=\"1.1\">\
+         <title>Links for {0}</title></head><body><h1>Links for {0}</h1>\n",
+        escape_html(name)
+    );
+    for f in files {
+        let mut attrs = String::new();
+        if !f.requires_python.is_empty() {
+            attrs.push_str(&format!(
+                " data-requires-python=\"{}\"",
+                escape_html(&f.requires_python)
+            ));
+        }
+        if let Some(sha) = &f.metadata_sha256 {
+            // PEP 714 renamed the attribute; older pips read the PEP 658 spelling.
+            attrs.push_str(&format!(
+                " data-core-metadata=\"sha256={sha}\" data-dist-info-metadata=\"sha256={sha}\""
+            ));
+        }
+        if let Some(reason) = &f.yanked {
+            attrs.push_str(&format!(" data-yanked=\"{}\"", escape_html(reason)));
+        }
+        page.push_str(&format!(
+            "<a href=\"{}#sha256={}\"{attrs}>{}</a><br/>\n",
+            escape_html(&f.href),
+            f.sha256,
+            escape_html(&f.filename)
+        ));
+    }
+    page.push_str("</body></html>\n");
+    page
+}
+
+/// The PEP 691 project page.
+pub fn project_json(name: &str, files: &[IndexFile]) -> Value {
+    let mut versions: Vec<&str> = files.iter().map(|f| f.version.as_str()).collect();
+    versions.dedup();
+    let files: Vec<Value> = files
+        .iter()
+        .map(|f| {
+            let metadata = match &f.metadata_sha256 {
+                Some(sha) => json!({"sha256": sha}),
+                None => json!(false),
+            };
+            let yanked = match &f.yanked {
+                Some(reason) if !reason.is_empty() => json!(reason),
+                Some(_) => json!(true),
+                None => json!(false),
+            };
+            let mut entry = json!({
+                "filename": f.filename,
+                "url": f.href,
+                "hashes": {"sha256": f.sha256},
+                "core-metadata": metadata,
+                "dist-info-metadata": metadata,
+                "yanked": yanked,
+                "size": f.size,
+                "upload-time": f.upload_time,
+            });
+            if !f.requires_python.is_empty() {
+                entry["requires-python"] = json!(f.requires_python);
+            }
+            entry
+        })
+        .collect();
+    json!({
+        "meta": {"api-version": "1.1"},
+        "name": name,
+        "versions": versions,
+        "files": files,
+    })
+}
+
+/// The PEP 503 root page.
+pub fn root_html(projects: &[String]) -> String {
+    let mut page = String::from(
+        "<!DOCTYPE html>\n<html><head><meta name=\"pypi:repository-version\" content=\"1.1\">\
+         <title>Simple index</title></head><body>\n",
+    );
+    for p in projects {
+        page.push_str(&format!("<a href=\"{0}/\">{0}</a><br/>\n", escape_html(p)));
+    }
+    page.push_str("</body></html>\n");
+    page
+}
+
+pub fn root_json(projects: &[String]) -> Value {
+    json!({
+        "meta": {"api-version": "1.1"},
+        "projects": projects.iter().map(|p| json!({"name": p})).collect::<Vec<_>>(),
+    })
+}
+
+pub const JSON_V1: &str = "application/vnd.pypi.simple.v1+json";
+pub const HTML_V1: &str = "application/vnd.pypi.simple.v1+html";
+
+/// PEP 691 content negotiation: the acceptable type with the highest quality (ties go to the order arca
+/// prefers: JSON, then HTML). `None` when nothing offered is acceptable.
+pub fn negotiate(accept: Option<&str>) -> Option<&'static str> {
+    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
+        return Some("text/html");
+    };
+    let mut best: Option<(f32, usize, &'static str)> = None;
+    for item in accept.split(',') {
+        let mut parts = item.split(';');
+        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .filter_map(|v| v.trim().parse::<f32>().ok())
+            .next()
+            .unwrap_or(1.0);
+        if q <= 0.0 {
+            continue;
+        }
+        let candidates: &[&'static str] = match media.as_str() {
+            JSON_V1 => &[JSON_V1],
+            HTML_V1 => &[HTML_V1],
+            "text/html" => &["text/html"],
+            "application/vnd.pypi.simple.latest+json" => &[JSON_V1],
+            "application/vnd.pypi.simple.latest+html" => &[HTML_V1],
+            // A wildcard (browsers, curl, plain HTTP libraries) gets the PEP 503 page every client reads.
+            "*/*" | "text/*" => &["text/html"],
+            "application/*" => &[JSON_V1],
+            _ => &[],
+        };
+        for (rank, chosen) in candidates.iter().enumerate() {
+            let preference = match *chosen {
+                JSON_V1 => 0,
+                HTML_V1 => 1,
+                _ => 2,
+            } + rank;
+            let better = match best {
+                None => true,
+                Some((bq, bp, _)) => q > bq || (q == bq && preference < bp),
+            };
+            if better {
+                best = Some((q, preference, chosen));
+            }
+        }
+    }
+    best.map(|(_, _, t)| t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_normalise() {
+        assert_eq!(normalize("Friendly-Bard"), "friendly-bard");
+        assert_eq!(normalize("FRIENDLY__bard"), "friendly-bard");
+        assert_eq!(normalize("friendly.-_bard"), "friendly-bard");
+        assert!(is_valid_name("a.b_c-1"));
+        assert!(!is_valid_name("-a"));
+        assert!(!is_valid_name("a/b"));
+    }
+
+    #[test]
+    fn file_names_parse() {
+        let w = parse_filename("Demo_Pkg-1.0.2-py3-none-any.whl").unwrap();
+        assert_eq!(
+            (w.kind, w.project.as_str(), w.version.as_str()),
+            (DistKind::Wheel, "demo-pkg", "1.0.2")
+        );
+        let b = parse_filename("demo-1.0-1-cp311-cp311-linux_x86_64.whl").unwrap();
+        assert_eq!(b.version, "1.0");
+        let s = parse_filename("demo_pkg-2.0rc1.tar.gz").unwrap();
+        assert_eq!(
+            (s.kind, s.project.as_str(), s.version.as_str()),
+            (DistKind::Sdist, "demo-pkg", "2.0rc1")
+        );
+        for bad in [
+            "x.whl",
+            "../a-1.0.tar.gz",
+            "a-1.0-py3-none.whl",
+            "a.tar.gz",
+            "a-1.0.exe",
+        ] {
+            assert!(parse_filename(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn negotiation_follows_quality_then_preference() {
+        let pip = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01";
+        assert_eq!(negotiate(Some(pip)), Some(JSON_V1));
+        assert_eq!(negotiate(Some("text/html")), Some("text/html"));
+        assert_eq!(negotiate(None), Some("text/html"));
+        assert_eq!(negotiate(Some("*/*")), Some("text/html"));
+        assert_eq!(
+            negotiate(Some("application/vnd.pypi.simple.v1+html, text/html;q=0.5")),
+            Some(HTML_V1)
+        );
+        assert_eq!(negotiate(Some("image/png")), None);
+    }
+
+    #[test]
+    fn pages_carry_hashes_and_flags() {
+        let files = vec![IndexFile {
+            filename: "demo-1.0-py3-none-any.whl".into(),
+            href: "../../packages/demo/1.0/demo-1.0-py3-none-any.whl".into(),
+            sha256: "ab".repeat(32),
+            requires_python: ">=3.8".into(),
+            metadata_sha256: Some("cd".repeat(32)),
+            yanked: Some("broken".into()),
+            size: 10,
+            upload_time: "2026-01-01T00:00:00Z".into(),
+            version: "1.0".into(),
+        }];
+        let html = project_html("demo", &files);
+        assert!(html.contains("data-requires-python=\"&gt;=3.8\""));
+        assert!(html.contains(&format!(
+            "data-core-metadata=\"sha256={}\"",
+            "cd".repeat(32)
+        )));
+        assert!(html.contains("data-yanked=\"broken\""));
+        assert!(html.contains(&format!("#sha256={}", "ab".repeat(32))));
+        let j = project_json("demo", &files);
+        assert_eq!(j["files"][0]["yanked"], "broken");
+        assert_eq!(j["files"][0]["requires-python"], ">=3.8");
+        assert_eq!(j["versions"][0], "1.0");
+    }
+}

@@ -1,0 +1,675 @@
+//! PyPI repositories at `/artifactory/api/pypi/{repo}/` (SPEC §7): the legacy upload API twine speaks,
+//! the simple index (PEP 503 HTML / PEP 691 JSON), distribution and PEP 658 metadata downloads, and
+//! yanking (PEP 592). Errors are plain text with the message as the HTTP reason phrase, which is what
+//! pip and twine print.
+
+use std::collections::HashMap;
+use std::io::{self, Read};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use blake2::digest::consts::U32;
+use blake2::{Blake2b, Digest};
+use futures_util::TryStreamExt;
+use tokio::io::{AsyncRead, ReadBuf};
+use tokio_util::io::StreamReader;
+
+use super::access::{authorize, identify};
+use super::download::{http_date, serve_bytes, serve_file};
+use crate::auth::Principal;
+use crate::blob::BlobInfo;
+use crate::domain::operation::Operation;
+use crate::formats::pypi::{self, DistKind, IndexFile};
+use crate::http::app::AppState;
+use crate::http::error::ApiError;
+use crate::http::storage::{reclaim, MAX_ARTIFACT_BYTES};
+use crate::store::now_ms;
+use crate::store::pypi::{self as store, Distribution};
+use crate::store::repos::{self, Repository, STATUS_ACTIVE};
+
+const FORMAT: &str = "pypi";
+const PREFIX: &str = "/artifactory/api/pypi/";
+/// Upload form fields other than the file: generous for long descriptions, bounded all the same.
+const MAX_FIELD_BYTES: usize = 1024 * 1024;
+const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
+/// Wheels whose METADATA is larger than this get no PEP 658 file.
+const MAX_METADATA_BYTES: u64 = 4 * 1024 * 1024;
+
+pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
+    match dispatch(&state, request).await {
+        Ok(r) => r,
+        Err(e) => pypi_error(e),
+    }
+}
+
+/// pip and twine print the status line: the message goes into the reason phrase too.
+fn pypi_error(e: ApiError) -> Response {
+    let status = e.status();
+    let message = match &e {
+        ApiError::Internal(_) => "internal error".to_string(),
+        other => other.to_string(),
+    };
+    let reason: String = message
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .take(200)
+        .collect();
+    if let ApiError::Internal(detail) = &e {
+        tracing::error!(detail, "internal error");
+    }
+    let mut response = (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        message,
+    )
+        .into_response();
+    if let Ok(phrase) = hyper::ext::ReasonPhrase::try_from(reason.into_bytes()) {
+        response.extensions_mut().insert(phrase);
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"arca\""),
+        );
+    }
+    response
+}
+
+async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiError> {
+    let path = request.uri().path().to_string();
+    let rest = path
+        .strip_prefix(PREFIX)
+        .ok_or_else(|| ApiError::not_found("not a PyPI path"))?;
+    let (repo_key, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    let repo_key = percent_encoding::percent_decode_str(repo_key)
+        .decode_utf8()
+        .map_err(|_| ApiError::invalid("repository", "is not valid UTF-8"))?
+        .into_owned();
+    let tail = percent_encoding::percent_decode_str(tail)
+        .decode_utf8()
+        .map_err(|_| ApiError::invalid("path", "is not valid UTF-8"))?
+        .into_owned();
+    if tail.contains(['\\', '\0']) || tail.split('/').any(|s| s == ".." || s == ".") {
+        return Err(ApiError::invalid("path", "escapes the repository"));
+    }
+    let (parts, body) = request.into_parts();
+    let caller = identify(state, &parts).await?;
+    let repo = load_repo(state, &repo_key).await?;
+    let head = parts.method == Method::HEAD;
+    let segments: Vec<&str> = tail.split('/').collect();
+    match (&parts.method, segments.as_slice()) {
+        (&Method::POST, [""]) => {
+            let request = Request::from_parts(parts, body);
+            upload(state, &repo, caller, request).await
+        }
+        (&Method::POST, [action @ ("yank" | "unyank")]) => {
+            let request = Request::from_parts(parts, body);
+            yank(state, &repo, caller, request, *action == "yank").await
+        }
+        (&Method::GET | &Method::HEAD, ["simple"]) => {
+            Ok(Redirect::permanent(&format!("{path}/")).into_response())
+        }
+        (&Method::GET | &Method::HEAD, ["simple", ""]) => {
+            authorize(state, caller.as_ref(), &repo, Operation::Download, "").await?;
+            root_index(state, &repo, &parts.headers, head).await
+        }
+        (&Method::GET | &Method::HEAD, ["simple", name] | ["simple", name, ""]) => {
+            let project = pypi::normalize(name);
+            if !pypi::is_valid_name(name) {
+                return Err(ApiError::not_found(format!("No project {name}")));
+            }
+            if *name != project || !tail.ends_with('/') {
+                let target = format!("{PREFIX}{}/simple/{project}/", repo.name);
+                return Ok(Redirect::permanent(&target).into_response());
+            }
+            let project_path = format!("packages/{project}");
+            authorize(
+                state,
+                caller.as_ref(),
+                &repo,
+                Operation::Download,
+                &project_path,
+            )
+            .await?;
+            project_index(state, &repo, &project, &parts.headers, head).await
+        }
+        (&Method::GET | &Method::HEAD, ["packages", project, version, filename]) => {
+            let rel = format!("packages/{project}/{version}/{filename}");
+            authorize(state, caller.as_ref(), &repo, Operation::Download, &rel).await?;
+            let (repo_id, lookup) = (repo.id.clone(), rel.clone());
+            let file = state
+                .db
+                .call(move |conn| repos::get_live_file(conn, &repo_id, &lookup))
+                .await?
+                .ok_or_else(|| ApiError::not_found(format!("No file {filename}")))?;
+            serve_file(state, &file, &parts.headers, head).await
+        }
+        (&Method::GET | &Method::HEAD | &Method::POST, _) => Err(ApiError::not_found(format!(
+            "No PyPI resource {tail} in {}",
+            repo.name
+        ))),
+        _ => Err(ApiError::MethodNotAllowed),
+    }
+}
+
+async fn load_repo(state: &AppState, key: &str) -> Result<Repository, ApiError> {
+    let key_owned = key.to_string();
+    state
+        .db
+        .call(move |conn| repos::get_repo_by_name_or_id(conn, &key_owned))
+        .await?
+        .filter(|r| r.status == STATUS_ACTIVE && r.format == FORMAT)
+        .ok_or_else(|| ApiError::not_found(format!("No PyPI repository {key}")))
+}
+
+fn wants(headers: &HeaderMap) -> Result<&'static str, ApiError> {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    pypi::negotiate(accept).ok_or(ApiError::NotAcceptable(
+        "offer text/html or application/vnd.pypi.simple.v1+json",
+    ))
+}
+
+async fn root_index(
+    state: &AppState,
+    repo: &Repository,
+    headers: &HeaderMap,
+    head: bool,
+) -> Result<Response, ApiError> {
+    let media = wants(headers)?;
+    let repo_id = repo.id.clone();
+    let projects = state
+        .db
+        .call(move |conn| store::live_projects(conn, &repo_id))
+        .await?;
+    let body = if media == pypi::JSON_V1 {
+        pypi::root_json(&projects).to_string()
+    } else {
+        pypi::root_html(&projects)
+    };
+    Ok(with_vary(serve_bytes(
+        body.into_bytes(),
+        media,
+        repo.modified_at,
+        headers,
+        head,
+    )))
+}
+
+fn with_vary(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Accept"));
+    response
+}
+
+fn iso_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+        .unwrap_or_default()
+}
+
+async fn project_index(
+    state: &AppState,
+    repo: &Repository,
+    project: &str,
+    headers: &HeaderMap,
+    head: bool,
+) -> Result<Response, ApiError> {
+    let media = wants(headers)?;
+    let (repo_id, key) = (repo.id.clone(), project.to_string());
+    let dists = state
+        .db
+        .call(move |conn| store::live_of_project(conn, &repo_id, &key))
+        .await?;
+    if dists.is_empty() {
+        return Err(ApiError::not_found(format!("No project {project}")));
+    }
+    let name = dists
+        .last()
+        .map(|d| d.dist.display_name.clone())
+        .unwrap_or_else(|| project.to_string());
+    let files: Vec<IndexFile> = dists
+        .iter()
+        .map(|d| IndexFile {
+            filename: d.dist.filename.clone(),
+            href: format!(
+                "../../packages/{project}/{}/{}",
+                percent_encoding::utf8_percent_encode(
+                    &d.dist.version,
+                    percent_encoding::NON_ALPHANUMERIC
+                ),
+                percent_encoding::utf8_percent_encode(
+                    &d.dist.filename,
+                    percent_encoding::NON_ALPHANUMERIC
+                )
+            ),
+            sha256: d.sha256.clone(),
+            requires_python: d.dist.requires_python.clone(),
+            metadata_sha256: d.metadata_sha256.clone(),
+            yanked: d.dist.yanked.then(|| d.dist.yanked_reason.clone()),
+            size: d.size,
+            upload_time: iso_time(d.dist.uploaded_at),
+            version: d.dist.version.clone(),
+        })
+        .collect();
+    let modified = dists.iter().map(|d| d.dist.uploaded_at).max().unwrap_or(0);
+    let body = if media == pypi::JSON_V1 {
+        pypi::project_json(&name, &files).to_string()
+    } else {
+        pypi::project_html(&name, &files)
+    };
+    let mut response = with_vary(serve_bytes(
+        body.into_bytes(),
+        media,
+        modified,
+        headers,
+        head,
+    ));
+    if let Ok(v) = HeaderValue::from_str(&http_date(modified)) {
+        response.headers_mut().insert(header::LAST_MODIFIED, v);
+    }
+    Ok(response)
+}
+
+/// Hashes what passes through with BLAKE2b-256, the digest twine sends besides MD5 and SHA-256.
+struct Blake2Reader<R> {
+    inner: R,
+    hasher: Blake2b<U32>,
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for Blake2Reader<R> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = &polled {
+            let fresh = buf.filled()[before..].to_vec();
+            self.hasher.update(&fresh);
+        }
+        polled
+    }
+}
+
+struct Uploaded {
+    info: BlobInfo,
+    blake2: String,
+    filename: String,
+}
+
+async fn read_form(
+    state: &AppState,
+    multipart: &mut Multipart,
+) -> Result<(HashMap<String, String>, Option<Uploaded>), ApiError> {
+    let mut fields = HashMap::new();
+    let mut total = 0usize;
+    let mut uploaded = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| ApiError::invalid("body", format!("is not a valid multipart form: {e}")))?
+    {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "content" {
+            if uploaded.is_some() {
+                return Err(ApiError::invalid("content", "is given more than once"));
+            }
+            let filename = field.file_name().unwrap_or_default().to_string();
+            let stream = field.map_err(io::Error::other);
+            let mut reader = Blake2Reader {
+                inner: StreamReader::new(stream),
+                hasher: Blake2b::<U32>::new(),
+            };
+            let info = state.blobs.put(&mut reader, MAX_ARTIFACT_BYTES).await?;
+            uploaded = Some(Uploaded {
+                info,
+                blake2: hex::encode(reader.hasher.finalize()),
+                filename,
+            });
+            continue;
+        }
+        let value = field
+            .bytes()
+            .await
+            .map_err(|e| ApiError::invalid(&name, format!("could not be read: {e}")))?;
+        if value.len() > MAX_FIELD_BYTES {
+            return Err(ApiError::invalid(&name, "is longer than 1 MiB"));
+        }
+        total += value.len();
+        if total > MAX_FORM_BYTES {
+            return Err(ApiError::BodyTooLarge {
+                limit: MAX_FORM_BYTES,
+            });
+        }
+        let text = String::from_utf8(value.to_vec())
+            .map_err(|_| ApiError::invalid(&name, "is not UTF-8"))?;
+        // Repeated fields (classifiers, requires_dist) are kept joined; arca reads none of them.
+        fields
+            .entry(name)
+            .and_modify(|v: &mut String| {
+                v.push('\n');
+                v.push_str(&text);
+            })
+            .or_insert(text);
+    }
+    Ok((fields, uploaded))
+}
+
+fn field<'a>(fields: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    fields.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+}
+
+fn check_digest(name: &str, given: Option<&str>, actual: &str) -> Result<(), ApiError> {
+    match given {
+        Some(g) if !g.eq_ignore_ascii_case(actual) => {
+            Err(ApiError::invalid(name, "does not match the uploaded file"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `POST /artifactory/api/pypi/{repo}/`: twine's legacy upload (`:action=file_upload`).
+async fn upload(
+    state: &AppState,
+    repo: &Repository,
+    caller: Option<Principal>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let principal = caller.ok_or(ApiError::Unauthenticated("credentials required"))?;
+    let mut multipart = Multipart::from_request(request, state)
+        .await
+        .map_err(|e| ApiError::invalid("body", format!("must be multipart/form-data: {e}")))?;
+    let guard = state.blob_gc.read().await;
+    let (fields, uploaded) = read_form(state, &mut multipart).await?;
+    let Some(uploaded) = uploaded else {
+        return Err(ApiError::invalid(
+            "content",
+            "is required: the distribution file",
+        ));
+    };
+    let checked = validate_upload(&fields, &uploaded);
+    let (dist_kind, project, display, version) = match checked {
+        Ok(v) => v,
+        Err(e) => {
+            drop(guard);
+            reclaim(state, vec![uploaded.info.sha256.clone()]).await?;
+            return Err(e);
+        }
+    };
+    let rel = format!("packages/{project}/{version}/{}", uploaded.filename);
+    if let Err(e) = authorize(state, Some(&principal), repo, Operation::Upload, &rel).await {
+        drop(guard);
+        reclaim(state, vec![uploaded.info.sha256.clone()]).await?;
+        return Err(e);
+    }
+    let metadata = if dist_kind == DistKind::Wheel {
+        match wheel_metadata(state, &uploaded.info.sha256).await {
+            Ok(m) => m,
+            Err(e) => {
+                drop(guard);
+                reclaim(state, vec![uploaded.info.sha256.clone()]).await?;
+                return Err(e);
+            }
+        }
+    } else {
+        None
+    };
+    let metadata_blob = match metadata {
+        Some(bytes) => {
+            let mut cursor = std::io::Cursor::new(bytes);
+            Some(state.blobs.put(&mut cursor, MAX_METADATA_BYTES).await?)
+        }
+        None => None,
+    };
+    let requires_python = field(&fields, "requires_python").unwrap_or("").to_string();
+    if requires_python.len() > 256 || requires_python.chars().any(char::is_control) {
+        drop(guard);
+        reclaim(state, vec![uploaded.info.sha256.clone()]).await?;
+        return Err(ApiError::invalid(
+            "requires_python",
+            "must be at most 256 characters",
+        ));
+    }
+    let now = now_ms();
+    let dist = Distribution {
+        project: project.clone(),
+        display_name: display,
+        version,
+        filename: uploaded.filename.clone(),
+        path: rel.clone(),
+        packagetype: dist_kind.packagetype().to_string(),
+        requires_python,
+        metadata_path: metadata_blob.as_ref().map(|_| format!("{rel}.metadata")),
+        yanked: false,
+        yanked_reason: String::new(),
+        uploaded_at: now,
+        uploaded_by: principal.user_id.clone(),
+    };
+    let (repo_id, user_id, info, filename) = (
+        repo.id.clone(),
+        principal.user_id.clone(),
+        uploaded.info.clone(),
+        uploaded.filename.clone(),
+    );
+    let outcome = state
+        .db
+        .call(move |conn| {
+            if store::live_file(conn, &repo_id, &filename)?.is_some() {
+                return Ok(Err(ApiError::Conflict(format!(
+                    "File already exists: {filename}"
+                ))));
+            }
+            repos::put_file(
+                conn,
+                &repo_id,
+                &dist.path,
+                &info,
+                content_type(&filename),
+                &user_id,
+                now,
+            )?;
+            if let (Some(meta), Some(path)) = (&metadata_blob, &dist.metadata_path) {
+                repos::put_file(
+                    conn,
+                    &repo_id,
+                    path,
+                    meta,
+                    "text/plain; charset=utf-8",
+                    &user_id,
+                    now,
+                )?;
+            }
+            store::upsert(conn, &repo_id, &dist)?;
+            Ok(Ok(()))
+        })
+        .await?;
+    drop(guard);
+    if let Err(e) = outcome {
+        reclaim(state, vec![uploaded.info.sha256.clone()]).await?;
+        // PyPI answers a re-upload with 400 "File already exists"; twine knows that text.
+        return Err(match e {
+            ApiError::Conflict(msg) => ApiError::invalid("content", msg),
+            other => other,
+        });
+    }
+    tracing::info!(repo = %repo.name, project = %project, file = %uploaded.filename, "distribution uploaded");
+    Ok((StatusCode::OK, "OK").into_response())
+}
+
+fn content_type(filename: &str) -> &'static str {
+    if filename.ends_with(".whl") || filename.ends_with(".zip") {
+        "application/zip"
+    } else {
+        "application/gzip"
+    }
+}
+
+/// Checks the form against the file: the action, the name and version against the file name, the
+/// declared file type, and every digest given. Answers (kind, normalised project, name, version).
+fn validate_upload(
+    fields: &HashMap<String, String>,
+    uploaded: &Uploaded,
+) -> Result<(DistKind, String, String, String), ApiError> {
+    if let Some(action) = field(fields, ":action") {
+        if action != "file_upload" {
+            return Err(ApiError::invalid(":action", "must be file_upload"));
+        }
+    }
+    let name = field(fields, "name").ok_or_else(|| ApiError::invalid("name", "is required"))?;
+    if !pypi::is_valid_name(name) {
+        return Err(ApiError::invalid("name", "is not a valid project name"));
+    }
+    let version =
+        field(fields, "version").ok_or_else(|| ApiError::invalid("version", "is required"))?;
+    if !pypi::is_valid_version(version) {
+        return Err(ApiError::invalid("version", "is not a valid version"));
+    }
+    let parsed = pypi::parse_filename(&uploaded.filename).ok_or_else(|| {
+        ApiError::invalid(
+            "content",
+            "must be a wheel (.whl) or an sdist (.tar.gz, .zip) with a valid file name",
+        )
+    })?;
+    if parsed.project != pypi::normalize(name) {
+        return Err(ApiError::invalid("name", "does not match the file name"));
+    }
+    if !parsed.version.eq_ignore_ascii_case(version) {
+        return Err(ApiError::invalid("version", "does not match the file name"));
+    }
+    match (field(fields, "filetype"), parsed.kind) {
+        (None, _) | (Some("bdist_wheel"), DistKind::Wheel) | (Some("sdist"), DistKind::Sdist) => {}
+        _ => return Err(ApiError::invalid("filetype", "does not match the file")),
+    }
+    let (md5, sha256) = (field(fields, "md5_digest"), field(fields, "sha256_digest"));
+    if md5.is_none() && sha256.is_none() {
+        return Err(ApiError::invalid(
+            "sha256_digest",
+            "is required (or md5_digest)",
+        ));
+    }
+    check_digest("md5_digest", md5, &uploaded.info.md5)?;
+    check_digest("sha256_digest", sha256, &uploaded.info.sha256)?;
+    check_digest(
+        "blake2_256_digest",
+        field(fields, "blake2_256_digest"),
+        &uploaded.blake2,
+    )?;
+    Ok((
+        parsed.kind,
+        parsed.project,
+        name.to_string(),
+        version.to_string(),
+    ))
+}
+
+/// The wheel's `*.dist-info/METADATA`, for PEP 658. A wheel without one is refused.
+async fn wheel_metadata(state: &AppState, sha256: &str) -> Result<Option<Vec<u8>>, ApiError> {
+    let spooled = state.blobs.local_copy(sha256).await?;
+    tokio::task::spawn_blocking(move || {
+        let file =
+            std::fs::File::open(spooled.path()).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let mut archive = zip::ZipArchive::new(file)
+            .map_err(|_| ApiError::invalid("content", "is not a valid wheel (zip) file"))?;
+        let name = archive
+            .file_names()
+            .find(|n| n.ends_with(".dist-info/METADATA") && n.matches('/').count() == 1)
+            .map(str::to_string)
+            .ok_or_else(|| {
+                ApiError::invalid("content", "is a wheel without .dist-info/METADATA")
+            })?;
+        let entry = archive
+            .by_name(&name)
+            .map_err(|_| ApiError::invalid("content", "has an unreadable METADATA"))?;
+        if entry.size() > MAX_METADATA_BYTES {
+            return Ok(None);
+        }
+        let mut bytes = Vec::with_capacity(entry.size() as usize);
+        entry
+            .take(MAX_METADATA_BYTES)
+            .read_to_end(&mut bytes)
+            .map_err(|_| ApiError::invalid("content", "has an unreadable METADATA"))?;
+        drop(spooled);
+        Ok(Some(bytes))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+/// `POST /artifactory/api/pypi/{repo}/yank` (or `unyank`), form or JSON fields `project`, `version` and
+/// optionally `reason` (decision: PEP 592 defines the flag, not an API to set it).
+async fn yank(
+    state: &AppState,
+    repo: &Repository,
+    caller: Option<Principal>,
+    request: Request,
+    yanked: bool,
+) -> Result<Response, ApiError> {
+    let principal = caller.ok_or(ApiError::Unauthenticated("credentials required"))?;
+    let is_json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let bytes = crate::http::extract::read_body(request.into_body(), 64 * 1024).await?;
+    let fields: HashMap<String, String> = if is_json {
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedBody(e.to_string()))?
+    } else {
+        url_form(&bytes)?
+    };
+    let name =
+        field(&fields, "project").ok_or_else(|| ApiError::invalid("project", "is required"))?;
+    let version =
+        field(&fields, "version").ok_or_else(|| ApiError::invalid("version", "is required"))?;
+    let reason = field(&fields, "reason").unwrap_or("").to_string();
+    if !pypi::is_valid_name(name) || !pypi::is_valid_version(version) || reason.len() > 512 {
+        return Err(ApiError::invalid(
+            "project",
+            "project, version or reason is malformed",
+        ));
+    }
+    let project = pypi::normalize(name);
+    authorize(
+        state,
+        Some(&principal),
+        repo,
+        Operation::Delete,
+        &format!("packages/{project}/{version}"),
+    )
+    .await?;
+    let (repo_id, v) = (repo.id.clone(), version.to_string());
+    let changed = state
+        .db
+        .call(move |conn| store::set_yanked(conn, &repo_id, &project, &v, yanked, &reason))
+        .await?;
+    if changed == 0 {
+        return Err(ApiError::not_found(format!("No release {name} {version}")));
+    }
+    Ok((StatusCode::OK, "OK").into_response())
+}
+
+fn url_form(bytes: &[u8]) -> Result<HashMap<String, String>, ApiError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| ApiError::invalid("body", "is not UTF-8"))?;
+    let mut out = HashMap::new();
+    for pair in text.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(&s.replace('+', " "))
+                .decode_utf8()
+                .map(|c| c.into_owned())
+                .map_err(|_| ApiError::invalid("body", "is not valid form encoding"))
+        };
+        out.insert(decode(k)?, decode(v)?);
+    }
+    Ok(out)
+}
