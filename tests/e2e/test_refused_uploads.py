@@ -2,6 +2,7 @@
 temporary file — whichever protocol it came through and whether it was refused before or after its bytes
 were streamed to disk (PyPI stores the distribution before it can validate the form and authorize it)."""
 
+import base64
 import hashlib
 import io
 import socket
@@ -128,7 +129,6 @@ def test_hosted_refusals_store_nothing(srv, ctx):
 def test_aborted_upload_leaves_no_temporary_file(srv, ctx):
     """The client promises 8 MiB, sends 1 MiB and hangs up: the half-written temporary file goes, and no
     file appears in the repository."""
-    import base64
     host, port = srv.host.split(":")
     auth = base64.b64encode(("%s:%s" % ctx["login"]).encode())
     with NothingLeft(srv):
