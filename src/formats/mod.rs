@@ -1,6 +1,7 @@
 //! Package formats: pure protocol logic (no axum, no I/O), unit-tested alone. The HTTP layer feeds them
 //! what the store holds and writes out what they answer.
 
+pub mod cargo;
 pub mod listing;
 pub mod maven;
 pub mod pypi;

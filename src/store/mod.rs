@@ -1,6 +1,7 @@
 //! Metadata storage: SQLite through a small connection pool, with one module per aggregate.
 //! Every call runs on the blocking pool so the async runtime never waits on disk.
 
+pub mod cargo;
 pub mod identity;
 pub mod projects;
 pub mod pypi;

@@ -52,6 +52,10 @@ pub async fn identify(state: &AppState, parts: &Parts) -> Result<Option<Principa
     if let Some(presented) = value.strip_prefix("Bearer ") {
         return use_ticket(state, presented.trim(), None).await.map(Some);
     }
+    // Cargo sends its registry token verbatim, without a scheme.
+    if ticket::looks_like_ticket(value.trim()) {
+        return use_ticket(state, value.trim(), None).await.map(Some);
+    }
     let (name, password) = value
         .strip_prefix("Basic ")
         .and_then(|b| STANDARD.decode(b.trim()).ok())

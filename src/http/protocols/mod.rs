@@ -2,6 +2,7 @@
 //! authenticated and authorized in `access`, then served by the format's handler.
 
 mod access;
+mod cargo;
 mod download;
 mod hosted;
 mod pypi;
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
                 .route("/artifactory/api/pypi/{repo}", any(pypi::handle))
                 .route("/artifactory/api/pypi/{repo}/", any(pypi::handle))
                 .route("/artifactory/api/pypi/{repo}/{*path}", any(pypi::handle))
+                .route("/artifactory/api/cargo/{repo}/{*path}", any(cargo::handle))
                 // Uploads stream into the blob store, which enforces its own size limit.
                 .layer(DefaultBodyLimit::disable()),
         )

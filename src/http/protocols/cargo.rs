@@ -1,0 +1,456 @@
+//! Cargo registries at `/artifactory/api/cargo/{repo}/` (SPEC §7): the sparse index (`index/`), publish,
+//! download, yank/unyank, owners and search of the registry web API. Errors are
+//! `{"errors":[{"detail": ...}]}`, which cargo prints. Cargo sends its token verbatim in
+//! `Authorization`: a ticket, or `Basic <base64(repo user:password)>`.
+
+use std::io;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures_util::TryStreamExt;
+use serde_json::{json, Value};
+use tokio::io::AsyncReadExt;
+use tokio_util::io::StreamReader;
+
+use super::access::{authorize, identify};
+use super::download::{serve_bytes, serve_file};
+use crate::auth::Principal;
+use crate::domain::operation::Operation;
+use crate::formats::cargo::{self as format, PublishMeta};
+use crate::http::app::AppState;
+use crate::http::artifact::repositories::base_url;
+use crate::http::error::ApiError;
+use crate::http::storage::{reclaim, MAX_ARTIFACT_BYTES};
+use crate::store::cargo::{self as store, NewVersion};
+use crate::store::repos::{self, Repository, STATUS_ACTIVE};
+use crate::store::{identity, now_ms};
+
+const FORMAT: &str = "cargo";
+const PREFIX: &str = "/artifactory/api/cargo/";
+const MAX_METADATA_BYTES: u32 = 1024 * 1024;
+
+pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
+    match dispatch(&state, request).await {
+        Ok(r) => r,
+        Err(e) => cargo_error(e),
+    }
+}
+
+fn cargo_error(e: ApiError) -> Response {
+    let status = e.status();
+    let detail = match &e {
+        ApiError::Internal(detail) => {
+            tracing::error!(detail, "internal error");
+            "internal error".to_string()
+        }
+        other => other.to_string(),
+    };
+    let mut response = (status, Json(json!({"errors": [{"detail": detail}]}))).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Cargo"));
+    }
+    response
+}
+
+async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiError> {
+    let path = request.uri().path().to_string();
+    let rest = path
+        .strip_prefix(PREFIX)
+        .ok_or_else(|| ApiError::not_found("not a Cargo path"))?;
+    if rest.contains(['%', '\\']) || rest.split('/').any(|s| s == ".." || s == ".") {
+        return Err(ApiError::invalid(
+            "path",
+            "holds characters no crate path has",
+        ));
+    }
+    let (repo_key, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    let (parts, body) = request.into_parts();
+    let caller = identify(state, &parts).await?;
+    let repo = load_repo(state, repo_key).await?;
+    let head = parts.method == Method::HEAD;
+    let segments: Vec<&str> = tail.split('/').collect();
+    let read = parts.method == Method::GET || head;
+    match segments.as_slice() {
+        ["index", "config.json"] if read => {
+            if caller.is_none() && !repo.allow_anonymous {
+                return Err(ApiError::Unauthenticated("credentials required"));
+            }
+            let base = format!("{}{PREFIX}{}", base_url(&parts.headers), repo.name);
+            let config = json!({
+                "dl": format!("{base}/api/v1/crates"),
+                "api": base,
+                "auth-required": !repo.allow_anonymous,
+            });
+            Ok(serve_bytes(
+                config.to_string().into_bytes(),
+                "application/json",
+                repo.modified_at,
+                &parts.headers,
+                head,
+            ))
+        }
+        ["index", ..] if read => {
+            let index_rel = tail.strip_prefix("index/").unwrap_or("");
+            let name = format::name_of_index_path(index_rel)
+                .ok_or_else(|| ApiError::not_found(format!("No index file {index_rel}")))?;
+            authorize(
+                state,
+                caller.as_ref(),
+                &repo,
+                Operation::Download,
+                &format!("crates/{name}"),
+            )
+            .await?;
+            index_file(state, &repo, &name, &parts.headers, head).await
+        }
+        ["api", "v1", "crates", "new"] if parts.method == Method::PUT => {
+            let principal = caller.ok_or(ApiError::Unauthenticated("credentials required"))?;
+            publish(state, &repo, &principal, body).await
+        }
+        ["api", "v1", "crates", name, vers, action @ ("yank" | "unyank")] => {
+            let expected = if *action == "yank" {
+                Method::DELETE
+            } else {
+                Method::PUT
+            };
+            if parts.method != expected {
+                return Err(ApiError::MethodNotAllowed);
+            }
+            let principal = caller.ok_or(ApiError::Unauthenticated("credentials required"))?;
+            let rel = crate_path(name, vers);
+            authorize(state, Some(&principal), &repo, Operation::Delete, &rel).await?;
+            let (repo_id, n, v, yanked) = (
+                repo.id.clone(),
+                name.to_string(),
+                vers.to_string(),
+                *action == "yank",
+            );
+            let changed = state
+                .db
+                .call(move |conn| store::set_yanked(conn, &repo_id, &n, &v, yanked))
+                .await?;
+            if changed == 0 {
+                return Err(ApiError::not_found(format!(
+                    "crate `{name}` has no version {vers}"
+                )));
+            }
+            Ok(Json(json!({"ok": true})).into_response())
+        }
+        ["api", "v1", "crates", name, vers, "download"] if read => {
+            let rel = crate_path(name, vers);
+            authorize(state, caller.as_ref(), &repo, Operation::Download, &rel).await?;
+            let (repo_id, n, v) = (repo.id.clone(), name.to_string(), vers.to_string());
+            let file = state
+                .db
+                .call(move |conn| {
+                    let Some(path) = store::version_path(conn, &repo_id, &n, &v)? else {
+                        return Ok(None);
+                    };
+                    repos::get_live_file(conn, &repo_id, &path)
+                })
+                .await?
+                .ok_or_else(|| {
+                    ApiError::not_found(format!("crate `{name}` has no version {vers}"))
+                })?;
+            serve_file(state, &file, &parts.headers, head).await
+        }
+        ["api", "v1", "crates", name, "owners"] => {
+            let principal = caller.ok_or(ApiError::Unauthenticated("credentials required"))?;
+            owners(state, &repo, &principal, name, &parts.method, body).await
+        }
+        ["api", "v1", "crates"] if read => {
+            let query = crate::http::extract::QueryParams::parse(parts.uri.query().unwrap_or(""))?;
+            let q = query.string("q", 64)?.unwrap_or_default();
+            let per_page = query.int("per_page", 1..=100, 10)?;
+            authorize(state, caller.as_ref(), &repo, Operation::Download, "").await?;
+            let repo_id = repo.id.clone();
+            let hits = state
+                .db
+                .call(move |conn| store::search(conn, &repo_id, &q, per_page))
+                .await?;
+            let crates: Vec<Value> = hits
+                .iter()
+                .filter_map(|(_, line)| serde_json::from_str::<Value>(line).ok())
+                .map(|e| json!({"name": e["name"], "max_version": e["vers"], "description": ""}))
+                .collect();
+            Ok(Json(json!({"meta": {"total": crates.len()}, "crates": crates})).into_response())
+        }
+        _ => Err(ApiError::not_found(format!(
+            "No Cargo resource {tail} in {}",
+            repo.name
+        ))),
+    }
+}
+
+fn crate_path(name: &str, vers: &str) -> String {
+    format!("crates/{}/{name}-{vers}.crate", name.to_ascii_lowercase())
+}
+
+async fn load_repo(state: &AppState, key: &str) -> Result<Repository, ApiError> {
+    let key_owned = key.to_string();
+    state
+        .db
+        .call(move |conn| repos::get_repo_by_name_or_id(conn, &key_owned))
+        .await?
+        .filter(|r| r.status == STATUS_ACTIVE && r.format == FORMAT)
+        .ok_or_else(|| ApiError::not_found(format!("No Cargo repository {key}")))
+}
+
+/// One index file: a JSON line per live version, `yanked` as set now.
+async fn index_file(
+    state: &AppState,
+    repo: &Repository,
+    name: &str,
+    headers: &HeaderMap,
+    head: bool,
+) -> Result<Response, ApiError> {
+    let (repo_id, key) = (repo.id.clone(), name.to_string());
+    let versions = state
+        .db
+        .call(move |conn| store::live_versions(conn, &repo_id, &key))
+        .await?;
+    if versions.is_empty() {
+        return Err(ApiError::not_found(format!("No crate {name}")));
+    }
+    let mut body = String::new();
+    for (line, yanked, _) in &versions {
+        let mut entry: Value = serde_json::from_str(line)
+            .map_err(|e| ApiError::Internal(format!("stored index line: {e}")))?;
+        entry["yanked"] = json!(yanked);
+        body.push_str(&entry.to_string());
+        body.push('\n');
+    }
+    let modified = versions.iter().map(|v| v.2).max().unwrap_or(0);
+    Ok(serve_bytes(
+        body.into_bytes(),
+        "text/plain; charset=utf-8",
+        modified,
+        headers,
+        head,
+    ))
+}
+
+fn bad_frame(_: io::Error) -> ApiError {
+    ApiError::invalid(
+        "body",
+        "is not a cargo publish request (length-prefixed JSON, then the .crate)",
+    )
+}
+
+/// `PUT /api/v1/crates/new`: u32 LE length + JSON metadata, u32 LE length + the `.crate`, which streams
+/// into the blob store.
+async fn publish(
+    state: &AppState,
+    repo: &Repository,
+    principal: &Principal,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
+    let mut reader = StreamReader::new(body.into_data_stream().map_err(io::Error::other));
+    let json_len = reader.read_u32_le().await.map_err(bad_frame)?;
+    if json_len > MAX_METADATA_BYTES {
+        return Err(ApiError::invalid("metadata", "is larger than 1 MiB"));
+    }
+    let mut json_bytes = vec![0u8; json_len as usize];
+    reader
+        .read_exact(&mut json_bytes)
+        .await
+        .map_err(bad_frame)?;
+    let meta: PublishMeta = serde_json::from_slice(&json_bytes)
+        .map_err(|e| ApiError::invalid("metadata", format!("is not valid publish JSON: {e}")))?;
+    format::validate(&meta).map_err(|e| ApiError::invalid("metadata", e))?;
+    let crate_len = u64::from(reader.read_u32_le().await.map_err(bad_frame)?);
+    let rel = crate_path(&meta.name, &meta.vers);
+    authorize(state, Some(principal), repo, Operation::Upload, &rel).await?;
+    let (repo_id, key, vers, canonical) = (
+        repo.id.clone(),
+        meta.name.to_ascii_lowercase(),
+        meta.vers.clone(),
+        format::canonical(&meta.name),
+    );
+    let clash = state
+        .db
+        .call(move |conn| {
+            if let Some(existing) = store::colliding_name(conn, &repo_id, &canonical)? {
+                if existing != key {
+                    return Ok(Some(format!(
+                        "crate name collides with the existing crate `{existing}`"
+                    )));
+                }
+            }
+            Ok(store::version_path(conn, &repo_id, &key, &vers)?
+                .map(|_| format!("crate version `{vers}` is already uploaded")))
+        })
+        .await?;
+    if let Some(reason) = clash {
+        return Err(ApiError::invalid("metadata", reason));
+    }
+    let guard = state.blob_gc.read().await;
+    let mut limited = (&mut reader).take(crate_len.min(MAX_ARTIFACT_BYTES));
+    let info = state.blobs.put(&mut limited, MAX_ARTIFACT_BYTES).await?;
+    if info.size != crate_len {
+        drop(guard);
+        reclaim(state, vec![info.sha256]).await?;
+        return Err(ApiError::invalid(
+            "body",
+            "the .crate is shorter than its declared length",
+        ));
+    }
+    let line = format::index_entry(&meta, &info.sha256).to_string();
+    let (repo_id, user_id, name, vers, blob) = (
+        repo.id.clone(),
+        principal.user_id.clone(),
+        meta.name.clone(),
+        meta.vers.clone(),
+        info.clone(),
+    );
+    let inserted = state
+        .db
+        .call(move |conn| {
+            let tx = conn.transaction()?;
+            let now = now_ms();
+            let fresh = store::insert_version(
+                &tx,
+                &repo_id,
+                &NewVersion {
+                    name: &name,
+                    vers: &vers,
+                    index_line: &line,
+                    path: &rel,
+                    user_id: &user_id,
+                    now,
+                },
+            )?;
+            if !fresh {
+                return Ok(false);
+            }
+            if store::owners(&tx, &repo_id, &name)?.is_empty() {
+                store::add_owner(&tx, &repo_id, &name, &user_id)?;
+            }
+            tx.commit()?;
+            repos::put_file(
+                conn,
+                &repo_id,
+                &rel,
+                &blob,
+                "application/x-tar",
+                &user_id,
+                now,
+            )?;
+            Ok(true)
+        })
+        .await?;
+    drop(guard);
+    if !inserted {
+        reclaim(state, vec![info.sha256]).await?;
+        return Err(ApiError::invalid(
+            "metadata",
+            format!("crate version `{}` is already uploaded", meta.vers),
+        ));
+    }
+    tracing::info!(repo = %repo.name, name = %meta.name, vers = %meta.vers, "crate published");
+    Ok(
+        Json(json!({"warnings": {"invalid_categories": [], "invalid_badges": [], "other": []}}))
+            .into_response(),
+    )
+}
+
+/// `GET/PUT/DELETE /api/v1/crates/{name}/owners`. Changing owners needs being one (or `editRepository`).
+async fn owners(
+    state: &AppState,
+    repo: &Repository,
+    principal: &Principal,
+    name: &str,
+    method: &Method,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
+    authorize(
+        state,
+        Some(principal),
+        repo,
+        Operation::Download,
+        &format!("crates/{}", name.to_ascii_lowercase()),
+    )
+    .await?;
+    let (repo_id, key) = (repo.id.clone(), name.to_string());
+    let current = state
+        .db
+        .call(move |conn| store::owners(conn, &repo_id, &key))
+        .await?;
+    if current.is_empty() {
+        return Err(ApiError::not_found(format!("No crate {name}")));
+    }
+    if method == Method::GET {
+        let users: Vec<Value> = current
+            .iter()
+            .enumerate()
+            .map(|(i, (id, login))| json!({"id": i + 1, "login": login, "name": login, "user_id": id}))
+            .collect();
+        return Ok(Json(json!({ "users": users })).into_response());
+    }
+    if method != Method::PUT && method != Method::DELETE {
+        return Err(ApiError::MethodNotAllowed);
+    }
+    let is_owner = current.iter().any(|(id, _)| *id == principal.user_id);
+    if !is_owner {
+        authorize(state, Some(principal), repo, Operation::EditRepository, "").await?;
+    }
+    let bytes = crate::http::extract::read_body(body, 64 * 1024).await?;
+    let request: Value =
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedBody(e.to_string()))?;
+    let logins: Vec<String> = request["users"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if logins.is_empty() || logins.len() > 50 {
+        return Err(ApiError::invalid("users", "must list 1 to 50 user names"));
+    }
+    let (repo_id, key, domain_id, adding) = (
+        repo.id.clone(),
+        name.to_string(),
+        repo.domain_id.clone(),
+        method == Method::PUT,
+    );
+    let outcome = state
+        .db
+        .call(move |conn| {
+            let tx = conn.transaction()?;
+            for login in &logins {
+                let Some(user) = identity::find_user_by_name(&tx, &domain_id, login)? else {
+                    return Ok(Err(ApiError::invalid(
+                        "users",
+                        format!("no user named `{login}`"),
+                    )));
+                };
+                if adding {
+                    store::add_owner(&tx, &repo_id, &key, &user.id)?;
+                } else {
+                    store::remove_owner(&tx, &repo_id, &key, &user.id)?;
+                }
+            }
+            if store::owners(&tx, &repo_id, &key)?.is_empty() {
+                return Ok(Err(ApiError::Conflict(
+                    "a crate must keep at least one owner".into(),
+                )));
+            }
+            tx.commit()?;
+            Ok(Ok(logins))
+        })
+        .await??;
+    let verb = if method == Method::PUT {
+        "added"
+    } else {
+        "removed"
+    };
+    Ok(
+        Json(json!({"ok": true, "msg": format!("owners {verb}: {}", outcome.join(", "))}))
+            .into_response(),
+    )
+}
