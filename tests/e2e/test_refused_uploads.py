@@ -5,7 +5,9 @@ were streamed to disk (PyPI stores the distribution before it can validate the f
 import base64
 import hashlib
 import io
+import json
 import socket
+import struct
 import time
 import zipfile
 
@@ -30,7 +32,8 @@ def ctx(srv):
     srv.artifact_client().update_artifactory(UpdateArtifactoryRequest(body=UpdateNotMavenRepoDO(
         repo_name=generic, deployment_policy="disable_redeploy")))
     return {"project": project, "generic": generic, "maven": srv.create_maven_repo(project),
-            "pypi": srv.create_repo(project, "pypi"), "login": srv.repo_login(),
+            "pypi": srv.create_repo(project, "pypi"), "cargo": srv.create_repo(project, "cargo"),
+            "login": srv.repo_login(),
             "viewer": srv.repo_login(viewer)}
 
 
@@ -142,3 +145,18 @@ def test_aborted_upload_leaves_no_temporary_file(srv, ctx):
             time.sleep(0.05)
     resp = requests.get(srv.url("/artifactory/%s/aborted.bin" % ctx["generic"]), auth=ctx["login"], timeout=10)
     assert resp.status_code == 404
+
+
+def test_cargo_publish_shorter_than_declared_stores_nothing(srv, ctx):
+    """cargo's publish frame declares the .crate's length; a body that ends early is refused after the
+    bytes were streamed into the blob store."""
+    url = srv.url("/artifactory/api/cargo/%s/api/v1/crates/new" % ctx["cargo"])
+    auth = {"Authorization": "Basic " + base64.b64encode(("%s:%s" % ctx["login"]).encode()).decode()}
+    meta = json.dumps({"name": "leaky", "vers": "1.0.0", "deps": [], "features": {}}).encode()
+    crate = b"crate bytes that stop early"
+    frame = struct.pack("<I", len(meta)) + meta + struct.pack("<I", len(crate) + 100) + crate
+    with NothingLeft(srv):
+        resp = requests.put(url, data=frame, headers=auth, timeout=10)
+        assert resp.status_code == 400, resp.text
+    whole = struct.pack("<I", len(meta)) + meta + struct.pack("<I", len(crate)) + crate
+    assert requests.put(url, data=whole, headers=auth, timeout=10).status_code == 200
