@@ -4,4 +4,5 @@
 pub mod cargo;
 pub mod listing;
 pub mod maven;
+pub mod npm;
 pub mod pypi;

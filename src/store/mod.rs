@@ -3,6 +3,7 @@
 
 pub mod cargo;
 pub mod identity;
+pub mod npm;
 pub mod projects;
 pub mod pypi;
 pub mod repos;
@@ -21,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_iam.sql"),
     include_str!("migrations/0003_repositories.sql"),
     include_str!("migrations/0004_pypi_cargo.sql"),
+    include_str!("migrations/0005_npm.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -7,7 +7,7 @@ pub mod privileges;
 mod repo_access;
 pub mod repositories;
 mod stats;
-mod tickets;
+pub(crate) mod tickets;
 mod trash;
 mod users;
 

@@ -58,7 +58,7 @@ pub async fn issue_own(
 
 /// The IAM project a ticket issued to the caller belongs to: the one the SDK named in `X-Project-Id`
 /// when it is the caller's, else the caller's project of the configured region.
-async fn caller_project(
+pub(crate) async fn caller_project(
     state: &AppState,
     principal: &Principal,
     requested: Option<String>,
@@ -86,7 +86,7 @@ async fn caller_project(
 }
 
 /// Stores a freshly issued ticket; answers `(value, public id)`.
-async fn store_new_ticket(
+pub(crate) async fn store_new_ticket(
     state: &AppState,
     user_id: &str,
     iam_project_id: &str,

@@ -95,7 +95,7 @@ fn streamed_body_marker(parts: &Parts) -> Result<Option<String>, ApiError> {
 }
 
 /// Basic login of a repo user: name `<domain_id>_<user_id>`, password set by `reset_user_password`.
-async fn repo_user_login(
+pub async fn repo_user_login(
     state: &AppState,
     name: &str,
     password: &str,

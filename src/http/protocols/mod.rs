@@ -5,6 +5,7 @@ mod access;
 mod cargo;
 mod download;
 mod hosted;
+mod npm;
 mod pypi;
 
 use axum::extract::DefaultBodyLimit;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
                 .route("/artifactory/api/pypi/{repo}/", any(pypi::handle))
                 .route("/artifactory/api/pypi/{repo}/{*path}", any(pypi::handle))
                 .route("/artifactory/api/cargo/{repo}/{*path}", any(cargo::handle))
+                .route("/artifactory/api/npm/{repo}/{*path}", any(npm::handle))
                 // Uploads stream into the blob store, which enforces its own size limit.
                 .layer(DefaultBodyLimit::disable()),
         )

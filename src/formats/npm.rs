@@ -1,0 +1,249 @@
+//! npm: package names (scoped and not), tarball names, integrity strings, `latest` selection, and the
+//! packument in its full and abbreviated (`application/vnd.npm.install-v1+json`) forms.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde_json::{json, Map, Value};
+
+pub const ABBREVIATED: &str = "application/vnd.npm.install-v1+json";
+
+/// npm's rules for new package names: at most 214 characters, lowercase, URL-safe, not starting with `.`
+/// or `_`; a scope is `@scope/`.
+pub fn is_valid_name(name: &str) -> bool {
+    if name.is_empty() || name.len() > 214 {
+        return false;
+    }
+    let part_ok = |p: &str| {
+        !p.is_empty()
+            && !p.starts_with('.')
+            && !p.starts_with('_')
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-._~".contains(&b))
+    };
+    match name.strip_prefix('@') {
+        Some(scoped) => match scoped.split_once('/') {
+            Some((scope, bare)) => part_ok(scope) && part_ok(bare),
+            None => false,
+        },
+        None => part_ok(name),
+    }
+}
+
+/// The name without its scope, as tarball file names use it.
+pub fn bare_name(name: &str) -> &str {
+    name.rsplit('/').next().unwrap_or(name)
+}
+
+pub fn tarball_file(name: &str, version: &str) -> String {
+    format!("{}-{version}.tgz", bare_name(name))
+}
+
+/// The tarball's path inside the repository.
+pub fn tarball_path(name: &str, version: &str) -> String {
+    format!("{name}/-/{}", tarball_file(name, version))
+}
+
+/// Subresource-integrity string of a SHA-512 given in hex.
+pub fn integrity(sha512_hex: &str) -> String {
+    let bytes = hex::decode(sha512_hex).unwrap_or_default();
+    format!("sha512-{}", STANDARD.encode(bytes))
+}
+
+pub fn is_valid_version(version: &str) -> bool {
+    version.len() <= 256 && semver::Version::parse(version).is_ok()
+}
+
+/// The highest release (non-prerelease) version, else the highest version.
+pub fn latest_of<'a>(versions: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let parsed: Vec<semver::Version> = versions
+        .into_iter()
+        .filter_map(|v| semver::Version::parse(v).ok())
+        .collect();
+    parsed
+        .iter()
+        .filter(|v| v.pre.is_empty())
+        .max()
+        .or_else(|| parsed.iter().max())
+        .map(|v| v.to_string())
+}
+
+/// A version of the packument: the stored manifest with `dist` (and `deprecated`) as arca has them.
+pub struct VersionDoc<'a> {
+    pub manifest: Value,
+    pub version: &'a str,
+    pub tarball_url: String,
+    pub sha1: &'a str,
+    pub sha512: &'a str,
+    pub deprecated: Option<&'a str>,
+    pub published: String,
+}
+
+fn with_dist(doc: &VersionDoc<'_>) -> Value {
+    let mut m = match &doc.manifest {
+        Value::Object(map) => map.clone(),
+        _ => Map::new(),
+    };
+    m.insert(
+        "dist".into(),
+        json!({"tarball": doc.tarball_url, "shasum": doc.sha1, "integrity": integrity(doc.sha512)}),
+    );
+    match doc.deprecated {
+        Some(msg) if !msg.is_empty() => {
+            m.insert("deprecated".into(), json!(msg));
+        }
+        _ => {
+            m.remove("deprecated");
+        }
+    }
+    Value::Object(m)
+}
+
+/// Fields the abbreviated document keeps (npm's "corgi" format).
+const ABBREVIATED_FIELDS: [&str; 16] = [
+    "name",
+    "version",
+    "dependencies",
+    "optionalDependencies",
+    "devDependencies",
+    "bundleDependencies",
+    "peerDependencies",
+    "peerDependenciesMeta",
+    "bin",
+    "directories",
+    "dist",
+    "engines",
+    "_hasShrinkwrap",
+    "hasInstallScript",
+    "deprecated",
+    "os",
+];
+
+/// The packument. `dist_tags` are already restricted to live versions.
+pub fn packument(
+    name: &str,
+    rev: &str,
+    dist_tags: &Map<String, Value>,
+    versions: &[VersionDoc<'_>],
+    created: &str,
+    modified: &str,
+    abbreviated: bool,
+) -> Value {
+    let mut docs = Map::new();
+    let mut times = Map::new();
+    times.insert("created".into(), json!(created));
+    times.insert("modified".into(), json!(modified));
+    for v in versions {
+        let full = with_dist(v);
+        let doc = if abbreviated {
+            let mut small = Map::new();
+            for key in ABBREVIATED_FIELDS.iter().chain(["cpu"].iter()) {
+                if let Some(value) = full.get(*key) {
+                    small.insert((*key).to_string(), value.clone());
+                }
+            }
+            Value::Object(small)
+        } else {
+            full
+        };
+        docs.insert(v.version.to_string(), doc);
+        times.insert(v.version.to_string(), json!(v.published));
+    }
+    if abbreviated {
+        return json!({"name": name, "modified": modified, "dist-tags": dist_tags, "versions": docs});
+    }
+    let latest_doc = dist_tags
+        .get("latest")
+        .and_then(Value::as_str)
+        .and_then(|l| docs.get(l));
+    let description = latest_doc
+        .and_then(|d| d.get("description"))
+        .cloned()
+        .unwrap_or(json!(""));
+    json!({
+        "_id": name,
+        "_rev": rev,
+        "name": name,
+        "description": description,
+        "dist-tags": dist_tags,
+        "versions": docs,
+        "time": times,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        for ok in ["left-pad", "@acme/util", "a.b_c~d"] {
+            assert!(is_valid_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "Upper",
+            ".hidden",
+            "_x",
+            "@acme",
+            "@acme/",
+            "a/b",
+            "a b",
+            &"x".repeat(215),
+        ] {
+            assert!(!is_valid_name(bad), "{bad}");
+        }
+        assert_eq!(
+            tarball_path("@acme/util", "1.0.0"),
+            "@acme/util/-/util-1.0.0.tgz"
+        );
+        assert_eq!(tarball_file("left-pad", "1.2.3"), "left-pad-1.2.3.tgz");
+    }
+
+    #[test]
+    fn latest_prefers_releases() {
+        assert_eq!(
+            latest_of(["1.0.0", "2.0.0-beta.1", "1.5.0"]).as_deref(),
+            Some("1.5.0")
+        );
+        assert_eq!(latest_of(["2.0.0-beta.1"]).as_deref(), Some("2.0.0-beta.1"));
+        assert_eq!(latest_of(["1.10.0", "1.9.0"]).as_deref(), Some("1.10.0"));
+        assert_eq!(latest_of(Vec::<&str>::new()), None);
+    }
+
+    #[test]
+    fn integrity_is_base64_of_the_digest() {
+        use sha2::{Digest, Sha512};
+        let hexed = hex::encode(Sha512::digest(b"abc"));
+        assert_eq!(
+            integrity(&hexed),
+            "sha512-3a81oZNherrMQXNJriBBMRLm+k6JqX6iCp7u5ktV05ohkpkqJ0/BqDa6PCOj/uu9RU1EI2Q86A4qmslPpUyknw=="
+        );
+    }
+
+    #[test]
+    fn packuments_full_and_abbreviated() {
+        let tags: Map<String, Value> = serde_json::from_value(json!({"latest": "1.0.0"})).unwrap();
+        let docs = vec![VersionDoc {
+            manifest: json!({"name": "x", "version": "1.0.0", "description": "d", "scripts": {"test": "t"},
+                             "dependencies": {"y": "^1"}, "dist": {"tarball": "elsewhere"}}),
+            version: "1.0.0",
+            tarball_url: "http://h/x/-/x-1.0.0.tgz".into(),
+            sha1: "aa",
+            sha512: "bb",
+            deprecated: Some("use z"),
+            published: "2026-01-01T00:00:00.000Z".into(),
+        }];
+        let full = packument("x", "1-a", &tags, &docs, "c", "m", false);
+        assert_eq!(
+            full["versions"]["1.0.0"]["dist"]["tarball"],
+            "http://h/x/-/x-1.0.0.tgz"
+        );
+        assert_eq!(full["versions"]["1.0.0"]["deprecated"], "use z");
+        assert_eq!(full["description"], "d");
+        assert_eq!(full["time"]["1.0.0"], "2026-01-01T00:00:00.000Z");
+        let small = packument("x", "1-a", &tags, &docs, "c", "m", true);
+        assert!(small["versions"]["1.0.0"].get("scripts").is_none());
+        assert_eq!(small["versions"]["1.0.0"]["dependencies"]["y"], "^1");
+        assert_eq!(small["modified"], "m");
+    }
+}

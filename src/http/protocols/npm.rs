@@ -1,0 +1,715 @@
+//! npm repositories at `/artifactory/api/npm/{repo}/` (SPEC §7): publish, packuments (full and
+//! abbreviated), tarballs, dist-tags, deprecate, unpublish (tarballs to the recycle bin), `npm login`
+//! (legacy) and `npm whoami`. Errors are `{"error": ...}`, which npm prints.
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde_json::{json, Map, Value};
+use sha1::Sha1;
+use sha2::{Digest, Sha512};
+
+use super::access::{authorize, identify, repo_user_login};
+use super::download::{serve_bytes, serve_file};
+use crate::auth::Principal;
+use crate::domain::operation::Operation;
+use crate::formats::npm::{self as format, VersionDoc};
+use crate::http::app::AppState;
+use crate::http::artifact::repositories::base_url;
+use crate::http::artifact::tickets::{caller_project, store_new_ticket};
+use crate::http::error::ApiError;
+use crate::http::extract::read_body;
+use crate::http::storage::reclaim;
+use crate::store::now_ms;
+use crate::store::npm as store;
+use crate::store::repos::{self, Repository, STATUS_ACTIVE};
+
+const FORMAT: &str = "npm";
+const PREFIX: &str = "/artifactory/api/npm/";
+/// A publish carries the tarball base64-encoded inside JSON, so it is read whole: bounded (decision).
+const MAX_PUBLISH_BYTES: usize = 96 * 1024 * 1024;
+
+pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
+    match dispatch(&state, request).await {
+        Ok(r) => r,
+        Err(e) => npm_error(e),
+    }
+}
+
+fn npm_error(e: ApiError) -> Response {
+    let status = e.status();
+    let message = match &e {
+        ApiError::Internal(detail) => {
+            tracing::error!(detail, "internal error");
+            "internal error".to_string()
+        }
+        other => other.to_string(),
+    };
+    let mut response = (status, Json(json!({"error": message}))).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"arca\""),
+        );
+    }
+    response
+}
+
+fn decode(raw: &str) -> Result<String, ApiError> {
+    let s = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| ApiError::invalid("path", "is not valid UTF-8"))?;
+    if s.contains(['\\', '\0']) || s.split('/').any(|p| p == ".." || p == ".") {
+        return Err(ApiError::invalid("path", "escapes the repository"));
+    }
+    Ok(s.into_owned())
+}
+
+async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiError> {
+    let raw_path = request.uri().path().to_string();
+    let rest = raw_path
+        .strip_prefix(PREFIX)
+        .ok_or_else(|| ApiError::not_found("not an npm path"))?;
+    let (repo_key, tail_raw) = rest.split_once('/').unwrap_or((rest, ""));
+    // npm resolves a tarball's path against the registry URL when unpublishing, which repeats the prefix.
+    let doubled = format!("artifactory/api/npm/{repo_key}/");
+    let tail_raw = tail_raw.strip_prefix(&doubled).unwrap_or(tail_raw);
+    let tail = decode(tail_raw)?;
+    let (parts, body) = request.into_parts();
+    let repo = load_repo(state, repo_key).await?;
+    let method = parts.method.clone();
+    let head = method == Method::HEAD;
+    let read = method == Method::GET || head;
+
+    if tail == "-/ping" {
+        return Ok(Json(json!({})).into_response());
+    }
+    if let Some(user) = tail.strip_prefix("-/user/org.couchdb.user:") {
+        if method != Method::PUT {
+            return Err(ApiError::MethodNotAllowed);
+        }
+        return login(state, &parts.headers, user, body).await;
+    }
+    let caller = identify(state, &parts).await?;
+    if tail == "-/whoami" {
+        let principal = caller.ok_or(ApiError::Unauthenticated("log in first (npm login)"))?;
+        return Ok(Json(
+            json!({"username": format!("{}_{}", principal.domain_id, principal.user_id)}),
+        )
+        .into_response());
+    }
+    if let Some(tags_path) = tail.strip_prefix("-/package/") {
+        let (name, tag) = split_dist_tags(tags_path)?;
+        return dist_tags(
+            state,
+            &repo,
+            caller,
+            &parts.headers,
+            &method,
+            &name,
+            tag.as_deref(),
+            body,
+        )
+        .await;
+    }
+    let (name, rest) = split_name(&tail)?;
+    match (rest.as_slice(), &method) {
+        ([], _) if read => {
+            packument(
+                state,
+                &repo,
+                caller,
+                &parts.headers,
+                &parts.uri,
+                &name,
+                head,
+            )
+            .await
+        }
+        ([], &Method::PUT) | (["-rev", _], &Method::PUT) => {
+            let principal = caller.ok_or(ApiError::Unauthenticated("log in first (npm login)"))?;
+            let bytes = read_body(body, MAX_PUBLISH_BYTES).await?;
+            let doc: Value = serde_json::from_slice(&bytes)
+                .map_err(|e| ApiError::MalformedBody(e.to_string()))?;
+            put_document(state, &repo, &principal, &parts.headers, &name, doc).await
+        }
+        (["-rev", _], &Method::DELETE) => {
+            let principal = caller.ok_or(ApiError::Unauthenticated("log in first (npm login)"))?;
+            unpublish_all(state, &repo, &principal, &name).await
+        }
+        (["-", file], _) if read => {
+            let rel = format!("{name}/-/{file}");
+            authorize(state, caller.as_ref(), &repo, Operation::Download, &rel).await?;
+            let (repo_id, lookup) = (repo.id.clone(), rel.clone());
+            let found = state
+                .db
+                .call(move |conn| repos::get_live_file(conn, &repo_id, &lookup))
+                .await?
+                .ok_or_else(|| ApiError::not_found(format!("No tarball {file}")))?;
+            serve_file(state, &found, &parts.headers, head).await
+        }
+        (["-", file, "-rev", _], &Method::DELETE) => {
+            let principal = caller.ok_or(ApiError::Unauthenticated("log in first (npm login)"))?;
+            let rel = format!("{name}/-/{file}");
+            authorize(state, Some(&principal), &repo, Operation::Delete, &rel).await?;
+            let (repo_id, user_id) = (repo.id.clone(), principal.user_id.clone());
+            // The version's document was already removed by the PUT before; trash the tarball if live.
+            state
+                .db
+                .call(move |conn| repos::trash_file(conn, &repo_id, &rel, &user_id, now_ms()))
+                .await?;
+            Ok(Json(json!({"ok": true})).into_response())
+        }
+        _ => Err(ApiError::not_found(format!("No npm resource {tail}"))),
+    }
+}
+
+/// `@scope/name/...` or `name/...` → (name, the remaining segments).
+fn split_name(tail: &str) -> Result<(String, Vec<&str>), ApiError> {
+    let segments: Vec<&str> = tail.split('/').collect();
+    let (name, rest) = if tail.starts_with('@') {
+        if segments.len() < 2 {
+            return Err(ApiError::not_found("a scoped name needs @scope/name"));
+        }
+        (
+            format!("{}/{}", segments[0], segments[1]),
+            segments[2..].to_vec(),
+        )
+    } else {
+        (segments[0].to_string(), segments[1..].to_vec())
+    };
+    if !format::is_valid_name(&name) {
+        return Err(ApiError::invalid(
+            "name",
+            format!("`{name}` is not a valid npm package name"),
+        ));
+    }
+    Ok((name, rest))
+}
+
+/// `{name}/dist-tags[/{tag}]` after `-/package/`.
+fn split_dist_tags(path: &str) -> Result<(String, Option<String>), ApiError> {
+    let (name, rest) = split_name(path)?;
+    match rest.as_slice() {
+        ["dist-tags"] => Ok((name, None)),
+        ["dist-tags", tag] if !tag.is_empty() && tag.len() <= 128 => {
+            Ok((name, Some(tag.to_string())))
+        }
+        _ => Err(ApiError::not_found("No such dist-tags resource")),
+    }
+}
+
+async fn load_repo(state: &AppState, key: &str) -> Result<Repository, ApiError> {
+    let key_owned = key.to_string();
+    state
+        .db
+        .call(move |conn| repos::get_repo_by_name_or_id(conn, &key_owned))
+        .await?
+        .filter(|r| r.status == STATUS_ACTIVE && r.format == FORMAT)
+        .ok_or_else(|| ApiError::not_found(format!("No npm repository {key}")))
+}
+
+fn iso(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .unwrap_or_default()
+}
+
+/// Dist-tags restricted to live versions, with `latest` recomputed when it points nowhere.
+fn live_tags(stored: &str, live: &[store::LiveVersion]) -> Map<String, Value> {
+    let mut tags: Map<String, Value> = serde_json::from_str(stored).unwrap_or_default();
+    tags.retain(|_, v| {
+        v.as_str()
+            .is_some_and(|v| live.iter().any(|l| l.version == v))
+    });
+    if !tags.contains_key("latest") {
+        if let Some(latest) = format::latest_of(live.iter().map(|l| l.version.as_str())) {
+            tags.insert("latest".into(), json!(latest));
+        }
+    }
+    tags
+}
+
+struct PackageState {
+    tags: String,
+    created: i64,
+    modified: i64,
+    live: Vec<store::LiveVersion>,
+}
+
+async fn load_package(
+    state: &AppState,
+    repo: &Repository,
+    name: &str,
+) -> Result<Option<PackageState>, ApiError> {
+    let (repo_id, key) = (repo.id.clone(), name.to_string());
+    Ok(state
+        .db
+        .call(move |conn| {
+            let Some((tags, created, modified)) = store::package(conn, &repo_id, &key)? else {
+                return Ok(None);
+            };
+            let live = store::live_versions(conn, &repo_id, &key)?;
+            Ok(Some(PackageState {
+                tags,
+                created,
+                modified,
+                live,
+            }))
+        })
+        .await?)
+}
+
+async fn packument(
+    state: &AppState,
+    repo: &Repository,
+    caller: Option<Principal>,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+    name: &str,
+    head: bool,
+) -> Result<Response, ApiError> {
+    authorize(state, caller.as_ref(), repo, Operation::Download, name).await?;
+    let pkg = load_package(state, repo, name)
+        .await?
+        .filter(|p| !p.live.is_empty())
+        .ok_or_else(|| ApiError::not_found(format!("package {name} not found")))?;
+    let write = uri
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p == "write=true"));
+    let abbreviated = !write
+        && headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains(format::ABBREVIATED));
+    let base = format!("{}{PREFIX}{}", base_url(headers), repo.name);
+    let tags = live_tags(&pkg.tags, &pkg.live);
+    let docs: Vec<VersionDoc<'_>> = pkg
+        .live
+        .iter()
+        .map(|v| VersionDoc {
+            manifest: serde_json::from_str(&v.manifest).unwrap_or(Value::Null),
+            version: &v.version,
+            tarball_url: format!("{base}/{}", v.path),
+            sha1: &v.sha1,
+            sha512: &v.sha512,
+            deprecated: v.deprecated.as_deref(),
+            published: iso(v.published_at),
+        })
+        .collect();
+    let rev = format!("{}-{:x}", pkg.live.len(), pkg.modified);
+    let body = format::packument(
+        name,
+        &rev,
+        &tags,
+        &docs,
+        &iso(pkg.created),
+        &iso(pkg.modified),
+        abbreviated,
+    );
+    let content_type = if abbreviated {
+        format::ABBREVIATED
+    } else {
+        "application/json"
+    };
+    let mut response = serve_bytes(
+        body.to_string().into_bytes(),
+        content_type,
+        pkg.modified,
+        headers,
+        head,
+    );
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Accept"));
+    Ok(response)
+}
+
+/// A PUT of the package document: a publish when it carries `_attachments`, else an edit (deprecations,
+/// dist-tags, versions left out = unpublished).
+async fn put_document(
+    state: &AppState,
+    repo: &Repository,
+    principal: &Principal,
+    headers: &HeaderMap,
+    name: &str,
+    doc: Value,
+) -> Result<Response, ApiError> {
+    if doc
+        .get("name")
+        .and_then(Value::as_str)
+        .is_some_and(|n| n != name)
+    {
+        return Err(ApiError::invalid(
+            "name",
+            "does not match the package in the URL",
+        ));
+    }
+    let attachments = doc
+        .get("_attachments")
+        .and_then(Value::as_object)
+        .filter(|a| !a.is_empty());
+    match attachments {
+        Some(attachments) => publish(state, repo, principal, name, &doc, attachments).await,
+        None => edit(state, repo, principal, headers, name, &doc).await,
+    }
+}
+
+async fn publish(
+    state: &AppState,
+    repo: &Repository,
+    principal: &Principal,
+    name: &str,
+    doc: &Value,
+    attachments: &Map<String, Value>,
+) -> Result<Response, ApiError> {
+    let versions = doc
+        .get("versions")
+        .and_then(Value::as_object)
+        .ok_or_else(|| ApiError::invalid("versions", "is required to publish"))?;
+    if versions.len() != 1 {
+        return Err(ApiError::invalid(
+            "versions",
+            "a publish carries exactly one version",
+        ));
+    }
+    let (version, manifest) = versions.iter().next().expect("one version");
+    if !format::is_valid_version(version) {
+        return Err(ApiError::invalid(
+            "version",
+            format!("`{version}` is not SemVer"),
+        ));
+    }
+    let file = format::tarball_file(name, version);
+    let attachment = attachments
+        .get(&file)
+        .or_else(|| attachments.values().next())
+        .ok_or_else(|| ApiError::invalid("_attachments", format!("must hold {file}")))?;
+    let data = attachment
+        .get("data")
+        .and_then(Value::as_str)
+        .and_then(|d| STANDARD.decode(d).ok())
+        .ok_or_else(|| ApiError::invalid("_attachments", "data must be base64"))?;
+    if attachment
+        .get("length")
+        .and_then(Value::as_u64)
+        .is_some_and(|l| l != data.len() as u64)
+    {
+        return Err(ApiError::invalid(
+            "_attachments",
+            "length does not match the data",
+        ));
+    }
+    let sha1 = hex::encode(Sha1::digest(&data));
+    let sha512 = hex::encode(Sha512::digest(&data));
+    let dist = manifest.get("dist");
+    if dist
+        .and_then(|d| d.get("shasum"))
+        .and_then(Value::as_str)
+        .is_some_and(|s| !s.eq_ignore_ascii_case(&sha1))
+    {
+        return Err(ApiError::invalid(
+            "dist.shasum",
+            "does not match the tarball",
+        ));
+    }
+    if dist
+        .and_then(|d| d.get("integrity"))
+        .and_then(Value::as_str)
+        .is_some_and(|i| i.starts_with("sha512-") && i != format::integrity(&sha512))
+    {
+        return Err(ApiError::invalid(
+            "dist.integrity",
+            "does not match the tarball",
+        ));
+    }
+    let rel = format::tarball_path(name, version);
+    authorize(state, Some(principal), repo, Operation::Upload, &rel).await?;
+    let (repo_id, key, v) = (repo.id.clone(), name.to_string(), version.clone());
+    if state
+        .db
+        .call(move |conn| store::version_exists(conn, &repo_id, &key, &v))
+        .await?
+    {
+        return Err(ApiError::forbidden(format!(
+            "cannot publish over the previously published versions: {version}"
+        )));
+    }
+    let mut stored_manifest = manifest.clone();
+    if let Some(m) = stored_manifest.as_object_mut() {
+        m.remove("dist");
+        m.retain(|k, _| !k.starts_with('_') || k == "_hasShrinkwrap");
+    }
+    let new_tags: Map<String, Value> = doc
+        .get("dist-tags")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let guard = state.blob_gc.read().await;
+    let mut cursor = std::io::Cursor::new(data);
+    let info = state
+        .blobs
+        .put(&mut cursor, MAX_PUBLISH_BYTES as u64)
+        .await?;
+    let (repo_id, key, v, user_id, blob) = (
+        repo.id.clone(),
+        name.to_string(),
+        version.clone(),
+        principal.user_id.clone(),
+        info.clone(),
+    );
+    let manifest_text = stored_manifest.to_string();
+    let inserted = state
+        .db
+        .call(move |conn| {
+            let tx = conn.transaction()?;
+            let now = now_ms();
+            let record = store::NewVersion {
+                name: &key,
+                version: &v,
+                manifest: &manifest_text,
+                path: &rel,
+                user_id: &user_id,
+                now,
+            };
+            if !store::insert_version(&tx, &repo_id, &record)? {
+                return Ok(false);
+            }
+            let mut tags: Map<String, Value> = store::package(&tx, &repo_id, &key)?
+                .and_then(|(t, _, _)| serde_json::from_str(&t).ok())
+                .unwrap_or_default();
+            for (tag, target) in new_tags {
+                tags.insert(tag, target);
+            }
+            if !tags.contains_key("latest") {
+                tags.insert("latest".into(), json!(v));
+            }
+            store::put_package(&tx, &repo_id, &key, &Value::Object(tags).to_string(), now)?;
+            tx.commit()?;
+            repos::put_file(
+                conn,
+                &repo_id,
+                &rel,
+                &blob,
+                "application/octet-stream",
+                &user_id,
+                now,
+            )?;
+            Ok(true)
+        })
+        .await?;
+    drop(guard);
+    if !inserted {
+        reclaim(state, vec![info.sha256]).await?;
+        return Err(ApiError::forbidden(format!(
+            "cannot publish over the previously published versions: {version}"
+        )));
+    }
+    tracing::info!(repo = %repo.name, package = %name, version = %version, "npm package published");
+    Ok((StatusCode::CREATED, Json(json!({"ok": true, "id": name}))).into_response())
+}
+
+/// An edit of the document: `deprecated` per version, dist-tags, and versions left out, which are
+/// unpublished (their tarballs go to the recycle bin).
+async fn edit(
+    state: &AppState,
+    repo: &Repository,
+    principal: &Principal,
+    _headers: &HeaderMap,
+    name: &str,
+    doc: &Value,
+) -> Result<Response, ApiError> {
+    let pkg = load_package(state, repo, name)
+        .await?
+        .filter(|p| !p.live.is_empty())
+        .ok_or_else(|| ApiError::not_found(format!("package {name} not found")))?;
+    authorize(state, Some(principal), repo, Operation::Upload, name).await?;
+    let versions = doc.get("versions").and_then(Value::as_object);
+    let removed: Vec<store::LiveVersion> = match versions {
+        Some(v) => pkg
+            .live
+            .iter()
+            .filter(|l| !v.contains_key(&l.version))
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
+    for r in &removed {
+        authorize(state, Some(principal), repo, Operation::Delete, &r.path).await?;
+    }
+    let deprecations: Vec<(String, Option<String>)> = versions
+        .map(|v| {
+            v.iter()
+                .filter(|(ver, _)| pkg.live.iter().any(|l| &l.version == *ver))
+                .map(|(ver, m)| {
+                    let msg = m
+                        .get("deprecated")
+                        .and_then(Value::as_str)
+                        .filter(|s| !s.is_empty());
+                    (ver.clone(), msg.map(|s| s.chars().take(1024).collect()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let tags = doc.get("dist-tags").and_then(Value::as_object).cloned();
+    let (repo_id, key, user_id) = (repo.id.clone(), name.to_string(), principal.user_id.clone());
+    state
+        .db
+        .call(move |conn| {
+            let tx = conn.transaction()?;
+            let now = now_ms();
+            for (ver, msg) in &deprecations {
+                store::set_deprecated(&tx, &repo_id, &key, ver, msg.as_deref())?;
+            }
+            for r in &removed {
+                repos::trash_file(&tx, &repo_id, &r.path, &user_id, now)?;
+            }
+            let stored = match tags {
+                Some(t) => Value::Object(t).to_string(),
+                None => store::package(&tx, &repo_id, &key)?
+                    .map(|p| p.0)
+                    .unwrap_or_else(|| "{}".into()),
+            };
+            store::put_package(&tx, &repo_id, &key, &stored, now)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(Json(json!({"ok": true, "id": name})).into_response())
+}
+
+async fn unpublish_all(
+    state: &AppState,
+    repo: &Repository,
+    principal: &Principal,
+    name: &str,
+) -> Result<Response, ApiError> {
+    authorize(state, Some(principal), repo, Operation::Delete, name).await?;
+    let pkg = load_package(state, repo, name)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("package {name} not found")))?;
+    let (repo_id, user_id) = (repo.id.clone(), principal.user_id.clone());
+    let paths: Vec<String> = pkg.live.iter().map(|l| l.path.clone()).collect();
+    state
+        .db
+        .call(move |conn| {
+            let tx = conn.transaction()?;
+            for p in &paths {
+                repos::trash_file(&tx, &repo_id, p, &user_id, now_ms())?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(Json(json!({"ok": true})).into_response())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn dist_tags(
+    state: &AppState,
+    repo: &Repository,
+    caller: Option<Principal>,
+    headers: &HeaderMap,
+    method: &Method,
+    name: &str,
+    tag: Option<&str>,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
+    let pkg = load_package(state, repo, name).await?;
+    let op = if *method == Method::GET {
+        Operation::Download
+    } else {
+        Operation::Upload
+    };
+    authorize(state, caller.as_ref(), repo, op, name).await?;
+    let pkg = pkg
+        .filter(|p| !p.live.is_empty())
+        .ok_or_else(|| ApiError::not_found(format!("package {name} not found")))?;
+    let mut tags = live_tags(&pkg.tags, &pkg.live);
+    match (method, tag) {
+        (&Method::GET, None) => {
+            return Ok(serve_bytes(
+                Value::Object(tags).to_string().into_bytes(),
+                "application/json",
+                pkg.modified,
+                headers,
+                false,
+            ))
+        }
+        (&Method::PUT, Some(tag)) => {
+            let bytes = read_body(body, 4096).await?;
+            let version: String = serde_json::from_slice(&bytes)
+                .map_err(|_| ApiError::invalid("version", "the body must be a JSON string"))?;
+            if !pkg.live.iter().any(|l| l.version == version) {
+                return Err(ApiError::not_found(format!(
+                    "{name} has no version {version}"
+                )));
+            }
+            if semver::Version::parse(tag).is_ok() {
+                return Err(ApiError::invalid("tag", "a dist-tag cannot be a version"));
+            }
+            tags.insert(tag.to_string(), json!(version));
+        }
+        (&Method::DELETE, Some(tag)) => {
+            if tag == "latest" {
+                return Err(ApiError::invalid("tag", "latest cannot be removed"));
+            }
+            if tags.remove(tag).is_none() {
+                return Err(ApiError::not_found(format!("{name} has no dist-tag {tag}")));
+            }
+        }
+        _ => return Err(ApiError::MethodNotAllowed),
+    }
+    let (repo_id, key, text) = (
+        repo.id.clone(),
+        name.to_string(),
+        Value::Object(tags.clone()).to_string(),
+    );
+    state
+        .db
+        .call(move |conn| store::put_package(conn, &repo_id, &key, &text, now_ms()))
+        .await?;
+    Ok((StatusCode::CREATED, Json(Value::Object(tags))).into_response())
+}
+
+/// `PUT /-/user/org.couchdb.user:{name}` (`npm login --auth-type=legacy`): the repo user name and password;
+/// the answer's token is a ticket of that user (decision), with the configured lifetime and uses.
+async fn login(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: &str,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
+    let bytes = read_body(body, 64 * 1024).await?;
+    let doc: Value =
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedBody(e.to_string()))?;
+    let name = doc.get("name").and_then(Value::as_str).unwrap_or(user);
+    let password = doc
+        .get("password")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::invalid("password", "is required"))?;
+    let principal = repo_user_login(state, name, password).await?;
+    let requested = headers
+        .get("x-project-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let project = caller_project(state, &principal, requested).await?;
+    let (ticket, _) = store_new_ticket(
+        state,
+        &principal.user_id,
+        &project.id,
+        String::new(),
+        state.config.ticket_lifetime_secs as i64,
+        i64::from(state.config.ticket_uses),
+    )
+    .await?;
+    tracing::info!(user_id = %principal.user_id, "npm login");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"ok": true, "id": format!("org.couchdb.user:{name}"), "token": ticket})),
+    )
+        .into_response())
+}
