@@ -69,16 +69,25 @@ pub async fn store_file(
     entry.ok_or_else(|| ApiError::Internal("a file vanished right after it was stored".into()))
 }
 
-/// Deletes the blobs among `candidates` that nothing references any more. Answers the bytes freed.
+/// Deletes the blobs among `candidates` that nothing references any more: recorded blobs no file uses,
+/// and blobs an upload stored but never recorded (it was refused after its bytes were streamed). Answers
+/// the bytes freed of recorded blobs. Under the exclusive lock no upload is between storing its bytes and
+/// recording them, so an unrecorded blob is garbage.
 pub async fn reclaim(state: &AppState, candidates: Vec<String>) -> Result<i64, ApiError> {
     if candidates.is_empty() {
         return Ok(0);
     }
     let _exclusive = state.blob_gc.write().await;
-    let freed = state
+    let (unrecorded, freed) = state
         .db
-        .call(move |conn| repos::collect_garbage(conn, &candidates))
+        .call(move |conn| {
+            let unrecorded = repos::unrecorded_blobs(conn, &candidates)?;
+            Ok((unrecorded, repos::collect_garbage(conn, &candidates)?))
+        })
         .await?;
+    for sha256 in unrecorded {
+        state.blobs.delete(&sha256).await?;
+    }
     let mut bytes = 0;
     for (sha256, size) in freed {
         state.blobs.delete(&sha256).await?;

@@ -327,6 +327,19 @@ pub fn delete_repo(conn: &Connection, repo_id: &str) -> StoreResult<()> {
     Ok(())
 }
 
+/// The blobs among `candidates` that the database does not record: bytes an upload streamed into the
+/// blob store but never committed (refused or failed afterwards), which nothing can reference.
+pub fn unrecorded_blobs(conn: &Connection, candidates: &[String]) -> StoreResult<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT 1 FROM blobs WHERE sha256 = ?1")?;
+    let mut unrecorded = Vec::new();
+    for sha in candidates {
+        if !stmt.exists([sha])? {
+            unrecorded.push(sha.clone());
+        }
+    }
+    Ok(unrecorded)
+}
+
 /// Deletes blob rows among `candidates` that no file references any more; answers `(sha256, size)` of
 /// each, whose bytes the caller then removes from the blob store.
 pub fn collect_garbage(
@@ -625,6 +638,10 @@ mod tests {
             assert_eq!(
                 files_by_checksum(conn, "d", ChecksumKind::Sha1, &blob("1").sha1)?.len(),
                 1
+            );
+            assert_eq!(
+                unrecorded_blobs(conn, &[blob("1").sha256, blob("9").sha256])?,
+                [blob("9").sha256]
             );
             delete_repo(conn, &r.id)?;
             let freed = collect_garbage(

@@ -31,7 +31,7 @@ from huaweicloudsdkcore.sdk_request import SdkRequest
 from huaweicloudsdkcore.signer.signer import Signer
 from huaweicloudsdkcodeartsartifact.v2 import (
     CodeArtsArtifactClient, CreateArtifactoryRequest, CreateMavenRepoRequest, CreateNotMavenRepoDO, IDERepositoryDO,
-    ResetUserPasswordRequest, ShowUserTicketRequest,
+    PrivilegeParam, ResetUserPasswordRequest, RolePrivilegeV5, ShowUserTicketRequest, UpdateRepoRolesPrivilegeRequest,
 )
 from huaweicloudsdkiam.v3 import (
     AuthScope, AuthScopeDomain, AuthScopeProject, CreateCloudServiceCustomPolicyRequest,
@@ -445,6 +445,22 @@ class Arca:
         user = user or self.root
         resp = self.artifact_client(user.ak, user.sk).reset_user_password(ResetUserPasswordRequest())
         return resp.result["username"], resp.result["password"]
+
+    # -- privileges ---------------------------------------------------------------------------------------
+
+    def privileges(self, user: User, project_id: str) -> dict:
+        """Seed 002's merged privileges `result` of `user` in `project_id` (v3, raw JSON)."""
+        resp = self.signed("GET", "/cloudartifact/v3/user/%s/privileges" % project_id, ak=user.ak, sk=user.sk)
+        assert resp.status_code == 200, resp.text
+        return resp.json()["result"]
+
+    def set_role_grants(self, role_id: str, entries, caller: Optional[User] = None):
+        """update_repo_roles_privilege: replace a role's grants; `entries` are dicts of PrivilegeParam
+        fields (project_id, granted_object_path, operations, ...)."""
+        caller = caller or self.root
+        body = RolePrivilegeV5(privileges=[PrivilegeParam(**e) for e in entries])
+        return self.artifact_client(caller.ak, caller.sk).update_repo_roles_privilege(
+            UpdateRepoRolesPrivilegeRequest(role_id=role_id, body=body))
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -20,7 +20,24 @@ from harness import unique
 
 DEBIAN_REPO = Path("/usr/share/maven-repo")
 MVN = shutil.which("mvn")
+PLUGINS = ("clean", "resources", "compiler", "surefire", "jar", "install", "deploy")
 
+
+def debian_plugin_version(plugin: str) -> str:
+    """The version of maven-<plugin>-plugin Debian ships: the version directory holding the plugin's jar
+    (the others only relocate to it; `debian` is an alias). Debian 12: clean 3.2.0, resources 3.3.0,
+    compiler 3.10.1, surefire 2.22.3, jar 3.3.0, install 3.1.0, deploy 3.0.0."""
+    base = DEBIAN_REPO / "org/apache/maven/plugins" / ("maven-%s-plugin" % plugin)
+    real = sorted((d.name for d in base.iterdir() if d.name != "debian"
+                   and (d / ("maven-%s-plugin-%s.jar" % (plugin, d.name))).is_file()),
+                  key=lambda v: [int(x) if x.isdigit() else x for x in re.split(r"[.-]", v)])
+    assert real, "no maven-%s-plugin jar under %s: run scripts/test.sh, which installs it" % (plugin, base)
+    return real[-1]
+
+
+def plugin_management() -> str:
+    return "".join("<plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-%s-plugin</artifactId>"
+                   "<version>%s</version></plugin>" % (p, debian_plugin_version(p)) for p in PLUGINS)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -64,6 +81,7 @@ def pom(group, artifact, version, release_url, snapshot_url, dependencies=""):
             <project.build.sourceEncoding>UTF-8</project.build.sourceEncoding>
           </properties>
           <dependencies>%(dependencies)s</dependencies>
+          <build><pluginManagement><plugins>%(plugins)s</plugins></pluginManagement></build>
           <repositories>
             <repository><id>arca-release</id><url>%(release)s</url>
               <releases><enabled>true</enabled></releases><snapshots><enabled>false</enabled></snapshots>
@@ -78,7 +96,8 @@ def pom(group, artifact, version, release_url, snapshot_url, dependencies=""):
           </distributionManagement>
         </project>
         """) % {"group": group, "artifact": artifact, "version": version, "release": release_url,
-                "snapshot": snapshot_url, "dependencies": dependencies}
+                "snapshot": snapshot_url, "dependencies": dependencies,
+                "plugins": plugin_management()}
 
 
 def java_project(root: Path, pom_text: str, sources: dict) -> Path:
@@ -123,14 +142,16 @@ def env(srv, tmp_path_factory):
 @pytest.fixture(scope="module")
 def deployed(srv, env):
     """Deploys com.acme:greeter:1.0 (release), com.acme:shouter:0.1-SNAPSHOT twice, and a plain jar with
-    deploy:deploy-file."""
+    deploy:deploy-file as com.acme.tools:tool 10.0 and then 2.0."""
     greeter = java_project(env["work"] / "greeter", pom("com.acme", "greeter", "1.0", env["release_url"],
                                                         env["snapshot_url"]), {
         "com/acme/Greeter.java": """\
             package com.acme;
             public class Greeter { public static String greet(String who) { return "Hello, " + who + "!"; } }
             """})
-    mvn(env["settings"], greeter, "deploy")
+    out = mvn(env["settings"], greeter, "deploy").stdout
+    for plugin in ("resources", "compiler", "jar", "install", "deploy"):  # the pinned versions ran
+        assert "maven-%s-plugin:%s:" % (plugin, debian_plugin_version(plugin)) in out, (plugin, out[-3000:])
     shouter = java_project(env["work"] / "shouter", pom("com.acme", "shouter", "0.1-SNAPSHOT", env["release_url"],
                                                         env["snapshot_url"]), {
         "com/acme/Shouter.java": """\
@@ -141,9 +162,11 @@ def deployed(srv, env):
     mvn(env["settings"], shouter, "deploy")
     jar = env["work"] / "tool.jar"
     shutil.copy(greeter / "target" / "greeter-1.0.jar", jar)
-    mvn(env["settings"], env["work"], "org.apache.maven.plugins:maven-deploy-plugin:2.7:deploy-file",
-        "-Dfile=%s" % jar, "-DgroupId=com.acme.tools", "-DartifactId=tool", "-Dversion=2.0", "-Dpackaging=jar",
-        "-DrepositoryId=arca-release", "-Durl=%s" % env["release_url"])
+    deploy_file = "org.apache.maven.plugins:maven-deploy-plugin:%s:deploy-file" % debian_plugin_version("deploy")
+    for version in ("10.0", "2.0"):  # 10.0 first: metadata orders versions, not deploy times or strings
+        mvn(env["settings"], env["work"], deploy_file, "-Dfile=%s" % jar, "-DgroupId=com.acme.tools",
+            "-DartifactId=tool", "-Dversion=" + version, "-Dpackaging=jar", "-DrepositoryId=arca-release",
+            "-Durl=%s" % env["release_url"])
     return {"greeter": greeter, "shouter": shouter, "tool_jar": jar}
 
 
@@ -162,13 +185,24 @@ def test_release_metadata_and_checksums(srv, env, deployed):
     assert re.fullmatch(r"\d{14}", meta.findtext("versioning/lastUpdated"))
     jar = get(srv, env, "release", "com/acme/greeter/1.0/greeter-1.0.jar").content
     assert jar == (deployed["greeter"] / "target" / "greeter-1.0.jar").read_bytes()
-    for ext, algo in (("md5", "md5"), ("sha1", "sha1"), ("sha256", "sha256"), ("sha512", "sha512")):
-        digest = get(srv, env, "release", "com/acme/greeter/1.0/greeter-1.0.jar." + ext).text.strip()
-        assert digest == hashlib.new(algo, jar).hexdigest(), ext
+    for path in ("com/acme/greeter/1.0/greeter-1.0.jar", "com/acme/greeter/1.0/greeter-1.0.pom",
+                 "com/acme/greeter/maven-metadata.xml"):
+        assert_checksums(srv, env, "release", path)
     tool = get(srv, env, "release", "com/acme/tools/tool/2.0/tool-2.0.jar").content
     assert tool == deployed["tool_jar"].read_bytes()
     tool_meta = ET.fromstring(get(srv, env, "release", "com/acme/tools/tool/maven-metadata.xml").content)
+    # Versions in version order (10.0 was deployed first); latest and release are the last deployed.
+    assert [v.text for v in tool_meta.findall("versioning/versions/version")] == ["2.0", "10.0"]
     assert tool_meta.findtext("versioning/release") == "2.0"
+    assert tool_meta.findtext("versioning/latest") == "2.0"
+
+
+def assert_checksums(srv, env, repo_key, path):
+    """.md5/.sha1/.sha256/.sha512 of `path` are served and match the bytes served for it."""
+    data = get(srv, env, repo_key, path).content
+    for algo in ("md5", "sha1", "sha256", "sha512"):
+        digest = get(srv, env, repo_key, "%s.%s" % (path, algo)).text.strip()
+        assert digest == hashlib.new(algo, data).hexdigest(), (path, algo)
 
 
 def test_snapshot_metadata_counts_builds(srv, env, deployed):
@@ -177,11 +211,24 @@ def test_snapshot_metadata_counts_builds(srv, env, deployed):
     assert meta.findtext("versioning/snapshot/buildNumber") == "2"
     stamp = meta.findtext("versioning/snapshot/timestamp")
     assert re.fullmatch(r"\d{8}\.\d{6}", stamp)
-    values = {sv.findtext("extension"): sv.findtext("value") for sv in meta.findall("versioning/snapshotVersions/snapshotVersion")}
+    values = {sv.findtext("extension"): sv.findtext("value")
+              for sv in meta.findall("versioning/snapshotVersions/snapshotVersion")}
     assert values["jar"] == "0.1-%s-2" % stamp
-    get(srv, env, "snapshot", "com/acme/shouter/0.1-SNAPSHOT/shouter-0.1-%s-2.jar" % stamp)
+    assert values["pom"] == "0.1-%s-2" % stamp
+    built = (deployed["shouter"] / "target" / "shouter-0.1-SNAPSHOT.jar").read_bytes()
+    assert get(srv, env, "snapshot", "com/acme/shouter/0.1-SNAPSHOT/shouter-0.1-%s-2.jar" % stamp).content == built
+    # The first build is still there, under its own number.
+    listing = requests.get(srv.url("/artifactory/%s/com/acme/shouter/0.1-SNAPSHOT/" % env["pair"]["snapshot"]),
+                           auth=(env["user"], env["password"]), headers={"Accept": "application/json"}, timeout=30)
+    jars = sorted(c["name"] for c in listing.json()["children"] if c["name"].endswith(".jar"))
+    assert len(jars) == 2 and re.fullmatch(r"shouter-0\.1-\d{8}\.\d{6}-1\.jar", jars[0]), jars
+    for path in ("com/acme/shouter/0.1-SNAPSHOT/shouter-0.1-%s-2.jar" % stamp,
+                 "com/acme/shouter/0.1-SNAPSHOT/maven-metadata.xml", "com/acme/shouter/maven-metadata.xml"):
+        assert_checksums(srv, env, "snapshot", path)
     top = ET.fromstring(get(srv, env, "snapshot", "com/acme/shouter/maven-metadata.xml").content)
     assert [v.text for v in top.findall("versioning/versions/version")] == ["0.1-SNAPSHOT"]
+    assert top.findtext("versioning/latest") == "0.1-SNAPSHOT"
+    assert top.find("versioning/release") is None
 
 
 def test_consumer_resolves_compiles_and_runs(srv, env, deployed, tmp_path):

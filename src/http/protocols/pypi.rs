@@ -308,9 +308,12 @@ struct Uploaded {
     filename: String,
 }
 
+/// Reads twine's form, streaming the distribution into the blob store; the digest of what it stored goes
+/// into `stored` at once, so that the caller can reclaim it when the form turns out to be unusable.
 async fn read_form(
     state: &AppState,
     multipart: &mut Multipart,
+    stored: &mut Vec<String>,
 ) -> Result<(HashMap<String, String>, Option<Uploaded>), ApiError> {
     let mut fields = HashMap::new();
     let mut total = 0usize;
@@ -332,6 +335,7 @@ async fn read_form(
                 hasher: Blake2b::<U32>::new(),
             };
             let info = state.blobs.put(&mut reader, MAX_ARTIFACT_BYTES).await?;
+            stored.push(info.sha256.clone());
             uploaded = Some(Uploaded {
                 info,
                 blake2: hex::encode(reader.hasher.finalize()),
@@ -391,7 +395,16 @@ async fn upload(
         .await
         .map_err(|e| ApiError::invalid("body", format!("must be multipart/form-data: {e}")))?;
     let guard = state.blob_gc.read().await;
-    let (fields, uploaded) = read_form(state, &mut multipart).await?;
+    // Every blob this upload streams into the store, reclaimed if the upload is refused afterwards.
+    let mut stored = Vec::new();
+    let (fields, uploaded) = match read_form(state, &mut multipart, &mut stored).await {
+        Ok(form) => form,
+        Err(e) => {
+            drop(guard);
+            reclaim(state, stored).await?;
+            return Err(e);
+        }
+    };
     let Some(uploaded) = uploaded else {
         return Err(ApiError::invalid(
             "content",
@@ -403,14 +416,14 @@ async fn upload(
         Ok(v) => v,
         Err(e) => {
             drop(guard);
-            reclaim(state, vec![uploaded.info.sha256.clone()]).await?;
+            reclaim(state, stored).await?;
             return Err(e);
         }
     };
     let rel = format!("packages/{project}/{version}/{}", uploaded.filename);
     if let Err(e) = authorize(state, Some(&principal), repo, Operation::Upload, &rel).await {
         drop(guard);
-        reclaim(state, vec![uploaded.info.sha256.clone()]).await?;
+        reclaim(state, stored).await?;
         return Err(e);
     }
     let metadata = if dist_kind == DistKind::Wheel {
@@ -418,7 +431,7 @@ async fn upload(
             Ok(m) => m,
             Err(e) => {
                 drop(guard);
-                reclaim(state, vec![uploaded.info.sha256.clone()]).await?;
+                reclaim(state, stored).await?;
                 return Err(e);
             }
         }
@@ -428,14 +441,24 @@ async fn upload(
     let metadata_blob = match metadata {
         Some(bytes) => {
             let mut cursor = std::io::Cursor::new(bytes);
-            Some(state.blobs.put(&mut cursor, MAX_METADATA_BYTES).await?)
+            match state.blobs.put(&mut cursor, MAX_METADATA_BYTES).await {
+                Ok(info) => {
+                    stored.push(info.sha256.clone());
+                    Some(info)
+                }
+                Err(e) => {
+                    drop(guard);
+                    reclaim(state, stored).await?;
+                    return Err(e.into());
+                }
+            }
         }
         None => None,
     };
     let requires_python = field(&fields, "requires_python").unwrap_or("").to_string();
     if requires_python.len() > 256 || requires_python.chars().any(char::is_control) {
         drop(guard);
-        reclaim(state, vec![uploaded.info.sha256.clone()]).await?;
+        reclaim(state, stored).await?;
         return Err(ApiError::invalid(
             "requires_python",
             "must be at most 256 characters",
@@ -496,7 +519,7 @@ async fn upload(
         .await?;
     drop(guard);
     if let Err(e) = outcome {
-        reclaim(state, vec![uploaded.info.sha256.clone()]).await?;
+        reclaim(state, stored).await?;
         // PyPI answers a re-upload with 400 "File already exists"; twine knows that text.
         return Err(match e {
             ApiError::Conflict(msg) => ApiError::invalid("content", msg),
