@@ -127,3 +127,21 @@ def test_sdk_reads_granted_privileges(srv, project, users):
     dev = users[ROLE_DEVELOPER]
     resp = srv.artifact_client(dev.ak, dev.sk).show_user_privileges(ShowUserPrivilegesRequest(project_id=project))
     assert resp.result.operations_index == [int(i) for i in raw_privileges(srv, dev, project)["operationsIndex"]]
+
+
+def test_narrowing_the_project_manager_role_cannot_lock_the_project(srv):
+    """Root keeps every operation whatever the Project manager's grants say (decision), so it can always
+    undo them; a member holding the narrowed role is bound by them."""
+    project = srv.create_project()
+    pm = srv.create_user()
+    srv.add_member(project, pm.user_id, ROLE_PROJECT_MANAGER)
+    role_id = role_id_of(srv, pm, project)
+    root = srv.root
+    grant(srv, root, role_id, [{"project_id": project, "granted_object_path": "/x/*", "operations": "download"}])
+    with pytest.raises(ClientRequestException) as e:
+        grant(srv, pm, role_id, [{"project_id": project, "granted_object_path": "/*", "operations": "download"}])
+    assert_sdk_error(e.value, 403)
+    resp = grant(srv, root, role_id, [{"project_id": project, "granted_object_path": "/*",
+                                       "operations": "download,upload,managePrivileges"}])
+    assert resp.status == "success"
+    assert raw_privileges(srv, root, project)["operationsIndex"] == list(range(9))

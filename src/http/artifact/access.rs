@@ -73,14 +73,18 @@ impl CallerAccess {
 
     /// Whether the caller may read anything of `repo`: the whole repository, or a path inside it.
     pub fn can_read(&self, repo: &Repository) -> bool {
+        repo.allow_anonymous || self.may_somewhere(repo, Operation::Download)
+    }
+
+    /// Whether some grant gives `op` on the repository or on a path inside it.
+    pub fn may_somewhere(&self, repo: &Repository, op: Operation) -> bool {
         let root = object_path(repo, "");
         let inside = format!("{root}/");
-        repo.allow_anonymous
-            || self.entries(&repo.project_id).iter().any(|e| {
-                e.operations.contains(Operation::Download)
-                    && (grants::covers(&e.granted_object_path, &root)
-                        || e.granted_object_path.starts_with(&inside))
-            })
+        self.entries(&repo.project_id).iter().any(|e| {
+            e.operations.contains(op)
+                && (grants::covers(&e.granted_object_path, &root)
+                    || e.granted_object_path.starts_with(&inside))
+        })
     }
 }
 

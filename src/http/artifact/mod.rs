@@ -1,7 +1,7 @@
 //! The CodeArts Artifact management API: tickets (seeds 000/001), privileges (seed 002), self-hosted
 //! repository users (seed 003), and repositories with their files, recycle bin and storage figures.
 
-mod access;
+pub(crate) mod access;
 mod files;
 pub mod privileges;
 mod repo_access;

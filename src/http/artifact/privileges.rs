@@ -81,15 +81,33 @@ pub fn entries_for_user(
     user_id: &str,
     is_root: bool,
 ) -> StoreResult<Vec<PrivilegeEntry>> {
+    if is_root {
+        // The account's owner keeps every operation whatever the grants say, so narrowing the Project
+        // manager role can never lock a project's privileges away from everyone (decision).
+        return Ok(vec![default_entry(project_id, &roles::PROJECT_MANAGER)]);
+    }
     let role = match projects::get_member(conn, project_id, user_id)? {
         Some(member) => roles::from_projectman_role(member.role_id),
-        None if is_root => Some(&roles::PROJECT_MANAGER),
         None => None,
     };
     let Some(role) = role else {
         return Ok(Vec::new());
     };
     entries_for_role(conn, project_id, role)
+}
+
+/// A role's default operations on the whole project.
+fn default_entry(project_id: &str, role: &BuiltinRole) -> PrivilegeEntry {
+    PrivilegeEntry {
+        role_id: role.id.to_string(),
+        role_name: role.name.to_string(),
+        role_chinese_name: role.chinese_name.to_string(),
+        project_id: project_id.to_string(),
+        area_service_id: roles::AREA_SERVICE_ID.to_string(),
+        granted_object_path: "/*".to_string(),
+        granted_object_type_id: roles::OBJECT_TYPE_PROJECT.to_string(),
+        operations: role.operations(),
+    }
 }
 
 /// Stored grants of a built-in role in a project; without any, the role's defaults on the whole project.
@@ -99,6 +117,9 @@ pub fn entries_for_role(
     role: &BuiltinRole,
 ) -> StoreResult<Vec<PrivilegeEntry>> {
     let stored = projects::grants_for_role(conn, project_id, role.id)?;
+    if stored.is_empty() {
+        return Ok(vec![default_entry(project_id, role)]);
+    }
     let entry = |path: String, type_id: String, area: String, ops: OperationSet| PrivilegeEntry {
         role_id: role.id.to_string(),
         role_name: role.name.to_string(),
@@ -109,14 +130,6 @@ pub fn entries_for_role(
         granted_object_type_id: type_id,
         operations: ops,
     };
-    if stored.is_empty() {
-        return Ok(vec![entry(
-            "/*".to_string(),
-            roles::OBJECT_TYPE_PROJECT.to_string(),
-            roles::AREA_SERVICE_ID.to_string(),
-            role.operations(),
-        )]);
-    }
     Ok(stored
         .into_iter()
         .map(|g| {

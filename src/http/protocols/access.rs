@@ -198,6 +198,40 @@ fn embed_scope_covers(embed_id: &str, repo: &Repository, full_path: &str) -> boo
     scope.starts_with('/') && (full_path == scope || full_path.starts_with(&format!("{scope}/")))
 }
 
+/// Refuses a caller who may not upload anywhere in `repo`, before a large body is read; the exact path is
+/// checked once the body has named it.
+pub async fn may_upload_somewhere(
+    state: &AppState,
+    principal: &Principal,
+    repo: &Repository,
+) -> Result<(), ApiError> {
+    if principal.domain_id != repo.domain_id {
+        return Err(ApiError::forbidden(format!(
+            "upload is not allowed on /{}",
+            repo.name
+        )));
+    }
+    let (principal_copy, project_id) = (principal.clone(), repo.project_id.clone());
+    let access = state
+        .db
+        .call(move |conn| {
+            crate::http::artifact::access::CallerAccess::load(
+                conn,
+                &principal_copy,
+                [project_id.as_str()],
+            )
+        })
+        .await?;
+    if access.may_somewhere(repo, Operation::Upload) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "upload is not allowed on /{}",
+            repo.name
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

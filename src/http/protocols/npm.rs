@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use sha1::Sha1;
 use sha2::{Digest, Sha512};
 
-use super::access::{authorize, identify, repo_user_login};
+use super::access::{authorize, identify, may_upload_somewhere, repo_user_login};
 use super::download::{serve_bytes, serve_file};
 use crate::auth::Principal;
 use crate::domain::operation::Operation;
@@ -131,6 +131,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         }
         ([], &Method::PUT) | (["-rev", _], &Method::PUT) => {
             let principal = caller.ok_or(ApiError::Unauthenticated("log in first (npm login)"))?;
+            may_upload_somewhere(state, &principal, &repo).await?;
             let bytes = read_body(body, MAX_PUBLISH_BYTES).await?;
             let doc: Value = serde_json::from_slice(&bytes)
                 .map_err(|e| ApiError::MalformedBody(e.to_string()))?;

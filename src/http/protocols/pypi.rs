@@ -17,7 +17,7 @@ use futures_util::TryStreamExt;
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio_util::io::StreamReader;
 
-use super::access::{authorize, identify};
+use super::access::{authorize, identify, may_upload_somewhere};
 use super::download::{http_date, serve_bytes, serve_file};
 use crate::auth::Principal;
 use crate::blob::BlobInfo;
@@ -391,6 +391,7 @@ async fn upload(
     request: Request,
 ) -> Result<Response, ApiError> {
     let principal = caller.ok_or(ApiError::Unauthenticated("credentials required"))?;
+    may_upload_somewhere(state, &principal, repo).await?;
     let mut multipart = Multipart::from_request(request, state)
         .await
         .map_err(|e| ApiError::invalid("body", format!("must be multipart/form-data: {e}")))?;
