@@ -179,6 +179,9 @@ def test_republish_and_bad_tokens_fail(srv, project, registry, login, tmp_path):
     assert requests.get(url, headers={"Authorization": ticket}, timeout=10).status_code == 200
     spent = requests.get(url, headers={"Authorization": ticket}, timeout=10)
     assert spent.status_code == 401 and spent.json()["errors"][0]["detail"]
+    with_spent = cargo_home(tmp_path / "spent", srv, registry["repo"], ticket)
+    out = cargo(with_spent, new, "publish", "--registry", "arca", "--allow-dirty", "--no-verify")
+    assert out.returncode != 0 and "401" in out.stderr
 
 
 def publish_frame(meta: dict, crate: bytes) -> bytes:

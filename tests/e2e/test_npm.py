@@ -219,6 +219,10 @@ def test_auth_failures(srv, project, world, login, tmp_path):
     wrong = requests.put(registry_url(srv, world["repo"]) + "-/user/org.couchdb.user:%s" % login[0],
                          json={"name": login[0], "password": "wrong"}, timeout=10)
     assert wrong.status_code == 401 and "error" in wrong.json()
+    login_rc = npmrc(tmp_path / "login.npmrc", srv, world["repo"])
+    code, err = npm_login_tty(login_rc, tmp_path, login[0], "wrong-password")
+    assert code != 0 and "E401" in err
+    assert "_authToken" not in login_rc.read_text()
     viewer = srv.create_user()
     srv.add_member(project, viewer.user_id, ROLE_VIEWER)
     viewer_login = srv.repo_login(viewer)

@@ -261,6 +261,8 @@ def test_authentication_and_authorization_failures(srv, project, repo, login, pu
     page = srv.url("/artifactory/api/pypi/%s/simple/demo-pkg/" % repo)
     assert requests.get(page, auth=(srv.root.name, ticket), timeout=10).status_code == 200
     assert requests.get(page, auth=(srv.root.name, ticket), timeout=10).status_code == 401
+    spent = pip_install(srv, repo, (srv.root.name, ticket), tmp_path / "spent", "demo-pkg")
+    assert spent.returncode != 0 and "401" in spent.stdout + spent.stderr
 
 
 def test_two_thousand_versions_index(srv, project, login):
