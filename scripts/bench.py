@@ -13,7 +13,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -23,7 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "tests" / "e2e"))
 os.environ.setdefault("ARCA_BIN", str(REPO_ROOT / "target" / "release" / "arca"))
 
-from harness import launch  # noqa: E402
+from harness import RssSampler, launch, proc_status_kib  # noqa: E402
 from huaweicloudsdkcodeartsartifact.v2 import ListAllRepositoriesRequest  # noqa: E402
 
 MIB = 1024 * 1024
@@ -36,32 +35,7 @@ def record(what, value, note=""):
 
 
 def proc_status(pid, key):
-    for line in Path("/proc/%d/status" % pid).read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) * 1024
-    raise KeyError(key)
-
-
-class PeakRss:
-    """Samples VmRSS every 20 ms; the kernel's VmHWM is monotonic over the process's life, so a phase's
-    peak is sampled instead."""
-
-    def __init__(self, pid):
-        self.pid, self.peak, self._stop = pid, 0, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, proc_status(self.pid, "VmRSS"))
-            time.sleep(0.02)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
+    return proc_status_kib(pid, key) * 1024
 
 
 BLOCK = os.urandom(MIB)
@@ -91,16 +65,16 @@ def bench_stream(srv, login, repo, size, workdir):
             expected.update(c)
     url = srv.url("/artifactory/%s/big/blob.bin" % repo)
     user = "%s:%s" % login
-    with PeakRss(srv.proc.pid) as rss:
+    with RssSampler(srv.proc.pid) as rss:
         start = time.monotonic()
         out = subprocess.run(["curl", "-sS", "-f", "-u", user, "-T", str(source), url], capture_output=True)
         up = time.monotonic() - start
     assert out.returncode == 0, out.stderr
     record("upload %d MiB (curl -T, one PUT)" % (size // MIB), "%.0f MB/s" % (size / up / 1e6),
-           "server peak RSS %.1f MiB" % (rss.peak / MIB))
+           "server peak RSS %.1f MiB" % (rss.peak / 1024))
     source.unlink()
     target = Path(workdir) / "back.bin"
-    with PeakRss(srv.proc.pid) as rss:
+    with RssSampler(srv.proc.pid) as rss:
         start = time.monotonic()
         out = subprocess.run(["curl", "-sS", "-f", "-u", user, "-o", str(target), url], capture_output=True)
         down = time.monotonic() - start
@@ -112,7 +86,7 @@ def bench_stream(srv, login, repo, size, workdir):
     target.unlink()
     assert got.hexdigest() == expected.hexdigest()
     record("download %d MiB (curl, one GET)" % (size // MIB), "%.0f MB/s" % (size / down / 1e6),
-           "server peak RSS %.1f MiB" % (rss.peak / MIB))
+           "server peak RSS %.1f MiB" % (rss.peak / 1024))
 
 
 def bench_small_files(srv, login, repo, count=2000):

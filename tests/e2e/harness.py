@@ -16,6 +16,7 @@ import signal
 import socket
 import string
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -461,6 +462,39 @@ class Arca:
         body = RolePrivilegeV5(privileges=[PrivilegeParam(**e) for e in entries])
         return self.artifact_client(caller.ak, caller.sk).update_repo_roles_privilege(
             UpdateRepoRolesPrivilegeRequest(role_id=role_id, body=body))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Measuring a server
+# ---------------------------------------------------------------------------------------------------------
+
+def proc_status_kib(pid: int, field: str) -> int:
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError("%s not in /proc/%d/status" % (field, pid))
+
+
+class RssSampler:
+    """Polls the server's VmRSS every 20 ms in a thread; `peak` is the largest value seen."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, proc_status_kib(self.pid, "VmRSS"))
+            time.sleep(0.02)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
 
 
 # ---------------------------------------------------------------------------------------------------------

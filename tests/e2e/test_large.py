@@ -7,47 +7,17 @@ show in the CI log). Afterwards the file is deleted and purged from the recycle 
 import hashlib
 import os
 import shutil
-import threading
 import time
 
 import pytest
 import requests
 
-from harness import FIGURES
+from harness import FIGURES, RssSampler, proc_status_kib
 
 SIZE = 2 * 1024 ** 3
 CHUNK = 1024 ** 2
 MIN_FREE = 5 * 1024 ** 3
 RSS_LIMIT_KIB = 100 * 1024
-
-
-def proc_status_kib(pid: int, field: str) -> int:
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError("%s not in /proc/%d/status" % (field, pid))
-
-
-class RssSampler:
-    """Polls the server's VmRSS every 20 ms in a thread; `peak` is the largest value seen."""
-
-    def __init__(self, pid: int):
-        self.pid, self.peak, self._stop = pid, 0, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, proc_status_kib(self.pid, "VmRSS"))
-            time.sleep(0.02)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
 
 
 @pytest.fixture

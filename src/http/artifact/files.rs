@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::access::{object_path, repo_with_access, CallerAccess};
-use super::repositories::{ViewContext, MAVEN_FORMAT, OTHER_FORMATS};
+use super::repositories::{require_tenant, ViewContext, MAVEN_FORMAT, OTHER_FORMATS};
 use crate::auth::Principal;
 use crate::domain::artifact_path::ArtifactPath;
 use crate::domain::is_alnum32;
@@ -19,21 +19,6 @@ use crate::http::envelope::success;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::store::repos::{self, ChecksumKind, FileEntry, Repository, STATUS_ACTIVE};
-
-fn tenant_matches(principal: &Principal, tenant_id: &str) -> ApiResult<()> {
-    if tenant_id.len() > 64 {
-        return Err(ApiError::invalid(
-            "tenant_id",
-            "must be at most 64 characters",
-        ));
-    }
-    if tenant_id != principal.domain_id {
-        return Err(ApiError::not_found(
-            "tenant_id is not the caller's account (domain) id",
-        ));
-    }
-    Ok(())
-}
 
 fn project_matches(repo: &Repository, project_id: &str) -> ApiResult<()> {
     if !is_alnum32(project_id) {
@@ -65,7 +50,7 @@ pub async fn file_tree(
     headers: HeaderMap,
     query: QueryParams,
 ) -> ApiResult<Json<Value>> {
-    tenant_matches(&principal, &tenant_id)?;
+    require_tenant(&principal, &tenant_id)?;
     let path = query_path(&query)?;
     query.string("instance_id", 64)?;
     let recycle_bin = query.bool("is_recycle_bin", false)?;
@@ -161,7 +146,7 @@ pub async fn file_detail(
     headers: HeaderMap,
     query: QueryParams,
 ) -> ApiResult<Json<Value>> {
-    tenant_matches(&principal, &tenant_id)?;
+    require_tenant(&principal, &tenant_id)?;
     let path = query_path(&query)?;
     query.string("instance_id", 64)?;
     let format = query.filter("format", 32)?;

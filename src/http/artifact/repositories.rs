@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::access::{repo_with_access, require, CallerAccess};
 use super::users::local_time;
@@ -100,14 +100,9 @@ impl ViewContext {
     }
 }
 
-/// The SDK's `RepositoryDO` (show_repository_info, create_artifactory, show_maven_info).
-pub fn repository_do(repo: &Repository, ctx: &ViewContext) -> Value {
-    let (release, snapshot) = match repo.policy.as_str() {
-        "release" => (repo.id.clone(), String::new()),
-        "snapshot" => (String::new(), repo.id.clone()),
-        _ => (String::new(), String::new()),
-    };
-    json!({
+/// The fields `RepositoryDO` and `RepositoryBasicDO` share.
+fn common_fields(repo: &Repository, ctx: &ViewContext) -> Map<String, Value> {
+    let common = json!({
         "id": repo.id,
         "status": repo.status,
         "domainId": repo.domain_id,
@@ -121,39 +116,64 @@ pub fn repository_do(repo: &Repository, ctx: &ViewContext) -> Value {
         "name": repo.name,
         "disable": repo.status != STATUS_ACTIVE,
         "format": repo.format,
-        "type": repo.repo_type,
         "policy": repo.policy,
         "tabId": repo.tab_id,
         "repositoryName": repo.name,
         "displayName": repo.display_name,
         "description": repo.description,
-        "snapshot": snapshot,
-        "release": release,
-        "npm": "",
-        "snapshotStatus": if repo.policy == "snapshot" { repo.status.as_str() } else { "" },
-        "releaseStatus": if repo.policy == "release" { repo.status.as_str() } else { "" },
         "projectId": repo.project_id,
         "includesPattern": repo.includes_pattern,
-        "repositoryIds": [],
-        "uri": format!("/{}", repo.name),
         "deploymentPolicy": repo.deployment_policy,
-        "repositories": [],
-        "parentRepoName": "",
-        "userName": "",
-        "password": "",
-        "remoteUrl": "",
-        "defaultDeployRepository": "",
-        "remoteType": "",
-        "proxy": "",
-        "allowAnonymous": repo.allow_anonymous,
-        "autoCleanSnapshot": false,
-        "snapshotAliveDays": "",
-        "maxUniqueSnapshots": repo.max_unique_snapshots.to_string(),
         "shareRight": repo.share_right,
-        "nexuRepo": false,
         "url": repo_url(&ctx.base, repo),
         "packageType": repo.format,
-    })
+    });
+    match common {
+        Value::Object(map) => map,
+        _ => unreachable!("json! of an object literal"),
+    }
+}
+
+fn with_fields(mut map: Map<String, Value>, extra: Value) -> Value {
+    if let Value::Object(extra) = extra {
+        map.extend(extra);
+    }
+    Value::Object(map)
+}
+
+/// The SDK's `RepositoryDO` (show_repository_info, create_artifactory, show_maven_info).
+pub fn repository_do(repo: &Repository, ctx: &ViewContext) -> Value {
+    let (release, snapshot) = match repo.policy.as_str() {
+        "release" => (repo.id.clone(), String::new()),
+        "snapshot" => (String::new(), repo.id.clone()),
+        _ => (String::new(), String::new()),
+    };
+    with_fields(
+        common_fields(repo, ctx),
+        json!({
+            "type": repo.repo_type,
+            "snapshot": snapshot,
+            "release": release,
+            "npm": "",
+            "snapshotStatus": if repo.policy == "snapshot" { repo.status.as_str() } else { "" },
+            "releaseStatus": if repo.policy == "release" { repo.status.as_str() } else { "" },
+            "repositoryIds": [],
+            "uri": format!("/{}", repo.name),
+            "repositories": [],
+            "parentRepoName": "",
+            "userName": "",
+            "password": "",
+            "remoteUrl": "",
+            "defaultDeployRepository": "",
+            "remoteType": "",
+            "proxy": "",
+            "allowAnonymous": repo.allow_anonymous,
+            "autoCleanSnapshot": false,
+            "snapshotAliveDays": "",
+            "maxUniqueSnapshots": repo.max_unique_snapshots.to_string(),
+            "nexuRepo": false,
+        }),
+    )
 }
 
 /// Decimal units, two decimals: what the console shows for used space.
@@ -174,34 +194,13 @@ pub fn human_bytes(bytes: i64) -> String {
 
 /// The SDK's `RepositoryBasicDO` (list_all_repositories, show_repository), with the live usage.
 pub fn repository_basic_do(repo: &Repository, ctx: &ViewContext, usage: (i64, i64)) -> Value {
-    json!({
-        "id": repo.id,
-        "status": repo.status,
-        "domainId": repo.domain_id,
-        "region": ctx.region,
-        "createdTime": ctx.time(repo.created_at),
-        "modifiedTime": ctx.time(repo.modified_at),
-        "createdUserId": repo.created_by,
-        "createdUserName": ctx.name_of(&repo.created_by),
-        "modifiedUserId": repo.modified_by,
-        "modifiedUserName": ctx.name_of(&repo.modified_by),
-        "name": repo.name,
-        "disable": repo.status != STATUS_ACTIVE,
-        "format": repo.format,
-        "repoType": repo.repo_type,
-        "policy": repo.policy,
-        "tabId": repo.tab_id,
-        "repositoryName": repo.name,
-        "displayName": repo.display_name,
-        "description": repo.description,
-        "projectId": repo.project_id,
-        "includesPattern": repo.includes_pattern,
-        "deploymentPolicy": repo.deployment_policy,
-        "shareRight": repo.share_right,
-        "url": repo_url(&ctx.base, repo),
-        "packageType": repo.format,
-        "storageSummaryInfo": {"filesCount": usage.0, "usedSpace": human_bytes(usage.1)},
-    })
+    with_fields(
+        common_fields(repo, ctx),
+        json!({
+            "repoType": repo.repo_type,
+            "storageSummaryInfo": {"filesCount": usage.0, "usedSpace": human_bytes(usage.1)},
+        }),
+    )
 }
 
 // ---- validation -------------------------------------------------------------------------------
@@ -799,7 +798,8 @@ pub async fn show_info(
     Ok(success(view))
 }
 
-fn require_tenant(principal: &Principal, tenant_id: &str) -> ApiResult<()> {
+/// The `{tenant_id}` of a path must be the caller's account (domain) id.
+pub fn require_tenant(principal: &Principal, tenant_id: &str) -> ApiResult<()> {
     if tenant_id.len() > 64 {
         return Err(ApiError::invalid(
             "tenant_id",

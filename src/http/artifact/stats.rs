@@ -10,7 +10,7 @@ use chrono::{Duration, FixedOffset, NaiveDate, TimeZone};
 use serde_json::{json, Value};
 
 use super::access::{repo_with_access, CallerAccess};
-use super::repositories::{human_bytes, MAVEN_FORMAT, OTHER_FORMATS};
+use super::repositories::{human_bytes, require_tenant, MAVEN_FORMAT, OTHER_FORMATS};
 use crate::auth::Principal;
 use crate::domain::is_alnum32;
 use crate::http::app::AppState;
@@ -102,11 +102,7 @@ pub async fn storage_statistic(
     _headers: HeaderMap,
     query: QueryParams,
 ) -> ApiResult<Json<Value>> {
-    if tenant_id != principal.domain_id {
-        return Err(ApiError::not_found(
-            "tenant_id is not the caller's account (domain) id",
-        ));
-    }
+    require_tenant(&principal, &tenant_id)?;
     if !is_alnum32(&project_id) {
         return Err(ApiError::invalid(
             "project_id",

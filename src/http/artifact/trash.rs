@@ -130,6 +130,44 @@ impl Outcome {
     }
 }
 
+#[derive(Clone, Copy)]
+enum Action {
+    Restore,
+    Purge,
+}
+
+/// Runs `action` on each item (repository key, uri), counting successes and the bytes they freed. A bad
+/// parameter or an internal error ends the batch; other failures are reported per item.
+async fn for_each_item(
+    state: &AppState,
+    principal: &Principal,
+    items: Vec<TrashItem>,
+    action: Action,
+) -> ApiResult<Outcome> {
+    let mut outcome = Outcome {
+        success: 0,
+        failed: Vec::new(),
+        freed_bytes: 0,
+    };
+    for item in items {
+        let key = item.id.clone().unwrap_or_default();
+        let uri = item.uri.as_deref();
+        let result = match action {
+            Action::Restore => restore_one(state, principal, &key, uri).await.map(|()| 0),
+            Action::Purge => purge_one(state, principal, &key, uri).await,
+        };
+        match result {
+            Ok(freed) => {
+                outcome.success += 1;
+                outcome.freed_bytes += freed;
+            }
+            Err(e @ (ApiError::InvalidParameter { .. } | ApiError::Internal(_))) => return Err(e),
+            Err(e) => outcome.failed.push(format!("{key}: {e}")),
+        }
+    }
+    Ok(outcome)
+}
+
 fn parse_items(body: Result<JsonBody<Vec<TrashItem>>, ApiError>) -> ApiResult<Vec<TrashItem>> {
     let JsonBody(items) = body?;
     if items.is_empty() || items.len() > MAX_ITEMS {
@@ -186,19 +224,7 @@ pub async fn restore(
     body: Result<JsonBody<Vec<TrashItem>>, ApiError>,
 ) -> ApiResult<Json<Value>> {
     let items = parse_items(body)?;
-    let mut outcome = Outcome {
-        success: 0,
-        failed: Vec::new(),
-        freed_bytes: 0,
-    };
-    for item in items {
-        let key = item.id.clone().unwrap_or_default();
-        match restore_one(&state, &principal, &key, item.uri.as_deref()).await {
-            Ok(()) => outcome.success += 1,
-            Err(e @ (ApiError::InvalidParameter { .. } | ApiError::Internal(_))) => return Err(e),
-            Err(e) => outcome.failed.push(format!("{key}: {e}")),
-        }
-    }
+    let outcome = for_each_item(&state, &principal, items, Action::Restore).await?;
     Ok(outcome.answer())
 }
 
@@ -268,22 +294,7 @@ pub async fn purge(
     body: Result<JsonBody<Vec<TrashItem>>, ApiError>,
 ) -> ApiResult<Json<Value>> {
     let items = parse_items(body)?;
-    let mut outcome = Outcome {
-        success: 0,
-        failed: Vec::new(),
-        freed_bytes: 0,
-    };
-    for item in items {
-        let key = item.id.clone().unwrap_or_default();
-        match purge_one(&state, &principal, &key, item.uri.as_deref()).await {
-            Ok(freed) => {
-                outcome.success += 1;
-                outcome.freed_bytes += freed;
-            }
-            Err(e @ (ApiError::InvalidParameter { .. } | ApiError::Internal(_))) => return Err(e),
-            Err(e) => outcome.failed.push(format!("{key}: {e}")),
-        }
-    }
+    let outcome = for_each_item(&state, &principal, items, Action::Purge).await?;
     tracing::info!(
         freed_bytes = outcome.freed_bytes,
         items = outcome.success,

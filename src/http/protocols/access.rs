@@ -232,6 +232,17 @@ pub async fn may_upload_somewhere(
     }
 }
 
+/// An active repository of `format` by name or id; anything else is a 404 to that format's clients.
+pub async fn load_repo(state: &AppState, key: &str, format: &str) -> Result<Repository, ApiError> {
+    let key_owned = key.to_string();
+    state
+        .db
+        .call(move |conn| crate::store::repos::get_repo_by_name_or_id(conn, &key_owned))
+        .await?
+        .filter(|r| r.status == crate::store::repos::STATUS_ACTIVE && r.format == format)
+        .ok_or_else(|| ApiError::not_found(format!("No {format} repository {key}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use tokio::io::AsyncReadExt;
 use tokio_util::io::StreamReader;
 
-use super::access::{authorize, identify};
+use super::access::{authorize, identify, load_repo};
 use super::download::{serve_bytes, serve_file};
 use crate::auth::Principal;
 use crate::domain::operation::Operation;
@@ -24,7 +24,7 @@ use crate::http::artifact::repositories::base_url;
 use crate::http::error::ApiError;
 use crate::http::storage::{reclaim, MAX_ARTIFACT_BYTES};
 use crate::store::cargo::{self as store, NewVersion};
-use crate::store::repos::{self, Repository, STATUS_ACTIVE};
+use crate::store::repos::{self, Repository};
 use crate::store::{identity, now_ms};
 
 const FORMAT: &str = "cargo";
@@ -70,7 +70,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     let (repo_key, tail) = rest.split_once('/').unwrap_or((rest, ""));
     let (parts, body) = request.into_parts();
     let caller = identify(state, &parts).await?;
-    let repo = load_repo(state, repo_key).await?;
+    let repo = load_repo(state, repo_key, FORMAT).await?;
     let head = parts.method == Method::HEAD;
     let segments: Vec<&str> = tail.split('/').collect();
     let read = parts.method == Method::GET || head;
@@ -188,16 +188,6 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
 
 fn crate_path(name: &str, vers: &str) -> String {
     format!("crates/{}/{name}-{vers}.crate", name.to_ascii_lowercase())
-}
-
-async fn load_repo(state: &AppState, key: &str) -> Result<Repository, ApiError> {
-    let key_owned = key.to_string();
-    state
-        .db
-        .call(move |conn| repos::get_repo_by_name_or_id(conn, &key_owned))
-        .await?
-        .filter(|r| r.status == STATUS_ACTIVE && r.format == FORMAT)
-        .ok_or_else(|| ApiError::not_found(format!("No Cargo repository {key}")))
 }
 
 /// One index file: a JSON line per live version, `yanked` as set now.

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use sha1::Sha1;
 use sha2::{Digest, Sha512};
 
-use super::access::{authorize, identify, may_upload_somewhere, repo_user_login};
+use super::access::{authorize, identify, load_repo, may_upload_somewhere, repo_user_login};
 use super::download::{serve_bytes, serve_file};
 use crate::auth::Principal;
 use crate::domain::operation::Operation;
@@ -25,7 +25,7 @@ use crate::http::extract::read_body;
 use crate::http::storage::reclaim;
 use crate::store::now_ms;
 use crate::store::npm as store;
-use crate::store::repos::{self, Repository, STATUS_ACTIVE};
+use crate::store::repos::{self, Repository};
 
 const FORMAT: &str = "npm";
 const PREFIX: &str = "/artifactory/api/npm/";
@@ -79,7 +79,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     let tail_raw = tail_raw.strip_prefix(&doubled).unwrap_or(tail_raw);
     let tail = decode(tail_raw)?;
     let (parts, body) = request.into_parts();
-    let repo = load_repo(state, repo_key).await?;
+    let repo = load_repo(state, repo_key, FORMAT).await?;
     let method = parts.method.clone();
     let head = method == Method::HEAD;
     let read = method == Method::GET || head;
@@ -201,16 +201,6 @@ fn split_dist_tags(path: &str) -> Result<(String, Option<String>), ApiError> {
         }
         _ => Err(ApiError::not_found("No such dist-tags resource")),
     }
-}
-
-async fn load_repo(state: &AppState, key: &str) -> Result<Repository, ApiError> {
-    let key_owned = key.to_string();
-    state
-        .db
-        .call(move |conn| repos::get_repo_by_name_or_id(conn, &key_owned))
-        .await?
-        .filter(|r| r.status == STATUS_ACTIVE && r.format == FORMAT)
-        .ok_or_else(|| ApiError::not_found(format!("No npm repository {key}")))
 }
 
 fn iso(ms: i64) -> String {

@@ -17,7 +17,7 @@ use futures_util::TryStreamExt;
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio_util::io::StreamReader;
 
-use super::access::{authorize, identify, may_upload_somewhere};
+use super::access::{authorize, identify, load_repo, may_upload_somewhere};
 use super::download::{http_date, serve_bytes, serve_file};
 use crate::auth::Principal;
 use crate::blob::BlobInfo;
@@ -28,7 +28,7 @@ use crate::http::error::ApiError;
 use crate::http::storage::{reclaim, MAX_ARTIFACT_BYTES};
 use crate::store::now_ms;
 use crate::store::pypi::{self as store, Distribution};
-use crate::store::repos::{self, Repository, STATUS_ACTIVE};
+use crate::store::repos::{self, Repository};
 
 const FORMAT: &str = "pypi";
 const PREFIX: &str = "/artifactory/api/pypi/";
@@ -103,7 +103,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     }
     let (parts, body) = request.into_parts();
     let caller = identify(state, &parts).await?;
-    let repo = load_repo(state, &repo_key).await?;
+    let repo = load_repo(state, &repo_key, FORMAT).await?;
     let head = parts.method == Method::HEAD;
     let segments: Vec<&str> = tail.split('/').collect();
     match (&parts.method, segments.as_slice()) {
@@ -159,16 +159,6 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         ))),
         _ => Err(ApiError::MethodNotAllowed),
     }
-}
-
-async fn load_repo(state: &AppState, key: &str) -> Result<Repository, ApiError> {
-    let key_owned = key.to_string();
-    state
-        .db
-        .call(move |conn| repos::get_repo_by_name_or_id(conn, &key_owned))
-        .await?
-        .filter(|r| r.status == STATUS_ACTIVE && r.format == FORMAT)
-        .ok_or_else(|| ApiError::not_found(format!("No PyPI repository {key}")))
 }
 
 fn wants(headers: &HeaderMap) -> Result<&'static str, ApiError> {
