@@ -77,6 +77,31 @@ def start_arca(tmp_path):
         _stop(server)
 
 
+# Module-scoped shortcuts most repository tests use; a module may define its own to differ.
+
+@pytest.fixture(scope="module")
+def srv(module_arca):
+    return module_arca
+
+
+@pytest.fixture(scope="module")
+def project(srv):
+    """A CodeArts project created by root."""
+    return srv.create_project()
+
+
+@pytest.fixture(scope="module")
+def login(srv):
+    """Root's repo user name and a fresh repo password."""
+    return srv.repo_login()
+
+
+@pytest.fixture(scope="module")
+def client(srv):
+    """The CodeArts SDK client, as root."""
+    return srv.artifact_client()
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     path = Path(os.environ.get("ARCA_SHARED") or Path(__file__).resolve().parents[2].parent / "shared")

@@ -57,11 +57,6 @@ def file_path(area: str, where: str, name: str) -> str:
     return "%s/%s.%s" % (directory, name, ext)
 
 
-@pytest.fixture(scope="module")
-def srv(module_arca):
-    return module_arca
-
-
 # Grants of the Project manager role bind the root user too (it holds that role's rights in every project),
 # and a role's grants apply to all its members: so the roles are restricted in two projects, half in each,
 # and each project has an observer whose role is not restricted there to seed and check the files.

@@ -63,21 +63,6 @@ def basic_token(login) -> str:
 
 
 @pytest.fixture(scope="module")
-def srv(module_arca):
-    return module_arca
-
-
-@pytest.fixture(scope="module")
-def project(srv):
-    return srv.create_project()
-
-
-@pytest.fixture(scope="module")
-def login(srv):
-    return srv.repo_login()
-
-
-@pytest.fixture(scope="module")
 def registry(srv, project, login, tmp_path_factory):
     repo = srv.create_repo(project, "cargo")
     root = tmp_path_factory.mktemp("cargo")

@@ -17,11 +17,6 @@ from huaweicloudsdkcodeartsartifact.v2 import (
 
 
 @pytest.fixture(scope="module")
-def srv(module_arca):
-    return module_arca
-
-
-@pytest.fixture(scope="module")
 def world(srv):
     project = srv.create_project()
     login = srv.repo_login()

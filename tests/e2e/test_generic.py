@@ -17,21 +17,6 @@ from harness import ROLE_VIEWER, unique
 
 
 @pytest.fixture(scope="module")
-def srv(module_arca):
-    return module_arca
-
-
-@pytest.fixture(scope="module")
-def project(srv):
-    return srv.create_project()
-
-
-@pytest.fixture(scope="module")
-def login(srv):
-    return srv.repo_login()
-
-
-@pytest.fixture(scope="module")
 def repo(srv, project):
     return srv.create_repo(project, "generic")
 

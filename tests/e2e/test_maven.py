@@ -119,11 +119,6 @@ def mvn(settings: Path, cwd: Path, *goals, check=True):
 
 
 @pytest.fixture(scope="module")
-def srv(module_arca):
-    return module_arca
-
-
-@pytest.fixture(scope="module")
 def env(srv, tmp_path_factory):
     """A project with a Maven pair, the root's repo login, and settings.xml for deployers."""
     work = tmp_path_factory.mktemp("maven")

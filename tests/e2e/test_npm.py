@@ -92,21 +92,6 @@ def ticket_for(srv, uses=1000):
 
 
 @pytest.fixture(scope="module")
-def srv(module_arca):
-    return module_arca
-
-
-@pytest.fixture(scope="module")
-def project(srv):
-    return srv.create_project()
-
-
-@pytest.fixture(scope="module")
-def login(srv):
-    return srv.repo_login()
-
-
-@pytest.fixture(scope="module")
 def world(srv, project, login, tmp_path_factory):
     repo = srv.create_repo(project, "npm")
     root = tmp_path_factory.mktemp("npm")

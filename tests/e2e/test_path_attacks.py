@@ -21,11 +21,6 @@ DB_FILES = {"arca.db", "arca.db-wal", "arca.db-shm", "arca.db-journal"}
 
 
 @pytest.fixture(scope="module")
-def srv(module_arca):
-    return module_arca
-
-
-@pytest.fixture(scope="module")
 def target(srv):
     """A generic repository and a Maven release repository of a fresh project, root's repo login, and the
     marker that names every attack's target file."""

@@ -21,16 +21,6 @@ PATH_GLOB = re.compile(r"^/[A-Za-z0-9/*._-]*$")
 
 
 @pytest.fixture(scope="module")
-def srv(module_arca):
-    return module_arca
-
-
-@pytest.fixture(scope="module")
-def project(srv):
-    return srv.create_project()
-
-
-@pytest.fixture(scope="module")
 def member(srv, project):
     """One IAM user per ProjectMan role id, each a member of `project` with that role."""
     users = {}

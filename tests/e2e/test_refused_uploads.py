@@ -19,11 +19,6 @@ from harness import ROLE_VIEWER
 
 
 @pytest.fixture(scope="module")
-def srv(module_arca):
-    return module_arca
-
-
-@pytest.fixture(scope="module")
 def ctx(srv):
     project = srv.create_project()
     viewer = srv.create_user()

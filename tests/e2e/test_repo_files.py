@@ -27,26 +27,6 @@ FILES = {
 
 
 @pytest.fixture(scope="module")
-def srv(module_arca):
-    return module_arca
-
-
-@pytest.fixture(scope="module")
-def project(srv):
-    return srv.create_project()
-
-
-@pytest.fixture(scope="module")
-def client(srv):
-    return srv.artifact_client()
-
-
-@pytest.fixture(scope="module")
-def login(srv):
-    return srv.repo_login()
-
-
-@pytest.fixture(scope="module")
 def repo(srv, project, login):
     name = srv.create_repo(project, "generic", unique("files"))
     for path, data in FILES.items():

@@ -20,11 +20,6 @@ PLAIN_USERS = 11
 
 
 @pytest.fixture(scope="module")
-def srv(module_arca):
-    return module_arca
-
-
-@pytest.fixture(scope="module")
 def population(srv):
     """root + 11 users named repo-user-NN + one named MixedCase-Target: 13 in all."""
     users = [srv.create_user(name="repo-user-%02d" % i, with_key=False) for i in range(PLAIN_USERS)]

@@ -21,21 +21,6 @@ from harness import ROLE_DEVELOPER, ROLE_VIEWER, assert_sdk_error, unique
 
 
 @pytest.fixture(scope="module")
-def srv(module_arca):
-    return module_arca
-
-
-@pytest.fixture(scope="module")
-def project(srv):
-    return srv.create_project()
-
-
-@pytest.fixture(scope="module")
-def client(srv):
-    return srv.artifact_client()
-
-
-@pytest.fixture(scope="module")
 def root_login(srv):
     return srv.repo_login()
 

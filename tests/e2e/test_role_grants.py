@@ -10,16 +10,6 @@ from harness import ROLE_DEVELOPER, ROLE_PROJECT_MANAGER, ROLE_VIEWER, assert_sd
 
 
 @pytest.fixture(scope="module")
-def srv(module_arca):
-    return module_arca
-
-
-@pytest.fixture(scope="module")
-def project(srv):
-    return srv.create_project()
-
-
-@pytest.fixture(scope="module")
 def users(srv, project):
     made = {}
     for role in (ROLE_PROJECT_MANAGER, ROLE_DEVELOPER, ROLE_VIEWER):

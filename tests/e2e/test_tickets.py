@@ -22,11 +22,6 @@ DEFAULT_LIFETIME = timedelta(hours=24)
 
 
 @pytest.fixture(scope="module")
-def srv(module_arca):
-    return module_arca
-
-
-@pytest.fixture(scope="module")
 def root_token(srv):
     return srv.root_token()
 

@@ -91,6 +91,15 @@ impl ViewContext {
         })
     }
 
+    /// Loads the context in a database call of its own.
+    pub async fn fetch(state: &AppState, domain_id: &str, headers: HeaderMap) -> ApiResult<Self> {
+        let (config, domain_id) = (state.config.clone(), domain_id.to_string());
+        Ok(state
+            .db
+            .call(move |conn| ViewContext::load(conn, &config, &domain_id, &headers))
+            .await?)
+    }
+
     pub fn name_of(&self, user_id: &str) -> String {
         self.names.get(user_id).cloned().unwrap_or_default()
     }
@@ -779,23 +788,22 @@ pub async fn show_info(
     headers: HeaderMap,
     Path(key): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let (repo, access) = repo_with_access(&state, &principal, &key).await?;
-    if !access.can_read(&repo) {
-        return Err(ApiError::forbidden(format!(
+    let repo = readable_repo(&state, &principal, &key).await?;
+    let ctx = ViewContext::fetch(&state, &principal.domain_id, headers).await?;
+    Ok(success(repository_do(&repo, &ctx)))
+}
+
+/// A repository of the caller's account that the caller may read (some of).
+async fn readable_repo(state: &AppState, principal: &Principal, key: &str) -> ApiResult<Repository> {
+    let (repo, access) = repo_with_access(state, principal, key).await?;
+    if access.can_read(&repo) {
+        Ok(repo)
+    } else {
+        Err(ApiError::forbidden(format!(
             "download is not allowed on /{}",
             repo.name
-        )));
+        )))
     }
-    let domain_id = principal.domain_id.clone();
-    let config = state.config.clone();
-    let view = state
-        .db
-        .call(move |conn| {
-            let ctx = ViewContext::load(conn, &config, &domain_id, &headers)?;
-            Ok(repository_do(&repo, &ctx))
-        })
-        .await?;
-    Ok(success(view))
 }
 
 /// The `{tenant_id}` of a path must be the caller's account (domain) id.
@@ -825,32 +833,22 @@ pub async fn show_basic(
     require_tenant(&principal, &tenant_id)?;
     let project = project_id(Some(project))?;
     query.string("region", 64)?;
-    let (repo, access) = repo_with_access(&state, &principal, &key).await?;
+    let repo = readable_repo(&state, &principal, &key).await?;
     if repo.project_id != project {
         return Err(ApiError::not_found(format!(
             "No repository {key} in project {project}"
         )));
     }
-    if !access.can_read(&repo) {
-        return Err(ApiError::forbidden(format!(
-            "download is not allowed on /{}",
-            repo.name
-        )));
-    }
     let domain_id = principal.domain_id.clone();
-    let config = state.config.clone();
-    let view = state
+    let usage = state
         .db
-        .call(move |conn| {
-            let ctx = ViewContext::load(conn, &config, &domain_id, &headers)?;
-            let usage = repos::live_usage_by_repo(conn, &domain_id)?
-                .get(&repo.id)
-                .copied()
-                .unwrap_or((0, 0));
-            Ok(repository_basic_do(&repo, &ctx, usage))
-        })
-        .await?;
-    Ok(success(view))
+        .call(move |conn| repos::live_usage_by_repo(conn, &domain_id))
+        .await?
+        .get(&repo.id)
+        .copied()
+        .unwrap_or((0, 0));
+    let ctx = ViewContext::fetch(&state, &principal.domain_id, headers).await?;
+    Ok(success(repository_basic_do(&repo, &ctx, usage)))
 }
 
 const SORTS: [&str; 6] = [
