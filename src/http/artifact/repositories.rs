@@ -794,7 +794,11 @@ pub async fn show_info(
 }
 
 /// A repository of the caller's account that the caller may read (some of).
-async fn readable_repo(state: &AppState, principal: &Principal, key: &str) -> ApiResult<Repository> {
+async fn readable_repo(
+    state: &AppState,
+    principal: &Principal,
+    key: &str,
+) -> ApiResult<Repository> {
     let (repo, access) = repo_with_access(state, principal, key).await?;
     if access.can_read(&repo) {
         Ok(repo)
