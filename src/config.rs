@@ -27,6 +27,10 @@ pub struct Config {
     pub signature_skew_secs: u64,
     /// Largest management-API request body; beyond it the answer is 413.
     pub max_body_bytes: usize,
+    /// Largest artifact (file, distribution, crate) accepted; bodies stream, so this bounds disk use.
+    pub max_artifact_bytes: u64,
+    /// Largest npm publish document (it carries the tarball base64-encoded and is read whole).
+    pub max_package_document_bytes: usize,
     /// `tracing` filter directive, e.g. `info` or `arca=debug`.
     pub log: String,
 }
@@ -43,6 +47,8 @@ impl Default for Config {
             token_lifetime_secs: 24 * 3600,
             signature_skew_secs: 15 * 60,
             max_body_bytes: 1024 * 1024,
+            max_artifact_bytes: 64 * 1024 * 1024 * 1024,
+            max_package_document_bytes: 96 * 1024 * 1024,
             log: "info".to_string(),
         }
     }
@@ -81,6 +87,12 @@ pub struct Overrides {
     /// Largest management request body in bytes [default: 1048576].
     #[arg(long, env = "ARCA_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
+    /// Largest artifact in bytes [default: 68719476736].
+    #[arg(long, env = "ARCA_MAX_ARTIFACT_BYTES")]
+    pub max_artifact_bytes: Option<u64>,
+    /// Largest npm publish document in bytes [default: 100663296].
+    #[arg(long, env = "ARCA_MAX_PACKAGE_DOCUMENT_BYTES")]
+    pub max_package_document_bytes: Option<usize>,
     /// Log filter [default: info].
     #[arg(long, env = "ARCA_LOG")]
     pub log: Option<String>,
@@ -138,6 +150,8 @@ impl Config {
             token_lifetime_secs,
             signature_skew_secs,
             max_body_bytes,
+            max_artifact_bytes,
+            max_package_document_bytes,
             log
         );
     }
@@ -165,9 +179,13 @@ impl Config {
                 "ticket_uses, ticket_lifetime_secs and token_lifetime_secs must be positive".into(),
             ));
         }
-        if self.max_body_bytes < 1024 {
+        if self.max_body_bytes < 1024
+            || self.max_artifact_bytes < 1024
+            || self.max_package_document_bytes < 1024
+        {
             return Err(ConfigError::Invalid(
-                "max_body_bytes must be at least 1024".into(),
+                "max_body_bytes, max_artifact_bytes and max_package_document_bytes must be at least 1024"
+                    .into(),
             ));
         }
         Ok(())

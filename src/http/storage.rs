@@ -24,9 +24,6 @@ impl From<BlobError> for ApiError {
     }
 }
 
-/// Largest artifact accepted (decision: 64 GiB; bodies stream, so this bounds disk, not memory).
-pub const MAX_ARTIFACT_BYTES: u64 = 64 * 1024 * 1024 * 1024;
-
 /// Streams `body` into the blob store and points `path` of `repo` at it. Answers the new file.
 pub async fn store_file(
     state: &AppState,
@@ -39,7 +36,10 @@ pub async fn store_file(
     let stream = body.into_data_stream().map_err(io::Error::other);
     let mut reader = StreamReader::new(stream);
     let guard = state.blob_gc.read().await;
-    let info: BlobInfo = state.blobs.put(&mut reader, MAX_ARTIFACT_BYTES).await?;
+    let info: BlobInfo = state
+        .blobs
+        .put(&mut reader, state.config.max_artifact_bytes)
+        .await?;
     let (repo_id, path_owned, content_type, user_id) = (
         repo.id.clone(),
         path.to_string(),

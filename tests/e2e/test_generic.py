@@ -171,3 +171,22 @@ def test_viewer_reads_but_cannot_write(srv, project, repo, login):
     assert denied.status_code == 403
     assert denied.json()["error_code"] == "ARCA.00000004"
     assert requests.delete(url, auth=vlogin, timeout=10).status_code == 403
+
+
+def test_artifact_size_limit_is_configurable(start_arca, tmp_path):
+    """SPEC §9: `max_artifact_bytes` bounds every upload; beyond it the answer is 413 and nothing stays."""
+    small = start_arca(extra_args=["--max-artifact-bytes", "4096", "--max-package-document-bytes", "2048"])
+    project = small.create_project()
+    repo = small.create_repo(project, "generic")
+    login = small.repo_login()
+    url = small.url("/artifactory/%s/limit/" % repo)
+    assert requests.put(url + "ok.bin", data=b"x" * 4096, auth=login, timeout=10).status_code == 201
+    too_big = requests.put(url + "big.bin", data=b"x" * 4097, auth=login, timeout=10)
+    assert too_big.status_code == 413 and too_big.json()["error_code"] == "ARCA.00000003"
+    assert requests.get(url + "big.bin", auth=login, timeout=10).status_code == 404
+    npm_repo = small.create_repo(project, "npm")
+    doc = requests.put(small.url("/artifactory/api/npm/%s/big" % npm_repo), auth=login, timeout=10,
+                       json={"name": "big", "versions": {}, "padding": "x" * 3000})
+    assert doc.status_code == 413 and "error" in doc.json()
+    leftovers = [p for p in (small.data_dir / "tmp").rglob("*") if p.is_file()]
+    assert leftovers == []

@@ -22,7 +22,7 @@ use crate::formats::cargo::{self as format, PublishMeta};
 use crate::http::app::AppState;
 use crate::http::artifact::repositories::base_url;
 use crate::http::error::ApiError;
-use crate::http::storage::{reclaim, MAX_ARTIFACT_BYTES};
+use crate::http::storage::reclaim;
 use crate::store::cargo::{self as store, NewVersion};
 use crate::store::repos::{self, Repository};
 use crate::store::{identity, now_ms};
@@ -279,8 +279,11 @@ async fn publish(
         return Err(ApiError::invalid("metadata", reason));
     }
     let guard = state.blob_gc.read().await;
-    let mut limited = (&mut reader).take(crate_len.min(MAX_ARTIFACT_BYTES));
-    let info = state.blobs.put(&mut limited, MAX_ARTIFACT_BYTES).await?;
+    let mut limited = (&mut reader).take(crate_len.min(state.config.max_artifact_bytes));
+    let info = state
+        .blobs
+        .put(&mut limited, state.config.max_artifact_bytes)
+        .await?;
     if info.size != crate_len {
         drop(guard);
         reclaim(state, vec![info.sha256]).await?;

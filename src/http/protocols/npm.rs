@@ -29,8 +29,6 @@ use crate::store::repos::{self, Repository};
 
 const FORMAT: &str = "npm";
 const PREFIX: &str = "/artifactory/api/npm/";
-/// A publish carries the tarball base64-encoded inside JSON, so it is read whole: bounded (decision).
-const MAX_PUBLISH_BYTES: usize = 96 * 1024 * 1024;
 
 pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
     match dispatch(&state, request).await {
@@ -132,7 +130,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         ([], &Method::PUT) | (["-rev", _], &Method::PUT) => {
             let principal = caller.ok_or(ApiError::Unauthenticated("log in first (npm login)"))?;
             may_upload_somewhere(state, &principal, &repo).await?;
-            let bytes = read_body(body, MAX_PUBLISH_BYTES).await?;
+            let bytes = read_body(body, state.config.max_package_document_bytes).await?;
             let doc: Value = serde_json::from_slice(&bytes)
                 .map_err(|e| ApiError::MalformedBody(e.to_string()))?;
             put_document(state, &repo, &principal, &parts.headers, &name, doc).await
@@ -443,7 +441,7 @@ async fn publish(
     let mut cursor = std::io::Cursor::new(data);
     let info = state
         .blobs
-        .put(&mut cursor, MAX_PUBLISH_BYTES as u64)
+        .put(&mut cursor, state.config.max_artifact_bytes)
         .await?;
     let (repo_id, key, v, user_id, blob) = (
         repo.id.clone(),

@@ -25,7 +25,7 @@ use crate::domain::operation::Operation;
 use crate::formats::pypi::{self, DistKind, IndexFile};
 use crate::http::app::AppState;
 use crate::http::error::ApiError;
-use crate::http::storage::{reclaim, MAX_ARTIFACT_BYTES};
+use crate::http::storage::reclaim;
 use crate::store::now_ms;
 use crate::store::pypi::{self as store, Distribution};
 use crate::store::repos::{self, Repository};
@@ -324,7 +324,10 @@ async fn read_form(
                 inner: StreamReader::new(stream),
                 hasher: Blake2b::<U32>::new(),
             };
-            let info = state.blobs.put(&mut reader, MAX_ARTIFACT_BYTES).await?;
+            let info = state
+                .blobs
+                .put(&mut reader, state.config.max_artifact_bytes)
+                .await?;
             stored.push(info.sha256.clone());
             uploaded = Some(Uploaded {
                 info,
