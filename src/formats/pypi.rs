@@ -272,9 +272,37 @@ pub fn negotiate(accept: Option<&str>) -> Option<&'static str> {
     best.map(|(_, _, t)| t)
 }
 
+/// `Name` and `Version` of core metadata (RFC 822 style headers, up to the first blank line).
+pub fn core_metadata_identity(metadata: &str) -> (Option<String>, Option<String>) {
+    let (mut name, mut version) = (None, None);
+    for line in metadata.lines() {
+        if line.trim().is_empty() {
+            break;
+        }
+        if let Some((key, value)) = line.split_once(':') {
+            match key.trim().to_ascii_lowercase().as_str() {
+                "name" if name.is_none() => name = Some(value.trim().to_string()),
+                "version" if version.is_none() => version = Some(value.trim().to_string()),
+                _ => {}
+            }
+        }
+    }
+    (name, version)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn core_metadata_headers() {
+        let m = "Metadata-Version: 2.1\nName: Demo_Pkg\nVersion: 1.0\n\nVersion: not this\n";
+        assert_eq!(
+            core_metadata_identity(m),
+            (Some("Demo_Pkg".into()), Some("1.0".into()))
+        );
+        assert_eq!(core_metadata_identity(""), (None, None));
+    }
 
     #[test]
     fn names_normalise() {

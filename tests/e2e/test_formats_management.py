@@ -82,3 +82,24 @@ def test_delete_and_restore_repository(srv, world, fmt):
     assert requests.get(url, auth=world["login"], timeout=10).status_code == 404
     client.batch_restore_repo(BatchRestoreRepoRequest(body=[IDETrashArtifactModel(id=repo)]))
     assert requests.get(url, auth=world["login"], timeout=10).status_code == 200
+
+
+def test_anonymous_reads_follow_the_repository_switch(srv, world):
+    from huaweicloudsdkcodeartsartifact.v2 import UpdateArtifactoryRequest, UpdateNotMavenRepoDO
+    client = srv.artifact_client()
+    repos = world["repos"]
+    config = srv.url("/artifactory/api/cargo/%s/index/config.json" % repos["cargo"])
+    assert requests.get(config, timeout=10).status_code == 401
+    for fmt in ("npm", "pypi", "cargo"):
+        assert requests.get(srv.url(CLIENT_URLS[fmt] % repos[fmt]), timeout=10).status_code == 401
+        client.update_artifactory(UpdateArtifactoryRequest(body=UpdateNotMavenRepoDO(
+            repo_name=repos[fmt], allow_anonymous=True)))
+        assert requests.get(srv.url(CLIENT_URLS[fmt] % repos[fmt]), timeout=10).status_code == 200
+    assert requests.get(config, timeout=10).json()["auth-required"] is False
+    # Reading is all anonymity opens: publishing still needs credentials.
+    resp = requests.put(srv.url("/artifactory/api/npm/%s/anon-pkg" % repos["npm"]), json={"name": "anon-pkg"},
+                        timeout=10)
+    assert resp.status_code == 401
+    for fmt in ("npm", "pypi", "cargo"):
+        client.update_artifactory(UpdateArtifactoryRequest(body=UpdateNotMavenRepoDO(
+            repo_name=repos[fmt], allow_anonymous=False)))

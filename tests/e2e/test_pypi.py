@@ -267,3 +267,16 @@ def test_two_thousand_versions_index(srv, project, login):
     assert body["files"][1999]["hashes"]["sha256"] == hashlib.sha256(b"sdist 1999").hexdigest()
     html = session.get(index_url(srv, repo) + "many/", timeout=30).text
     assert len(re.findall(r"<a href=", html)) == 2000
+
+
+def test_wheel_metadata_must_match_the_form(srv, repo, login, tmp_path):
+    wheel = make_wheel(tmp_path, "meta-mismatch", "1.0", "")
+    renamed = wheel.with_name("meta_mismatch-2.0-py3-none-any.whl")
+    wheel.rename(renamed)
+    data = renamed.read_bytes()
+    resp = requests.post(srv.url("/artifactory/api/pypi/%s/" % repo), auth=login, timeout=10,
+                         data={"name": "meta-mismatch", "version": "2.0", "filetype": "bdist_wheel",
+                               "sha256_digest": hashlib.sha256(data).hexdigest()},
+                         files={"content": (renamed.name, data)})
+    assert resp.status_code == 400 and "METADATA" in resp.reason
+    assert requests.get(index_url(srv, repo) + "meta-mismatch/", auth=login, timeout=10).status_code == 404

@@ -421,7 +421,13 @@ async fn upload(
         return Err(e);
     }
     let metadata = if dist_kind == DistKind::Wheel {
-        match wheel_metadata(state, &uploaded.info.sha256).await {
+        let checked = wheel_metadata(state, &uploaded.info.sha256)
+            .await
+            .and_then(|m| match &m {
+                Some(bytes) => metadata_matches(bytes, &project, &version).map(|()| m),
+                None => Ok(m),
+            });
+        match checked {
             Ok(m) => m,
             Err(e) => {
                 drop(guard);
@@ -588,6 +594,24 @@ fn validate_upload(
         name.to_string(),
         version.to_string(),
     ))
+}
+
+/// The wheel's own METADATA must name the project and version the form and the file name give.
+fn metadata_matches(metadata: &[u8], project: &str, version: &str) -> Result<(), ApiError> {
+    let (name, meta_version) = pypi::core_metadata_identity(&String::from_utf8_lossy(metadata));
+    if name.as_deref().map(pypi::normalize).as_deref() != Some(project) {
+        return Err(ApiError::invalid(
+            "name",
+            "does not match the wheel's METADATA",
+        ));
+    }
+    if !meta_version.is_some_and(|v| v.eq_ignore_ascii_case(version)) {
+        return Err(ApiError::invalid(
+            "version",
+            "does not match the wheel's METADATA",
+        ));
+    }
+    Ok(())
 }
 
 /// The wheel's `*.dist-info/METADATA`, for PEP 658. A wheel without one is refused.
