@@ -278,3 +278,26 @@ def test_wrong_password_fails_with_401(srv, env, deployed, tmp_path):
     assert "401" in out.stdout
     assert requests.get(srv.url("/artifactory/%s/com/acme/denied/1.0/denied-1.0.jar" % env["pair"]["release"]),
                         auth=(env["user"], env["password"]), timeout=10).status_code == 404
+
+
+def test_snapshot_policy_keeps_the_newest_builds(srv, login):
+    """`max_unique_snapshots` (set with update_artifactory) prunes older timestamped builds on deploy."""
+    project = srv.create_project()
+    pair = srv.create_maven_repo(project)
+    srv.artifact_client().update_artifactory(UpdateArtifactoryRequest(body=UpdateNotMavenRepoDO(
+        repo_name=pair["snapshot"], max_unique_snapshots="2")))
+    base = srv.url("/artifactory/%s/com/acme/pruned/1.0-SNAPSHOT/" % pair["snapshot"])
+    for build in (1, 2, 3):
+        name = "pruned-1.0-20261124.10000%d-%d" % (build, build)
+        for ext in ("jar", "pom"):
+            resp = requests.put(base + "%s.%s" % (name, ext), data=b"build %d %s" % (build, ext.encode()),
+                                auth=login, timeout=10)
+            assert resp.status_code in (200, 201), resp.text
+    assert requests.get(base + "pruned-1.0-20261124.100001-1.jar", auth=login, timeout=10).status_code == 404
+    for build in (2, 3):
+        got = requests.get(base + "pruned-1.0-20261124.10000%d-%d.jar" % (build, build), auth=login, timeout=10)
+        assert got.content == b"build %d jar" % build
+    meta = ET.fromstring(requests.get(base + "maven-metadata.xml", auth=login, timeout=10).content)
+    assert meta.findtext("versioning/snapshot/buildNumber") == "3"
+    values = sorted({sv.findtext("value") for sv in meta.findall("versioning/snapshotVersions/snapshotVersion")})
+    assert values == ["1.0-20261124.100003-3"]
