@@ -31,6 +31,10 @@ pub struct Config {
     pub max_artifact_bytes: u64,
     /// Largest npm publish document (it carries the tarball base64-encoded and is read whole).
     pub max_package_document_bytes: usize,
+    /// The URL clients reach arca at (`https://host[:port][/prefix]`), written into the URLs arca hands out
+    /// (npm tarballs, the Cargo index's `dl`/`api`, repository URLs). Empty: taken from each request's
+    /// `Host` (and `X-Forwarded-Proto`).
+    pub public_url: String,
     /// `tracing` filter directive, e.g. `info` or `arca=debug`.
     pub log: String,
 }
@@ -49,6 +53,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             max_artifact_bytes: 64 * 1024 * 1024 * 1024,
             max_package_document_bytes: 96 * 1024 * 1024,
+            public_url: String::new(),
             log: "info".to_string(),
         }
     }
@@ -93,6 +98,9 @@ pub struct Overrides {
     /// Largest npm publish document in bytes [default: 100663296].
     #[arg(long, env = "ARCA_MAX_PACKAGE_DOCUMENT_BYTES")]
     pub max_package_document_bytes: Option<usize>,
+    /// Public base URL written into URLs arca hands out [default: from each request's Host].
+    #[arg(long, env = "ARCA_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Log filter [default: info].
     #[arg(long, env = "ARCA_LOG")]
     pub log: Option<String>,
@@ -152,8 +160,10 @@ impl Config {
             max_body_bytes,
             max_artifact_bytes,
             max_package_document_bytes,
+            public_url,
             log
         );
+        self.public_url = self.public_url.trim_end_matches('/').to_string();
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -188,12 +198,33 @@ impl Config {
                     .into(),
             ));
         }
+        if !self.public_url.is_empty() && !is_plausible_base_url(&self.public_url) {
+            return Err(ConfigError::Invalid(
+                "public_url must be an http:// or https:// URL without query, fragment or spaces"
+                    .into(),
+            ));
+        }
         Ok(())
     }
 
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("config is always serialisable")
     }
+}
+
+/// `http(s)://host[:port][/path]`, nothing that would break the URLs it prefixes.
+fn is_plausible_base_url(url: &str) -> bool {
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let host = rest.split('/').next().unwrap_or("");
+    !host.is_empty()
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~:/[]%".contains(&b))
 }
 
 #[cfg(test)]
@@ -237,6 +268,32 @@ mod tests {
             Config::load(&bad_region),
             Err(ConfigError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn public_url_is_checked_and_loses_its_trailing_slash() {
+        let given = |url: &str| {
+            Config::load(&Overrides {
+                public_url: Some(url.into()),
+                ..Default::default()
+            })
+        };
+        assert_eq!(
+            given("https://repo.example.com:8443/arca/")
+                .unwrap()
+                .public_url,
+            "https://repo.example.com:8443/arca"
+        );
+        assert_eq!(given("").unwrap().public_url, "");
+        for bad in [
+            "repo.example.com",
+            "ftp://x",
+            "https://",
+            "https://x/a?b=c",
+            "http://a b",
+        ] {
+            assert!(matches!(given(bad), Err(ConfigError::Invalid(_))), "{bad}");
+        }
     }
 
     #[test]

@@ -67,6 +67,98 @@ pub fn latest_of<'a>(versions: impl IntoIterator<Item = &'a str>) -> Option<Stri
         .map(|v| v.to_string())
 }
 
+/// npm refuses dist-tags that are SemVer ranges (`1`, `^1.2`, `*`): they would read as versions.
+pub fn is_valid_tag(tag: &str) -> bool {
+    !tag.is_empty()
+        && tag.len() <= 128
+        && tag
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+        && semver::VersionReq::parse(tag).is_err()
+}
+
+/// Longest deprecation message kept.
+pub const MAX_DEPRECATION_CHARS: usize = 1024;
+
+/// A live version as an edit of the package document sees it.
+pub struct LiveFacts<'a> {
+    pub version: &'a str,
+    pub deprecated: Option<&'a str>,
+}
+
+/// What a PUT of the package document without attachments changes (`npm deprecate`, `npm unpublish
+/// pkg@ver`, or a client editing dist-tags through the document).
+#[derive(Debug, PartialEq)]
+pub struct Edit {
+    /// Live versions the document leaves out: unpublished.
+    pub removed: Vec<String>,
+    /// Versions whose deprecation message changes (`None`: no longer deprecated).
+    pub deprecations: Vec<(String, Option<String>)>,
+    /// The dist-tags to store, when the document carries them.
+    pub tags: Option<Map<String, Value>>,
+    /// Whether the edit changes more than unpublishing does (deprecations, tags of the remaining
+    /// versions): that is an `upload`; removing versions alone is a `delete`.
+    pub needs_upload: bool,
+}
+
+/// Compares a document with the package as served (`current_tags` are the tags clients see) and says
+/// what it changes. An unpublish drops the tags of the removed versions and, when `latest` was one of
+/// them, points `latest` elsewhere (npm's client picks it): both belong to the unpublish.
+pub fn plan_edit(
+    versions: Option<&Map<String, Value>>,
+    tags: Option<&Map<String, Value>>,
+    live: &[LiveFacts<'_>],
+    current_tags: &Map<String, Value>,
+) -> Edit {
+    let removed: Vec<String> = match versions {
+        Some(v) => live
+            .iter()
+            .filter(|l| !v.contains_key(l.version))
+            .map(|l| l.version.to_string())
+            .collect(),
+        None => Vec::new(),
+    };
+    let deprecations: Vec<(String, Option<String>)> = versions
+        .map(|v| {
+            live.iter()
+                .filter_map(|l| {
+                    let message: Option<String> = v
+                        .get(l.version)?
+                        .get("deprecated")
+                        .and_then(Value::as_str)
+                        .filter(|m| !m.is_empty())
+                        .map(|m| m.chars().take(MAX_DEPRECATION_CHARS).collect());
+                    (message.as_deref() != l.deprecated).then(|| (l.version.to_string(), message))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let tags: Option<Map<String, Value>> = tags.map(|t| {
+        t.iter()
+            .filter(|(k, v)| v.is_string() && is_valid_tag(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    });
+    let was_removed = |v: &Value| removed.iter().any(|r| v.as_str() == Some(r.as_str()));
+    let latest_freed = current_tags.get("latest").is_some_and(was_removed);
+    let tags_changed = tags.as_ref().is_some_and(|new| {
+        let mut expected = current_tags.clone();
+        expected.retain(|_, v| !was_removed(v));
+        let mut new = new.clone();
+        if latest_freed {
+            new.remove("latest");
+        }
+        new != expected
+    });
+    let needs_upload = removed.is_empty() || !deprecations.is_empty() || tags_changed;
+    Edit {
+        removed,
+        deprecations,
+        tags,
+        needs_upload,
+    }
+}
+
 /// A version of the packument: the stored manifest with `dist` (and `deprecated`) as arca has them.
 pub struct VersionDoc<'a> {
     pub manifest: Value,
@@ -218,6 +310,105 @@ mod tests {
             integrity(&hexed),
             "sha512-3a81oZNherrMQXNJriBBMRLm+k6JqX6iCp7u5ktV05ohkpkqJ0/BqDa6PCOj/uu9RU1EI2Q86A4qmslPpUyknw=="
         );
+    }
+
+    #[test]
+    fn tags() {
+        for ok in ["latest", "beta", "next-2", "v1.x.y"] {
+            assert!(is_valid_tag(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "1",
+            "1.2.3",
+            "^1.2",
+            "*",
+            "x",
+            "a b",
+            "a/b",
+            &"t".repeat(129),
+        ] {
+            assert!(!is_valid_tag(bad), "{bad}");
+        }
+    }
+
+    fn obj(v: Value) -> Map<String, Value> {
+        serde_json::from_value(v).unwrap()
+    }
+
+    const LIVE: [LiveFacts<'static>; 3] = [
+        LiveFacts {
+            version: "1.0.0",
+            deprecated: Some("old"),
+        },
+        LiveFacts {
+            version: "1.1.0",
+            deprecated: None,
+        },
+        LiveFacts {
+            version: "2.0.0",
+            deprecated: None,
+        },
+    ];
+
+    #[test]
+    fn an_unpublish_is_a_delete_only() {
+        // What `npm unpublish pkg@2.0.0` sends: the version gone, its tags gone, latest re-pointed.
+        let tags = obj(json!({"latest": "2.0.0", "stable": "1.1.0", "next": "2.0.0"}));
+        let versions = obj(json!({"1.0.0": {"deprecated": "old"}, "1.1.0": {}}));
+        let sent = obj(json!({"latest": "1.1.0", "stable": "1.1.0"}));
+        let edit = plan_edit(Some(&versions), Some(&sent), &LIVE, &tags);
+        assert_eq!(edit.removed, ["2.0.0"]);
+        assert!(edit.deprecations.is_empty());
+        assert!(!edit.needs_upload);
+        assert_eq!(edit.tags, Some(sent));
+    }
+
+    #[test]
+    fn deprecations_and_tag_moves_are_uploads() {
+        let tags = obj(json!({"latest": "2.0.0"}));
+        let versions = obj(
+            json!({"1.0.0": {"deprecated": ""}, "1.1.0": {"deprecated": "use 2"}, "2.0.0": {}}),
+        );
+        let edit = plan_edit(Some(&versions), None, &LIVE, &tags);
+        assert!(edit.removed.is_empty() && edit.needs_upload);
+        assert_eq!(
+            edit.deprecations,
+            [
+                ("1.0.0".to_string(), None),
+                ("1.1.0".to_string(), Some("use 2".to_string()))
+            ]
+        );
+        // Unpublishing while re-pointing a tag of a remaining version needs both rights.
+        let versions = obj(json!({"1.0.0": {"deprecated": "old"}, "1.1.0": {}}));
+        let moved = obj(json!({"latest": "1.1.0", "stable": "1.0.0"}));
+        let edit = plan_edit(Some(&versions), Some(&moved), &LIVE, &tags);
+        assert_eq!(edit.removed, ["2.0.0"]);
+        assert!(edit.needs_upload);
+        // A document that changes nothing is not an unpublish either.
+        let all = obj(json!({"1.0.0": {"deprecated": "old"}, "1.1.0": {}, "2.0.0": {}}));
+        let edit = plan_edit(Some(&all), Some(&tags), &LIVE, &tags);
+        assert!(edit.removed.is_empty() && edit.deprecations.is_empty() && edit.needs_upload);
+    }
+
+    #[test]
+    fn long_deprecations_are_cut_and_bad_tags_dropped() {
+        let long = "é".repeat(MAX_DEPRECATION_CHARS + 5);
+        let versions = obj(
+            json!({"1.0.0": {"deprecated": "old"}, "1.1.0": {"deprecated": long}, "2.0.0": {}}),
+        );
+        let sent = obj(json!({"latest": "2.0.0", "1.0": "1.0.0", "ok": 5}));
+        let edit = plan_edit(
+            Some(&versions),
+            Some(&sent),
+            &LIVE,
+            &obj(json!({"latest": "2.0.0"})),
+        );
+        assert_eq!(
+            edit.deprecations[0].1.as_ref().map(|m| m.chars().count()),
+            Some(MAX_DEPRECATION_CHARS)
+        );
+        assert_eq!(edit.tags, Some(obj(json!({"latest": "2.0.0"}))));
     }
 
     #[test]

@@ -233,7 +233,22 @@ pub fn put_file(
     now: i64,
 ) -> StoreResult<Option<String>> {
     let tx = conn.transaction()?;
-    insert_blob(&tx, blob, now)?;
+    let replaced = replace_file(&tx, repo_id, path, blob, content_type, user_id, now)?;
+    tx.commit()?;
+    Ok(replaced)
+}
+
+/// `put_file` inside a transaction the caller holds (to commit a file with the metadata that describes it).
+pub fn replace_file(
+    tx: &Connection,
+    repo_id: &str,
+    path: &str,
+    blob: &BlobInfo,
+    content_type: &str,
+    user_id: &str,
+    now: i64,
+) -> StoreResult<Option<String>> {
+    insert_blob(tx, blob, now)?;
     let previous: Option<(i64, String, i64)> = tx
         .query_row(
             "SELECT id, sha256, created_at FROM files WHERE repo_id = ?1 AND path = ?2 AND deleted_at IS NULL",
@@ -253,7 +268,6 @@ pub fn put_file(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7)",
         params![repo_id, path, blob.sha256, blob.size as i64, content_type, created_at, user_id, now],
     )?;
-    tx.commit()?;
     Ok(previous.map(|(_, sha, _)| sha))
 }
 

@@ -34,8 +34,12 @@ pub const DISABLE_REDEPLOY: &str = "disable_redeploy";
 const HOSTED: &str = "hosted";
 const DEFAULT_SHARE_RIGHT: &str = "private";
 
-/// The address clients reach arca at, from the request (arca may sit behind a proxy that keeps `Host`).
-pub fn base_url(headers: &HeaderMap) -> String {
+/// The address clients reach arca at: the configured `public_url`, else from the request (`Host`, and
+/// `X-Forwarded-Proto` from a proxy that keeps `Host`).
+pub fn base_url(config: &Config, headers: &HeaderMap) -> String {
+    if !config.public_url.is_empty() {
+        return config.public_url.clone();
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
@@ -87,7 +91,7 @@ impl ViewContext {
             names,
             region: config.region.clone(),
             offset_minutes: config.display_offset_minutes,
-            base: base_url(headers),
+            base: base_url(config, headers),
         })
     }
 
@@ -1137,10 +1141,16 @@ mod tests {
 
     #[test]
     fn base_url_from_host_only_when_plausible() {
+        let config = Config::default();
         let mut h = HeaderMap::new();
         h.insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
-        assert_eq!(base_url(&h), "http://127.0.0.1:8080");
+        assert_eq!(base_url(&config, &h), "http://127.0.0.1:8080");
         h.insert(header::HOST, "evil.com/<script>".parse().unwrap());
-        assert_eq!(base_url(&h), "http://localhost");
+        assert_eq!(base_url(&config, &h), "http://localhost");
+        let public = Config {
+            public_url: "https://repo.example.com/arca".into(),
+            ..Config::default()
+        };
+        assert_eq!(base_url(&public, &h), "https://repo.example.com/arca");
     }
 }

@@ -205,11 +205,27 @@ pub async fn may_upload_somewhere(
     principal: &Principal,
     repo: &Repository,
 ) -> Result<(), ApiError> {
-    if principal.domain_id != repo.domain_id {
-        return Err(ApiError::forbidden(format!(
-            "upload is not allowed on /{}",
+    may_do_somewhere(state, principal, repo, &[Operation::Upload]).await
+}
+
+/// Refuses a caller who may perform none of `ops` anywhere in `repo` (a request whose body decides which
+/// operation it is, such as an npm document that publishes, deprecates or unpublishes).
+pub async fn may_do_somewhere(
+    state: &AppState,
+    principal: &Principal,
+    repo: &Repository,
+    ops: &[Operation],
+) -> Result<(), ApiError> {
+    let refused = || {
+        let names: Vec<String> = ops.iter().map(|op| op.to_string()).collect();
+        ApiError::forbidden(format!(
+            "{} is not allowed on /{}",
+            names.join(" or "),
             repo.name
-        )));
+        ))
+    };
+    if principal.domain_id != repo.domain_id {
+        return Err(refused());
     }
     let (principal_copy, project_id) = (principal.clone(), repo.project_id.clone());
     let access = state
@@ -222,13 +238,10 @@ pub async fn may_upload_somewhere(
             )
         })
         .await?;
-    if access.may_somewhere(repo, Operation::Upload) {
+    if ops.iter().any(|op| access.may_somewhere(repo, *op)) {
         Ok(())
     } else {
-        Err(ApiError::forbidden(format!(
-            "upload is not allowed on /{}",
-            repo.name
-        )))
+        Err(refused())
     }
 }
 

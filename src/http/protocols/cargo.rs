@@ -79,7 +79,11 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
             if caller.is_none() && !repo.allow_anonymous {
                 return Err(ApiError::Unauthenticated("credentials required"));
             }
-            let base = format!("{}{PREFIX}{}", base_url(&parts.headers), repo.name);
+            let base = format!(
+                "{}{PREFIX}{}",
+                base_url(&state.config, &parts.headers),
+                repo.name
+            );
             let config = json!({
                 "dl": format!("{base}/api/v1/crates"),
                 "api": base,

@@ -337,6 +337,17 @@ async fn put(
             "a file path is required to upload",
         ));
     }
+    if let Some(api) = package_api(&repo.format) {
+        // Their metadata lives beside the files (an npm version's integrity, a wheel's digests, a crate's
+        // checksum): a plain file upload would swap a published package's bytes behind it.
+        return Err(ApiError::invalid(
+            "path",
+            format!(
+                "{} is a {} repository: publish with its client through /artifactory/api/{api}/{}/",
+                repo.name, repo.format, repo.name
+            ),
+        ));
+    }
     let p = path.as_str();
     if repo.format == MAVEN {
         if let Some((base, algorithm)) = maven::checksum_target(p) {
@@ -376,6 +387,16 @@ async fn put(
         })),
     )
         .into_response())
+}
+
+/// The protocol path segment of a package format whose files are only written through that protocol.
+fn package_api(format: &str) -> Option<&'static str> {
+    match format {
+        "npm" => Some("npm"),
+        "pypi" => Some("pypi"),
+        "cargo" => Some("cargo"),
+        _ => None,
+    }
 }
 
 /// Release repositories take release versions, snapshot repositories SNAPSHOT versions.
@@ -530,6 +551,15 @@ mod tests {
         assert!(root.is_root());
         assert!(split_wire_path("/artifactory/..%2f/x").is_err());
         assert!(split_wire_path("/artifactory/libs/a/%2e%2e/b").is_err());
+    }
+
+    #[test]
+    fn package_formats_take_no_plain_uploads() {
+        assert_eq!(package_api("npm"), Some("npm"));
+        assert_eq!(package_api("pypi"), Some("pypi"));
+        assert_eq!(package_api("cargo"), Some("cargo"));
+        assert_eq!(package_api("generic"), None);
+        assert_eq!(package_api(MAVEN), None);
     }
 
     #[test]

@@ -6,13 +6,19 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use sha1::Sha1;
-use sha2::{Digest, Sha512};
+use tokio::io::{AsyncRead, ReadBuf};
 
-use super::access::{authorize, identify, load_repo, may_upload_somewhere, repo_user_login};
+use super::access::{authorize, identify, load_repo, may_do_somewhere, repo_user_login};
 use super::download::{serve_bytes, serve_file};
 use crate::auth::Principal;
 use crate::domain::operation::Operation;
@@ -129,11 +135,19 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         }
         ([], &Method::PUT) | (["-rev", _], &Method::PUT) => {
             let principal = caller.ok_or(ApiError::Unauthenticated("log in first (npm login)"))?;
-            may_upload_somewhere(state, &principal, &repo).await?;
+            // Publishing and deprecating are uploads, unpublishing a version is a delete: which one
+            // this is shows in the body, so refuse before reading it only whoever may do neither.
+            may_do_somewhere(
+                state,
+                &principal,
+                &repo,
+                &[Operation::Upload, Operation::Delete],
+            )
+            .await?;
             let bytes = read_body(body, state.config.max_package_document_bytes).await?;
-            let doc: Value = serde_json::from_slice(&bytes)
+            let doc: Document<'_> = serde_json::from_slice(&bytes)
                 .map_err(|e| ApiError::MalformedBody(e.to_string()))?;
-            put_document(state, &repo, &principal, &parts.headers, &name, doc).await
+            put_document(state, &repo, &principal, &name, doc).await
         }
         (["-rev", _], &Method::DELETE) => {
             let principal = caller.ok_or(ApiError::Unauthenticated("log in first (npm login)"))?;
@@ -274,7 +288,7 @@ async fn packument(
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|a| a.contains(format::ABBREVIATED));
-    let base = format!("{}{PREFIX}{}", base_url(headers), repo.name);
+    let base = format!("{}{PREFIX}{}", base_url(&state.config, headers), repo.name);
     let tags = live_tags(&pkg.tags, &pkg.live);
     let docs: Vec<VersionDoc<'_>> = pkg
         .live
@@ -317,33 +331,100 @@ async fn packument(
     Ok(response)
 }
 
+/// The package document as `npm publish`, `npm deprecate` and `npm unpublish` PUT it; other fields are
+/// ignored. Attachment data borrows from the request body: the tarball is decoded as it is stored.
+#[derive(Deserialize)]
+struct Document<'a> {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    versions: Option<Map<String, Value>>,
+    #[serde(default, rename = "dist-tags")]
+    dist_tags: Option<Map<String, Value>>,
+    #[serde(default, rename = "_attachments", borrow)]
+    attachments: Option<BTreeMap<String, Attachment<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct Attachment<'a> {
+    #[serde(borrow)]
+    data: Cow<'a, str>,
+    #[serde(default)]
+    length: Option<u64>,
+}
+
 /// A PUT of the package document: a publish when it carries `_attachments`, else an edit (deprecations,
 /// dist-tags, versions left out = unpublished).
 async fn put_document(
     state: &AppState,
     repo: &Repository,
     principal: &Principal,
-    headers: &HeaderMap,
     name: &str,
-    doc: Value,
+    doc: Document<'_>,
 ) -> Result<Response, ApiError> {
-    if doc
-        .get("name")
-        .and_then(Value::as_str)
-        .is_some_and(|n| n != name)
-    {
+    if doc.name.as_deref().is_some_and(|n| n != name) {
         return Err(ApiError::invalid(
             "name",
             "does not match the package in the URL",
         ));
     }
-    let attachments = doc
-        .get("_attachments")
-        .and_then(Value::as_object)
-        .filter(|a| !a.is_empty());
-    match attachments {
+    match doc.attachments.as_ref().filter(|a| !a.is_empty()) {
         Some(attachments) => publish(state, repo, principal, name, &doc, attachments).await,
-        None => edit(state, repo, principal, headers, name, &doc).await,
+        None => edit(state, repo, principal, name, &doc).await,
+    }
+}
+
+/// Base64 text decoded a chunk at a time as the blob store reads it, so that a publish never holds its
+/// tarball decoded. `invalid` tells a malformed text from an I/O failure afterwards.
+struct Base64Reader<'a> {
+    text: &'a [u8],
+    decoded: Vec<u8>,
+    offset: usize,
+    invalid: bool,
+}
+
+/// Base64 characters decoded at once: a multiple of 4, so that only the last chunk may carry padding.
+const BASE64_CHUNK: usize = 64 * 1024;
+
+impl<'a> Base64Reader<'a> {
+    fn new(text: &'a str) -> Self {
+        Base64Reader {
+            text: text.as_bytes(),
+            decoded: Vec::with_capacity(BASE64_CHUNK / 4 * 3),
+            offset: 0,
+            invalid: false,
+        }
+    }
+}
+
+impl AsyncRead for Base64Reader<'_> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        if this.offset == this.decoded.len() {
+            if this.text.is_empty() {
+                return Poll::Ready(Ok(()));
+            }
+            let (chunk, rest) = this.text.split_at(this.text.len().min(BASE64_CHUNK));
+            this.decoded.clear();
+            this.offset = 0;
+            let padding_inside = !rest.is_empty() && chunk.contains(&b'=');
+            if padding_inside || STANDARD.decode_vec(chunk, &mut this.decoded).is_err() {
+                this.invalid = true;
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "attachment data is not base64",
+                )));
+            }
+            this.text = rest;
+        }
+        let n = buf.remaining().min(this.decoded.len() - this.offset);
+        buf.put_slice(&this.decoded[this.offset..this.offset + n]);
+        this.offset += n;
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -352,12 +433,12 @@ async fn publish(
     repo: &Repository,
     principal: &Principal,
     name: &str,
-    doc: &Value,
-    attachments: &Map<String, Value>,
+    doc: &Document<'_>,
+    attachments: &BTreeMap<String, Attachment<'_>>,
 ) -> Result<Response, ApiError> {
     let versions = doc
-        .get("versions")
-        .and_then(Value::as_object)
+        .versions
+        .as_ref()
         .ok_or_else(|| ApiError::invalid("versions", "is required to publish"))?;
     if versions.len() != 1 {
         return Err(ApiError::invalid(
@@ -372,77 +453,102 @@ async fn publish(
             format!("`{version}` is not SemVer"),
         ));
     }
+    if manifest
+        .get("version")
+        .and_then(Value::as_str)
+        .is_some_and(|v| v != version)
+    {
+        return Err(ApiError::invalid(
+            "version",
+            "the manifest names another version than its key",
+        ));
+    }
+    // npm names the attachment `<name>-<version>.tgz` (scope included); one publish carries one tarball.
     let file = format::tarball_file(name, version);
-    let attachment = attachments
-        .get(&file)
-        .or_else(|| attachments.values().next())
-        .ok_or_else(|| ApiError::invalid("_attachments", format!("must hold {file}")))?;
-    let data = attachment
-        .get("data")
-        .and_then(Value::as_str)
-        .and_then(|d| STANDARD.decode(d).ok())
-        .ok_or_else(|| ApiError::invalid("_attachments", "data must be base64"))?;
-    if attachment
-        .get("length")
-        .and_then(Value::as_u64)
-        .is_some_and(|l| l != data.len() as u64)
-    {
-        return Err(ApiError::invalid(
-            "_attachments",
-            "length does not match the data",
-        ));
-    }
-    let sha1 = hex::encode(Sha1::digest(&data));
-    let sha512 = hex::encode(Sha512::digest(&data));
-    let dist = manifest.get("dist");
-    if dist
-        .and_then(|d| d.get("shasum"))
-        .and_then(Value::as_str)
-        .is_some_and(|s| !s.eq_ignore_ascii_case(&sha1))
-    {
-        return Err(ApiError::invalid(
-            "dist.shasum",
-            "does not match the tarball",
-        ));
-    }
-    if dist
-        .and_then(|d| d.get("integrity"))
-        .and_then(Value::as_str)
-        .is_some_and(|i| i.starts_with("sha512-") && i != format::integrity(&sha512))
-    {
-        return Err(ApiError::invalid(
-            "dist.integrity",
-            "does not match the tarball",
-        ));
-    }
+    let attachment = match attachments.get(&file) {
+        Some(a) => a,
+        None if attachments.len() == 1 => attachments.values().next().expect("one attachment"),
+        None => {
+            return Err(ApiError::invalid(
+                "_attachments",
+                format!("must hold the tarball {file}"),
+            ))
+        }
+    };
     let rel = format::tarball_path(name, version);
     authorize(state, Some(principal), repo, Operation::Upload, &rel).await?;
     let (repo_id, key, v) = (repo.id.clone(), name.to_string(), version.clone());
+    let republish = || {
+        ApiError::forbidden(format!(
+            "cannot publish over the previously published versions: {version}"
+        ))
+    };
     if state
         .db
         .call(move |conn| store::version_exists(conn, &repo_id, &key, &v))
         .await?
     {
-        return Err(ApiError::forbidden(format!(
-            "cannot publish over the previously published versions: {version}"
-        )));
+        return Err(republish());
     }
     let mut stored_manifest = manifest.clone();
-    if let Some(m) = stored_manifest.as_object_mut() {
-        m.remove("dist");
-        m.retain(|k, _| !k.starts_with('_') || k == "_hasShrinkwrap");
+    let sent_dist = stored_manifest
+        .as_object_mut()
+        .and_then(|m| {
+            m.retain(|k, _| !k.starts_with('_') || k == "_hasShrinkwrap");
+            m.remove("dist")
+        })
+        .unwrap_or(Value::Null);
+    let guard = state.blob_gc.read().await;
+    let mut reader = Base64Reader::new(&attachment.data);
+    let info = match state
+        .blobs
+        .put(&mut reader, state.config.max_artifact_bytes)
+        .await
+    {
+        Ok(info) => info,
+        Err(_) if reader.invalid => {
+            return Err(ApiError::invalid("_attachments", "data must be base64"))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let refusal = if attachment.length.is_some_and(|l| l != info.size) {
+        Some(ApiError::invalid(
+            "_attachments",
+            "length does not match the data",
+        ))
+    } else if sent_dist
+        .get("shasum")
+        .and_then(Value::as_str)
+        .is_some_and(|s| !s.eq_ignore_ascii_case(&info.sha1))
+    {
+        Some(ApiError::invalid(
+            "dist.shasum",
+            "does not match the tarball",
+        ))
+    } else if sent_dist
+        .get("integrity")
+        .and_then(Value::as_str)
+        .is_some_and(|i| i.starts_with("sha512-") && i != format::integrity(&info.sha512))
+    {
+        Some(ApiError::invalid(
+            "dist.integrity",
+            "does not match the tarball",
+        ))
+    } else {
+        None
+    };
+    if let Some(refusal) = refusal {
+        drop(guard);
+        reclaim(state, vec![info.sha256]).await?;
+        return Err(refusal);
     }
     let new_tags: Map<String, Value> = doc
-        .get("dist-tags")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let guard = state.blob_gc.read().await;
-    let mut cursor = std::io::Cursor::new(data);
-    let info = state
-        .blobs
-        .put(&mut cursor, state.config.max_artifact_bytes)
-        .await?;
+        .dist_tags
+        .iter()
+        .flatten()
+        .filter(|(k, v)| v.is_string() && format::is_valid_tag(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let (repo_id, key, v, user_id, blob) = (
         repo.id.clone(),
         name.to_string(),
@@ -451,7 +557,9 @@ async fn publish(
         info.clone(),
     );
     let manifest_text = stored_manifest.to_string();
-    let inserted = state
+    // The version, the package's tags and the tarball's file row commit together: a version is never
+    // recorded without its tarball, nor a tarball without its version.
+    let outcome = state
         .db
         .call(move |conn| {
             let tx = conn.transaction()?;
@@ -465,21 +573,18 @@ async fn publish(
                 now,
             };
             if !store::insert_version(&tx, &repo_id, &record)? {
-                return Ok(false);
+                return Ok(None);
             }
             let mut tags: Map<String, Value> = store::package(&tx, &repo_id, &key)?
                 .and_then(|(t, _, _)| serde_json::from_str(&t).ok())
                 .unwrap_or_default();
-            for (tag, target) in new_tags {
-                tags.insert(tag, target);
-            }
+            tags.extend(new_tags);
             if !tags.contains_key("latest") {
                 tags.insert("latest".into(), json!(v));
             }
             store::put_package(&tx, &repo_id, &key, &Value::Object(tags).to_string(), now)?;
-            tx.commit()?;
-            repos::put_file(
-                conn,
+            let replaced = repos::replace_file(
+                &tx,
                 &repo_id,
                 &rel,
                 &blob,
@@ -487,64 +592,72 @@ async fn publish(
                 &user_id,
                 now,
             )?;
-            Ok(true)
+            tx.commit()?;
+            Ok(Some(replaced))
         })
-        .await?;
+        .await;
     drop(guard);
-    if !inserted {
-        reclaim(state, vec![info.sha256]).await?;
-        return Err(ApiError::forbidden(format!(
-            "cannot publish over the previously published versions: {version}"
-        )));
+    match outcome {
+        Ok(Some(replaced)) => {
+            reclaim(state, replaced.into_iter().collect()).await?;
+        }
+        Ok(None) => {
+            reclaim(state, vec![info.sha256]).await?;
+            return Err(republish());
+        }
+        Err(e) => {
+            reclaim(state, vec![info.sha256]).await?;
+            return Err(e.into());
+        }
     }
     tracing::info!(repo = %repo.name, package = %name, version = %version, "npm package published");
     Ok((StatusCode::CREATED, Json(json!({"ok": true, "id": name}))).into_response())
 }
 
 /// An edit of the document: `deprecated` per version, dist-tags, and versions left out, which are
-/// unpublished (their tarballs go to the recycle bin).
+/// unpublished (their tarballs go to the recycle bin). Removing versions needs `delete` on their
+/// tarballs; anything else it changes needs `upload` on the package.
 async fn edit(
     state: &AppState,
     repo: &Repository,
     principal: &Principal,
-    _headers: &HeaderMap,
     name: &str,
-    doc: &Value,
+    doc: &Document<'_>,
 ) -> Result<Response, ApiError> {
     let pkg = load_package(state, repo, name)
         .await?
         .filter(|p| !p.live.is_empty())
         .ok_or_else(|| ApiError::not_found(format!("package {name} not found")))?;
-    authorize(state, Some(principal), repo, Operation::Upload, name).await?;
-    let versions = doc.get("versions").and_then(Value::as_object);
-    let removed: Vec<store::LiveVersion> = match versions {
-        Some(v) => pkg
-            .live
-            .iter()
-            .filter(|l| !v.contains_key(&l.version))
-            .cloned()
-            .collect(),
-        None => Vec::new(),
-    };
-    for r in &removed {
-        authorize(state, Some(principal), repo, Operation::Delete, &r.path).await?;
-    }
-    let deprecations: Vec<(String, Option<String>)> = versions
-        .map(|v| {
-            v.iter()
-                .filter(|(ver, _)| pkg.live.iter().any(|l| &l.version == *ver))
-                .map(|(ver, m)| {
-                    let msg = m
-                        .get("deprecated")
-                        .and_then(Value::as_str)
-                        .filter(|s| !s.is_empty());
-                    (ver.clone(), msg.map(|s| s.chars().take(1024).collect()))
-                })
-                .collect()
+    let facts: Vec<format::LiveFacts<'_>> = pkg
+        .live
+        .iter()
+        .map(|l| format::LiveFacts {
+            version: &l.version,
+            deprecated: l.deprecated.as_deref(),
         })
-        .unwrap_or_default();
-    let tags = doc.get("dist-tags").and_then(Value::as_object).cloned();
+        .collect();
+    let plan = format::plan_edit(
+        doc.versions.as_ref(),
+        doc.dist_tags.as_ref(),
+        &facts,
+        &live_tags(&pkg.tags, &pkg.live),
+    );
+    if plan.needs_upload {
+        authorize(state, Some(principal), repo, Operation::Upload, name).await?;
+    }
+    let removed: Vec<String> = pkg
+        .live
+        .iter()
+        .filter(|l| plan.removed.contains(&l.version))
+        .map(|l| l.path.clone())
+        .collect();
+    for path in &removed {
+        authorize(state, Some(principal), repo, Operation::Delete, path).await?;
+    }
     let (repo_id, key, user_id) = (repo.id.clone(), name.to_string(), principal.user_id.clone());
+    let format::Edit {
+        deprecations, tags, ..
+    } = plan;
     state
         .db
         .call(move |conn| {
@@ -553,8 +666,8 @@ async fn edit(
             for (ver, msg) in &deprecations {
                 store::set_deprecated(&tx, &repo_id, &key, ver, msg.as_deref())?;
             }
-            for r in &removed {
-                repos::trash_file(&tx, &repo_id, &r.path, &user_id, now)?;
+            for path in &removed {
+                repos::trash_file(&tx, &repo_id, path, &user_id, now)?;
             }
             let stored = match tags {
                 Some(t) => Value::Object(t).to_string(),
@@ -637,8 +750,11 @@ async fn dist_tags(
                     "{name} has no version {version}"
                 )));
             }
-            if semver::Version::parse(tag).is_ok() {
-                return Err(ApiError::invalid("tag", "a dist-tag cannot be a version"));
+            if !format::is_valid_tag(tag) {
+                return Err(ApiError::invalid(
+                    "tag",
+                    "a dist-tag is letters, digits, '-', '.', '_' or '~' and no SemVer range",
+                ));
             }
             tags.insert(tag.to_string(), json!(version));
         }
@@ -701,4 +817,38 @@ async fn login(
         Json(json!({"ok": true, "id": format!("org.couchdb.user:{name}"), "token": ticket})),
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    async fn decode_all(text: &str) -> Result<Vec<u8>, bool> {
+        let mut reader = Base64Reader::new(text);
+        let mut out = Vec::new();
+        match reader.read_to_end(&mut out).await {
+            Ok(_) => Ok(out),
+            Err(_) => Err(reader.invalid),
+        }
+    }
+
+    #[tokio::test]
+    async fn base64_decodes_across_chunks() {
+        let data: Vec<u8> = (0..BASE64_CHUNK * 2 + 7)
+            .map(|i| (i * 31 % 251) as u8)
+            .collect();
+        assert_eq!(decode_all(&STANDARD.encode(&data)).await, Ok(data));
+        assert_eq!(decode_all("").await, Ok(Vec::new()));
+        assert_eq!(decode_all("aGk=").await, Ok(b"hi".to_vec()));
+    }
+
+    #[tokio::test]
+    async fn malformed_base64_is_told_apart() {
+        assert_eq!(decode_all("aGk").await, Err(true));
+        assert_eq!(decode_all("a*k=").await, Err(true));
+        // Padding may only end the text, even where a chunk boundary falls right after it.
+        let early = format!("{}aGk={}", "A".repeat(BASE64_CHUNK - 4), "AAAA");
+        assert_eq!(decode_all(&early).await, Err(true));
+    }
 }
