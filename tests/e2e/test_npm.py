@@ -41,14 +41,14 @@ def npm(rc: Path, cwd: Path, *args, stdin=None):
                           input=stdin)
 
 
-def npm_login_tty(rc: Path, cwd: Path, user: str, password: str):
-    """`npm login --auth-type=legacy` answering its prompts on a pseudo-terminal, as a person would."""
+def npm_login_tty(rc: Path, cwd: Path, user: str, password: str, args=("--auth-type=legacy",)):
+    """`npm login` answering its prompts on a pseudo-terminal, as a person would."""
     import pty
     import select
     master, slave = pty.openpty()
     env = dict(os.environ, npm_config_userconfig=str(rc), npm_config_cache=str(rc.parent / "npm-cache"),
                NO_UPDATE_NOTIFIER="1", NO_COLOR="1")
-    proc = subprocess.Popen([NPM, "login", "--auth-type=legacy"], cwd=cwd, env=env, stdin=slave, stdout=slave,
+    proc = subprocess.Popen([NPM, "login", *args], cwd=cwd, env=env, stdin=slave, stdout=slave,
                             stderr=subprocess.PIPE, close_fds=True)
     os.close(slave)
     seen = b""
@@ -183,9 +183,12 @@ def test_unpublish_goes_to_the_recycle_bin(srv, project, world, login, tmp_path)
     assert republish.returncode != 0 and "previously published" in republish.stderr
 
 
-def test_login_and_whoami_with_the_repo_user(srv, world, login, tmp_path):
+# npm 11 tries web login first (POST /-/v1/login); arca answers 404 there, so npm falls back to the
+# user name and password prompts of the legacy login.
+@pytest.mark.parametrize("args", [("--auth-type=legacy",), ()], ids=["legacy", "default"])
+def test_login_and_whoami_with_the_repo_user(srv, world, login, tmp_path, args):
     rc = npmrc(tmp_path / ".npmrc", srv, world["repo"])
-    code, err = npm_login_tty(rc, tmp_path, *login)
+    code, err = npm_login_tty(rc, tmp_path, *login, args=args)
     assert code == 0, err
     assert "_authToken" in rc.read_text()
     who = npm(rc, tmp_path, "whoami")
@@ -241,3 +244,137 @@ def test_two_thousand_versions(srv, project, login):
     assert full["versions"]["1.0.1999"]["dist"]["shasum"] == hashlib.sha1(b"tarball 1999").hexdigest()
     small = session.get(url, headers={"Accept": ABBREVIATED}, timeout=30).json()
     assert len(small["versions"]) == 2000
+
+
+def test_scoped_tags_deprecation_and_unpublish(srv, world, login, tmp_path):
+    """The client sends a scoped name as `@scope%2fname` in every path: dist-tags, deprecate, unpublish."""
+    rc = world["rc"]
+    name = "@acme/%s" % unique("life").replace("_", "-")
+    for version, extra in (("1.0.0", ()), ("2.0.0-beta.1", ("--tag", "beta")), ("1.1.0", ())):
+        out = npm(rc, package(tmp_path, name, version, "module.exports = %r;\n" % version), "publish", *extra)
+        assert out.returncode == 0, out.stderr
+    listed = npm(rc, tmp_path, "dist-tag", "ls", name).stdout
+    assert "latest: 1.1.0" in listed and "beta: 2.0.0-beta.1" in listed
+    assert npm(rc, tmp_path, "dist-tag", "add", "%s@1.0.0" % name, "lts").returncode == 0
+    assert "lts: 1.0.0" in npm(rc, tmp_path, "dist-tag", "ls", name).stdout
+    assert npm(rc, tmp_path, "dist-tag", "rm", name, "lts").returncode == 0
+    assert "lts" not in npm(rc, tmp_path, "dist-tag", "ls", name).stdout
+    # A tag that reads as a SemVer range is refused by arca too, not only by the client.
+    tags_url = registry_url(srv, world["repo"]) + "-/package/%s/dist-tags/" % name.replace("/", "%2f")
+    bad = requests.put(tags_url + "1.0", json="1.0.0", auth=login, timeout=10)
+    assert bad.status_code == 400 and "error" in bad.json()
+    assert requests.put(tags_url + "lts", json="9.9.9", auth=login, timeout=10).status_code == 404
+
+    out = npm(rc, tmp_path, "deprecate", "%s@<1.1.0" % name, "move to 1.1")
+    assert out.returncode == 0, out.stderr
+    assert npm(rc, tmp_path, "view", "%s@1.0.0" % name, "deprecated").stdout.strip() == "move to 1.1"
+    assert npm(rc, tmp_path, "view", "%s@1.1.0" % name, "deprecated").stdout.strip() == ""
+    small = requests.get(registry_url(srv, world["repo"]) + name.replace("/", "%2f"), auth=login,
+                         headers={"Accept": ABBREVIATED}, timeout=10).json()
+    assert small["versions"]["1.0.0"]["deprecated"] == "move to 1.1"
+    assert "deprecated" not in small["versions"]["2.0.0-beta.1"]
+
+    out = npm(rc, tmp_path, "unpublish", "%s@1.1.0" % name, "--force")
+    assert out.returncode == 0, out.stderr
+    doc = requests.get(registry_url(srv, world["repo"]) + name.replace("/", "%2f"), auth=login, timeout=10).json()
+    assert sorted(doc["versions"]) == ["1.0.0", "2.0.0-beta.1"]
+    assert doc["dist-tags"]["latest"] in doc["versions"] and doc["dist-tags"]["beta"] == "2.0.0-beta.1"
+    gone = requests.get(registry_url(srv, world["repo"]) + "%s/-/%s-1.1.0.tgz" % (name, name.split("/")[1]),
+                        auth=login, timeout=10)
+    assert gone.status_code == 404 and "error" in gone.json()
+    # The deprecation survived the unpublish of another version.
+    assert npm(rc, tmp_path, "view", "%s@1.0.0" % name, "deprecated").stdout.strip() == "move to 1.1"
+    # Unpublishing the rest removes the package.
+    out = npm(rc, tmp_path, "unpublish", name, "--force")
+    assert out.returncode == 0, out.stderr
+    missing = npm(rc, tmp_path, "view", name)
+    assert missing.returncode != 0 and "E404" in missing.stderr
+
+
+def test_unpublish_is_a_delete_and_deprecate_an_upload(srv, tmp_path):
+    """Privileges as README says: unpublishing a version needs `delete` on its tarball, deprecating and
+    dist-tags need `upload`. Two roles whose grants hold one of the two each."""
+    project = srv.create_project()
+    repo = srv.create_repo(project, "npm")
+    rc = npmrc(tmp_path / "root.npmrc", srv, repo, ticket_for(srv))
+    name = unique("perm").replace("_", "-")
+    for version in ("1.0.0", "1.0.1", "1.0.2"):
+        out = npm(rc, package(tmp_path, name, version, "module.exports = %r;\n" % version), "publish")
+        assert out.returncode == 0, out.stderr
+    rcs = {}
+    for label, role, ops in (("deleter", 6, "download,delete"), ("uploader", 7, "download,upload")):
+        user = srv.create_user()
+        srv.add_member(project, user.user_id, role)
+        held = srv.privileges(user, project)
+        srv.set_role_grants(held["role_id"].rstrip(","), [
+            {"project_id": project, "granted_object_path": "/%s/*" % repo, "operations": ops}])
+        repo_user = srv.repo_login(user)
+        token = requests.put(registry_url(srv, repo) + "-/user/org.couchdb.user:%s" % repo_user[0],
+                             json={"name": repo_user[0], "password": repo_user[1]}, timeout=10).json()["token"]
+        rcs[label] = npmrc(tmp_path / ("%s.npmrc" % label), srv, repo, token)
+
+    def versions():
+        return sorted(json.loads(npm(rc, tmp_path, "view", name, "versions", "--json").stdout))
+
+    denied = npm(rcs["uploader"], tmp_path, "unpublish", "%s@1.0.2" % name, "--force")
+    assert denied.returncode != 0 and "E403" in denied.stderr
+    assert versions() == ["1.0.0", "1.0.1", "1.0.2"]
+    denied = npm(rcs["deleter"], tmp_path, "deprecate", "%s@1.0.0" % name, "old")
+    assert denied.returncode != 0 and "E403" in denied.stderr
+    denied = npm(rcs["deleter"], tmp_path, "dist-tag", "add", "%s@1.0.0" % name, "old")
+    assert denied.returncode != 0 and "E403" in denied.stderr
+    assert npm(rc, tmp_path, "view", "%s@1.0.0" % name, "deprecated").stdout.strip() == ""
+
+    out = npm(rcs["uploader"], tmp_path, "deprecate", "%s@1.0.0" % name, "old")
+    assert out.returncode == 0, out.stderr
+    out = npm(rcs["deleter"], tmp_path, "unpublish", "%s@1.0.2" % name, "--force")
+    assert out.returncode == 0, out.stderr
+    assert versions() == ["1.0.0", "1.0.1"]
+    assert npm(rc, tmp_path, "view", name, "dist-tags.latest").stdout.strip() == "1.0.1"
+    assert npm(rc, tmp_path, "view", "%s@1.0.0" % name, "deprecated").stdout.strip() == "old"
+
+
+def test_tarball_downloads_are_conditional_and_ranged(srv, world, login):
+    doc = requests.get(registry_url(srv, world["repo"]) + world["plain"], auth=login, timeout=10).json()
+    url = doc["versions"]["1.1.0"]["dist"]["tarball"]
+    whole = requests.get(url, auth=login, timeout=10)
+    assert whole.status_code == 200 and len(whole.content) > 20
+    assert whole.headers["ETag"] == '"%s"' % hashlib.sha256(whole.content).hexdigest()
+    part = requests.get(url, auth=login, headers={"Range": "bytes=5-14"}, timeout=10)
+    assert part.status_code == 206 and part.content == whole.content[5:15]
+    assert part.headers["Content-Range"] == "bytes 5-14/%d" % len(whole.content)
+    assert requests.get(url, auth=login, headers={"If-None-Match": whole.headers["ETag"]},
+                        timeout=10).status_code == 304
+    head = requests.head(url, auth=login, timeout=10)
+    assert head.status_code == 200 and head.headers["Content-Length"] == str(len(whole.content))
+
+
+def test_errors_are_npm_shaped(srv, world, login, tmp_path):
+    base = registry_url(srv, world["repo"])
+    missing = requests.get(base + "no-such-package", auth=login, timeout=10)
+    assert missing.status_code == 404 and set(missing.json()) == {"error"}
+    anon = requests.get(base + world["plain"], timeout=10)
+    assert anon.status_code == 401 and anon.headers["WWW-Authenticate"].startswith("Basic")
+    assert set(anon.json()) == {"error"}
+    bad_name = requests.get(base + "Not_A_Name", auth=login, timeout=10)
+    assert bad_name.status_code == 400 and "error" in bad_name.json()
+    view = npm(world["rc"], tmp_path, "view", "no-such-package")
+    assert view.returncode != 0 and "E404" in view.stderr
+
+
+def test_public_url_is_written_into_tarball_urls(start_arca):
+    other = start_arca(["--public-url", "https://npm.example.test/mirror/"])
+    project = other.create_project()
+    repo = other.create_repo(project, "npm")
+    login = other.repo_login()
+    tarball = b"public url"
+    body = {"name": "pub", "versions": {"1.0.0": {"name": "pub", "version": "1.0.0"}},
+            "_attachments": {"pub-1.0.0.tgz": {"data": base64.b64encode(tarball).decode(), "length": len(tarball)}}}
+    url = registry_url(other, repo) + "pub"
+    assert requests.put(url, json=body, auth=login, timeout=10).status_code == 201
+    dist = requests.get(url, auth=login, timeout=10).json()["versions"]["1.0.0"]["dist"]
+    assert dist["tarball"] == "https://npm.example.test/mirror/artifactory/api/npm/%s/pub/-/pub-1.0.0.tgz" % repo
+    cargo = other.create_repo(project, "cargo")
+    config = requests.get(other.url("/artifactory/api/cargo/%s/index/config.json" % cargo), auth=login,
+                          timeout=10).json()
+    assert config["dl"].startswith("https://npm.example.test/mirror/artifactory/api/cargo/%s/" % cargo)

@@ -28,6 +28,7 @@ def ctx(srv):
         repo_name=generic, deployment_policy="disable_redeploy")))
     return {"project": project, "generic": generic, "maven": srv.create_maven_repo(project),
             "pypi": srv.create_repo(project, "pypi"), "cargo": srv.create_repo(project, "cargo"),
+            "npm": srv.create_repo(project, "npm"),
             "login": srv.repo_login(),
             "viewer": srv.repo_login(viewer)}
 
@@ -155,3 +156,64 @@ def test_cargo_publish_shorter_than_declared_stores_nothing(srv, ctx):
         assert resp.status_code == 400, resp.text
     whole = struct.pack("<I", len(meta)) + meta + struct.pack("<I", len(crate)) + crate
     assert requests.put(url, data=whole, headers=auth, timeout=10).status_code == 200
+
+
+def npm_document(name: str, version: str, tarball: bytes, **dist):
+    data = base64.b64encode(tarball).decode()
+    return {"name": name, "dist-tags": {"latest": version},
+            "versions": {version: {"name": name, "version": version, "dist": dict(dist)}},
+            "_attachments": {"%s-%s.tgz" % (name, version): {"data": data, "length": len(tarball)}}}
+
+
+def test_npm_refusals_store_nothing(srv, ctx):
+    """A publish whose tarball does not match its own dist fields is refused after the decoded bytes were
+    streamed into the blob store; nothing of it stays, and no version appears."""
+    url = srv.url("/artifactory/api/npm/%s/leaky" % ctx["npm"])
+    good = b"the first tarball"
+    first = npm_document("leaky", "1.0.0", good, shasum=hashlib.sha1(good).hexdigest())
+    assert requests.put(url, json=first, auth=ctx["login"], timeout=10).status_code == 201
+    other = b"another tarball"
+    sha512 = base64.b64encode(hashlib.sha512(b"not it").digest()).decode()
+    wrong_length = npm_document("leaky", "1.2.0", other)
+    wrong_length["_attachments"]["leaky-1.2.0.tgz"]["length"] = len(other) + 1
+    not_base64 = npm_document("leaky", "1.3.0", other)
+    not_base64["_attachments"]["leaky-1.3.0.tgz"]["data"] = "bm90IGJhc2U2N!=="
+    cases = [
+        ("republish", npm_document("leaky", "1.0.0", other), ctx["login"], 403),
+        ("viewer", npm_document("leaky", "1.1.0", other), ctx["viewer"], 403),
+        ("shasum", npm_document("leaky", "1.1.0", other, shasum="0" * 40), ctx["login"], 400),
+        ("integrity", npm_document("leaky", "1.1.0", other, integrity="sha512-" + sha512), ctx["login"], 400),
+        ("length", wrong_length, ctx["login"], 400),
+        ("base64", not_base64, ctx["login"], 400),
+    ]
+    for label, doc, who, status in cases:
+        with NothingLeft(srv):
+            resp = requests.put(url, json=doc, auth=who, timeout=10)
+            assert resp.status_code == status, (label, resp.status_code, resp.text[:300])
+            assert "error" in resp.json(), label
+    packument = requests.get(url, auth=ctx["login"], timeout=10).json()
+    assert list(packument["versions"]) == ["1.0.0"]
+    assert packument["versions"]["1.0.0"]["dist"]["shasum"] == hashlib.sha1(good).hexdigest()
+
+
+@pytest.mark.parametrize("fmt", ["npm", "pypi", "cargo"])
+def test_package_repositories_take_no_plain_file_uploads(srv, ctx, fmt):
+    """Their files are described by metadata (an npm version's integrity, a wheel's digest, a crate's
+    checksum): a plain PUT through /artifactory/{repo}/ would swap published bytes behind it."""
+    if fmt == "npm":
+        url = srv.url("/artifactory/api/npm/%s/swapped" % ctx["npm"])
+        original = b"published tarball"
+        assert requests.put(url, json=npm_document("swapped", "1.0.0", original), auth=ctx["login"],
+                            timeout=10).status_code == 201
+        target = srv.url("/artifactory/%s/swapped/-/swapped-1.0.0.tgz" % ctx["npm"])
+    else:
+        target = srv.url("/artifactory/%s/some/file.bin" % ctx[fmt])
+    with NothingLeft(srv):
+        resp = requests.put(target, data=b"other bytes", auth=ctx["login"], timeout=10)
+        assert resp.status_code == 400, resp.text
+        assert "/artifactory/api/%s/" % fmt in resp.json()["error_msg"]
+    if fmt == "npm":
+        served = requests.get(target, auth=ctx["login"], timeout=10)
+        assert served.content == original
+        dist = requests.get(url, auth=ctx["login"], timeout=10).json()["versions"]["1.0.0"]["dist"]
+        assert dist["shasum"] == hashlib.sha1(original).hexdigest()
