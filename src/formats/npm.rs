@@ -67,6 +67,25 @@ pub fn latest_of<'a>(versions: impl IntoIterator<Item = &'a str>) -> Option<Stri
         .map(|v| v.to_string())
 }
 
+/// The dist-tags clients see: stored tags that name a live version, and `latest` (the highest release)
+/// when the stored one names none.
+pub fn visible_tags(stored: &Map<String, Value>, live: &[&str]) -> Map<String, Value> {
+    let mut tags = stored.clone();
+    tags.retain(|_, v| v.as_str().is_some_and(|v| live.contains(&v)));
+    if !tags.contains_key("latest") {
+        if let Some(latest) = latest_of(live.iter().copied()) {
+            tags.insert("latest".into(), json!(latest));
+        }
+    }
+    tags
+}
+
+/// The packument's `_rev`: it changes whenever a version appears or disappears or the package document is
+/// written, so a client editing an outdated document is told (409), as CouchDB would.
+pub fn revision(live_versions: usize, modified_ms: i64) -> String {
+    format!("{live_versions}-{modified_ms:x}")
+}
+
 /// npm refuses dist-tags that are SemVer ranges (`1`, `^1.2`, `*`): they would read as versions.
 pub fn is_valid_tag(tag: &str) -> bool {
     !tag.is_empty()
@@ -310,6 +329,18 @@ mod tests {
             integrity(&hexed),
             "sha512-3a81oZNherrMQXNJriBBMRLm+k6JqX6iCp7u5ktV05ohkpkqJ0/BqDa6PCOj/uu9RU1EI2Q86A4qmslPpUyknw=="
         );
+    }
+
+    #[test]
+    fn visible_tags_follow_live_versions() {
+        let stored = obj(json!({"latest": "2.0.0", "beta": "3.0.0-rc.1", "old": "0.9.0"}));
+        let tags = visible_tags(&stored, &["1.0.0", "2.0.0", "3.0.0-rc.1"]);
+        assert_eq!(tags, obj(json!({"latest": "2.0.0", "beta": "3.0.0-rc.1"})));
+        let tags = visible_tags(&stored, &["1.0.0", "1.5.0", "3.0.0-rc.1"]);
+        assert_eq!(tags, obj(json!({"latest": "1.5.0", "beta": "3.0.0-rc.1"})));
+        assert!(visible_tags(&stored, &[]).is_empty());
+        assert_ne!(revision(2, 1000), revision(1, 1000));
+        assert_ne!(revision(2, 1000), revision(2, 1001));
     }
 
     #[test]

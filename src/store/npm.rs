@@ -119,3 +119,18 @@ pub fn set_deprecated(
     )?;
     Ok(())
 }
+
+/// Versions of a package whose tarball is live, in publishing order (no manifests: for tags and revisions).
+pub fn live_version_names(
+    conn: &Connection,
+    repo_id: &str,
+    name: &str,
+) -> StoreResult<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT v.version FROM npm_versions v \
+         JOIN files f ON f.repo_id = v.repo_id AND f.path = v.path AND f.deleted_at IS NULL \
+         WHERE v.repo_id = ?1 AND v.name = ?2 ORDER BY v.id",
+    )?;
+    let rows = stmt.query_map([repo_id, name], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -378,3 +378,39 @@ def test_public_url_is_written_into_tarball_urls(start_arca):
     config = requests.get(other.url("/artifactory/api/cargo/%s/index/config.json" % cargo), auth=login,
                           timeout=10).json()
     assert config["dl"].startswith("https://npm.example.test/mirror/artifactory/api/cargo/%s/" % cargo)
+
+
+def test_outdated_documents_conflict_and_concurrent_tags_all_land(srv, world, login):
+    """A document edited from an outdated `_rev` is a 409 (npm prints it), as CouchDB answers; concurrent
+    `dist-tag add` calls each keep their tag."""
+    base = registry_url(srv, world["repo"])
+    name = unique("rev").replace("_", "-")
+    for version in ("1.0.0", "1.0.1"):
+        tarball = b"rev %s" % version.encode()
+        doc = {"name": name, "versions": {version: {"name": name, "version": version}},
+               "_attachments": {"%s-%s.tgz" % (name, version): {"data": base64.b64encode(tarball).decode(),
+                                                               "length": len(tarball)}}}
+        assert requests.put(base + name, json=doc, auth=login, timeout=10).status_code == 201
+    read = requests.get(base + name, params={"write": "true"}, auth=login, timeout=10).json()
+    tags_url = base + "-/package/%s/dist-tags/" % name
+    assert requests.put(tags_url + "moved", json="1.0.0", auth=login, timeout=10).status_code == 201
+    stale = dict(read)
+    stale["versions"] = {"1.0.0": read["versions"]["1.0.0"]}  # an unpublish of 1.0.1 from the old read
+    resp = requests.put(base + "%s/-rev/%s" % (name, read["_rev"]), json=stale, auth=login, timeout=10)
+    assert resp.status_code == 409 and "error" in resp.json()
+    deprecate = dict(read)
+    deprecate["versions"] = {v: dict(m, deprecated="stale") for v, m in read["versions"].items()}
+    assert requests.put(base + name, json=deprecate, auth=login, timeout=10).status_code == 409
+    fresh = requests.get(base + name, params={"write": "true"}, auth=login, timeout=10).json()
+    assert sorted(fresh["versions"]) == ["1.0.0", "1.0.1"] and "deprecated" not in fresh["versions"]["1.0.0"]
+    fresh["versions"]["1.0.0"]["deprecated"] = "current"
+    assert requests.put(base + name, json=fresh, auth=login, timeout=10).status_code == 200
+
+    from concurrent.futures import ThreadPoolExecutor
+    labels = ["t%d" % i for i in range(12)]
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        codes = list(pool.map(lambda t: requests.put(tags_url + t, json="1.0.1", auth=login, timeout=30).status_code,
+                              labels))
+    assert codes == [201] * len(labels)
+    tags = requests.get(base + "-/package/%s/dist-tags" % name, auth=login, timeout=10).json()
+    assert all(tags.get(t) == "1.0.1" for t in labels), tags

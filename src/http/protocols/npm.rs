@@ -14,6 +14,7 @@ use std::task::{Context, Poll};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use rusqlite::TransactionBehavior;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tokio::io::{AsyncRead, ReadBuf};
@@ -134,6 +135,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
             .await
         }
         ([], &Method::PUT) | (["-rev", _], &Method::PUT) => {
+            let url_rev = rest.get(1).map(|r| r.to_string());
             let principal = caller.ok_or(ApiError::Unauthenticated("log in first (npm login)"))?;
             // Publishing and deprecating are uploads, unpublishing a version is a delete: which one
             // this is shows in the body, so refuse before reading it only whoever may do neither.
@@ -145,8 +147,11 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
             )
             .await?;
             let bytes = read_body(body, state.config.max_package_document_bytes).await?;
-            let doc: Document<'_> = serde_json::from_slice(&bytes)
+            let mut doc: Document<'_> = serde_json::from_slice(&bytes)
                 .map_err(|e| ApiError::MalformedBody(e.to_string()))?;
+            if url_rev.is_some() {
+                doc.rev = url_rev;
+            }
             put_document(state, &repo, &principal, &name, doc).await
         }
         (["-rev", _], &Method::DELETE) => {
@@ -222,18 +227,9 @@ fn iso(ms: i64) -> String {
 }
 
 /// Dist-tags restricted to live versions, with `latest` recomputed when it points nowhere.
-fn live_tags(stored: &str, live: &[store::LiveVersion]) -> Map<String, Value> {
-    let mut tags: Map<String, Value> = serde_json::from_str(stored).unwrap_or_default();
-    tags.retain(|_, v| {
-        v.as_str()
-            .is_some_and(|v| live.iter().any(|l| l.version == v))
-    });
-    if !tags.contains_key("latest") {
-        if let Some(latest) = format::latest_of(live.iter().map(|l| l.version.as_str())) {
-            tags.insert("latest".into(), json!(latest));
-        }
-    }
-    tags
+fn live_tags(stored: &str, live: &[&str]) -> Map<String, Value> {
+    let stored: Map<String, Value> = serde_json::from_str(stored).unwrap_or_default();
+    format::visible_tags(&stored, live)
 }
 
 struct PackageState {
@@ -241,6 +237,12 @@ struct PackageState {
     created: i64,
     modified: i64,
     live: Vec<store::LiveVersion>,
+}
+
+impl PackageState {
+    fn version_names(&self) -> Vec<&str> {
+        self.live.iter().map(|l| l.version.as_str()).collect()
+    }
 }
 
 async fn load_package(
@@ -289,7 +291,7 @@ async fn packument(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|a| a.contains(format::ABBREVIATED));
     let base = format!("{}{PREFIX}{}", base_url(&state.config, headers), repo.name);
-    let tags = live_tags(&pkg.tags, &pkg.live);
+    let tags = live_tags(&pkg.tags, &pkg.version_names());
     let docs: Vec<VersionDoc<'_>> = pkg
         .live
         .iter()
@@ -303,7 +305,7 @@ async fn packument(
             published: iso(v.published_at),
         })
         .collect();
-    let rev = format!("{}-{:x}", pkg.live.len(), pkg.modified);
+    let rev = format::revision(pkg.live.len(), pkg.modified);
     let body = format::packument(
         name,
         &rev,
@@ -343,6 +345,9 @@ struct Document<'a> {
     dist_tags: Option<Map<String, Value>>,
     #[serde(default, rename = "_attachments", borrow)]
     attachments: Option<BTreeMap<String, Attachment<'a>>>,
+    /// The revision the client edited (`npm deprecate` sends it here, `npm unpublish` in the URL).
+    #[serde(default, rename = "_rev")]
+    rev: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -636,11 +641,15 @@ async fn edit(
             deprecated: l.deprecated.as_deref(),
         })
         .collect();
+    let rev = format::revision(pkg.live.len(), pkg.modified);
+    if doc.rev.as_deref().is_some_and(|r| r != rev) {
+        return Err(outdated(name));
+    }
     let plan = format::plan_edit(
         doc.versions.as_ref(),
         doc.dist_tags.as_ref(),
         &facts,
-        &live_tags(&pkg.tags, &pkg.live),
+        &live_tags(&pkg.tags, &pkg.version_names()),
     );
     if plan.needs_upload {
         authorize(state, Some(principal), repo, Operation::Upload, name).await?;
@@ -658,10 +667,21 @@ async fn edit(
     let format::Edit {
         deprecations, tags, ..
     } = plan;
-    state
+    let written = state
         .db
         .call(move |conn| {
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // The plan was made (and authorized) on the package as loaded: apply it only to that state.
+            let current = match store::package(&tx, &repo_id, &key)? {
+                Some((_, _, modified)) => Some(format::revision(
+                    store::live_version_names(&tx, &repo_id, &key)?.len(),
+                    modified,
+                )),
+                None => None,
+            };
+            if current.as_deref() != Some(rev.as_str()) {
+                return Ok(false);
+            }
             let now = now_ms();
             for (ver, msg) in &deprecations {
                 store::set_deprecated(&tx, &repo_id, &key, ver, msg.as_deref())?;
@@ -677,10 +697,19 @@ async fn edit(
             };
             store::put_package(&tx, &repo_id, &key, &stored, now)?;
             tx.commit()?;
-            Ok(())
+            Ok(true)
         })
         .await?;
+    if !written {
+        return Err(outdated(name));
+    }
     Ok(Json(json!({"ok": true, "id": name})).into_response())
+}
+
+fn outdated(name: &str) -> ApiError {
+    ApiError::Conflict(format!(
+        "{name} changed since it was read (document update conflict); fetch it again"
+    ))
 }
 
 async fn unpublish_all(
@@ -720,64 +749,106 @@ async fn dist_tags(
     tag: Option<&str>,
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
-    let pkg = load_package(state, repo, name).await?;
     let op = if *method == Method::GET {
         Operation::Download
     } else {
         Operation::Upload
     };
     authorize(state, caller.as_ref(), repo, op, name).await?;
-    let pkg = pkg
-        .filter(|p| !p.live.is_empty())
-        .ok_or_else(|| ApiError::not_found(format!("package {name} not found")))?;
-    let mut tags = live_tags(&pkg.tags, &pkg.live);
-    match (method, tag) {
+    let change: TagChange = match (method, tag) {
         (&Method::GET, None) => {
+            let (tags, modified) = change_tags(state, repo, name, None).await?;
             return Ok(serve_bytes(
                 Value::Object(tags).to_string().into_bytes(),
                 "application/json",
-                pkg.modified,
+                modified,
                 headers,
                 false,
-            ))
+            ));
         }
         (&Method::PUT, Some(tag)) => {
             let bytes = read_body(body, 4096).await?;
             let version: String = serde_json::from_slice(&bytes)
                 .map_err(|_| ApiError::invalid("version", "the body must be a JSON string"))?;
-            if !pkg.live.iter().any(|l| l.version == version) {
-                return Err(ApiError::not_found(format!(
-                    "{name} has no version {version}"
-                )));
-            }
             if !format::is_valid_tag(tag) {
                 return Err(ApiError::invalid(
                     "tag",
                     "a dist-tag is letters, digits, '-', '.', '_' or '~' and no SemVer range",
                 ));
             }
-            tags.insert(tag.to_string(), json!(version));
+            let (tag, key) = (tag.to_string(), name.to_string());
+            Box::new(move |tags, live| {
+                if !live.contains(&version) {
+                    return Err(ApiError::not_found(format!(
+                        "{key} has no version {version}"
+                    )));
+                }
+                tags.insert(tag, json!(version));
+                Ok(())
+            })
         }
         (&Method::DELETE, Some(tag)) => {
             if tag == "latest" {
                 return Err(ApiError::invalid("tag", "latest cannot be removed"));
             }
-            if tags.remove(tag).is_none() {
-                return Err(ApiError::not_found(format!("{name} has no dist-tag {tag}")));
-            }
+            let (tag, key) = (tag.to_string(), name.to_string());
+            Box::new(move |tags, _| {
+                tags.remove(&tag)
+                    .map(drop)
+                    .ok_or_else(|| ApiError::not_found(format!("{key} has no dist-tag {tag}")))
+            })
         }
         _ => return Err(ApiError::MethodNotAllowed),
-    }
-    let (repo_id, key, text) = (
-        repo.id.clone(),
-        name.to_string(),
-        Value::Object(tags.clone()).to_string(),
-    );
+    };
+    let (tags, _) = change_tags(state, repo, name, Some(change)).await?;
+    Ok((StatusCode::CREATED, Json(Value::Object(tags))).into_response())
+}
+
+/// A change to a package's visible dist-tags, given its live versions.
+type TagChange =
+    Box<dyn FnOnce(&mut Map<String, Value>, &[String]) -> Result<(), ApiError> + Send + 'static>;
+
+/// The package's visible dist-tags and modification time, after `change` (read, changed and written in
+/// one transaction, so that concurrent `npm dist-tag` calls do not lose each other's tags).
+async fn change_tags(
+    state: &AppState,
+    repo: &Repository,
+    name: &str,
+    change: Option<TagChange>,
+) -> Result<(Map<String, Value>, i64), ApiError> {
+    let (repo_id, key) = (repo.id.clone(), name.to_string());
     state
         .db
-        .call(move |conn| store::put_package(conn, &repo_id, &key, &text, now_ms()))
-        .await?;
-    Ok((StatusCode::CREATED, Json(Value::Object(tags))).into_response())
+        .call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let missing = || ApiError::not_found(format!("package {key} not found"));
+            let Some((stored, _, modified)) = store::package(&tx, &repo_id, &key)? else {
+                return Ok(Err(missing()));
+            };
+            let live = store::live_version_names(&tx, &repo_id, &key)?;
+            if live.is_empty() {
+                return Ok(Err(missing()));
+            }
+            let names: Vec<&str> = live.iter().map(String::as_str).collect();
+            let mut tags = live_tags(&stored, &names);
+            let Some(change) = change else {
+                return Ok(Ok((tags, modified)));
+            };
+            if let Err(e) = change(&mut tags, &live) {
+                return Ok(Err(e));
+            }
+            let now = now_ms();
+            store::put_package(
+                &tx,
+                &repo_id,
+                &key,
+                &Value::Object(tags.clone()).to_string(),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(Ok((tags, now)))
+        })
+        .await?
 }
 
 /// `PUT /-/user/org.couchdb.user:{name}` (`npm login --auth-type=legacy`): the repo user name and password;
