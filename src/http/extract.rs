@@ -177,9 +177,61 @@ pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<bytes::By
     }
 }
 
+/// Reads a large body whole into one buffer, sized up front from `Content-Length` when the client sent one
+/// (`read_body` collects the frames and then joins them, so it holds a body twice at its peak). A declared
+/// length beyond `limit` is refused before anything is read.
+pub async fn read_large_body(
+    body: axum::body::Body,
+    headers: &axum::http::HeaderMap,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
+    use http_body_util::BodyExt;
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|d| d > limit) {
+        return Err(ApiError::BodyTooLarge { limit });
+    }
+    let mut buffer = Vec::with_capacity(declared.unwrap_or(0));
+    let mut body = body;
+    while let Some(frame) = body.frame().await {
+        let frame = frame
+            .map_err(|e| ApiError::MalformedBody(format!("the body could not be read: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            if buffer.len() + data.len() > limit {
+                return Err(ApiError::BodyTooLarge { limit });
+            }
+            buffer.extend_from_slice(&data);
+        }
+    }
+    Ok(buffer)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn large_bodies_are_read_whole_within_the_limit() {
+        use axum::http::{header, HeaderMap, HeaderValue};
+        let body = || axum::body::Body::from(vec![7u8; 5000]);
+        let none = HeaderMap::new();
+        assert_eq!(
+            read_large_body(body(), &none, 5000).await.unwrap().len(),
+            5000
+        );
+        assert!(matches!(
+            read_large_body(body(), &none, 4999).await,
+            Err(ApiError::BodyTooLarge { limit: 4999 })
+        ));
+        let mut declared = HeaderMap::new();
+        declared.insert(header::CONTENT_LENGTH, HeaderValue::from_static("999999"));
+        assert!(matches!(
+            read_large_body(body(), &declared, 6000).await,
+            Err(ApiError::BodyTooLarge { limit: 6000 })
+        ));
+    }
 
     #[test]
     fn ints_are_range_checked_and_named() {

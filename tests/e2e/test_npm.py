@@ -15,7 +15,7 @@ import pytest
 import requests
 from huaweicloudsdkcodeartsartifact.v2 import BatchRestoreRepoRequest, IDETrashArtifactModel
 
-from harness import ROLE_VIEWER, unique
+from harness import FIGURES, ROLE_VIEWER, proc_status_kib, unique
 
 NPM = shutil.which("npm")
 ABBREVIATED = "application/vnd.npm.install-v1+json"
@@ -414,3 +414,35 @@ def test_outdated_documents_conflict_and_concurrent_tags_all_land(srv, world, lo
     assert codes == [201] * len(labels)
     tags = requests.get(base + "-/package/%s/dist-tags" % name, auth=login, timeout=10).json()
     assert all(tags.get(t) == "1.0.1" for t in labels), tags
+
+
+
+def test_large_publish_holds_the_document_once(start_arca):
+    """A publish document carries its tarball in base64 and is read whole; the tarball is decoded into the
+    blob store a chunk at a time, so the server's memory grows by about the document, not by the document
+    plus a parsed copy plus the decoded tarball (which took 3.75 times the document before)."""
+    srv = start_arca()
+    project = srv.create_project()
+    repo = srv.create_repo(project, "npm")
+    login = srv.repo_login()
+    pid = srv.proc.pid
+    idle_kib = proc_status_kib(pid, "VmRSS")
+    tarball = os.urandom(48 << 20)
+    doc = {"name": "big", "versions": {"1.0.0": {"name": "big", "version": "1.0.0", "dist": {
+        "shasum": hashlib.sha1(tarball).hexdigest(),
+        "integrity": "sha512-" + base64.b64encode(hashlib.sha512(tarball).digest()).decode()}}},
+        "_attachments": {"big-1.0.0.tgz": {"data": base64.b64encode(tarball).decode(), "length": len(tarball)}}}
+    body = json.dumps(doc).encode()
+    del doc
+    url = registry_url(srv, repo) + "big"
+    resp = requests.put(url, data=body, headers={"Content-Type": "application/json"}, auth=login, timeout=120)
+    assert resp.status_code == 201, resp.text
+    grown_kib = proc_status_kib(pid, "VmHWM") - idle_kib
+    doc_kib = len(body) // 1024
+    FIGURES.append("npm publish of a %d MiB document (48 MiB tarball): server memory grew by %.1f MiB (VmHWM over "
+                   "idle RSS; limit 1.5 x the document)" % (doc_kib // 1024, grown_kib / 1024))
+    assert grown_kib < 1.5 * doc_kib, (grown_kib, doc_kib)
+    dist = requests.get(url, auth=login, timeout=10).json()["versions"]["1.0.0"]["dist"]
+    assert dist["shasum"] == hashlib.sha1(tarball).hexdigest()
+    served = requests.get(dist["tarball"], auth=login, timeout=60)
+    assert hashlib.sha256(served.content).digest() == hashlib.sha256(tarball).digest()

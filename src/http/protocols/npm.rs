@@ -28,7 +28,7 @@ use crate::http::app::AppState;
 use crate::http::artifact::repositories::base_url;
 use crate::http::artifact::tickets::{caller_project, store_new_ticket};
 use crate::http::error::ApiError;
-use crate::http::extract::read_body;
+use crate::http::extract::{read_body, read_large_body};
 use crate::http::storage::reclaim;
 use crate::store::now_ms;
 use crate::store::npm as store;
@@ -146,7 +146,12 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
                 &[Operation::Upload, Operation::Delete],
             )
             .await?;
-            let bytes = read_body(body, state.config.max_package_document_bytes).await?;
+            let bytes = read_large_body(
+                body,
+                &parts.headers,
+                state.config.max_package_document_bytes,
+            )
+            .await?;
             let mut doc: Document<'_> = serde_json::from_slice(&bytes)
                 .map_err(|e| ApiError::MalformedBody(e.to_string()))?;
             if url_rev.is_some() {
