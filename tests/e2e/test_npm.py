@@ -446,3 +446,31 @@ def test_large_publish_holds_the_document_once(start_arca):
     assert dist["shasum"] == hashlib.sha1(tarball).hexdigest()
     served = requests.get(dist["tarball"], auth=login, timeout=60)
     assert hashlib.sha256(served.content).digest() == hashlib.sha256(tarball).digest()
+
+
+def test_anonymous_install_follows_the_repository_switch(srv, project, tmp_path):
+    from huaweicloudsdkcodeartsartifact.v2 import UpdateArtifactoryRequest, UpdateNotMavenRepoDO
+    repo = srv.create_repo(project, "npm")
+    rc = npmrc(tmp_path / "pub.npmrc", srv, repo, ticket_for(srv))
+    name = unique("open").replace("_", "-")
+    out = npm(rc, package(tmp_path, name, "1.0.0", "module.exports = 'open';\n"), "publish")
+    assert out.returncode == 0, out.stderr
+    (tmp_path / "anon").mkdir()
+    anon_rc = npmrc(tmp_path / "anon" / ".npmrc", srv, repo)  # its own npm cache beside it
+
+    def install(label):
+        app = tmp_path / label
+        app.mkdir()
+        (app / "package.json").write_text(json.dumps({"name": label, "version": "1.0.0", "private": True}))
+        return npm(anon_rc, app, "install", name)
+
+    closed = install("closed")
+    assert closed.returncode != 0 and "E401" in closed.stderr
+    client = srv.artifact_client()
+    client.update_artifactory(UpdateArtifactoryRequest(body=UpdateNotMavenRepoDO(repo_name=repo, allow_anonymous=True)))
+    opened = install("opened")
+    assert opened.returncode == 0, opened.stderr
+    assert (tmp_path / "opened" / "node_modules" / name / "index.js").read_text() == "module.exports = 'open';\n"
+    # Reading is all it opens.
+    denied = npm(anon_rc, package(tmp_path / "anon-src", name, "1.0.1", "x"), "publish")
+    assert denied.returncode != 0 and ("ENEEDAUTH" in denied.stderr or "E401" in denied.stderr)
