@@ -414,6 +414,13 @@ def test_outdated_documents_conflict_and_concurrent_tags_all_land(srv, world, lo
     assert codes == [201] * len(labels)
     tags = requests.get(base + "-/package/%s/dist-tags" % name, auth=login, timeout=10).json()
     assert all(tags.get(t) == "1.0.1" for t in labels), tags
+    # Unpublishing the whole package from an outdated read is refused too.
+    resp = requests.delete(base + "%s/-rev/%s" % (name, read["_rev"]), auth=login, timeout=10)
+    assert resp.status_code == 409 and "error" in resp.json()
+    assert requests.get(base + name, auth=login, timeout=10).status_code == 200
+    current = requests.get(base + name, params={"write": "true"}, auth=login, timeout=10).json()["_rev"]
+    assert requests.delete(base + "%s/-rev/%s" % (name, current), auth=login, timeout=10).status_code == 200
+    assert requests.get(base + name, auth=login, timeout=10).status_code == 404
 
 
 

@@ -161,7 +161,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         }
         (["-rev", _], &Method::DELETE) => {
             let principal = caller.ok_or(ApiError::Unauthenticated("log in first (npm login)"))?;
-            unpublish_all(state, &repo, &principal, &name).await
+            unpublish_all(state, &repo, &principal, &name, rest[1]).await
         }
         (["-", file], _) if read => {
             let rel = format!("{name}/-/{file}");
@@ -717,30 +717,49 @@ fn outdated(name: &str) -> ApiError {
     ))
 }
 
+/// `npm unpublish <name> --force` (or of its last version): every live tarball to the recycle bin, if the
+/// package is still at the revision the client read.
 async fn unpublish_all(
     state: &AppState,
     repo: &Repository,
     principal: &Principal,
     name: &str,
+    client_rev: &str,
 ) -> Result<Response, ApiError> {
     authorize(state, Some(principal), repo, Operation::Delete, name).await?;
-    let pkg = load_package(state, repo, name)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("package {name} not found")))?;
-    let (repo_id, user_id) = (repo.id.clone(), principal.user_id.clone());
-    let paths: Vec<String> = pkg.live.iter().map(|l| l.path.clone()).collect();
-    state
+    let (repo_id, key, user_id, client_rev) = (
+        repo.id.clone(),
+        name.to_string(),
+        principal.user_id.clone(),
+        client_rev.to_string(),
+    );
+    let outcome = state
         .db
         .call(move |conn| {
-            let tx = conn.transaction()?;
-            for p in &paths {
-                repos::trash_file(&tx, &repo_id, p, &user_id, now_ms())?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let Some((_, _, modified)) = store::package(&tx, &repo_id, &key)? else {
+                return Ok(None);
+            };
+            let live = store::live_versions(&tx, &repo_id, &key)?;
+            if live.is_empty() {
+                return Ok(None);
+            }
+            if format::revision(live.len(), modified) != client_rev {
+                return Ok(Some(false));
+            }
+            let now = now_ms();
+            for version in &live {
+                repos::trash_file(&tx, &repo_id, &version.path, &user_id, now)?;
             }
             tx.commit()?;
-            Ok(())
+            Ok(Some(true))
         })
         .await?;
-    Ok(Json(json!({"ok": true})).into_response())
+    match outcome {
+        None => Err(ApiError::not_found(format!("package {name} not found"))),
+        Some(false) => Err(outdated(name)),
+        Some(true) => Ok(Json(json!({"ok": true})).into_response()),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
