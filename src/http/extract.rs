@@ -164,36 +164,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
+/// Reads a body whole, up to `limit` bytes (413 beyond), into one buffer: sized up front from the body's
+/// declared length (`Content-Length`), and refused before anything is read when that is over the limit.
+/// Collecting the frames and joining them afterwards would hold a large body twice.
 pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
-    use http_body_util::{BodyExt, Limited};
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            Err(ApiError::BodyTooLarge { limit })
-        }
-        Err(e) => Err(ApiError::MalformedBody(format!(
-            "the body could not be read: {e}"
-        ))),
-    }
-}
-
-/// Reads a large body whole into one buffer, sized up front from `Content-Length` when the client sent one
-/// (`read_body` collects the frames and then joins them, so it holds a body twice at its peak). A declared
-/// length beyond `limit` is refused before anything is read.
-pub async fn read_large_body(
-    body: axum::body::Body,
-    headers: &axum::http::HeaderMap,
-    limit: usize,
-) -> Result<Vec<u8>, ApiError> {
+    use axum::body::HttpBody as _;
     use http_body_util::BodyExt;
-    let declared = headers
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<usize>().ok());
-    if declared.is_some_and(|d| d > limit) {
+    let declared = body.size_hint().lower();
+    if declared > limit as u64 {
         return Err(ApiError::BodyTooLarge { limit });
     }
-    let mut buffer = Vec::with_capacity(declared.unwrap_or(0));
+    let mut buffer = bytes::BytesMut::with_capacity(declared as usize);
     let mut body = body;
     while let Some(frame) = body.frame().await {
         let frame = frame
@@ -205,7 +186,7 @@ pub async fn read_large_body(
             buffer.extend_from_slice(&data);
         }
     }
-    Ok(buffer)
+    Ok(buffer.freeze())
 }
 
 #[cfg(test)]
@@ -213,22 +194,19 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn large_bodies_are_read_whole_within_the_limit() {
-        use axum::http::{header, HeaderMap, HeaderValue};
+    async fn bodies_are_read_whole_within_the_limit() {
         let body = || axum::body::Body::from(vec![7u8; 5000]);
-        let none = HeaderMap::new();
-        assert_eq!(
-            read_large_body(body(), &none, 5000).await.unwrap().len(),
-            5000
-        );
+        assert_eq!(read_body(body(), 5000).await.unwrap().len(), 5000);
         assert!(matches!(
-            read_large_body(body(), &none, 4999).await,
+            read_body(body(), 4999).await,
             Err(ApiError::BodyTooLarge { limit: 4999 })
         ));
-        let mut declared = HeaderMap::new();
-        declared.insert(header::CONTENT_LENGTH, HeaderValue::from_static("999999"));
+        // A streamed body without a declared length is cut off at the limit as it arrives.
+        let chunks = futures_util::stream::iter(
+            (0..10).map(|_| Ok::<_, std::io::Error>(bytes::Bytes::from(vec![1u8; 1000]))),
+        );
         assert!(matches!(
-            read_large_body(body(), &declared, 6000).await,
+            read_body(axum::body::Body::from_stream(chunks), 6000).await,
             Err(ApiError::BodyTooLarge { limit: 6000 })
         ));
     }

@@ -12,3 +12,4 @@ pub mod projectman;
 pub mod protocols;
 pub mod storage;
 pub mod trace;
+pub mod urls;

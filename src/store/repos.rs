@@ -133,18 +133,20 @@ pub fn repos_of_tab(conn: &Connection, tab_id: &str) -> StoreResult<Vec<Reposito
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Repositories of a domain, optionally of one project, in the given status, ordered by name.
-pub fn list_repos(
-    conn: &Connection,
-    domain_id: &str,
-    project_id: Option<&str>,
-    status: &str,
-) -> StoreResult<Vec<Repository>> {
+/// A repository by name, or else by id (artifact URLs and the management API accept either).
+pub fn get_repo_by_name_or_id(conn: &Connection, key: &str) -> StoreResult<Option<Repository>> {
+    match get_repo_by_name(conn, key)? {
+        Some(r) => Ok(Some(r)),
+        None => get_repo(conn, key),
+    }
+}
+
+/// Every repository of a domain, live or in the recycle bin, ordered by name.
+pub fn domain_repos(conn: &Connection, domain_id: &str) -> StoreResult<Vec<Repository>> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {REPO_COLS} FROM repositories WHERE domain_id = ?1 AND (?2 IS NULL OR project_id = ?2) \
-         AND status = ?3 ORDER BY name"
+        "SELECT {REPO_COLS} FROM repositories WHERE domain_id = ?1 ORDER BY name"
     ))?;
-    let rows = stmt.query_map(params![domain_id, project_id, status], repo_from_row)?;
+    let rows = stmt.query_map([domain_id], repo_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -434,23 +436,6 @@ pub fn repo_usage(conn: &Connection, repo_id: &str) -> StoreResult<(i64, i64)> {
         [repo_id],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?)
-}
-
-/// A repository by name, or else by id (artifact URLs and the management API accept either).
-pub fn get_repo_by_name_or_id(conn: &Connection, key: &str) -> StoreResult<Option<Repository>> {
-    match get_repo_by_name(conn, key)? {
-        Some(r) => Ok(Some(r)),
-        None => get_repo(conn, key),
-    }
-}
-
-/// Every repository of a domain, live or in the recycle bin, ordered by name.
-pub fn domain_repos(conn: &Connection, domain_id: &str) -> StoreResult<Vec<Repository>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {REPO_COLS} FROM repositories WHERE domain_id = ?1 ORDER BY name"
-    ))?;
-    let rows = stmt.query_map([domain_id], repo_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Live files and their bytes, per repository of a domain (repositories without files are absent).

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -23,6 +23,7 @@ use crate::http::app::AppState;
 use crate::http::envelope::success;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::urls::public_base_url;
 use crate::store::repos::{self, Repository, STATUS_ACTIVE, STATUS_TRASH};
 use crate::store::{identity, now_ms, projects, Conn, StoreResult};
 
@@ -33,30 +34,6 @@ pub const ALLOW_REDEPLOY: &str = "allow_redeploy";
 pub const DISABLE_REDEPLOY: &str = "disable_redeploy";
 const HOSTED: &str = "hosted";
 const DEFAULT_SHARE_RIGHT: &str = "private";
-
-/// The address clients reach arca at: the configured `public_url`, else from the request (`Host`, and
-/// `X-Forwarded-Proto` from a proxy that keeps `Host`).
-pub fn base_url(config: &Config, headers: &HeaderMap) -> String {
-    if !config.public_url.is_empty() {
-        return config.public_url.clone();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .filter(|h| {
-            h.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-        })
-        .unwrap_or("localhost");
-    let scheme = match headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-    {
-        Some("https") => "https",
-        _ => "http",
-    };
-    format!("{scheme}://{host}")
-}
 
 /// Where a repository's clients point (the URL layout of SPEC §7).
 pub fn repo_url(base: &str, repo: &Repository) -> String {
@@ -91,7 +68,7 @@ impl ViewContext {
             names,
             region: config.region.clone(),
             offset_minutes: config.display_offset_minutes,
-            base: base_url(config, headers),
+            base: public_base_url(config, headers),
         })
     }
 
@@ -1137,20 +1114,5 @@ mod tests {
         assert_eq!(human_bytes(1023), "1023 B");
         assert_eq!(human_bytes(1536), "1.50 KB");
         assert_eq!(human_bytes(5 * 1024 * 1024), "5.00 MB");
-    }
-
-    #[test]
-    fn base_url_from_host_only_when_plausible() {
-        let config = Config::default();
-        let mut h = HeaderMap::new();
-        h.insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
-        assert_eq!(base_url(&config, &h), "http://127.0.0.1:8080");
-        h.insert(header::HOST, "evil.com/<script>".parse().unwrap());
-        assert_eq!(base_url(&config, &h), "http://localhost");
-        let public = Config {
-            public_url: "https://repo.example.com/arca".into(),
-            ..Config::default()
-        };
-        assert_eq!(base_url(&public, &h), "https://repo.example.com/arca");
     }
 }

@@ -116,15 +116,7 @@ pub async fn repo_user_login(
     let (user, hash) = found.ok_or(ApiError::Unauthenticated(
         "unknown repo user or no repo password",
     ))?;
-    let password = password.to_string();
-    let ok = if hash.starts_with("sha256$") {
-        verify_generated_secret(&password, &hash)
-    } else {
-        // An argon2 hash from an older version is deliberately slow: keep it off the async workers.
-        tokio::task::spawn_blocking(move || verify_generated_secret(&password, &hash))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
-    };
+    let ok = verify_generated_secret(password, &hash);
     if !ok || user.domain_id != domain_id || !user.enabled {
         return Err(ApiError::Unauthenticated("wrong repo user password"));
     }

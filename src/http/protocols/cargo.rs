@@ -20,9 +20,9 @@ use crate::auth::Principal;
 use crate::domain::operation::Operation;
 use crate::formats::cargo::{self as format, PublishMeta};
 use crate::http::app::AppState;
-use crate::http::artifact::repositories::base_url;
 use crate::http::error::ApiError;
 use crate::http::storage::reclaim;
+use crate::http::urls::public_base_url;
 use crate::store::cargo::{self as store, NewVersion};
 use crate::store::repos::{self, Repository};
 use crate::store::{identity, now_ms};
@@ -81,7 +81,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
             }
             let base = format!(
                 "{}{PREFIX}{}",
-                base_url(&state.config, &parts.headers),
+                public_base_url(&state.config, &parts.headers),
                 repo.name
             );
             let config = json!({

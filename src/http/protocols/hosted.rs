@@ -337,14 +337,14 @@ async fn put(
             "a file path is required to upload",
         ));
     }
-    if let Some(api) = package_api(&repo.format) {
+    if is_published_by_client(&repo.format) {
         // Their metadata lives beside the files (an npm version's integrity, a wheel's digests, a crate's
         // checksum): a plain file upload would swap a published package's bytes behind it.
         return Err(ApiError::invalid(
             "path",
             format!(
-                "{} is a {} repository: publish with its client through /artifactory/api/{api}/{}/",
-                repo.name, repo.format, repo.name
+                "{} is a {} repository: publish with its client through /artifactory/api/{}/{}/",
+                repo.name, repo.format, repo.format, repo.name
             ),
         ));
     }
@@ -389,14 +389,9 @@ async fn put(
         .into_response())
 }
 
-/// The protocol path segment of a package format whose files are only written through that protocol.
-fn package_api(format: &str) -> Option<&'static str> {
-    match format {
-        "npm" => Some("npm"),
-        "pypi" => Some("pypi"),
-        "cargo" => Some("cargo"),
-        _ => None,
-    }
+/// Formats whose files are written only through their client's protocol at `/artifactory/api/{format}/`.
+fn is_published_by_client(format: &str) -> bool {
+    matches!(format, "npm" | "pypi" | "cargo")
 }
 
 /// Release repositories take release versions, snapshot repositories SNAPSHOT versions.
@@ -555,11 +550,11 @@ mod tests {
 
     #[test]
     fn package_formats_take_no_plain_uploads() {
-        assert_eq!(package_api("npm"), Some("npm"));
-        assert_eq!(package_api("pypi"), Some("pypi"));
-        assert_eq!(package_api("cargo"), Some("cargo"));
-        assert_eq!(package_api("generic"), None);
-        assert_eq!(package_api(MAVEN), None);
+        assert!(is_published_by_client("npm"));
+        assert!(is_published_by_client("pypi"));
+        assert!(is_published_by_client("cargo"));
+        assert!(!is_published_by_client("generic"));
+        assert!(!is_published_by_client(MAVEN));
     }
 
     #[test]

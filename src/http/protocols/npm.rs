@@ -25,11 +25,11 @@ use crate::auth::Principal;
 use crate::domain::operation::Operation;
 use crate::formats::npm::{self as format, VersionDoc};
 use crate::http::app::AppState;
-use crate::http::artifact::repositories::base_url;
 use crate::http::artifact::tickets::{caller_project, store_new_ticket};
 use crate::http::error::ApiError;
-use crate::http::extract::{read_body, read_large_body};
+use crate::http::extract::read_body;
 use crate::http::storage::reclaim;
+use crate::http::urls::public_base_url;
 use crate::store::now_ms;
 use crate::store::npm as store;
 use crate::store::repos::{self, Repository};
@@ -146,12 +146,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
                 &[Operation::Upload, Operation::Delete],
             )
             .await?;
-            let bytes = read_large_body(
-                body,
-                &parts.headers,
-                state.config.max_package_document_bytes,
-            )
-            .await?;
+            let bytes = read_body(body, state.config.max_package_document_bytes).await?;
             let mut doc: Document<'_> = serde_json::from_slice(&bytes)
                 .map_err(|e| ApiError::MalformedBody(e.to_string()))?;
             if url_rev.is_some() {
@@ -295,7 +290,11 @@ async fn packument(
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|a| a.contains(format::ABBREVIATED));
-    let base = format!("{}{PREFIX}{}", base_url(&state.config, headers), repo.name);
+    let base = format!(
+        "{}{PREFIX}{}",
+        public_base_url(&state.config, headers),
+        repo.name
+    );
     let tags = live_tags(&pkg.tags, &pkg.version_names());
     let docs: Vec<VersionDoc<'_>> = pkg
         .live
