@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::app::AppState;
 use super::error::ApiError;
 use super::extract::read_body;
-use crate::auth::signature::{self, RequestParts, SignatureHeader};
+use crate::auth::signature::{self, Payload, PayloadTerm, RequestParts, SignatureHeader};
 use crate::auth::{ticket, token, Credential, Principal};
 use crate::store::{identity, now_ms, tickets};
 
@@ -84,23 +84,36 @@ async fn verify_signature(
     value: &str,
 ) -> Result<(Principal, Request), ApiError> {
     let (parts, body) = request.into_parts();
+    // A `%2F` is one segment to the router but a separator to the canonical URI (as the SDK computes it),
+    // so a signature over `/a/b` would also cover a request for the segment `a/b`. No management API
+    // takes a slash inside a segment.
+    if parts.uri.path().to_ascii_lowercase().contains("%2f") {
+        return Err(ApiError::Unauthenticated(
+            "signed paths may not carry an encoded slash",
+        ));
+    }
     let bytes = read_body(body, state.config.max_body_bytes).await?;
     let body_sha256 = (!bytes.is_empty()).then(|| hex::encode(Sha256::digest(&bytes)));
-    let principal = verify_signed_parts(state, &parts, value, body_sha256).await?;
+    let (principal, _) =
+        verify_signed_parts(state, &parts, value, Payload::Read(body_sha256.as_deref())).await?;
     Ok((principal, Request::from_parts(parts, Body::from(bytes))))
 }
 
-/// Verifies an `SDK-HMAC-SHA256` signature over a request's head. `body_sha256` is the hex SHA-256 of a
-/// non-empty body (or, for streamed bodies, any value: the signer's `X-Sdk-Content-Sha256` then stands in
-/// for it); `None` for an empty body.
+/// Verifies an `SDK-HMAC-SHA256` signature over a request's head and what is known of its body. Answers
+/// the payload term, whose `must_hash_to` a streamed body's consumer must enforce.
 pub async fn verify_signed_parts(
     state: &AppState,
     parts: &axum::http::request::Parts,
     authorization: &str,
-    body_sha256: Option<String>,
-) -> Result<Principal, ApiError> {
+    payload: Payload<'_>,
+) -> Result<(Principal, PayloadTerm), ApiError> {
     let header = SignatureHeader::parse(authorization)
         .map_err(|_| ApiError::Unauthenticated("malformed signature header"))?;
+    let payload = signature::resolve_payload(&parts.headers, &header.signed_headers, payload)
+        .map_err(|e| {
+            tracing::info!(reason = %e, "signature payload refused");
+            ApiError::Unauthenticated("signature rejected")
+        })?;
     let access_key = header.access_key.clone();
     let (key, user) = state
         .db
@@ -125,7 +138,7 @@ pub async fn verify_signed_parts(
         raw_path: parts.uri.path(),
         raw_query: parts.uri.query(),
         headers: &parts.headers,
-        body_sha256,
+        payload_term: &payload.term,
     };
     signature::verify(
         &header,
@@ -138,7 +151,7 @@ pub async fn verify_signed_parts(
         tracing::info!(access_key = %key.access_key, reason = %e, "signature rejected");
         ApiError::Unauthenticated("signature rejected")
     })?;
-    Ok(Principal {
+    let principal = Principal {
         user_id: user.id,
         user_name: user.name,
         domain_id: user.domain_id,
@@ -146,7 +159,8 @@ pub async fn verify_signed_parts(
         credential: Credential::Signature {
             access_key: key.access_key,
         },
-    })
+    };
+    Ok((principal, payload))
 }
 
 pub async fn verify_token(state: &AppState, presented: &str) -> Result<Principal, ApiError> {

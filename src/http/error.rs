@@ -230,9 +230,75 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A JSON parser's complaint without the value that caused it. serde quotes the offending value
+/// (`invalid type: string "hunter2", expected a boolean`), and a password typed into the wrong field must
+/// reach neither an answer nor a log line: keep the kind of problem and what was expected. The expected
+/// part comes last in serde's messages, so splitting at the last `, expected ` is safe whatever the value
+/// holds.
+pub fn json_problem(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let position = format!(" at line {} column {}", e.line(), e.column());
+    let text = text.strip_suffix(&position).unwrap_or(&text);
+    const VALUED: [&str; 4] = [
+        "invalid type",
+        "invalid value",
+        "unknown variant",
+        "invalid length",
+    ];
+    match VALUED.iter().find(|kind| text.starts_with(*kind)) {
+        Some(kind) => match text.rsplit_once(", expected ") {
+            Some((_, expected)) => format!("{kind}, expected {expected}"),
+            None => kind.to_string(),
+        },
+        None => text.to_string(),
+    }
+}
+
+/// A body that is not the JSON document an operation takes, described without its values.
+pub fn malformed_json(e: &serde_json::Error) -> ApiError {
+    ApiError::MalformedBody(json_problem(e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_problems_never_repeat_the_value() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Form {
+            enabled: bool,
+            kind: Kind,
+            tags: [u8; 2],
+        }
+        #[derive(Debug, serde::Deserialize)]
+        enum Kind {
+            Hosted,
+        }
+        let secret = "hunter2, expected a secret";
+        for (body, expected) in [
+            (
+                format!(r#"{{"enabled": "{secret}"}}"#),
+                "invalid type, expected a boolean",
+            ),
+            (
+                format!(r#"{{"enabled": true, "kind": "{secret}"}}"#),
+                "unknown variant, expected `Hosted`",
+            ),
+            (
+                format!(r#"{{"enabled": true, "kind": "Hosted", "tags": ["{secret}"]}}"#),
+                "invalid type, expected u8",
+            ),
+        ] {
+            let e = serde_json::from_str::<Form>(&body).unwrap_err();
+            let problem = json_problem(&e);
+            assert_eq!(problem, expected);
+            assert!(!problem.contains("hunter2"));
+        }
+        let e = serde_json::from_str::<Form>("{").unwrap_err();
+        assert_eq!(json_problem(&e), "EOF while parsing an object");
+    }
 
     #[test]
     fn every_code_is_in_the_table_with_its_status() {

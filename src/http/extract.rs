@@ -6,10 +6,10 @@ use std::ops::RangeInclusive;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use percent_encoding::percent_decode_str;
 use serde::de::DeserializeOwned;
 
-use super::error::ApiError;
+use super::error::{json_problem, malformed_json, ApiError};
+use crate::auth::signature::query_pairs;
 use crate::auth::Principal;
 
 /// The authenticated caller: only obtainable on routes behind the authentication layer.
@@ -40,15 +40,10 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
 impl QueryParams {
     pub fn parse(query: &str) -> Result<Self, ApiError> {
         let mut map = HashMap::new();
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let decode = |s: &str| {
-                percent_decode_str(&s.replace('+', " "))
-                    .decode_utf8()
-                    .map(|c| c.into_owned())
-            };
-            let key = decode(k).map_err(|_| ApiError::invalid(k, "is not valid UTF-8"))?;
-            let value = decode(v).map_err(|_| ApiError::invalid(&key, "is not valid UTF-8"))?;
+        // The same decoding the signature was checked against, so a handler reads what was signed.
+        let pairs = query_pairs(query)
+            .map_err(|_| ApiError::invalid("query", "is not valid percent-encoded UTF-8"))?;
+        for (key, value) in pairs {
             if map.insert(key.clone(), value).is_some() {
                 return Err(ApiError::invalid(&key, "is given more than once"));
             }
@@ -152,9 +147,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 let path = e.path().to_string();
                 let inner = e.into_inner();
                 if path.is_empty() || path == "." || inner.is_syntax() || inner.is_eof() {
-                    ApiError::MalformedBody(inner.to_string())
+                    malformed_json(&inner)
                 } else {
-                    ApiError::MalformedBody(format!("field '{path}': {inner}"))
+                    ApiError::MalformedBody(format!("field '{path}': {}", json_problem(&inner)))
                 }
             })
     }

@@ -9,6 +9,7 @@ use tokio_util::io::StreamReader;
 
 use super::app::AppState;
 use super::error::ApiError;
+use super::payload;
 use crate::blob::{BlobError, BlobInfo};
 use crate::store::now_ms;
 use crate::store::repos::{self, FileEntry, Repository};
@@ -40,6 +41,11 @@ pub async fn store_file(
         .blobs
         .put(&mut reader, state.config.max_artifact_bytes)
         .await?;
+    if let Err(e) = payload::finish().await {
+        drop(guard);
+        reclaim(state, vec![info.sha256]).await?;
+        return Err(e);
+    }
     let (repo_id, path_owned, content_type, user_id) = (
         repo.id.clone(),
         path.to_string(),

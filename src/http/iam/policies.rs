@@ -18,7 +18,7 @@ use crate::auth::Principal;
 use crate::authz::policy::{validate_document, PolicyDocument};
 use crate::domain::{is_hex32, is_plain_name, new_hex_id};
 use crate::http::app::AppState;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{json_problem, ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::store::identity::{self, Policy};
 use crate::store::now_ms;
@@ -82,7 +82,10 @@ pub fn check_policy(policy: &Value) -> ApiResult<String> {
     let document: PolicyDocument = serde_json::from_value(policy.clone()).map_err(|e| {
         ApiError::invalid(
             "role.policy.Statement",
-            format!("is not a list of {{Effect: Allow|Deny, Action: [...]}}: {e}"),
+            format!(
+                "is not a list of {{Effect: Allow|Deny, Action: [...]}}: {}",
+                json_problem(&e)
+            ),
         )
     })?;
     validate_document(&document)

@@ -3,19 +3,22 @@
 //! `X-Auth-Token`, or an AK/SK signature. The operation a request maps to is checked against the
 //! caller's privilege entries in the repository's project, on the path `/<repo>/<path>`.
 
+use axum::body::{Body, HttpBody as _};
 use axum::http::request::Parts;
 use axum::http::{header, Method};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
 use crate::auth::secrets::verify_generated_secret;
-use crate::auth::{signature, ticket, Credential, Principal};
+use crate::auth::signature::{self, Payload};
+use crate::auth::{ticket, Credential, Principal};
 use crate::authz::privileges::allows;
 use crate::domain::operation::Operation;
 use crate::http::app::AppState;
 use crate::http::artifact::privileges::entries_for_user;
 use crate::http::authn::{use_ticket, verify_signed_parts, verify_token};
 use crate::http::error::ApiError;
+use crate::http::payload;
 use crate::store::identity;
 use crate::store::repos::Repository;
 
@@ -29,9 +32,36 @@ pub fn operation_of(method: &Method) -> Option<Operation> {
     }
 }
 
-/// Authenticates an artifact request, if it carries credentials. Takes a ticket use when a ticket is
-/// presented.
-pub async fn identify(state: &AppState, parts: &Parts) -> Result<Option<Principal>, ApiError> {
+/// Authenticates an artifact request, if it carries credentials, and answers the body to read: a signed
+/// body comes back bound to the hash it was signed with (`payload::bind`). Takes a ticket use when a
+/// ticket is presented.
+pub async fn identify(
+    state: &AppState,
+    parts: &Parts,
+    body: Body,
+) -> Result<(Option<Principal>, Body), ApiError> {
+    let value = match parts.headers.get(header::AUTHORIZATION) {
+        Some(v) if parts.headers.get("x-auth-token").is_none() => v
+            .to_str()
+            .map_err(|_| ApiError::Unauthenticated("Authorization is not ASCII"))?,
+        _ => return Ok((identify_unsigned(state, parts).await?, body)),
+    };
+    if !value.starts_with(signature::ALGORITHM) {
+        return Ok((identify_unsigned(state, parts).await?, body));
+    }
+    // The head alone cannot say how long an HTTP/2 or chunked body is; only a body known to be empty
+    // is signed as one.
+    let empty = body.size_hint().upper() == Some(0);
+    let (principal, payload) =
+        verify_signed_parts(state, parts, value, Payload::Streamed { empty }).await?;
+    let body = match payload.must_hash_to {
+        Some(expected) => payload::bind(body, expected),
+        None => body,
+    };
+    Ok((Some(principal), body))
+}
+
+async fn identify_unsigned(state: &AppState, parts: &Parts) -> Result<Option<Principal>, ApiError> {
     if let Some(token) = parts.headers.get("x-auth-token") {
         let token = token
             .to_str()
@@ -44,11 +74,6 @@ pub async fn identify(state: &AppState, parts: &Parts) -> Result<Option<Principa
     let value = value
         .to_str()
         .map_err(|_| ApiError::Unauthenticated("Authorization is not ASCII"))?;
-    if value.starts_with(signature::ALGORITHM) {
-        return verify_signed_parts(state, parts, value, streamed_body_marker(parts)?)
-            .await
-            .map(Some);
-    }
     if let Some(presented) = value.strip_prefix("Bearer ") {
         return use_ticket(state, presented.trim(), None).await.map(Some);
     }
@@ -71,27 +96,6 @@ pub async fn identify(state: &AppState, parts: &Parts) -> Result<Option<Principa
         return use_ticket(state, &password, Some(&name)).await.map(Some);
     }
     repo_user_login(state, &name, &password).await.map(Some)
-}
-
-/// A signed artifact upload streams, so the body cannot be hashed before the signature is checked: the
-/// signer must state the payload hash in `X-Sdk-Content-Sha256` (the SDK sends `UNSIGNED-PAYLOAD` for
-/// non-JSON bodies), which then stands in for it.
-fn streamed_body_marker(parts: &Parts) -> Result<Option<String>, ApiError> {
-    let has_body = parts.headers.contains_key(header::TRANSFER_ENCODING)
-        || parts
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim() != "0");
-    if !has_body {
-        return Ok(None);
-    }
-    if !parts.headers.contains_key(signature::CONTENT_SHA256_HEADER) {
-        return Err(ApiError::Unauthenticated(
-            "signed uploads must carry X-Sdk-Content-Sha256",
-        ));
-    }
-    Ok(Some(String::new()))
 }
 
 /// Basic login of a repo user: name `<domain_id>_<user_id>`, password set by `reset_user_password`.

@@ -20,7 +20,8 @@ use crate::auth::Principal;
 use crate::domain::operation::Operation;
 use crate::formats::cargo::{self as format, PublishMeta};
 use crate::http::app::AppState;
-use crate::http::error::ApiError;
+use crate::http::error::{json_problem, malformed_json, ApiError};
+use crate::http::payload;
 use crate::http::storage::reclaim;
 use crate::http::urls::public_base_url;
 use crate::store::cargo::{self as store, NewVersion};
@@ -69,7 +70,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     }
     let (repo_key, tail) = rest.split_once('/').unwrap_or((rest, ""));
     let (parts, body) = request.into_parts();
-    let caller = identify(state, &parts).await?;
+    let (caller, body) = identify(state, &parts, body).await?;
     let repo = load_repo(state, repo_key, FORMAT).await?;
     let head = parts.method == Method::HEAD;
     let segments: Vec<&str> = tail.split('/').collect();
@@ -253,8 +254,12 @@ async fn publish(
         .read_exact(&mut json_bytes)
         .await
         .map_err(bad_frame)?;
-    let meta: PublishMeta = serde_json::from_slice(&json_bytes)
-        .map_err(|e| ApiError::invalid("metadata", format!("is not valid publish JSON: {e}")))?;
+    let meta: PublishMeta = serde_json::from_slice(&json_bytes).map_err(|e| {
+        ApiError::invalid(
+            "metadata",
+            format!("is not valid publish JSON: {}", json_problem(&e)),
+        )
+    })?;
     format::validate(&meta).map_err(|e| ApiError::invalid("metadata", e))?;
     let crate_len = u64::from(reader.read_u32_le().await.map_err(bad_frame)?);
     let rel = crate_path(&meta.name, &meta.vers);
@@ -295,6 +300,11 @@ async fn publish(
             "body",
             "the .crate is shorter than its declared length",
         ));
+    }
+    if let Err(e) = payload::finish().await {
+        drop(guard);
+        reclaim(state, vec![info.sha256]).await?;
+        return Err(e);
     }
     let line = format::index_entry(&meta, &info.sha256).to_string();
     let (repo_id, user_id, name, vers, blob) = (
@@ -396,8 +406,7 @@ async fn owners(
         authorize(state, Some(principal), repo, Operation::EditRepository, "").await?;
     }
     let bytes = crate::http::extract::read_body(body, 64 * 1024).await?;
-    let request: Value =
-        serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedBody(e.to_string()))?;
+    let request: Value = serde_json::from_slice(&bytes).map_err(|e| malformed_json(&e))?;
     let logins: Vec<String> = request["users"]
         .as_array()
         .map(|a| {

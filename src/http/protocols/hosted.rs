@@ -55,7 +55,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     let (parts, body) = request.into_parts();
     let (repo_name, path) = split_wire_path(parts.uri.path())?;
     let op = operation_of(&parts.method).ok_or(ApiError::MethodNotAllowed)?;
-    let caller = identify(state, &parts).await?;
+    let (caller, body) = identify(state, &parts, body).await?;
     let repo = {
         let name = repo_name.clone();
         state

@@ -13,6 +13,7 @@ use axum::routing::any;
 use axum::Router;
 
 use super::app::AppState;
+use super::payload;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -29,4 +30,5 @@ pub fn router() -> Router<AppState> {
                 // Uploads stream into the blob store, which enforces its own size limit.
                 .layer(DefaultBodyLimit::disable()),
         )
+        .layer(axum::middleware::from_fn(payload::guard))
 }

@@ -26,7 +26,7 @@ use crate::domain::operation::Operation;
 use crate::formats::npm::{self as format, VersionDoc};
 use crate::http::app::AppState;
 use crate::http::artifact::tickets::{caller_project, store_new_ticket};
-use crate::http::error::ApiError;
+use crate::http::error::{malformed_json, ApiError};
 use crate::http::extract::read_body;
 use crate::http::storage::reclaim;
 use crate::http::urls::public_base_url;
@@ -98,7 +98,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         }
         return login(state, &parts.headers, user, body).await;
     }
-    let caller = identify(state, &parts).await?;
+    let (caller, body) = identify(state, &parts, body).await?;
     if tail == "-/whoami" {
         let principal = caller.ok_or(ApiError::Unauthenticated("log in first (npm login)"))?;
         return Ok(Json(
@@ -147,8 +147,8 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
             )
             .await?;
             let bytes = read_body(body, state.config.max_package_document_bytes).await?;
-            let mut doc: Document<'_> = serde_json::from_slice(&bytes)
-                .map_err(|e| ApiError::MalformedBody(e.to_string()))?;
+            let mut doc: Document<'_> =
+                serde_json::from_slice(&bytes).map_err(|e| malformed_json(&e))?;
             if url_rev.is_some() {
                 doc.rev = url_rev;
             }
@@ -883,8 +883,7 @@ async fn login(
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
     let bytes = read_body(body, 64 * 1024).await?;
-    let doc: Value =
-        serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedBody(e.to_string()))?;
+    let doc: Value = serde_json::from_slice(&bytes).map_err(|e| malformed_json(&e))?;
     let name = doc.get("name").and_then(Value::as_str).unwrap_or(user);
     let password = doc
         .get("password")

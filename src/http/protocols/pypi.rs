@@ -24,7 +24,8 @@ use crate::blob::BlobInfo;
 use crate::domain::operation::Operation;
 use crate::formats::pypi::{self, DistKind, IndexFile};
 use crate::http::app::AppState;
-use crate::http::error::ApiError;
+use crate::http::error::{malformed_json, ApiError};
+use crate::http::payload;
 use crate::http::storage::reclaim;
 use crate::store::now_ms;
 use crate::store::pypi::{self as store, Distribution};
@@ -102,7 +103,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         return Err(ApiError::invalid("path", "escapes the repository"));
     }
     let (parts, body) = request.into_parts();
-    let caller = identify(state, &parts).await?;
+    let (caller, body) = identify(state, &parts, body).await?;
     let repo = load_repo(state, &repo_key, FORMAT).await?;
     let head = parts.method == Method::HEAD;
     let segments: Vec<&str> = tail.split('/').collect();
@@ -391,7 +392,11 @@ async fn upload(
     let guard = state.blob_gc.read().await;
     // Every blob this upload streams into the store, reclaimed if the upload is refused afterwards.
     let mut stored = Vec::new();
-    let (fields, uploaded) = match read_form(state, &mut multipart, &mut stored).await {
+    let form = match read_form(state, &mut multipart, &mut stored).await {
+        Ok(form) => payload::finish().await.map(|()| form),
+        Err(e) => Err(e),
+    };
+    let (fields, uploaded) = match form {
         Ok(form) => form,
         Err(e) => {
             drop(guard);
@@ -664,7 +669,7 @@ async fn yank(
         .is_some_and(|v| v.starts_with("application/json"));
     let bytes = crate::http::extract::read_body(request.into_body(), 64 * 1024).await?;
     let fields: HashMap<String, String> = if is_json {
-        serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedBody(e.to_string()))?
+        serde_json::from_slice(&bytes).map_err(|e| malformed_json(&e))?
     } else {
         url_form(&bytes)?
     };
