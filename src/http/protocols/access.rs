@@ -13,6 +13,7 @@ use crate::auth::{signature, ticket, Credential, Principal};
 use crate::authz::privileges::allows;
 use crate::domain::operation::Operation;
 use crate::http::app::AppState;
+use crate::http::artifact::access::scope_of;
 use crate::http::artifact::privileges::entries_for_user;
 use crate::http::authn::{use_ticket, verify_signed_parts, verify_token};
 use crate::http::error::ApiError;
@@ -151,12 +152,10 @@ pub async fn authorize(
     } else {
         format!("/{}/{}", repo.name, path)
     };
-    if let Credential::Ticket { embed_id, .. } = &principal.credential {
-        if !embed_scope_covers(embed_id, repo, &full_path) {
-            return Err(ApiError::forbidden(
-                "The ticket is restricted to another repository or file",
-            ));
-        }
+    if !scope_of(principal).covers(&repo.name, &repo.id, &full_path) {
+        return Err(ApiError::forbidden(
+            "The ticket is restricted to another repository or file",
+        ));
     }
     if principal.domain_id != repo.domain_id {
         return Err(ApiError::forbidden(format!(
@@ -179,15 +178,6 @@ pub async fn authorize(
             "{op} is not allowed on {full_path}"
         )))
     }
-}
-
-/// A ticket's `embed_id` (when set) names a repository (by name or id) or a path prefix `/<repo>/...`.
-fn embed_scope_covers(embed_id: &str, repo: &Repository, full_path: &str) -> bool {
-    if embed_id.is_empty() || embed_id == repo.name || embed_id == repo.id {
-        return true;
-    }
-    let scope = embed_id.trim_end_matches('/');
-    scope.starts_with('/') && (full_path == scope || full_path.starts_with(&format!("{scope}/")))
 }
 
 /// Refuses a caller who may not upload anywhere in `repo`, before a large body is read; the exact path is
@@ -259,20 +249,5 @@ mod tests {
         assert_eq!(operation_of(&Method::PUT), Some(Operation::Upload));
         assert_eq!(operation_of(&Method::DELETE), Some(Operation::Delete));
         assert_eq!(operation_of(&Method::PATCH), None);
-    }
-
-    #[test]
-    fn embed_scopes() {
-        let repo = Repository {
-            id: "rid".into(),
-            name: "libs".into(),
-            ..crate::store::repos::tests_support::repo_fixture()
-        };
-        assert!(embed_scope_covers("", &repo, "/libs/a.txt"));
-        assert!(embed_scope_covers("libs", &repo, "/libs/a.txt"));
-        assert!(embed_scope_covers("rid", &repo, "/libs/a.txt"));
-        assert!(embed_scope_covers("/libs/dir", &repo, "/libs/dir/a.txt"));
-        assert!(!embed_scope_covers("/libs/dir", &repo, "/libs/dir2/a.txt"));
-        assert!(!embed_scope_covers("other", &repo, "/libs/a.txt"));
     }
 }
