@@ -5,3 +5,4 @@ pub mod grants;
 pub mod policy;
 pub mod privileges;
 pub mod roles;
+pub mod scope;

@@ -68,14 +68,23 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    let authenticated = Router::new()
+    // Identities, projects and tickets are administered with a signature or a token only; a ticket (a
+    // download credential, possibly scoped to one repository) is refused there before a use is taken.
+    let administration = Router::new()
         .merge(iam::router())
         .merge(projectman::router())
+        .merge(artifact::ticket_router())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            authn::authenticate_without_tickets,
+        ));
+    let authenticated = Router::new()
         .merge(artifact::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             authn::authenticate,
-        ));
+        ))
+        .merge(administration);
 
     Router::new()
         .route("/health", get(health))

@@ -17,14 +17,39 @@ use crate::auth::signature::{self, Payload, PayloadTerm, RequestParts, Signature
 use crate::auth::{ticket, token, Credential, Principal};
 use crate::store::{identity, now_ms, tickets};
 
+/// Which credentials a group of routes takes besides signatures and tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tickets {
+    /// For reads (the CodeArts management API): a ticket is a limited download credential.
+    ForReads,
+    /// Never (IAM, ProjectMan, ticket management): a ticket may not administer identities, projects or
+    /// tickets. Refused before any use of it is taken.
+    Refused,
+}
+
 pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    match identify(&state, request).await {
+    match identify(&state, request, Tickets::ForReads).await {
         Ok(request) => next.run(request).await,
         Err(e) => e.into_response(),
     }
 }
 
-async fn identify(state: &AppState, request: Request) -> Result<Request, ApiError> {
+pub async fn authenticate_without_tickets(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match identify(&state, request, Tickets::Refused).await {
+        Ok(request) => next.run(request).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn identify(
+    state: &AppState,
+    request: Request,
+    tickets: Tickets,
+) -> Result<Request, ApiError> {
     let authorization = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -48,6 +73,11 @@ async fn identify(state: &AppState, request: Request) -> Result<Request, ApiErro
             let ticket = bearer_or_basic_ticket(&value).ok_or(ApiError::Unauthenticated(
                 "unsupported Authorization scheme",
             ))?;
+            if tickets == Tickets::Refused {
+                return Err(ApiError::Unauthenticated(
+                    "tickets are not accepted by this API",
+                ));
+            }
             // Tickets are a download credential: on the management API they open only reads.
             if request.method() != Method::GET && request.method() != Method::HEAD {
                 return Err(ApiError::Unauthenticated(
@@ -193,7 +223,8 @@ pub async fn verify_token(state: &AppState, presented: &str) -> Result<Principal
 }
 
 /// Consumes one use of a ticket. With a Basic user name, the name must be the ticket user's name or
-/// repo user name.
+/// repo user name; that and the user being enabled are checked in the statement that takes the use, so a
+/// refused login spends nothing.
 pub async fn use_ticket(
     state: &AppState,
     presented: &str,
@@ -204,29 +235,20 @@ pub async fn use_ticket(
     }
     let id = ticket::public_id(presented);
     let ticket_id = id.clone();
+    let name = name.map(str::to_string);
     let used = state
         .db
         .call(move |conn| {
-            let Some((user_id, embed_id)) = tickets::consume(conn, &id, now_ms())? else {
+            let Some((user_id, embed_id)) = tickets::consume(conn, &id, now_ms(), name.as_deref())?
+            else {
                 return Ok(None);
             };
             Ok(identity::get_user(conn, &user_id)?.map(|u| (u, embed_id)))
         })
         .await?;
     let (user, embed_id) = used.ok_or(ApiError::Unauthenticated(
-        "unknown, expired, exhausted or revoked ticket",
+        "unknown, expired, exhausted or revoked ticket, disabled user, or another user's name",
     ))?;
-    if let Some(name) = name {
-        let repo_user_name = format!("{}_{}", user.domain_id, user.id);
-        if name != user.name && name != repo_user_name {
-            return Err(ApiError::Unauthenticated(
-                "ticket presented for another user",
-            ));
-        }
-    }
-    if !user.enabled {
-        return Err(ApiError::Unauthenticated("user disabled"));
-    }
     Ok(Principal {
         user_id: user.id,
         user_name: user.name,

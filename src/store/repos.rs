@@ -451,6 +451,17 @@ pub fn live_usage_by_repo(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Live files and their bytes under `prefix` (a directory path ending in `/`) of a repository.
+pub fn live_usage_under(conn: &Connection, repo_id: &str, prefix: &str) -> StoreResult<(i64, i64)> {
+    let upper = format!("{prefix}\u{10FFFF}");
+    Ok(conn.query_row(
+        "SELECT count(*), coalesce(sum(size), 0) FROM files \
+         WHERE repo_id = ?1 AND path >= ?2 AND path < ?3 AND deleted_at IS NULL",
+        [repo_id, prefix, upper.as_str()],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
 /// Trashed files of a repository whose path is `prefix` itself or lies under `prefix/` (all for "").
 pub fn trashed_files_under(
     conn: &Connection,

@@ -92,15 +92,24 @@ pub fn insert(conn: &Connection, t: &NewTicket) -> StoreResult<()> {
     Ok(())
 }
 
-/// Takes one use of a valid ticket in a single statement, so concurrent uses can never overdraw it.
+/// Takes one use of a valid ticket of an enabled user in a single statement, so concurrent uses can never
+/// overdraw it. `name`, when given (a Basic login), must be the user's name or repo user name
+/// (`<domain_id>_<user_id>`); checked in the same statement, so a login naming someone else takes no use.
 /// Answers the ticket's `(user_id, embed_id)` when a use was taken.
-pub fn consume(conn: &Connection, id: &str, now: i64) -> StoreResult<Option<(String, String)>> {
+pub fn consume(
+    conn: &Connection,
+    id: &str,
+    now: i64,
+    name: Option<&str>,
+) -> StoreResult<Option<(String, String)>> {
     Ok(conn
         .query_row(
             "UPDATE tickets SET left_num = left_num - 1 \
              WHERE id = ?1 AND left_num > 0 AND expires_at > ?2 AND revoked = 0 \
+             AND EXISTS (SELECT 1 FROM users u WHERE u.id = tickets.user_id AND u.enabled = 1 \
+                 AND (?3 IS NULL OR u.name = ?3 OR u.domain_id || '_' || u.id = ?3)) \
              RETURNING user_id, embed_id",
-            params![id, now],
+            params![id, now, name],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?)
@@ -258,16 +267,43 @@ mod tests {
             seed(conn);
             insert(conn, &ticket("t1", "u1", 1000, 2))?;
             insert(conn, &ticket("t2", "u1", 1000, 5))?;
-            assert!(consume(conn, "t1", 10)?.is_some());
-            assert!(consume(conn, "t1", 10)?.is_some());
-            assert!(consume(conn, "t1", 10)?.is_none());
+            assert!(consume(conn, "t1", 10, None)?.is_some());
+            assert!(consume(conn, "t1", 10, None)?.is_some());
+            assert!(consume(conn, "t1", 10, None)?.is_none());
             assert!(
-                consume(conn, "t2", 1000)?.is_none(),
+                consume(conn, "t2", 1000, None)?.is_none(),
                 "expired at its expiry instant"
             );
             assert!(revoke(conn, "t2")?);
-            assert!(consume(conn, "t2", 10)?.is_none());
-            assert!(consume(conn, "missing", 10)?.is_none());
+            assert!(consume(conn, "t2", 10, None)?.is_none());
+            assert!(consume(conn, "missing", 10, None)?.is_none());
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn a_login_naming_another_user_or_a_disabled_user_takes_no_use() {
+        let (_dir, db) = test_db();
+        db.blocking(|conn| {
+            seed(conn);
+            insert(conn, &ticket("t", "u1", 1000, 2))?;
+            assert!(consume(conn, "t", 10, Some("bob"))?.is_none());
+            assert!(consume(conn, "t", 10, Some("d_u2"))?.is_none());
+            assert!(consume(conn, "t", 10, Some("alice"))?.is_some());
+            assert!(consume(conn, "t", 10, Some("d_u1"))?.is_some());
+            assert!(
+                consume(conn, "t", 10, None)?.is_none(),
+                "both uses were taken"
+            );
+            insert(conn, &ticket("d", "u1", 1000, 2))?;
+            conn.execute("UPDATE users SET enabled = 0 WHERE id = 'u1'", [])?;
+            assert!(consume(conn, "d", 10, None)?.is_none());
+            let left: i64 =
+                conn.query_row("SELECT left_num FROM tickets WHERE id = 'd'", [], |r| {
+                    r.get(0)
+                })?;
+            assert_eq!(left, 2);
             Ok(())
         })
         .unwrap();

@@ -6,6 +6,8 @@
 - `module_arca`: a server of the test module's own, for tests that count rows (ticket and user lists).
 - `start_arca(extra_args=(), env=None)`: a factory for servers a test needs to itself (another domain, other
   settings). Every server it started is stopped when the test ends.
+- `two_domains`: one server of the test module's own holding two accounts, as `(a, b)`: two `Arca` views of
+  the same process, each with its own account's bootstrap identity.
 
 Every server is stopped with SIGTERM and must exit 0 within 10 s (graceful shutdown); a test fails with
 the server's log tail when it does not, or when it cannot start. A failing test's report carries what
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import FIGURES, Arca, clear_sdk_caches, launch
+from harness import FIGURES, Arca, clear_sdk_caches, launch, launch_two_domains
 
 _RUNNING = []
 
@@ -61,6 +63,15 @@ def module_arca(tmp_path_factory, request):
     server = _start(tmp_path_factory.mktemp("arca-" + request.module.__name__))
     yield server
     _stop(server)
+
+
+@pytest.fixture(scope="module")
+def two_domains(tmp_path_factory, request):
+    clear_sdk_caches()
+    a, b = launch_two_domains(tmp_path_factory.mktemp("arca2-" + request.module.__name__))
+    _RUNNING.append(a)
+    yield a, b
+    _stop(a)
 
 
 @pytest.fixture

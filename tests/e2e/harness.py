@@ -12,8 +12,10 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
+import sqlite3
 import string
 import subprocess
 import threading
@@ -573,3 +575,31 @@ def launch(workdir: Path, extra_args=(), env=None) -> Arca:
     if missing:
         fail("bootstrap.json lacks %s" % sorted(missing))
     return Arca(proc, base_url, data_dir, log_path, bootstrap)
+
+
+# Tables the first start fills for an account; `users.num_id` is left out so the target assigns its own.
+_ACCOUNT_TABLES = ("domains", "users", "access_keys", "iam_projects", "user_profiles")
+
+
+def launch_two_domains(workdir: Path):
+    """One server holding two accounts (domains), for isolation tests. arca's API creates no second account,
+    so a throwaway server bootstraps one, and its rows are copied into the database of a server started
+    with the same `secret.key` (access keys are stored encrypted with it). Answers (the server, as its own
+    account; the same server, as the second account): both `Arca` share the process, only the first
+    is to be stopped."""
+    workdir = Path(workdir)
+    seed = launch(workdir / "seed")
+    assert seed.stop() == 0, seed.log_tail()
+    data_dir = workdir / "main" / "data"
+    data_dir.mkdir(parents=True)
+    shutil.copy(seed.data_dir / "secret.key", data_dir / "secret.key")
+    first = launch(workdir / "main")
+    with sqlite3.connect(first.data_dir / "arca.db", timeout=30) as db:
+        db.execute("ATTACH DATABASE ? AS seed", (str(seed.data_dir / "arca.db"),))
+        for table in _ACCOUNT_TABLES:
+            columns = ", ".join(row[1] for row in db.execute("PRAGMA main.table_info(%s)" % table)
+                                if row[1] != "num_id")
+            db.execute("INSERT INTO main.%s (%s) SELECT %s FROM seed.%s" % (table, columns, columns, table))
+    db.close()
+    second = Arca(first.proc, first.base_url, first.data_dir, first.log_path, seed.bootstrap)
+    return first, second

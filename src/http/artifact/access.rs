@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
-use crate::auth::Principal;
-use crate::authz::grants;
+use crate::auth::{Credential, Principal};
 use crate::authz::privileges::{allows, PrivilegeEntry};
+use crate::authz::scope::Scope;
 use crate::domain::operation::{Operation, OperationSet};
 use crate::http::app::AppState;
 use crate::http::artifact::privileges::entries_for_user;
@@ -13,10 +13,20 @@ use crate::http::error::ApiError;
 use crate::store::repos::{self, Repository};
 use crate::store::{Conn, StoreResult};
 
-/// The caller's privilege entries, per project.
+/// The caller's privilege entries, per project, narrowed by the scope of the ticket the caller presented
+/// (if any): every question below answers within both, so a scoped ticket sees nothing else.
 #[derive(Debug, Default)]
 pub struct CallerAccess {
     by_project: HashMap<String, Vec<PrivilegeEntry>>,
+    scope: Scope,
+}
+
+/// The scope of the principal's credential: a ticket's `embed_id`, else everything.
+pub fn scope_of(principal: &Principal) -> Scope {
+    match &principal.credential {
+        Credential::Ticket { embed_id, .. } => Scope::from_embed_id(embed_id),
+        _ => Scope::Everything,
+    }
 }
 
 /// The path the privilege engine sees for `rel` (relative, may be empty) inside `repo`.
@@ -34,7 +44,11 @@ impl CallerAccess {
         principal: &Principal,
         project_ids: impl IntoIterator<Item = &'a str>,
     ) -> StoreResult<Self> {
-        Self::load_for_user(conn, &principal.user_id, principal.is_root, project_ids)
+        let access = Self::load_for_user(conn, &principal.user_id, principal.is_root, project_ids)?;
+        Ok(CallerAccess {
+            scope: scope_of(principal),
+            ..access
+        })
     }
 
     pub fn load_for_user<'a>(
@@ -51,7 +65,10 @@ impl CallerAccess {
             let entries = entries_for_user(conn, project_id, user_id, is_root)?;
             by_project.insert(project_id.to_string(), entries);
         }
-        Ok(CallerAccess { by_project })
+        Ok(CallerAccess {
+            by_project,
+            scope: Scope::Everything,
+        })
     }
 
     fn entries(&self, project_id: &str) -> &[PrivilegeEntry] {
@@ -63,28 +80,113 @@ impl CallerAccess {
 
     /// `op` on `rel` inside `repo`.
     pub fn allows(&self, repo: &Repository, op: Operation, rel: &str) -> bool {
-        allows(self.entries(&repo.project_id), op, &object_path(repo, rel))
+        let path = object_path(repo, rel);
+        self.scope.covers(&repo.name, &repo.id, &path)
+            && allows(self.entries(&repo.project_id), op, &path)
     }
 
-    /// `op` on a new repository named `name` of a project.
+    /// `op` on a new repository named `name` of a project; never through a scoped ticket.
     pub fn allows_in_project(&self, project_id: &str, op: Operation, name: &str) -> bool {
-        allows(self.entries(project_id), op, &format!("/{name}"))
+        self.scope == Scope::Everything && allows(self.entries(project_id), op, &format!("/{name}"))
     }
 
     /// Whether the caller may read anything of `repo`: the whole repository, or a path inside it.
     pub fn can_read(&self, repo: &Repository) -> bool {
-        repo.allow_anonymous || self.may_somewhere(repo, Operation::Download)
+        self.in_scope(repo)
+            && (repo.allow_anonymous || self.may_somewhere(repo, Operation::Download))
     }
 
-    /// Whether some grant gives `op` on the repository or on a path inside it.
+    /// Whether anything of `repo` is within the caller's scope.
+    pub fn in_scope(&self, repo: &Repository) -> bool {
+        self.scope.root_in(&repo.name, &repo.id).is_some()
+    }
+
+    /// Whether some grant gives `op` on the repository or on a path inside it (inside the scope).
     pub fn may_somewhere(&self, repo: &Repository, op: Operation) -> bool {
-        let root = object_path(repo, "");
-        let inside = format!("{root}/");
+        let Some(root) = self.scope.root_in(&repo.name, &repo.id) else {
+            return false;
+        };
         self.entries(&repo.project_id).iter().any(|e| {
-            e.operations.contains(op)
-                && (grants::covers(&e.granted_object_path, &root)
-                    || e.granted_object_path.starts_with(&inside))
+            e.operations.contains(op) && Scope::glob_reaches(&root, &e.granted_object_path)
         })
+    }
+
+    /// The directory (relative, ending in `/`) the caller's figures of `repo` are limited to: a ticket
+    /// scoped to a path counts only the files under it. `None`: the whole repository.
+    pub fn figures_prefix(&self, repo: &Repository) -> Option<String> {
+        let root = self.scope.root_in(&repo.name, &repo.id)?;
+        let rest = root
+            .strip_prefix(&object_path(repo, ""))?
+            .strip_prefix('/')?;
+        Some(format!("{rest}/"))
+    }
+
+    /// Live files and bytes of `repo` the caller's figures show, from the repository's totals `whole`.
+    pub fn usage(
+        &self,
+        conn: &Conn,
+        repo: &Repository,
+        whole: (i64, i64),
+    ) -> StoreResult<(i64, i64)> {
+        match self.figures_prefix(repo) {
+            Some(prefix) => repos::live_usage_under(conn, &repo.id, &prefix),
+            None => Ok(whole),
+        }
+    }
+}
+
+/// Where the principal's scope lies in its account.
+pub enum ScopeTarget {
+    Everything,
+    /// Inside a repository of the project `project_id`, from the object path `root` down.
+    Within {
+        project_id: String,
+        root: String,
+    },
+    /// The scope names no repository of the account.
+    Nothing,
+}
+
+impl ScopeTarget {
+    pub fn load(conn: &Conn, principal: &Principal) -> StoreResult<ScopeTarget> {
+        let scope = scope_of(principal);
+        let Some(key) = scope.repository_key() else {
+            return Ok(ScopeTarget::Everything);
+        };
+        let found = repos::get_repo_by_name_or_id(conn, key)?
+            .filter(|r| r.domain_id == principal.domain_id)
+            .and_then(|repo| {
+                let root = scope.root_in(&repo.name, &repo.id)?;
+                Some(ScopeTarget::Within {
+                    project_id: repo.project_id,
+                    root,
+                })
+            });
+        Ok(found.unwrap_or(ScopeTarget::Nothing))
+    }
+
+    /// Whether the scope lies in the project `project_id`.
+    pub fn in_project(&self, project_id: &str) -> bool {
+        match self {
+            ScopeTarget::Everything => true,
+            ScopeTarget::Within { project_id: p, .. } => p == project_id,
+            ScopeTarget::Nothing => false,
+        }
+    }
+
+    /// The entries (of one project) that reach into the scope: a scoped ticket is not told of grants on
+    /// other repositories.
+    pub fn narrow(&self, entries: Vec<PrivilegeEntry>) -> Vec<PrivilegeEntry> {
+        match self {
+            ScopeTarget::Everything => entries,
+            ScopeTarget::Within { project_id, root } => entries
+                .into_iter()
+                .filter(|e| {
+                    &e.project_id == project_id && Scope::glob_reaches(root, &e.granted_object_path)
+                })
+                .collect(),
+            ScopeTarget::Nothing => Vec::new(),
+        }
     }
 }
 

@@ -16,9 +16,8 @@ use axum::Router;
 
 use super::app::AppState;
 
-pub fn router() -> Router<AppState> {
-    // matchit wants one parameter name per position, so paths sharing a prefix share their names
-    // (`{a}`, `{b}`, `{c}`) and each handler reads them positionally.
+/// Ticket management: issuing, listing and revoking tickets, which tickets themselves may not do.
+pub fn ticket_router() -> Router<AppState> {
     Router::new()
         .route("/cloudartifact/v5/ticket", get(tickets::issue_own))
         .route(
@@ -26,6 +25,12 @@ pub fn router() -> Router<AppState> {
             get(tickets::list).post(tickets::create),
         )
         .route("/v1/{project_id}/tickets/{ticket}", delete(tickets::revoke))
+}
+
+pub fn router() -> Router<AppState> {
+    // matchit wants one parameter name per position, so paths sharing a prefix share their names
+    // (`{a}`, `{b}`, `{c}`) and each handler reads them positionally.
+    Router::new()
         .route(
             "/cloudartifact/v3/user/{project_id}/privileges",
             get(privileges::show_v3),

@@ -12,6 +12,7 @@ use crate::authz::roles::{self, BuiltinRole};
 use crate::domain::is_alnum32;
 use crate::domain::operation::{parse_operation_list, Operation, OperationSet};
 use crate::http::app::AppState;
+use crate::http::artifact::access::ScopeTarget;
 use crate::http::envelope::{success, success_camel};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::JsonBody;
@@ -57,16 +58,16 @@ async fn privileges_of(
             "must be 32 letters or digits",
         ));
     }
-    let domain_id = principal.domain_id.clone();
-    let user_id = principal.user_id.clone();
-    let is_root = principal.is_root;
+    let principal = principal.clone();
     let entries = state
         .db
         .call(move |conn| {
-            if projects::get_project(conn, &domain_id, &project_id)?.is_none() {
+            if projects::get_project(conn, &principal.domain_id, &project_id)?.is_none() {
                 return Ok(None);
             }
-            entries_for_user(conn, &project_id, &user_id, is_root).map(Some)
+            let entries =
+                entries_for_user(conn, &project_id, &principal.user_id, principal.is_root)?;
+            Ok(Some(ScopeTarget::load(conn, &principal)?.narrow(entries)))
         })
         .await?
         .ok_or_else(|| ApiError::not_found("No such project in the caller's account"))?;

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::access::{object_path, operations_on, repo_with_access, require};
+use super::access::{object_path, operations_on, repo_with_access, require, ScopeTarget};
 use super::privileges::entries_for_role;
 use crate::auth::secrets::hash_generated_secret;
 use crate::auth::{Credential, Principal};
@@ -59,6 +59,10 @@ pub async fn reset_password(
     ))
 }
 
+fn out_of_scope() -> ApiError {
+    ApiError::forbidden("The ticket is restricted to another repository or file")
+}
+
 fn op_names(ops: OperationSet) -> String {
     ops.iter()
         .map(Operation::name)
@@ -87,11 +91,14 @@ pub async fn list_project_users(
     let page_size = query.int("page_size", 1..=100, 10)?;
     let repo = match &repo_key {
         Some(key) => {
-            let (repo, _) = repo_with_access(&state, &principal, key).await?;
+            let (repo, access) = repo_with_access(&state, &principal, key).await?;
             if repo.project_id != project_id {
                 return Err(ApiError::not_found(format!(
                     "No repository {key} in project {project_id}"
                 )));
+            }
+            if !access.in_scope(&repo) {
+                return Err(out_of_scope());
             }
             Some(repo)
         }
@@ -110,6 +117,9 @@ pub async fn list_project_users(
                 return Ok(Err(ApiError::not_found(format!(
                     "No project {project_id} in the caller's account"
                 ))));
+            }
+            if !ScopeTarget::load(conn, &principal)?.in_project(&project_id) {
+                return Ok(Err(out_of_scope()));
             }
             if !is_root && projects::get_member(conn, &project_id, &caller)?.is_none() {
                 return Ok(Err(ApiError::forbidden(

@@ -769,7 +769,7 @@ pub async fn show_info(
     headers: HeaderMap,
     Path(key): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let repo = readable_repo(&state, &principal, &key).await?;
+    let (repo, _) = readable_repo(&state, &principal, &key).await?;
     let ctx = ViewContext::fetch(&state, &principal.domain_id, headers).await?;
     Ok(success(repository_do(&repo, &ctx)))
 }
@@ -779,10 +779,10 @@ async fn readable_repo(
     state: &AppState,
     principal: &Principal,
     key: &str,
-) -> ApiResult<Repository> {
+) -> ApiResult<(Repository, CallerAccess)> {
     let (repo, access) = repo_with_access(state, principal, key).await?;
     if access.can_read(&repo) {
-        Ok(repo)
+        Ok((repo, access))
     } else {
         Err(ApiError::forbidden(format!(
             "download is not allowed on /{}",
@@ -818,20 +818,24 @@ pub async fn show_basic(
     require_tenant(&principal, &tenant_id)?;
     let project = project_id(Some(project))?;
     query.string("region", 64)?;
-    let repo = readable_repo(&state, &principal, &key).await?;
+    let (repo, access) = readable_repo(&state, &principal, &key).await?;
     if repo.project_id != project {
         return Err(ApiError::not_found(format!(
             "No repository {key} in project {project}"
         )));
     }
     let domain_id = principal.domain_id.clone();
+    let repo_copy = repo.clone();
     let usage = state
         .db
-        .call(move |conn| repos::live_usage_by_repo(conn, &domain_id))
-        .await?
-        .get(&repo.id)
-        .copied()
-        .unwrap_or((0, 0));
+        .call(move |conn| {
+            let whole = repos::live_usage_by_repo(conn, &domain_id)?
+                .get(&repo_copy.id)
+                .copied()
+                .unwrap_or((0, 0));
+            access.usage(conn, &repo_copy, whole)
+        })
+        .await?;
     let ctx = ViewContext::fetch(&state, &principal.domain_id, headers).await?;
     Ok(success(repository_basic_do(&repo, &ctx, usage)))
 }
@@ -931,10 +935,11 @@ pub async fn list_all(
                 })
                 .filter(|r| access.can_read(r))
                 .map(|r| {
-                    let u = usage.get(&r.id).copied().unwrap_or((0, 0));
-                    (r, u)
+                    let whole = usage.get(&r.id).copied().unwrap_or((0, 0));
+                    let u = access.usage(conn, &r, whole)?;
+                    Ok((r, u))
                 })
-                .collect();
+                .collect::<StoreResult<_>>()?;
             Ok((ctx, rows))
         })
         .await?;

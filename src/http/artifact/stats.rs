@@ -67,7 +67,8 @@ pub async fn show_storage(
                 if formats.as_ref().is_some_and(|f| !f.contains(&r.format)) {
                     continue;
                 }
-                if let Some((c, b)) = usage.get(&r.id) {
+                if let Some(whole) = usage.get(&r.id) {
+                    let (c, b) = access.usage(conn, r, *whole)?;
                     totals.0 += c;
                     totals.1 += b;
                 }
@@ -153,10 +154,13 @@ pub async fn storage_statistic(
         )));
     }
     let repo_id = repo.id.clone();
-    let history = state
+    let mut history = state
         .db
         .call(move |conn| repos::file_history(conn, &[repo_id]))
         .await?;
+    if let Some(prefix) = access.figures_prefix(&repo) {
+        history.retain(|(_, _, _, path)| path.starts_with(&prefix));
+    }
     let mut rows = Vec::new();
     let mut day = start;
     while day <= end {

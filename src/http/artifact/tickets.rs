@@ -8,7 +8,7 @@ use chrono::{FixedOffset, TimeZone};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::auth::{ticket, Credential, Principal};
+use crate::auth::{ticket, Principal};
 use crate::authz::policy::actions;
 use crate::domain::is_hex32;
 use crate::http::app::AppState;
@@ -22,23 +22,12 @@ use crate::store::tickets::{self, NewTicket, SortKey, TicketFilter, TicketPage, 
 const MAX_EXPIRE_SECONDS: i64 = 365 * 24 * 3600;
 const MAX_LEFT_NUM: i64 = 1_000_000;
 
-/// Tickets are a limited, delegated credential: they may not mint or manage other tickets.
-fn refuse_ticket_credential(principal: &Principal) -> ApiResult<()> {
-    if let Credential::Ticket { .. } = principal.credential {
-        return Err(ApiError::forbidden(
-            "A ticket cannot be used to issue, list or revoke tickets; sign the request or use a token",
-        ));
-    }
-    Ok(())
-}
-
 /// `GET /cloudartifact/v5/ticket`: a new ticket for the caller, in the caller's IAM project.
 pub async fn issue_own(
     State(state): State<AppState>,
     principal: Principal,
     headers: HeaderMap,
 ) -> ApiResult<impl IntoResponse> {
-    refuse_ticket_credential(&principal)?;
     let requested_project = headers
         .get("x-project-id")
         .and_then(|v| v.to_str().ok())
@@ -195,7 +184,6 @@ async fn list_inner(
     project_id: String,
     query: Result<QueryParams, ApiError>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    refuse_ticket_credential(&principal)?;
     let query = query?;
     let mut filter = TicketFilter {
         user_id: query.filter("user_id", 100)?,
@@ -268,7 +256,6 @@ async fn create_inner(
     project_id: String,
     body: Result<JsonBody<CreateTicket>, ApiError>,
 ) -> ApiResult<impl IntoResponse> {
-    refuse_ticket_credential(&principal)?;
     let JsonBody(body) = body?;
     let embed_id = body.embed_id.unwrap_or_default();
     if embed_id.chars().count() > 100 {
@@ -348,7 +335,6 @@ async fn revoke_inner(
     project_id: String,
     ticket_id: String,
 ) -> ApiResult<StatusCode> {
-    refuse_ticket_credential(&principal)?;
     let is_sha256_hex = ticket_id.len() == 64
         && ticket_id
             .bytes()

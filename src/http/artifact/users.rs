@@ -12,7 +12,7 @@ use crate::auth::Principal;
 use crate::authz::policy::actions;
 use crate::domain::paging::page_window;
 use crate::http::app::AppState;
-use crate::http::artifact::access::CallerAccess;
+use crate::http::artifact::access::{scope_of, CallerAccess};
 use crate::http::envelope::success;
 use crate::http::error::ApiResult;
 use crate::http::extract::QueryParams;
@@ -55,6 +55,8 @@ pub async fn list(
     state.require(&principal, actions::LIST_REPO_USERS).await?;
 
     let domain_id = principal.domain_id.clone();
+    // A scoped ticket counts only the repositories in its scope.
+    let scope = scope_of(&principal);
     let window_of = move |total: usize| page_window(total as u64, page_no as u64, page_size as u64);
     let (users, readable) = state
         .db
@@ -65,6 +67,7 @@ pub async fn list(
             let repos: Vec<Repository> = repos::domain_repos(conn, &domain_id)?
                 .into_iter()
                 .filter(|r| r.status == STATUS_ACTIVE_REPO)
+                .filter(|r| scope.root_in(&r.name, &r.id).is_some())
                 .collect();
             let mut readable = HashMap::new();
             for u in users.iter().skip(window.skip).take(window.take) {

@@ -15,6 +15,7 @@ use crate::auth::{ticket, Credential, Principal};
 use crate::authz::privileges::allows;
 use crate::domain::operation::Operation;
 use crate::http::app::AppState;
+use crate::http::artifact::access::scope_of;
 use crate::http::artifact::privileges::entries_for_user;
 use crate::http::authn::{use_ticket, verify_signed_parts, verify_token};
 use crate::http::error::ApiError;
@@ -136,7 +137,7 @@ pub async fn repo_user_login(
 }
 
 /// Decides whether `caller` may perform `op` on `/<repo>/<path>`: 401 without credentials, 403 without
-/// the privilege.
+/// the privilege or outside the ticket's scope, 404 when the repository is another account's.
 pub async fn authorize(
     state: &AppState,
     caller: Option<&Principal>,
@@ -155,17 +156,13 @@ pub async fn authorize(
     } else {
         format!("/{}/{}", repo.name, path)
     };
-    if let Credential::Ticket { embed_id, .. } = &principal.credential {
-        if !embed_scope_covers(embed_id, repo, &full_path) {
-            return Err(ApiError::forbidden(
-                "The ticket is restricted to another repository or file",
-            ));
-        }
-    }
     if principal.domain_id != repo.domain_id {
-        return Err(ApiError::forbidden(format!(
-            "{op} is not allowed on {full_path}"
-        )));
+        return Err(not_the_callers(repo));
+    }
+    if !scope_of(principal).covers(&repo.name, &repo.id, &full_path) {
+        return Err(ApiError::forbidden(
+            "The ticket is restricted to another repository or file",
+        ));
     }
     let (project_id, user_id, is_root) = (
         repo.project_id.clone(),
@@ -185,13 +182,13 @@ pub async fn authorize(
     }
 }
 
-/// A ticket's `embed_id` (when set) names a repository (by name or id) or a path prefix `/<repo>/...`.
-fn embed_scope_covers(embed_id: &str, repo: &Repository, full_path: &str) -> bool {
-    if embed_id.is_empty() || embed_id == repo.name || embed_id == repo.id {
-        return true;
-    }
-    let scope = embed_id.trim_end_matches('/');
-    scope.starts_with('/') && (full_path == scope || full_path.starts_with(&format!("{scope}/")))
+/// Another account's repository that `load_repo` let through (it is open to anonymous reads) and that the
+/// caller asked more of than reading: it is not the caller's to change.
+fn not_the_callers(repo: &Repository) -> ApiError {
+    ApiError::not_found(format!(
+        "No repository {} in the caller's account",
+        repo.name
+    ))
 }
 
 /// Refuses a caller who may not upload anywhere in `repo`, before a large body is read; the exact path is
@@ -221,7 +218,7 @@ pub async fn may_do_somewhere(
         ))
     };
     if principal.domain_id != repo.domain_id {
-        return Err(refused());
+        return Err(not_the_callers(repo));
     }
     let (principal_copy, project_id) = (principal.clone(), repo.project_id.clone());
     let access = state
@@ -241,15 +238,37 @@ pub async fn may_do_somewhere(
     }
 }
 
-/// An active repository of `format` by name or id; anything else is a 404 to that format's clients.
-pub async fn load_repo(state: &AppState, key: &str, format: &str) -> Result<Repository, ApiError> {
+/// The active repository `key` (a name or an id) of `format` (any format when `None`), as far as `caller`
+/// may know it exists: a repository of the caller's account, or one open to anonymous reads. Any other is
+/// answered exactly as one that does not exist. With credentials that is a 404 naming only what was typed.
+/// Without, it is the 401 challenge a private repository answers: package clients send credentials only
+/// after one, and a missing repository answers the same so that an anonymous caller cannot tell which
+/// names exist.
+pub async fn load_repo(
+    state: &AppState,
+    caller: Option<&Principal>,
+    key: &str,
+    format: Option<&str>,
+) -> Result<Repository, ApiError> {
     let key_owned = key.to_string();
-    state
+    let found = state
         .db
         .call(move |conn| crate::store::repos::get_repo_by_name_or_id(conn, &key_owned))
         .await?
-        .filter(|r| r.status == crate::store::repos::STATUS_ACTIVE && r.format == format)
-        .ok_or_else(|| ApiError::not_found(format!("No {format} repository {key}")))
+        .filter(|r| r.status == crate::store::repos::STATUS_ACTIVE)
+        .filter(|r| format.is_none_or(|f| r.format == f))
+        .filter(|r| match caller {
+            Some(principal) => r.domain_id == principal.domain_id || r.allow_anonymous,
+            None => r.allow_anonymous,
+        });
+    match (found, caller) {
+        (Some(repo), _) => Ok(repo),
+        (None, None) => Err(ApiError::Unauthenticated("credentials required")),
+        (None, Some(_)) => Err(ApiError::not_found(match format {
+            Some(format) => format!("No {format} repository {key}"),
+            None => format!("No repository named {key}"),
+        })),
+    }
 }
 
 #[cfg(test)]
@@ -263,20 +282,5 @@ mod tests {
         assert_eq!(operation_of(&Method::PUT), Some(Operation::Upload));
         assert_eq!(operation_of(&Method::DELETE), Some(Operation::Delete));
         assert_eq!(operation_of(&Method::PATCH), None);
-    }
-
-    #[test]
-    fn embed_scopes() {
-        let repo = Repository {
-            id: "rid".into(),
-            name: "libs".into(),
-            ..crate::store::repos::tests_support::repo_fixture()
-        };
-        assert!(embed_scope_covers("", &repo, "/libs/a.txt"));
-        assert!(embed_scope_covers("libs", &repo, "/libs/a.txt"));
-        assert!(embed_scope_covers("rid", &repo, "/libs/a.txt"));
-        assert!(embed_scope_covers("/libs/dir", &repo, "/libs/dir/a.txt"));
-        assert!(!embed_scope_covers("/libs/dir", &repo, "/libs/dir2/a.txt"));
-        assert!(!embed_scope_covers("other", &repo, "/libs/a.txt"));
     }
 }

@@ -71,7 +71,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     let (repo_key, tail) = rest.split_once('/').unwrap_or((rest, ""));
     let (parts, body) = request.into_parts();
     let (caller, body) = identify(state, &parts, body).await?;
-    let repo = load_repo(state, repo_key, FORMAT).await?;
+    let repo = load_repo(state, caller.as_ref(), repo_key, Some(FORMAT)).await?;
     let head = parts.method == Method::HEAD;
     let segments: Vec<&str> = tail.split('/').collect();
     let read = parts.method == Method::GET || head;

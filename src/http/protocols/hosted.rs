@@ -7,7 +7,7 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::access::{authorize, identify, operation_of};
+use super::access::{authorize, identify, load_repo, operation_of};
 use super::download::{serve_bytes, serve_file};
 use crate::auth::Principal;
 use crate::domain::artifact_path::{is_valid_repo_name, ArtifactPath};
@@ -19,7 +19,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::read_body;
 use crate::http::storage::{reclaim, store_file};
 use crate::store::now_ms;
-use crate::store::repos::{self, FileEntry, Repository, STATUS_ACTIVE};
+use crate::store::repos::{self, FileEntry, Repository};
 
 use crate::http::artifact::repositories::MAVEN_FORMAT as MAVEN;
 const DISABLE_REDEPLOY: &str = "disable_redeploy";
@@ -56,15 +56,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     let (repo_name, path) = split_wire_path(parts.uri.path())?;
     let op = operation_of(&parts.method).ok_or(ApiError::MethodNotAllowed)?;
     let (caller, body) = identify(state, &parts, body).await?;
-    let repo = {
-        let name = repo_name.clone();
-        state
-            .db
-            .call(move |conn| repos::get_repo_by_name_or_id(conn, &name))
-            .await?
-    }
-    .filter(|r| r.status == STATUS_ACTIVE)
-    .ok_or_else(|| ApiError::not_found(format!("No repository named {repo_name}")))?;
+    let repo = load_repo(state, caller.as_ref(), &repo_name, None).await?;
     authorize(state, caller.as_ref(), &repo, op, path.as_str()).await?;
     let head = parts.method == Method::HEAD;
     match op {

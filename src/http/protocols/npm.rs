@@ -84,21 +84,21 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     let tail_raw = tail_raw.strip_prefix(&doubled).unwrap_or(tail_raw);
     let tail = decode(tail_raw)?;
     let (parts, body) = request.into_parts();
-    let repo = load_repo(state, repo_key, FORMAT).await?;
     let method = parts.method.clone();
     let head = method == Method::HEAD;
     let read = method == Method::GET || head;
 
-    if tail == "-/ping" {
-        return Ok(Json(json!({})).into_response());
-    }
     if let Some(user) = tail.strip_prefix("-/user/org.couchdb.user:") {
         if method != Method::PUT {
             return Err(ApiError::MethodNotAllowed);
         }
-        return login(state, &parts.headers, user, body).await;
+        return login(state, &parts.headers, repo_key, user, body).await;
     }
     let (caller, body) = identify(state, &parts, body).await?;
+    let repo = load_repo(state, caller.as_ref(), repo_key, Some(FORMAT)).await?;
+    if tail == "-/ping" {
+        return Ok(Json(json!({})).into_response());
+    }
     if tail == "-/whoami" {
         let principal = caller.ok_or(ApiError::Unauthenticated("log in first (npm login)"))?;
         return Ok(Json(
@@ -879,6 +879,7 @@ async fn change_tags(
 async fn login(
     state: &AppState,
     headers: &HeaderMap,
+    repo_key: &str,
     user: &str,
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
@@ -890,6 +891,8 @@ async fn login(
         .and_then(Value::as_str)
         .ok_or_else(|| ApiError::invalid("password", "is required"))?;
     let principal = repo_user_login(state, name, password).await?;
+    // The registry must be one this user may know of, as for every other npm request.
+    load_repo(state, Some(&principal), repo_key, Some(FORMAT)).await?;
     let requested = headers
         .get("x-project-id")
         .and_then(|v| v.to_str().ok())

@@ -104,7 +104,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     }
     let (parts, body) = request.into_parts();
     let (caller, body) = identify(state, &parts, body).await?;
-    let repo = load_repo(state, &repo_key, FORMAT).await?;
+    let repo = load_repo(state, caller.as_ref(), &repo_key, Some(FORMAT)).await?;
     let head = parts.method == Method::HEAD;
     let segments: Vec<&str> = tail.split('/').collect();
     match (&parts.method, segments.as_slice()) {
