@@ -143,8 +143,26 @@ pub fn redeploy_refused(repo: &Repository, path: &str) -> ApiError {
 /// the bytes freed of recorded blobs. Under the exclusive lock no upload is between storing its bytes and
 /// recording them, so an unrecorded blob is garbage.
 pub async fn reclaim(state: &AppState, candidates: Vec<String>) -> Result<i64, ApiError> {
+    Ok(reclaim_blobs(state, candidates).await?.recorded_bytes)
+}
+
+/// What `reclaim_blobs` deleted.
+#[derive(Debug, Default)]
+pub struct Reclaimed {
+    /// Blobs that had no row (their sizes are the caller's to know).
+    pub unrecorded: Vec<String>,
+    /// Recorded blobs no file used, and their bytes.
+    pub recorded: usize,
+    pub recorded_bytes: i64,
+}
+
+/// `reclaim`, answering what it deleted.
+pub async fn reclaim_blobs(
+    state: &AppState,
+    candidates: Vec<String>,
+) -> Result<Reclaimed, ApiError> {
     if candidates.is_empty() {
-        return Ok(0);
+        return Ok(Reclaimed::default());
     }
     let _exclusive = state.blob_gc.write().await;
     let (unrecorded, freed) = state
@@ -154,13 +172,17 @@ pub async fn reclaim(state: &AppState, candidates: Vec<String>) -> Result<i64, A
             Ok((unrecorded, repos::collect_garbage(conn, &candidates)?))
         })
         .await?;
-    for sha256 in unrecorded {
-        state.blobs.delete(&sha256).await?;
+    for sha256 in &unrecorded {
+        state.blobs.delete(sha256).await?;
     }
-    let mut bytes = 0;
+    let mut reclaimed = Reclaimed {
+        unrecorded,
+        ..Reclaimed::default()
+    };
     for (sha256, size) in freed {
         state.blobs.delete(&sha256).await?;
-        bytes += size;
+        reclaimed.recorded += 1;
+        reclaimed.recorded_bytes += size;
     }
-    Ok(bytes)
+    Ok(reclaimed)
 }

@@ -377,6 +377,16 @@ pub fn unrecorded_blobs(conn: &Connection, candidates: &[String]) -> StoreResult
     Ok(unrecorded)
 }
 
+/// Blob rows no file references: left by a crash between deleting files for good and reclaiming their
+/// blobs (reclaiming runs after that commit).
+pub fn unreferenced_blobs(conn: &Connection) -> StoreResult<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT b.sha256 FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = b.sha256)",
+    )?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Deletes blob rows among `candidates` that no file references any more; answers `(sha256, size)` of
 /// each, whose bytes the caller then removes from the blob store.
 pub fn collect_garbage(
@@ -696,7 +706,18 @@ mod tests {
                 unrecorded_blobs(conn, &[blob("1").sha256, blob("9").sha256])?,
                 [blob("9").sha256]
             );
+            assert_eq!(
+                unreferenced_blobs(conn)?,
+                [blob("3").sha256],
+                "purged a/c.txt"
+            );
             delete_repo(conn, &r.id)?;
+            let mut unreferenced = unreferenced_blobs(conn)?;
+            unreferenced.sort();
+            assert_eq!(
+                unreferenced,
+                [blob("1").sha256, blob("2").sha256, blob("3").sha256]
+            );
             let freed = collect_garbage(
                 conn,
                 &[blob("1").sha256, blob("2").sha256, blob("3").sha256],
