@@ -80,6 +80,47 @@ impl FsBlobStore {
     }
 }
 
+/// The blobs under `blobs/ab/`: only files named as `put` names them (anything else there is not ours).
+fn list_slice(top: &Path) -> io::Result<Vec<ListedBlob>> {
+    let mut listed = Vec::new();
+    let dirs = match std::fs::read_dir(top) {
+        Ok(dirs) => dirs,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(listed),
+        Err(e) => return Err(e),
+    };
+    for dir in dirs {
+        let dir = dir?;
+        if !dir.file_type()?.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(dir.path())? {
+            let file = file?;
+            let Some(name) = file.file_name().to_str().map(str::to_string) else {
+                continue;
+            };
+            if !is_sha256_hex(&name)
+                || !top.ends_with(&name[..2])
+                || file.path() != top.join(&name[2..4]).join(&name)
+            {
+                continue;
+            }
+            let meta = match file.metadata() {
+                Ok(meta) if meta.is_file() => meta,
+                Ok(_) => continue,
+                // Reclaimed while we looked.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            listed.push(ListedBlob {
+                sha256: name,
+                size: meta.len(),
+                written: meta.modified()?,
+            });
+        }
+    }
+    Ok(listed)
+}
+
 #[async_trait]
 impl BlobStore for FsBlobStore {
     async fn put(
@@ -105,41 +146,14 @@ impl BlobStore for FsBlobStore {
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<ListedBlob>, BlobError> {
-        let mut listed = Vec::new();
         if prefix.len() != 2 || !is_sha256_hex(&format!("{prefix:0<64}")) {
-            return Ok(listed);
+            return Ok(Vec::new());
         }
-        let mut dirs = match fs::read_dir(self.blobs.join(prefix)).await {
-            Ok(dirs) => dirs,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(listed),
-            Err(e) => return Err(e.into()),
-        };
-        while let Some(dir) = dirs.next_entry().await? {
-            if !dir.file_type().await?.is_dir() {
-                continue;
-            }
-            let mut files = fs::read_dir(dir.path()).await?;
-            while let Some(file) = files.next_entry().await? {
-                // Only what `put` names: anything else under blobs/ is not ours to delete.
-                let Some(name) = file.file_name().to_str().map(str::to_string) else {
-                    continue;
-                };
-                if !is_sha256_hex(&name) || self.path_of(&name) != file.path() {
-                    continue;
-                }
-                let meta = match file.metadata().await {
-                    Ok(meta) if meta.is_file() => meta,
-                    Ok(_) => continue,
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                    Err(e) => return Err(e.into()),
-                };
-                listed.push(ListedBlob {
-                    sha256: name,
-                    size: meta.len(),
-                    written: meta.modified()?,
-                });
-            }
-        }
+        // One blocking task per slice rather than one per directory entry.
+        let top = self.blobs.join(prefix);
+        let listed = tokio::task::spawn_blocking(move || list_slice(&top))
+            .await
+            .map_err(io::Error::other)??;
         Ok(listed)
     }
 
@@ -240,6 +254,10 @@ mod tests {
         // A stranger's file beside it is never listed (so never deleted).
         let stranger = store.path_of(&info.sha256).with_file_name("notes.txt");
         std::fs::write(&stranger, b"x").unwrap();
+        // Nor is a blob-named file in the wrong place.
+        let misplaced = dir.path().join("blobs").join(prefix).join("zz");
+        std::fs::create_dir_all(&misplaced).unwrap();
+        std::fs::write(misplaced.join(&info.sha256), b"listed").unwrap();
         let listed = store.list(prefix).await.unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(
