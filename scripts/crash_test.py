@@ -2,15 +2,17 @@
 """The crash test (issue 10): rounds of `kill -9` during concurrent uploads of every format.
 
 Each round starts arca on the same data directory, sends UPLOADS concurrent uploads (generic, Maven,
-PyPI, npm, Cargo: the requests their clients send, each to a coordinate of its own and of random size),
-kills the server with SIGKILL while they are in flight, counts what the crash left in the blob store
+PyPI, npm, Cargo: the requests their clients send, each to a coordinate of its own and of random size)
+while a few earlier generic files are deleted for good (to the recycle bin, then purged: their blobs are
+reclaimed), kills the server with SIGKILL while they are in flight, counts what the crash left in the blob store
 (bytes no database row records, rows no file references), and restarts it. After every restart:
 
 - the server starts;
-- every upload ever acknowledged (2xx) is served with its exact bytes, and its index entry (PyPI simple
+- every upload ever acknowledged (2xx) and not purged is served with its exact bytes, and its index entry (PyPI simple
   index, npm packument, Cargo index) describes those bytes;
 - nothing half-written is visible: an upload cut off by the kill is either absent everywhere or complete
-  and consistent everywhere (its commit landed, only the answer was lost);
+  and consistent everywhere (its commit landed, only the answer was lost); a purged file is gone, and one
+  whose purge was cut off is either gone or whole;
 - every blob row has its bytes on disk under its own digest, and once the start-up sweep has run no blob
   without a row and no row without a file remains; tmp/ is empty.
 
@@ -47,6 +49,7 @@ from harness import launch  # noqa: E402
 FORMATS = ("generic", "maven", "pypi", "npm", "cargo")
 SWEEP_WAIT_S = 30
 KILL_WAIT_S = 30
+PURGES_PER_ROUND = 5
 SWEEP_LINE = re.compile(r"blob sweep finished.*?orphans=(\d+) orphan_bytes=(\d+) unreferenced=(\d+)")
 
 
@@ -58,6 +61,8 @@ class Upload:
     summary: str = ""
     status: Optional[int] = None
     error: str = ""
+    # "cut": a purge was sent and its answer lost to the kill; "done": purged
+    purged: str = ""
 
     @property
     def acknowledged(self) -> bool:
@@ -76,19 +81,24 @@ class Figures:
     orphans_found: int = 0
     orphan_bytes_found: int = 0
     unreferenced_found: int = 0
+    unreferenced_reclaimed: int = 0
+    purges: int = 0
+    purges_done: int = 0
     orphans_reclaimed: int = 0
     orphan_bytes_reclaimed: int = 0
     per_round: list = field(default_factory=list)
 
     def summary(self) -> str:
         return ("crash test: %d rounds of kill -9 during %d concurrent uploads: %d uploads, %d acknowledged "
-                "(%.1f MiB), lost %d; %d cut off (%d of them committed, consistent); orphans found after the "
-                "kills %d blobs (%.1f MiB) + %d unreferenced rows, reclaimed by the start-up sweeps %d blobs "
-                "(%.1f MiB); none left" % (
+                "(%.1f MiB), lost %d; %d cut off (%d of them committed, consistent); %d purges of earlier files sent amid "
+                "them (%d answered before the kill); "
+                "orphans found after the kills %d blobs (%.1f MiB) + %d unreferenced rows, reclaimed by the "
+                "start-up sweeps %d blobs (%.1f MiB) + %d rows; none left" % (
                     self.rounds, self.uploads // max(self.rounds, 1), self.uploads, self.acknowledged,
-                    self.acknowledged_bytes / 2**20, self.lost, self.cut_off, self.cut_off_committed,
+                    self.acknowledged_bytes / 2**20, self.lost, self.cut_off, self.cut_off_committed, self.purges,
+                    self.purges_done,
                     self.orphans_found, self.orphan_bytes_found / 2**20, self.unreferenced_found,
-                    self.orphans_reclaimed, self.orphan_bytes_reclaimed / 2**20))
+                    self.orphans_reclaimed, self.orphan_bytes_reclaimed / 2**20, self.unreferenced_reclaimed))
 
 
 class World:
@@ -167,6 +177,15 @@ def send(world: World, up: Upload, session: requests.Session) -> requests.Respon
     return uploads.cargo_publish(base, repo, "crash_crate", up.coordinate, up.data, auth, session)
 
 
+def purge(world: World, up: Upload):
+    """Deletes a generic file for good, as the management API's clients do: to the bin, then purged."""
+    repo = world.repos["generic"]
+    trashed = world.server.signed("DELETE", "/cloudartifact/v5/file", body={"path": "/%s/%s" % (repo, up.coordinate)})
+    assert trashed.status_code == 200, trashed.text
+    purged = world.server.signed("DELETE", "/cloudartifact/v5/trashes", body=[{"id": repo, "uri": "/" + up.coordinate}])
+    assert purged.status_code == 200 and purged.json()["result"]["successNum"] == 1, purged.text
+
+
 def served(world: World, up: Upload, session: requests.Session):
     """What the server shows of this upload now: None when nothing, True when all of it, consistently;
     anything else is a description of what is wrong."""
@@ -200,11 +219,12 @@ def served(world: World, up: Upload, session: requests.Session):
     return "partial: crate %s, index %s" % (crate == up.data, cksum)
 
 
-def upload_all(world: World, batch, rng: random.Random):
-    """Sends the batch at once and kills the server while it is in flight: once a random share of it
-    (none to four fifths) has been acknowledged."""
-    barrier = threading.Barrier(len(batch) + 1)
+def upload_all(world: World, batch, purges, rng: random.Random):
+    """Sends the batch and the purges at once and kills the server while they are in flight: once a
+    random share of the uploads (none to four fifths) has been acknowledged."""
+    barrier = threading.Barrier(len(batch) + len(purges) + 1)
     answered = threading.Semaphore(0)
+    failures = []
 
     def run(up: Upload):
         with requests.Session() as session:
@@ -215,7 +235,19 @@ def upload_all(world: World, batch, rng: random.Random):
                 up.error = type(e).__name__
             answered.release()
 
+    def run_purge(up: Upload):
+        barrier.wait()
+        up.purged = "cut"
+        try:
+            purge(world, up)
+            up.purged = "done"
+        except requests.RequestException:
+            pass
+        except AssertionError as e:
+            failures.append(str(e))
+
     threads = [threading.Thread(target=run, args=(up,)) for up in batch]
+    threads += [threading.Thread(target=run_purge, args=(up,)) for up in purges]
     for t in threads:
         t.start()
     barrier.wait()
@@ -225,6 +257,7 @@ def upload_all(world: World, batch, rng: random.Random):
     world.kill()
     for t in threads:
         t.join()
+    assert not failures, "purges refused: %s" % failures[:3]
 
 
 # -- the blob store against the database ---------------------------------------------------------------
@@ -262,7 +295,9 @@ def run(rounds: int, per_round: int, workdir: Path, seed: Optional[int] = None, 
     try:
         for round_no in range(1, rounds + 1):
             batch = [make_upload(FORMATS[i % len(FORMATS)], round_no, i, rng) for i in range(per_round)]
-            upload_all(world, batch, rng)
+            candidates = [u for u in history if u.fmt == "generic" and u.acknowledged and not u.purged]
+            purges = rng.sample(candidates, min(PURGES_PER_ROUND, len(candidates)))
+            upload_all(world, batch, purges, rng)
             refused = [u for u in batch if u.status is not None and not u.acknowledged]
             assert not refused, "uploads refused: %s" % [(u.fmt, u.status) for u in refused]
             history.extend(batch)
@@ -277,7 +312,13 @@ def run(rounds: int, per_round: int, workdir: Path, seed: Optional[int] = None, 
             with requests.Session() as session:
                 for up in history:
                     shown = served(world, up, session)
-                    if up.acknowledged and shown is not True:
+                    if up.purged == "done" and shown is not None:
+                        raise AssertionError("purged file still served: %s: %s" % (up.coordinate, shown))
+                    elif up.purged == "cut" and shown not in (None, True):
+                        raise AssertionError("file whose purge was cut off: %s: %s" % (up.coordinate, shown))
+                    elif up.purged:
+                        continue
+                    elif up.acknowledged and shown is not True:
                         lost.append((up.fmt, up.coordinate, shown))
                     elif not up.acknowledged and shown not in (None, True):
                         raise AssertionError("half-written upload visible: %s %s: %s" % (up.fmt, up.coordinate, shown))
@@ -304,13 +345,17 @@ def run(rounds: int, per_round: int, workdir: Path, seed: Optional[int] = None, 
             figures.orphans_found += found[0]
             figures.orphan_bytes_found += found[1]
             figures.unreferenced_found += found[2]
+            figures.purges += len(purges)
+            figures.purges_done += sum(1 for u in purges if u.purged == "done")
+            figures.unreferenced_reclaimed += reclaimed[2]
             figures.orphans_reclaimed += reclaimed[0]
             figures.orphan_bytes_reclaimed += reclaimed[1]
             figures.per_round.append((round_no, len(acked), len(batch) - len(acked), found[0], found[1]))
-            say("round %d: %d/%d acknowledged, %d cut off (%d committed), orphans %d (%d bytes), "
-                "unreferenced rows %d, reclaimed %d; %d earlier uploads re-checked" % (
-                    round_no, len(acked), len(batch), len(batch) - len(acked), cut_off_committed, found[0],
-                    found[1], found[2], reclaimed[0], len(history)))
+            say("round %d: %d/%d acknowledged, %d cut off (%d committed), %d/%d purges done, orphans %d "
+                "(%d bytes), unreferenced rows %d, reclaimed %d + %d; %d uploads re-checked" % (
+                    round_no, len(acked), len(batch), len(batch) - len(acked), cut_off_committed,
+                    sum(1 for u in purges if u.purged == "done"), len(purges), found[0], found[1], found[2],
+                    reclaimed[0], reclaimed[2], len(history)))
     finally:
         code = world.server.stop()
     assert code == 0, "arca did not stop gracefully after the last round (exit %s)" % code

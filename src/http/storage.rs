@@ -123,7 +123,7 @@ pub async fn store_file(
         Err(e) => {
             // Not recorded: its bytes are garbage unless another file shares them (reclaim checks).
             if let Err(cleanup) = reclaim(state, vec![sha256]).await {
-                tracing::warn!(error = %cleanup, "could not reclaim the blob of a failed upload");
+                tracing::warn!(error = ?cleanup, "could not reclaim the blob of a failed upload");
             }
             Err(e.into())
         }
