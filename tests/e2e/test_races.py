@@ -173,3 +173,43 @@ def test_overwritable_paths_serve_one_acknowledged_upload(srv, ctx, kind):
         # The replaced uploads' bytes are reclaimed; only the served one stays.
         blobs = stored_blobs(srv)
         assert [sha256(p) in blobs for p in payloads].count(True) == 1, label
+
+
+def test_management_writes_amid_uploads_never_answer_500(srv, ctx):
+    """A transaction that reads before it writes must not fail when an upload commits in between: moving
+    files to the recycle bin and back while 8 clients upload answers 200 every time (SQLite refuses such a
+    deferred transaction at once with "database is locked", whatever the busy timeout)."""
+    auth, repo = ctx["login"], ctx["generic"]
+    done = threading.Event()
+    upload_failures, management_failures = [], []
+
+    def uploader(n):
+        with requests.Session() as session:
+            i = 0
+            while not done.is_set():
+                resp = uploads.put_file(srv.base_url, repo, "amid/%d/%d.bin" % (n, i), os.urandom(4096), auth, session)
+                if resp.status_code != 201:
+                    upload_failures.append(resp.status_code)
+                i += 1
+
+    def manager(n):
+        path = "/%s/managed/%d.bin" % (repo, n)
+        assert uploads.put_file(srv.base_url, repo, path[len(repo) + 2:], b"managed", auth).status_code == 201
+        for _ in range(15):
+            trashed = srv.signed("DELETE", "/cloudartifact/v5/file", body={"path": path})
+            restored = srv.signed("PUT", "/cloudartifact/v5/trashes", body=[{"id": repo, "uri": path[len(repo) + 1:]}])
+            for resp in (trashed, restored):
+                if resp.status_code != 200:
+                    management_failures.append((resp.status_code, resp.text[:200]))
+
+    uploaders = [threading.Thread(target=uploader, args=(n,)) for n in range(8)]
+    managers = [threading.Thread(target=manager, args=(n,)) for n in range(8)]
+    for t in uploaders + managers:
+        t.start()
+    for t in managers:
+        t.join()
+    done.set()
+    for t in uploaders:
+        t.join()
+    assert not management_failures, management_failures[:5]
+    assert not upload_failures, upload_failures[:5]
