@@ -35,6 +35,13 @@ pub struct Config {
     /// (npm tarballs, the Cargo index's `dl`/`api`, repository URLs). Empty: taken from each request's
     /// `Host` (and `X-Forwarded-Proto`).
     pub public_url: String,
+    /// Seconds between sweeps of the blob store for what a crash left (bytes whose row never committed,
+    /// rows whose files were purged); one sweep always runs at start. 0: only at start.
+    pub blob_sweep_interval_secs: u64,
+    /// A blob without a row is reclaimed only once its bytes are this old. Uploads of this process are
+    /// safe without it (they hold the collection lock from storing bytes to committing their row); the
+    /// grace keeps the sweep away from writers that lock cannot see.
+    pub blob_sweep_grace_secs: u64,
     /// `tracing` filter directive, e.g. `info` or `arca=debug`.
     pub log: String,
 }
@@ -54,6 +61,8 @@ impl Default for Config {
             max_artifact_bytes: 64 * 1024 * 1024 * 1024,
             max_package_document_bytes: 96 * 1024 * 1024,
             public_url: String::new(),
+            blob_sweep_interval_secs: 3600,
+            blob_sweep_grace_secs: 600,
             log: "info".to_string(),
         }
     }
@@ -101,6 +110,12 @@ pub struct Overrides {
     /// Public base URL written into URLs arca hands out [default: from each request's Host].
     #[arg(long, env = "ARCA_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Seconds between blob-store sweeps for crash leftovers; 0: only at start [default: 3600].
+    #[arg(long, env = "ARCA_BLOB_SWEEP_INTERVAL_SECS")]
+    pub blob_sweep_interval_secs: Option<u64>,
+    /// Age an unrecorded blob must reach before a sweep reclaims it, in seconds [default: 600].
+    #[arg(long, env = "ARCA_BLOB_SWEEP_GRACE_SECS")]
+    pub blob_sweep_grace_secs: Option<u64>,
     /// Log filter [default: info].
     #[arg(long, env = "ARCA_LOG")]
     pub log: Option<String>,
@@ -161,6 +176,8 @@ impl Config {
             max_artifact_bytes,
             max_package_document_bytes,
             public_url,
+            blob_sweep_interval_secs,
+            blob_sweep_grace_secs,
             log
         );
         self.public_url = self.public_url.trim_end_matches('/').to_string();

@@ -48,6 +48,9 @@ pub async fn serve_on(
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
         }
     });
+    // Stopping drops a sweep half-way safely: rows are deleted before their bytes, so what is left is
+    // bytes without a row, which the next sweep reclaims.
+    tokio::spawn(crate::http::blob_sweep::run(state.clone()));
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await?;

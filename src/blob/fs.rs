@@ -8,9 +8,26 @@ use tokio::fs::{self, File};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio_util::io::ReaderStream;
 
-use super::{is_sha256_hex, BlobError, BlobInfo, BlobStore, ByteStream, LocalBlob, MultiHasher};
+use super::{
+    is_sha256_hex, BlobError, BlobInfo, BlobStore, ByteStream, ListedBlob, LocalBlob, MultiHasher,
+};
 
 const CHUNK: usize = 256 * 1024;
+
+/// A temporary file, removed when dropped unless it was moved into place: an upload whose future is
+/// dropped half-way (its connection went, the server is stopping) leaves nothing in `tmp/`.
+struct TempFile {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
 
 pub struct FsBlobStore {
     blobs: PathBuf,
@@ -63,6 +80,47 @@ impl FsBlobStore {
     }
 }
 
+/// The blobs under `blobs/ab/`: only files named as `put` names them (anything else there is not ours).
+fn list_slice(top: &Path) -> io::Result<Vec<ListedBlob>> {
+    let mut listed = Vec::new();
+    let dirs = match std::fs::read_dir(top) {
+        Ok(dirs) => dirs,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(listed),
+        Err(e) => return Err(e),
+    };
+    for dir in dirs {
+        let dir = dir?;
+        if !dir.file_type()?.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(dir.path())? {
+            let file = file?;
+            let Some(name) = file.file_name().to_str().map(str::to_string) else {
+                continue;
+            };
+            if !is_sha256_hex(&name)
+                || !top.ends_with(&name[..2])
+                || file.path() != top.join(&name[2..4]).join(&name)
+            {
+                continue;
+            }
+            let meta = match file.metadata() {
+                Ok(meta) if meta.is_file() => meta,
+                Ok(_) => continue,
+                // Reclaimed while we looked.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            listed.push(ListedBlob {
+                sha256: name,
+                size: meta.len(),
+                written: meta.modified()?,
+            });
+        }
+    }
+    Ok(listed)
+}
+
 #[async_trait]
 impl BlobStore for FsBlobStore {
     async fn put(
@@ -70,26 +128,33 @@ impl BlobStore for FsBlobStore {
         reader: &mut (dyn AsyncRead + Send + Unpin),
         limit: u64,
     ) -> Result<BlobInfo, BlobError> {
-        let temp = self.tmp.join(crate::domain::new_hex_id());
-        let written = self.write_temp(reader, limit, &temp).await;
-        let info = match written {
-            Ok(info) => info,
-            Err(e) => {
-                let _ = fs::remove_file(&temp).await;
-                return Err(e);
-            }
+        let mut temp = TempFile {
+            path: self.tmp.join(crate::domain::new_hex_id()),
+            keep: false,
         };
+        let info = self.write_temp(reader, limit, &temp.path).await?;
         let target = self.path_of(&info.sha256);
-        if fs::try_exists(&target).await? {
-            // Identical content is stored once.
-            fs::remove_file(&temp).await?;
-        } else {
+        // Identical content is stored once: when the target exists, the temporary file just goes.
+        if !fs::try_exists(&target).await? {
             let dir = target.parent().expect("blob paths have parents");
             fs::create_dir_all(dir).await?;
-            fs::rename(&temp, &target).await?;
+            fs::rename(&temp.path, &target).await?;
+            temp.keep = true;
             File::open(dir).await?.sync_all().await?;
         }
         Ok(info)
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<ListedBlob>, BlobError> {
+        if prefix.len() != 2 || !is_sha256_hex(&format!("{prefix:0<64}")) {
+            return Ok(Vec::new());
+        }
+        // One blocking task per slice rather than one per directory entry.
+        let top = self.blobs.join(prefix);
+        let listed = tokio::task::spawn_blocking(move || list_slice(&top))
+            .await
+            .map_err(io::Error::other)??;
+        Ok(listed)
     }
 
     async fn local_copy(&self, sha256: &str) -> Result<LocalBlob, BlobError> {
@@ -171,6 +236,54 @@ mod tests {
             Err(BlobError::Missing(_))
         ));
         store.delete(&info.sha256).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn listing_by_prefix_and_leftover_temporary_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
+        std::fs::write(dir.path().join("tmp").join("left-by-a-crash"), b"half").unwrap();
+        let store = FsBlobStore::open(dir.path()).unwrap();
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0,
+            "opening the store empties tmp/"
+        );
+        let info = store.put(&mut b"listed".as_slice(), 1 << 20).await.unwrap();
+        let prefix = &info.sha256[..2];
+        // A stranger's file beside it is never listed (so never deleted).
+        let stranger = store.path_of(&info.sha256).with_file_name("notes.txt");
+        std::fs::write(&stranger, b"x").unwrap();
+        // Nor is a blob-named file in the wrong place.
+        let misplaced = dir.path().join("blobs").join(prefix).join("zz");
+        std::fs::create_dir_all(&misplaced).unwrap();
+        std::fs::write(misplaced.join(&info.sha256), b"listed").unwrap();
+        let listed = store.list(prefix).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(
+            (listed[0].sha256.as_str(), listed[0].size),
+            (info.sha256.as_str(), 6)
+        );
+        let other = if prefix == "00" { "01" } else { "00" };
+        assert!(store.list(other).await.unwrap().is_empty());
+        assert!(store.list("../").await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_upload_dropped_half_way_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::open(dir.path()).unwrap();
+        // A reader that yields some bytes and then never finishes, like a stalled client.
+        let (mut client, mut server) = tokio::io::duplex(1024);
+        client.write_all(b"some bytes").await.unwrap();
+        let upload = store.put(&mut server, 1 << 20);
+        let timed_out = tokio::time::timeout(std::time::Duration::from_millis(100), upload).await;
+        assert!(timed_out.is_err());
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
+        drop(client);
     }
 
     #[tokio::test]

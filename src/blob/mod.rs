@@ -26,6 +26,14 @@ pub struct BlobInfo {
     pub sha512: String,
 }
 
+/// A blob found by listing the store: its digest, size and when its bytes were written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedBlob {
+    pub sha256: String,
+    pub size: u64,
+    pub written: std::time::SystemTime,
+}
+
 /// A stream of a blob's bytes (whole or a range).
 pub type ByteStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
 
@@ -53,6 +61,10 @@ pub trait BlobStore: Send + Sync {
 
     /// Removes a blob; removing an absent blob is not an error.
     async fn delete(&self, sha256: &str) -> Result<(), BlobError>;
+
+    /// The blobs whose digest starts with `prefix` (two hex digits), so the orphan sweep goes through the
+    /// store a slice at a time.
+    async fn list(&self, prefix: &str) -> Result<Vec<ListedBlob>, BlobError>;
 
     /// The blob as a local file, for readers that need to seek (a wheel's zip directory). A backend that
     /// keeps blobs elsewhere copies it to a temporary file, removed when the answer is dropped.

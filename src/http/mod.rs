@@ -4,6 +4,7 @@
 pub mod app;
 pub mod artifact;
 pub mod authn;
+pub mod blob_sweep;
 pub mod envelope;
 pub mod error;
 pub mod extract;

@@ -5,14 +5,15 @@ use std::io;
 
 use axum::body::Body;
 use futures_util::TryStreamExt;
+use rusqlite::TransactionBehavior;
 use tokio_util::io::StreamReader;
 
 use super::app::AppState;
 use super::error::ApiError;
 use super::payload;
 use crate::blob::{BlobError, BlobInfo};
-use crate::store::now_ms;
 use crate::store::repos::{self, FileEntry, Repository};
+use crate::store::{now_ms, StoreError};
 
 impl From<BlobError> for ApiError {
     fn from(e: BlobError) -> Self {
@@ -25,15 +26,42 @@ impl From<BlobError> for ApiError {
     }
 }
 
-/// Streams `body` into the blob store and points `path` of `repo` at it. Answers the new file.
+/// How an upload treats a live file already at its path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// The upload replaces it (last writer wins).
+    Replace,
+    /// The upload is refused with 409 (an immutable coordinate).
+    Refuse,
+}
+
+/// What `store_file` records beside the bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct NewFile<'a> {
+    pub path: &'a str,
+    pub content_type: &'a str,
+    pub user_id: &'a str,
+    pub existing: Existing,
+}
+
+/// A stored file, as this upload committed it.
+#[derive(Debug)]
+pub struct Stored {
+    pub file: FileEntry,
+    /// No live file was at the path before.
+    pub created: bool,
+}
+
+/// Streams `body` into the blob store and points `file.path` of `repo` at it. Whether a live file holds
+/// the path is decided in the same immediate transaction that writes the row, so concurrent uploads to
+/// an immutable path have exactly one winner; the answer is read in that transaction too, so it
+/// describes these bytes and not a concurrent writer's.
 pub async fn store_file(
     state: &AppState,
     repo: &Repository,
-    path: &str,
+    file: NewFile<'_>,
     body: Body,
-    content_type: &str,
-    user_id: &str,
-) -> Result<FileEntry, ApiError> {
+) -> Result<Stored, ApiError> {
     let stream = body.into_data_stream().map_err(io::Error::other);
     let mut reader = StreamReader::new(stream);
     let guard = state.blob_gc.read().await;
@@ -46,33 +74,68 @@ pub async fn store_file(
         reclaim(state, vec![info.sha256]).await?;
         return Err(e);
     }
-    let (repo_id, path_owned, content_type, user_id) = (
+    let sha256 = info.sha256.clone();
+    let (repo_id, path, content_type, user_id, existing) = (
         repo.id.clone(),
-        path.to_string(),
-        content_type.to_string(),
-        user_id.to_string(),
+        file.path.to_string(),
+        file.content_type.to_string(),
+        file.user_id.to_string(),
+        file.existing,
     );
-    let (replaced, entry) = state
+    let committed = state
         .db
         .call(move |conn| {
-            let replaced = repos::put_file(
-                conn,
-                &repo_id,
-                &path_owned,
-                &info,
-                &content_type,
-                &user_id,
-                now_ms(),
-            )?;
-            let entry = repos::get_live_file(conn, &repo_id, &path_owned)?;
-            Ok((replaced, entry))
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let (repo_id, path) = (repo_id.as_str(), path.as_str());
+            let now = now_ms();
+            let replaced = match existing {
+                Existing::Replace => {
+                    repos::replace_file(&tx, repo_id, path, &info, &content_type, &user_id, now)?
+                }
+                Existing::Refuse => {
+                    if !repos::create_file(&tx, repo_id, path, &info, &content_type, &user_id, now)?
+                    {
+                        return Ok(None);
+                    }
+                    None
+                }
+            };
+            let entry = repos::get_live_file(&tx, repo_id, path)?
+                .ok_or_else(|| StoreError::Corrupt("a file vanished as it was stored".into()))?;
+            tx.commit()?;
+            Ok(Some((entry, replaced)))
         })
-        .await?;
+        .await;
     drop(guard);
-    if let Some(old) = replaced {
-        reclaim(state, vec![old]).await?;
+    match committed {
+        Ok(Some((entry, replaced))) => {
+            let created = replaced.is_none();
+            reclaim(state, replaced.into_iter().collect()).await?;
+            Ok(Stored {
+                file: entry,
+                created,
+            })
+        }
+        Ok(None) => {
+            reclaim(state, vec![sha256]).await?;
+            Err(redeploy_refused(repo, file.path))
+        }
+        Err(e) => {
+            // Not recorded: its bytes are garbage unless another file shares them (reclaim checks).
+            if let Err(cleanup) = reclaim(state, vec![sha256]).await {
+                tracing::warn!(error = ?cleanup, "could not reclaim the blob of a failed upload");
+            }
+            Err(e.into())
+        }
     }
-    entry.ok_or_else(|| ApiError::Internal("a file vanished right after it was stored".into()))
+}
+
+/// The 409 of an upload to a taken path of a repository that does not allow redeployment.
+pub fn redeploy_refused(repo: &Repository, path: &str) -> ApiError {
+    ApiError::Conflict(format!(
+        "{path} already exists in {} and the repository does not allow redeployment",
+        repo.name
+    ))
 }
 
 /// Deletes the blobs among `candidates` that nothing references any more: recorded blobs no file uses,
@@ -80,8 +143,26 @@ pub async fn store_file(
 /// the bytes freed of recorded blobs. Under the exclusive lock no upload is between storing its bytes and
 /// recording them, so an unrecorded blob is garbage.
 pub async fn reclaim(state: &AppState, candidates: Vec<String>) -> Result<i64, ApiError> {
+    Ok(reclaim_blobs(state, candidates).await?.recorded_bytes)
+}
+
+/// What `reclaim_blobs` deleted.
+#[derive(Debug, Default)]
+pub struct Reclaimed {
+    /// Blobs that had no row (their sizes are the caller's to know).
+    pub unrecorded: Vec<String>,
+    /// Recorded blobs no file used, and their bytes.
+    pub recorded: usize,
+    pub recorded_bytes: i64,
+}
+
+/// `reclaim`, answering what it deleted.
+pub async fn reclaim_blobs(
+    state: &AppState,
+    candidates: Vec<String>,
+) -> Result<Reclaimed, ApiError> {
     if candidates.is_empty() {
-        return Ok(0);
+        return Ok(Reclaimed::default());
     }
     let _exclusive = state.blob_gc.write().await;
     let (unrecorded, freed) = state
@@ -91,13 +172,17 @@ pub async fn reclaim(state: &AppState, candidates: Vec<String>) -> Result<i64, A
             Ok((unrecorded, repos::collect_garbage(conn, &candidates)?))
         })
         .await?;
-    for sha256 in unrecorded {
-        state.blobs.delete(&sha256).await?;
+    for sha256 in &unrecorded {
+        state.blobs.delete(sha256).await?;
     }
-    let mut bytes = 0;
+    let mut reclaimed = Reclaimed {
+        unrecorded,
+        ..Reclaimed::default()
+    };
     for (sha256, size) in freed {
         state.blobs.delete(&sha256).await?;
-        bytes += size;
+        reclaimed.recorded += 1;
+        reclaimed.recorded_bytes += size;
     }
-    Ok(bytes)
+    Ok(reclaimed)
 }

@@ -57,6 +57,10 @@ pub struct Db {
 impl Db {
     pub fn open(path: &Path) -> StoreResult<Db> {
         let manager = SqliteConnectionManager::file(path).with_init(|c| {
+            // Every transaction takes the write lock when it begins. A deferred one that reads and then
+            // writes fails at once with "database is locked" when another connection committed in
+            // between (WAL mode cannot upgrade a stale snapshot, and the busy timeout does not apply).
+            c.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
             c.execute_batch(
                 "PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = NORMAL;
@@ -112,4 +116,28 @@ pub(crate) fn test_db() -> (tempfile::TempDir, Db) {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(&dir.path().join("arca.db")).unwrap();
     (dir, db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transactions_take_the_write_lock_when_they_begin() {
+        let (_dir, db) = test_db();
+        db.blocking(|conn| Ok(conn.execute_batch("CREATE TABLE t (x INTEGER)")?))
+            .unwrap();
+        let mut first = db.pool.get().unwrap();
+        let second = db.pool.get().unwrap();
+        second.busy_timeout(std::time::Duration::ZERO).unwrap();
+        let tx = first.transaction().unwrap();
+        let refused = second.execute("INSERT INTO t VALUES (1)", []);
+        assert!(
+            refused.is_err(),
+            "a writer got in while a transaction was open"
+        );
+        tx.execute("INSERT INTO t VALUES (2)", []).unwrap();
+        tx.commit().unwrap();
+        second.execute("INSERT INTO t VALUES (3)", []).unwrap();
+    }
 }

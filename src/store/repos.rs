@@ -234,7 +234,7 @@ pub fn put_file(
     user_id: &str,
     now: i64,
 ) -> StoreResult<Option<String>> {
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let replaced = replace_file(&tx, repo_id, path, blob, content_type, user_id, now)?;
     tx.commit()?;
     Ok(replaced)
@@ -271,6 +271,27 @@ pub fn replace_file(
         params![repo_id, path, blob.sha256, blob.size as i64, content_type, created_at, user_id, now],
     )?;
     Ok(previous.map(|(_, sha, _)| sha))
+}
+
+/// Points `path` at a stored blob unless a live file holds it already, inside a transaction the caller
+/// holds. The check is the insert itself (`ON CONFLICT DO NOTHING` on the unique index of live paths),
+/// so of concurrent writers exactly one creates the file. Answers whether this one did.
+pub fn create_file(
+    tx: &Connection,
+    repo_id: &str,
+    path: &str,
+    blob: &BlobInfo,
+    content_type: &str,
+    user_id: &str,
+    now: i64,
+) -> StoreResult<bool> {
+    insert_blob(tx, blob, now)?;
+    let inserted = tx.execute(
+        "INSERT INTO files (repo_id, path, sha256, size, content_type, created_at, created_by, modified_at, modified_by) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6, ?7) ON CONFLICT (repo_id, path) WHERE deleted_at IS NULL DO NOTHING",
+        params![repo_id, path, blob.sha256, blob.size as i64, content_type, now, user_id],
+    )?;
+    Ok(inserted > 0)
 }
 
 /// Moves a live file to the recycle bin.
@@ -354,6 +375,16 @@ pub fn unrecorded_blobs(conn: &Connection, candidates: &[String]) -> StoreResult
         }
     }
     Ok(unrecorded)
+}
+
+/// Blob rows no file references: left by a crash between deleting files for good and reclaiming their
+/// blobs (reclaiming runs after that commit).
+pub fn unreferenced_blobs(conn: &Connection) -> StoreResult<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT b.sha256 FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = b.sha256)",
+    )?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Deletes blob rows among `candidates` that no file references any more; answers `(sha256, size)` of
@@ -623,6 +654,19 @@ mod tests {
                 put_file(conn, &r.id, "a/c.txt", &blob("1"), "text/plain", "u", 1)?,
                 None
             );
+            assert!(!create_file(
+                conn,
+                &r.id,
+                "a/b.txt",
+                &blob("2"),
+                "text/plain",
+                "u",
+                2
+            )?);
+            assert_eq!(
+                get_live_file(conn, &r.id, "a/b.txt")?.unwrap().sha256,
+                blob("1").sha256
+            );
             let replaced = put_file(conn, &r.id, "a/b.txt", &blob("2"), "text/plain", "u", 2)?;
             assert_eq!(replaced, Some(blob("1").sha256));
             assert!(
@@ -637,7 +681,16 @@ mod tests {
             assert!(trash_file(conn, &r.id, "a/c.txt", "u", 3)?);
             assert!(get_live_file(conn, &r.id, "a/c.txt")?.is_none());
             let trashed = trashed_files(conn, &r.id)?;
-            put_file(conn, &r.id, "a/c.txt", &blob("3"), "text/plain", "u", 4)?;
+            // A file in the recycle bin does not hold its path.
+            assert!(create_file(
+                conn,
+                &r.id,
+                "a/c.txt",
+                &blob("3"),
+                "text/plain",
+                "u",
+                4
+            )?);
             assert!(matches!(
                 restore_file(conn, trashed[0].id),
                 Err(StoreError::Conflict(_))
@@ -653,7 +706,18 @@ mod tests {
                 unrecorded_blobs(conn, &[blob("1").sha256, blob("9").sha256])?,
                 [blob("9").sha256]
             );
+            assert_eq!(
+                unreferenced_blobs(conn)?,
+                [blob("3").sha256],
+                "purged a/c.txt"
+            );
             delete_repo(conn, &r.id)?;
+            let mut unreferenced = unreferenced_blobs(conn)?;
+            unreferenced.sort();
+            assert_eq!(
+                unreferenced,
+                [blob("1").sha256, blob("2").sha256, blob("3").sha256]
+            );
             let freed = collect_garbage(
                 conn,
                 &[blob("1").sha256, blob("2").sha256, blob("3").sha256],

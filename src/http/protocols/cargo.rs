@@ -10,6 +10,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures_util::TryStreamExt;
+use rusqlite::TransactionBehavior;
 use serde_json::{json, Value};
 use tokio::io::AsyncReadExt;
 use tokio_util::io::StreamReader;
@@ -314,10 +315,12 @@ async fn publish(
         meta.vers.clone(),
         info.clone(),
     );
+    // The version, its first owner and its file row commit together: the index never lists a version
+    // whose crate is missing, even after a crash.
     let inserted = state
         .db
         .call(move |conn| {
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let now = now_ms();
             let fresh = store::insert_version(
                 &tx,
@@ -332,14 +335,13 @@ async fn publish(
                 },
             )?;
             if !fresh {
-                return Ok(false);
+                return Ok(None);
             }
             if store::owners(&tx, &repo_id, &name)?.is_empty() {
                 store::add_owner(&tx, &repo_id, &name, &user_id)?;
             }
-            tx.commit()?;
-            repos::put_file(
-                conn,
+            let replaced = repos::replace_file(
+                &tx,
                 &repo_id,
                 &rel,
                 &blob,
@@ -347,17 +349,25 @@ async fn publish(
                 &user_id,
                 now,
             )?;
-            Ok(true)
+            tx.commit()?;
+            Ok(Some(replaced))
         })
-        .await?;
+        .await;
     drop(guard);
-    if !inserted {
-        reclaim(state, vec![info.sha256]).await?;
-        return Err(ApiError::invalid(
-            "metadata",
-            format!("crate version `{}` is already uploaded", meta.vers),
-        ));
-    }
+    match inserted {
+        Ok(Some(replaced)) => reclaim(state, replaced.into_iter().collect()).await?,
+        Ok(None) => {
+            reclaim(state, vec![info.sha256]).await?;
+            return Err(ApiError::invalid(
+                "metadata",
+                format!("crate version `{}` is already uploaded", meta.vers),
+            ));
+        }
+        Err(e) => {
+            reclaim(state, vec![info.sha256]).await?;
+            return Err(e.into());
+        }
+    };
     tracing::info!(repo = %repo.name, name = %meta.name, vers = %meta.vers, "crate published");
     Ok(
         Json(json!({"warnings": {"invalid_categories": [], "invalid_badges": [], "other": []}}))

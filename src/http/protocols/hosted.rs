@@ -17,7 +17,7 @@ use crate::formats::maven;
 use crate::http::app::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::read_body;
-use crate::http::storage::{reclaim, store_file};
+use crate::http::storage::{reclaim, redeploy_refused, store_file, Existing, NewFile, Stored};
 use crate::store::now_ms;
 use crate::store::repos::{self, FileEntry, Repository};
 
@@ -352,22 +352,34 @@ async fn put(
         }
         check_maven_policy(repo, p)?;
     }
-    let existing = live_file(state, repo, p).await?;
-    if existing.is_some() && repo.deployment_policy == DISABLE_REDEPLOY {
-        return Err(ApiError::Conflict(format!(
-            "{p} already exists in {} and the repository does not allow redeployment",
-            repo.name
-        )));
+    let existing = if repo.deployment_policy == DISABLE_REDEPLOY {
+        Existing::Refuse
+    } else {
+        Existing::Replace
+    };
+    // Refused before the body is read when the path is taken already; store_file decides atomically
+    // for uploads racing each other.
+    if existing == Existing::Refuse && live_file(state, repo, p).await?.is_some() {
+        return Err(redeploy_refused(repo, p));
     }
     let content_type = content_type_for(p, headers);
-    let stored = store_file(state, repo, p, body, &content_type, &principal.user_id).await?;
+    let new_file = NewFile {
+        path: p,
+        content_type: &content_type,
+        user_id: &principal.user_id,
+        existing,
+    };
+    let Stored {
+        file: stored,
+        created,
+    } = store_file(state, repo, new_file, body).await?;
     if repo.format == MAVEN && repo.max_unique_snapshots > 0 {
         prune_snapshots(state, repo, p).await?;
     }
-    let status = if existing.is_some() {
-        StatusCode::OK
-    } else {
+    let status = if created {
         StatusCode::CREATED
+    } else {
+        StatusCode::OK
     };
     Ok((
         status,

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use blake2::digest::consts::U32;
 use blake2::{Blake2b, Digest};
 use futures_util::TryStreamExt;
+use rusqlite::TransactionBehavior;
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio_util::io::StreamReader;
 
@@ -490,47 +491,59 @@ async fn upload(
         uploaded.info.clone(),
         uploaded.filename.clone(),
     );
+    // The check and the writes are one immediate transaction: of concurrent uploads of a file name
+    // exactly one is recorded, with its own metadata file, and a crash leaves all of it or none.
     let outcome = state
         .db
         .call(move |conn| {
-            if store::live_file(conn, &repo_id, &filename)?.is_some() {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if store::live_file(&tx, &repo_id, &filename)?.is_some() {
                 return Ok(Err(ApiError::Conflict(format!(
                     "File already exists: {filename}"
                 ))));
             }
-            repos::put_file(
-                conn,
+            let mut replaced = Vec::new();
+            replaced.extend(repos::replace_file(
+                &tx,
                 &repo_id,
                 &dist.path,
                 &info,
                 content_type(&filename),
                 &user_id,
                 now,
-            )?;
+            )?);
             if let (Some(meta), Some(path)) = (&metadata_blob, &dist.metadata_path) {
-                repos::put_file(
-                    conn,
+                replaced.extend(repos::replace_file(
+                    &tx,
                     &repo_id,
                     path,
                     meta,
                     "text/plain; charset=utf-8",
                     &user_id,
                     now,
-                )?;
+                )?);
             }
-            store::upsert(conn, &repo_id, &dist)?;
-            Ok(Ok(()))
+            store::upsert(&tx, &repo_id, &dist)?;
+            tx.commit()?;
+            Ok(Ok(replaced))
         })
-        .await?;
+        .await
+        .map_err(ApiError::from)
+        .and_then(|checked| checked);
     drop(guard);
-    if let Err(e) = outcome {
-        reclaim(state, stored).await?;
-        // PyPI answers a re-upload with 400 "File already exists"; twine knows that text.
-        return Err(match e {
-            ApiError::Conflict(msg) => ApiError::invalid("content", msg),
-            other => other,
-        });
-    }
+    let replaced = match outcome {
+        Ok(replaced) => replaced,
+        Err(e) => {
+            reclaim(state, stored).await?;
+            // PyPI answers a re-upload with 400 "File already exists"; twine knows that text.
+            return Err(match e {
+                ApiError::Conflict(msg) => ApiError::invalid("content", msg),
+                other => other,
+            });
+        }
+    };
+    // Files of a distribution whose row was gone (deleted for good) but whose file was not.
+    reclaim(state, replaced).await?;
     tracing::info!(repo = %repo.name, project = %project, file = %uploaded.filename, "distribution uploaded");
     Ok((StatusCode::OK, "OK").into_response())
 }
