@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use anyhow::Context;
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
@@ -10,15 +11,31 @@ use crate::blob::fs::FsBlobStore;
 use crate::bootstrap;
 use crate::config::Config;
 use crate::http::app::{router, AppState};
+use crate::storage_fault::{self, StorageFault};
 use crate::store::Db;
 
-/// Opens (creating if needed) the data directory and builds the application state.
+/// Opens (creating if needed) the data directory and builds the application state. A data directory that
+/// cannot be written is opened read-only: arca then serves reads and answers every change 503.
 pub fn open(config: Config) -> anyhow::Result<AppState> {
-    std::fs::create_dir_all(&config.data_dir)?;
-    let secrets = SecretBox::load_or_create(&config.data_dir.join("secret.key"))?;
-    let db = Db::open(&config.data_dir.join("arca.db"))?;
-    bootstrap::ensure(&db, &secrets, &config.data_dir, &config.region)?;
-    let blobs = Arc::new(FsBlobStore::open(&config.data_dir)?);
+    let data_dir = &config.data_dir;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    let read_only = storage_fault::probe(data_dir) == Some(StorageFault::ReadOnly);
+    let secrets = SecretBox::load_or_create(&data_dir.join("secret.key"))?;
+    let db_path = data_dir.join("arca.db");
+    let (db, blobs) = if read_only {
+        tracing::warn!(
+            data_dir = %data_dir.display(),
+            "the data directory is read-only (or not writable by arca): serving reads and refusing every change until it is writable and arca restarted"
+        );
+        let db = Db::open_read_only(&db_path).context("cannot open the database read-only")?;
+        bootstrap::check_read_only(&db, &config.region)?;
+        (db, Arc::new(FsBlobStore::open_read_only(data_dir)))
+    } else {
+        let db = Db::open(&db_path)?;
+        bootstrap::ensure(&db, &secrets, data_dir, &config.region)?;
+        (db, Arc::new(FsBlobStore::open(data_dir)?))
+    };
     Ok(AppState {
         config: Arc::new(config),
         db,

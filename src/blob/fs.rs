@@ -15,6 +15,7 @@ const CHUNK: usize = 256 * 1024;
 pub struct FsBlobStore {
     blobs: PathBuf,
     tmp: PathBuf,
+    read_only: bool,
 }
 
 impl FsBlobStore {
@@ -27,7 +28,20 @@ impl FsBlobStore {
             std::fs::remove_dir_all(&tmp)?;
         }
         std::fs::create_dir_all(&tmp)?;
-        Ok(FsBlobStore { blobs, tmp })
+        Ok(FsBlobStore {
+            blobs,
+            tmp,
+            read_only: false,
+        })
+    }
+
+    /// Opens the store under a root that cannot be written: reads only, nothing created or cleared.
+    pub fn open_read_only(root: &Path) -> Self {
+        FsBlobStore {
+            blobs: root.join("blobs"),
+            tmp: root.join("tmp"),
+            read_only: true,
+        }
     }
 
     fn path_of(&self, sha256: &str) -> PathBuf {
@@ -61,6 +75,26 @@ impl FsBlobStore {
         file.sync_all().await?;
         Ok(hasher.finish())
     }
+
+    async fn write_and_place(
+        &self,
+        reader: &mut (dyn AsyncRead + Send + Unpin),
+        limit: u64,
+        temp: &Path,
+    ) -> Result<BlobInfo, BlobError> {
+        let info = self.write_temp(reader, limit, temp).await?;
+        let target = self.path_of(&info.sha256);
+        if fs::try_exists(&target).await? {
+            // Identical content is stored once.
+            fs::remove_file(temp).await?;
+        } else {
+            let dir = target.parent().expect("blob paths have parents");
+            fs::create_dir_all(dir).await?;
+            fs::rename(temp, &target).await?;
+            File::open(dir).await?.sync_all().await?;
+        }
+        Ok(info)
+    }
 }
 
 #[async_trait]
@@ -70,26 +104,17 @@ impl BlobStore for FsBlobStore {
         reader: &mut (dyn AsyncRead + Send + Unpin),
         limit: u64,
     ) -> Result<BlobInfo, BlobError> {
-        let temp = self.tmp.join(crate::domain::new_hex_id());
-        let written = self.write_temp(reader, limit, &temp).await;
-        let info = match written {
-            Ok(info) => info,
-            Err(e) => {
-                let _ = fs::remove_file(&temp).await;
-                return Err(e);
-            }
-        };
-        let target = self.path_of(&info.sha256);
-        if fs::try_exists(&target).await? {
-            // Identical content is stored once.
-            fs::remove_file(&temp).await?;
-        } else {
-            let dir = target.parent().expect("blob paths have parents");
-            fs::create_dir_all(dir).await?;
-            fs::rename(&temp, &target).await?;
-            File::open(dir).await?.sync_all().await?;
+        if self.read_only {
+            return Err(BlobError::ReadOnly);
         }
-        Ok(info)
+        let temp = self.tmp.join(crate::domain::new_hex_id());
+        let stored = self.write_and_place(reader, limit, &temp).await;
+        if stored.is_err() {
+            // Whatever step failed (a full disk fails creating a directory as readily as writing), no
+            // temporary file outlives the upload.
+            let _ = fs::remove_file(&temp).await;
+        }
+        stored
     }
 
     async fn local_copy(&self, sha256: &str) -> Result<LocalBlob, BlobError> {

@@ -11,6 +11,7 @@ use super::app::AppState;
 use super::error::ApiError;
 use super::payload;
 use crate::blob::{BlobError, BlobInfo};
+use crate::storage_fault::{self, StorageFault};
 use crate::store::now_ms;
 use crate::store::repos::{self, FileEntry, Repository};
 
@@ -19,6 +20,11 @@ impl From<BlobError> for ApiError {
         match e {
             BlobError::TooLarge(limit) => ApiError::BodyTooLarge {
                 limit: limit as usize,
+            },
+            BlobError::ReadOnly => ApiError::storage(StorageFault::ReadOnly, &e),
+            BlobError::Io(ref io) => match storage_fault::of_io(io) {
+                Some(fault) => ApiError::storage(fault, &e),
+                None => ApiError::Internal(e.to_string()),
             },
             other => ApiError::Internal(other.to_string()),
         }
@@ -46,13 +52,14 @@ pub async fn store_file(
         reclaim(state, vec![info.sha256]).await?;
         return Err(e);
     }
+    let sha256 = info.sha256.clone();
     let (repo_id, path_owned, content_type, user_id) = (
         repo.id.clone(),
         path.to_string(),
         content_type.to_string(),
         user_id.to_string(),
     );
-    let (replaced, entry) = state
+    let recorded = state
         .db
         .call(move |conn| {
             let replaced = repos::put_file(
@@ -67,8 +74,18 @@ pub async fn store_file(
             let entry = repos::get_live_file(conn, &repo_id, &path_owned)?;
             Ok((replaced, entry))
         })
-        .await?;
+        .await;
     drop(guard);
+    let (replaced, entry) = match recorded {
+        Ok(recorded) => recorded,
+        Err(e) => {
+            // Not recorded (a full disk, say): the bytes are garbage unless another file shares them.
+            if let Err(cleanup) = reclaim(state, vec![sha256]).await {
+                tracing::warn!(error = %cleanup, "could not reclaim the blob of a failed upload");
+            }
+            return Err(e.into());
+        }
+    };
     if let Some(old) = replaced {
         reclaim(state, vec![old]).await?;
     }
