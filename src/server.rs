@@ -1,5 +1,6 @@
 //! Starting and stopping the server: open the data directory, bootstrap, serve until SIGTERM/Ctrl-C.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -11,6 +12,7 @@ use crate::blob::fs::FsBlobStore;
 use crate::bootstrap;
 use crate::config::Config;
 use crate::http::app::{router, AppState};
+use crate::http::auth_limit::AuthLimiter;
 use crate::storage_fault::{self, StorageFault};
 use crate::store::Db;
 
@@ -37,6 +39,7 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
         (db, Arc::new(FsBlobStore::open(data_dir)?))
     };
     Ok(AppState {
+        auth_limiter: Arc::new(AuthLimiter::new(&config)),
         config: Arc::new(config),
         db,
         secrets,
@@ -65,7 +68,9 @@ pub async fn serve_on(
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
         }
     });
-    axum::serve(listener, router(state))
+    // The peer address is what failed authentications are counted against (http::auth_limit).
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
     tracing::info!("arca stopped");

@@ -28,7 +28,13 @@ enum Tickets {
 }
 
 pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    match identify(&state, request, Tickets::ForReads).await {
+    let attempt = state
+        .auth_limiter
+        .attempt_of(request.headers(), request.extensions());
+    match attempt
+        .run(identify(&state, request, Tickets::ForReads))
+        .await
+    {
         Ok(request) => next.run(request).await,
         Err(e) => e.into_response(),
     }

@@ -46,6 +46,8 @@ pub enum ApiError {
     StorageFull,
     #[error("The server's data directory is read-only (or not writable by arca), so it serves reads but refuses changes: make it writable again (and restart arca if it started read-only), then retry")]
     StorageReadOnly,
+    #[error("Too many failed authentication attempts from this address or for this user: retry after {retry_after_secs} seconds")]
+    TooManyAuthFailures { retry_after_secs: u64 },
     /// An error answered in DataArts Insight's code family (the seed-001 endpoints).
     #[error("{0}")]
     Insight(Box<ApiError>),
@@ -117,6 +119,11 @@ pub const CODE_TABLE: &[(&str, u16, &str)] = &[
         "the data directory is read-only; reads are served, changes refused",
     ),
     (
+        "ARCA.00000013",
+        429,
+        "too many failed authentications from the client's address or for the user; see Retry-After",
+    ),
+    (
         "DataArtsInsight.00000001",
         400,
         "ticket list: a parameter is missing, malformed or out of range",
@@ -168,6 +175,7 @@ impl ApiError {
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::StorageReadOnly => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyAuthFailures { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Insight(inner) => inner.status(),
         }
     }
@@ -197,6 +205,7 @@ impl ApiError {
             (ApiError::NotAcceptable(_), _) => "ARCA.00000010",
             (ApiError::StorageFull, _) => "ARCA.00000011",
             (ApiError::StorageReadOnly, _) => "ARCA.00000012",
+            (ApiError::TooManyAuthFailures { .. }, _) => "ARCA.00000013",
         }
     }
 
@@ -209,6 +218,20 @@ impl ApiError {
                     .to_string()
             }
             other => other.to_string(),
+        }
+    }
+
+    /// Headers this error's answer carries whatever shape its body takes (the package protocols answer
+    /// errors in their clients' own shapes).
+    pub fn add_headers(&self, response: &mut Response) {
+        match self {
+            ApiError::Insight(inner) => inner.add_headers(response),
+            ApiError::TooManyAuthFailures { retry_after_secs } => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            _ => {}
         }
     }
 
@@ -255,6 +278,7 @@ impl IntoResponse for ApiError {
             "error_msg": self.message(),
         });
         let mut response = (self.status(), axum::Json(body)).into_response();
+        self.add_headers(&mut response);
         if let ApiError::Unauthenticated(_) = self {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -354,6 +378,9 @@ mod tests {
             ApiError::Internal("x".into()),
             ApiError::StorageFull,
             ApiError::StorageReadOnly,
+            ApiError::TooManyAuthFailures {
+                retry_after_secs: 1,
+            },
             ApiError::invalid("limit", "x").insight(),
             ApiError::forbidden("x").insight(),
             ApiError::not_found("x").insight(),
