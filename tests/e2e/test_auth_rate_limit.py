@@ -91,9 +91,12 @@ def signature(srv, world, session, user=None, good=False):
 
 
 def token(srv, world, session, user=None, good=False):
+    # On the CodeArts management API (its authentication layer takes tickets; IAM's, which the signature
+    # form calls, does not).
     user = user or srv.root
     value = srv.token_for(user.name, user.password) if good else "MII" + junk_hex(64)
-    return session.get(srv.url("/v3/users/%s" % user.user_id), headers={"X-Auth-Token": value}, timeout=30)
+    return session.get(srv.url("/cloudartifact/v5/repositories/user/info"), headers={"X-Auth-Token": value},
+                       timeout=30)
 
 
 def ticket(srv, world, session, user=None, good=False):
