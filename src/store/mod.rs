@@ -85,6 +85,12 @@ impl Db {
     /// (SQLite then keeps the WAL index in memory); without one, the database is opened as immutable, and
     /// changes still in a left-over `-wal` file stay invisible until the directory is writable again.
     pub fn open_read_only(path: &Path) -> StoreResult<Db> {
+        if !path.exists() {
+            return Err(StoreError::ReadOnly(
+                "the data directory holds no database, and a read-only one cannot be given one"
+                    .into(),
+            ));
+        }
         let sibling = |suffix: &str| {
             let mut name = path.as_os_str().to_owned();
             name.push(suffix);
@@ -204,4 +210,35 @@ pub(crate) fn test_db() -> (tempfile::TempDir, Db) {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(&dir.path().join("arca.db")).unwrap();
     (dir, db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_only_database_reads_and_refuses_writes_as_read_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("arca.db");
+        let db = Db::open(&path).unwrap();
+        db.blocking(|c| {
+            Ok(c.execute(
+                "INSERT INTO domains (id, name, created_at) VALUES ('d', 'n', 1)",
+                [],
+            )?)
+        })
+        .unwrap();
+        drop(db);
+        let db = Db::open_read_only(&path).unwrap();
+        let count: i64 = db
+            .blocking(|c| Ok(c.query_row("SELECT count(*) FROM domains", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(count, 1);
+        let write = db.blocking(|c| Ok(c.execute("DELETE FROM domains", [])?));
+        assert!(matches!(write, Err(StoreError::ReadOnly(_))), "{write:?}");
+        assert!(matches!(
+            Db::open_read_only(&dir.path().join("none.db")),
+            Err(StoreError::ReadOnly(_))
+        ));
+    }
 }
