@@ -85,6 +85,39 @@ pub fn ensure(
     Ok(())
 }
 
+/// `ensure` for a data directory that cannot be written: the account must exist already. A domain without
+/// a project in `region` (the region changed) gets none; its users' region-scoped calls find nothing.
+pub fn check_read_only(db: &Db, region: &str) -> Result<(), BootstrapError> {
+    let missing = db.blocking(|conn| {
+        let domains: i64 = conn.query_row("SELECT count(*) FROM domains", [], |r| r.get(0))?;
+        if domains == 0 {
+            return Err(StoreError::ReadOnly(
+                "the data directory holds no account yet, and a read-only one cannot be set up"
+                    .into(),
+            ));
+        }
+        let mut stmt = conn.prepare("SELECT id FROM domains")?;
+        let ids: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut missing = 0;
+        for domain_id in ids {
+            if identity::list_iam_projects(conn, &domain_id, Some(region))?.is_empty() {
+                missing += 1;
+            }
+        }
+        Ok(missing)
+    })?;
+    if missing > 0 {
+        tracing::warn!(
+            region,
+            domains = missing,
+            "domains without a project in this region; it is created once the data directory is writable"
+        );
+    }
+    Ok(())
+}
+
 fn create_first_account(
     conn: &rusqlite::Connection,
     secrets: &SecretBox,

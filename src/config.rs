@@ -1,7 +1,7 @@
 //! Typed configuration, layered: built-in defaults < TOML file < `ARCA_*` environment < command-line flags.
 //! The merged value is passed around as state; nothing reads the environment after start-up.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -42,6 +42,14 @@ pub struct Config {
     /// safe without it (they hold the collection lock from storing bytes to committing their row); the
     /// grace keeps the sweep away from writers that lock cannot see.
     pub blob_sweep_grace_secs: u64,
+    /// Failed authentications from one client address, or naming one user, after which further attempts
+    /// are refused (429) for `auth_failure_window_secs`; 0 turns the limit off.
+    pub auth_failure_limit: u32,
+    /// The window in which failures are counted, and how long a refusal lasts.
+    pub auth_failure_window_secs: u64,
+    /// Reverse proxies whose `X-Forwarded-For` names the client; without any, the TCP peer is the client
+    /// (behind a proxy, then, every client shares the proxy's address).
+    pub trusted_proxies: Vec<IpAddr>,
     /// `tracing` filter directive, e.g. `info` or `arca=debug`.
     pub log: String,
 }
@@ -63,6 +71,9 @@ impl Default for Config {
             public_url: String::new(),
             blob_sweep_interval_secs: 3600,
             blob_sweep_grace_secs: 600,
+            auth_failure_limit: 10,
+            auth_failure_window_secs: 60,
+            trusted_proxies: Vec::new(),
             log: "info".to_string(),
         }
     }
@@ -116,6 +127,15 @@ pub struct Overrides {
     /// Age an unrecorded blob must reach before a sweep reclaims it, in seconds [default: 600].
     #[arg(long, env = "ARCA_BLOB_SWEEP_GRACE_SECS")]
     pub blob_sweep_grace_secs: Option<u64>,
+    /// Failed authentications per client address or user before refusing [default: 10; 0: no limit].
+    #[arg(long, env = "ARCA_AUTH_FAILURE_LIMIT")]
+    pub auth_failure_limit: Option<u32>,
+    /// Window of the failure count and length of a refusal, in seconds [default: 60].
+    #[arg(long, env = "ARCA_AUTH_FAILURE_WINDOW_SECS")]
+    pub auth_failure_window_secs: Option<u64>,
+    /// Comma-separated addresses of reverse proxies whose X-Forwarded-For is trusted [default: none].
+    #[arg(long, env = "ARCA_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<IpAddr>>,
     /// Log filter [default: info].
     #[arg(long, env = "ARCA_LOG")]
     pub log: Option<String>,
@@ -178,6 +198,9 @@ impl Config {
             public_url,
             blob_sweep_interval_secs,
             blob_sweep_grace_secs,
+            auth_failure_limit,
+            auth_failure_window_secs,
+            trusted_proxies,
             log
         );
         self.public_url = self.public_url.trim_end_matches('/').to_string();
@@ -213,6 +236,11 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "max_body_bytes, max_artifact_bytes and max_package_document_bytes must be at least 1024"
                     .into(),
+            ));
+        }
+        if !(1..=86_400).contains(&self.auth_failure_window_secs) {
+            return Err(ConfigError::Invalid(
+                "auth_failure_window_secs must be within 1..=86400".into(),
             ));
         }
         if !self.public_url.is_empty() && !is_plausible_base_url(&self.public_url) {
@@ -311,6 +339,32 @@ mod tests {
         ] {
             assert!(matches!(given(bad), Err(ConfigError::Invalid(_))), "{bad}");
         }
+    }
+
+    #[test]
+    fn auth_failure_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("arca.toml");
+        std::fs::write(
+            &file,
+            "trusted_proxies = [\"10.0.0.1\", \"::1\"]\nauth_failure_limit = 0\n",
+        )
+        .unwrap();
+        let config = Config::load(&Overrides {
+            config: Some(file),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(config.trusted_proxies.len(), 2);
+        assert_eq!(config.auth_failure_limit, 0);
+        let no_window = Overrides {
+            auth_failure_window_secs: Some(0),
+            ..Default::default()
+        };
+        assert!(matches!(
+            Config::load(&no_window),
+            Err(ConfigError::Invalid(_))
+        ));
     }
 
     #[test]

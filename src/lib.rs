@@ -12,4 +12,5 @@ pub mod domain;
 pub mod formats;
 pub mod http;
 pub mod server;
+pub mod storage_fault;
 pub mod store;

@@ -1,7 +1,9 @@
 //! Starting and stopping the server: open the data directory, bootstrap, serve until SIGTERM/Ctrl-C.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
+use anyhow::Context;
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
@@ -10,16 +12,34 @@ use crate::blob::fs::FsBlobStore;
 use crate::bootstrap;
 use crate::config::Config;
 use crate::http::app::{router, AppState};
+use crate::http::auth_limit::AuthLimiter;
+use crate::storage_fault::{self, StorageFault};
 use crate::store::Db;
 
-/// Opens (creating if needed) the data directory and builds the application state.
+/// Opens (creating if needed) the data directory and builds the application state. A data directory that
+/// cannot be written is opened read-only: arca then serves reads and answers every change 503.
 pub fn open(config: Config) -> anyhow::Result<AppState> {
-    std::fs::create_dir_all(&config.data_dir)?;
-    let secrets = SecretBox::load_or_create(&config.data_dir.join("secret.key"))?;
-    let db = Db::open(&config.data_dir.join("arca.db"))?;
-    bootstrap::ensure(&db, &secrets, &config.data_dir, &config.region)?;
-    let blobs = Arc::new(FsBlobStore::open(&config.data_dir)?);
+    let data_dir = &config.data_dir;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    let read_only = storage_fault::probe(data_dir) == Some(StorageFault::ReadOnly);
+    let secrets = SecretBox::load_or_create(&data_dir.join("secret.key"))?;
+    let db_path = data_dir.join("arca.db");
+    let (db, blobs) = if read_only {
+        tracing::warn!(
+            data_dir = %data_dir.display(),
+            "the data directory is read-only (or not writable by arca): serving reads and refusing every change until it is writable and arca restarted"
+        );
+        let db = Db::open_read_only(&db_path).context("cannot open the database read-only")?;
+        bootstrap::check_read_only(&db, &config.region)?;
+        (db, Arc::new(FsBlobStore::open_read_only(data_dir)))
+    } else {
+        let db = Db::open(&db_path)?;
+        bootstrap::ensure(&db, &secrets, data_dir, &config.region)?;
+        (db, Arc::new(FsBlobStore::open(data_dir)?))
+    };
     Ok(AppState {
+        auth_limiter: Arc::new(AuthLimiter::new(&config)),
         config: Arc::new(config),
         db,
         secrets,
@@ -51,7 +71,9 @@ pub async fn serve_on(
     // Stopping drops a sweep half-way safely: rows are deleted before their bytes, so what is left is
     // bytes without a row, which the next sweep reclaims.
     tokio::spawn(crate::http::blob_sweep::run(state.clone()));
-    axum::serve(listener, router(state))
+    // The peer address is what failed authentications are counted against (http::auth_limit).
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
     tracing::info!("arca stopped");

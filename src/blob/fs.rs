@@ -32,6 +32,7 @@ impl Drop for TempFile {
 pub struct FsBlobStore {
     blobs: PathBuf,
     tmp: PathBuf,
+    read_only: bool,
 }
 
 impl FsBlobStore {
@@ -44,7 +45,20 @@ impl FsBlobStore {
             std::fs::remove_dir_all(&tmp)?;
         }
         std::fs::create_dir_all(&tmp)?;
-        Ok(FsBlobStore { blobs, tmp })
+        Ok(FsBlobStore {
+            blobs,
+            tmp,
+            read_only: false,
+        })
+    }
+
+    /// Opens the store under a root that cannot be written: reads only, nothing created or cleared.
+    pub fn open_read_only(root: &Path) -> Self {
+        FsBlobStore {
+            blobs: root.join("blobs"),
+            tmp: root.join("tmp"),
+            read_only: true,
+        }
     }
 
     fn path_of(&self, sha256: &str) -> PathBuf {
@@ -77,6 +91,26 @@ impl FsBlobStore {
         file.flush().await?;
         file.sync_all().await?;
         Ok(hasher.finish())
+    }
+
+    async fn write_and_place(
+        &self,
+        reader: &mut (dyn AsyncRead + Send + Unpin),
+        limit: u64,
+        temp: &Path,
+    ) -> Result<BlobInfo, BlobError> {
+        let info = self.write_temp(reader, limit, temp).await?;
+        let target = self.path_of(&info.sha256);
+        if fs::try_exists(&target).await? {
+            // Identical content is stored once.
+            fs::remove_file(temp).await?;
+        } else {
+            let dir = target.parent().expect("blob paths have parents");
+            fs::create_dir_all(dir).await?;
+            fs::rename(temp, &target).await?;
+            File::open(dir).await?.sync_all().await?;
+        }
+        Ok(info)
     }
 }
 
@@ -128,20 +162,18 @@ impl BlobStore for FsBlobStore {
         reader: &mut (dyn AsyncRead + Send + Unpin),
         limit: u64,
     ) -> Result<BlobInfo, BlobError> {
+        if self.read_only {
+            return Err(BlobError::ReadOnly);
+        }
+        // Whatever step fails (a full disk fails creating a directory as readily as writing), and if the
+        // upload's future is dropped half-way, the guard removes the temporary file.
         let mut temp = TempFile {
             path: self.tmp.join(crate::domain::new_hex_id()),
             keep: false,
         };
-        let info = self.write_temp(reader, limit, &temp.path).await?;
-        let target = self.path_of(&info.sha256);
-        // Identical content is stored once: when the target exists, the temporary file just goes.
-        if !fs::try_exists(&target).await? {
-            let dir = target.parent().expect("blob paths have parents");
-            fs::create_dir_all(dir).await?;
-            fs::rename(&temp.path, &target).await?;
-            temp.keep = true;
-            File::open(dir).await?.sync_all().await?;
-        }
+        let info = self.write_and_place(reader, limit, &temp.path).await?;
+        // Renamed into place or already removed as a duplicate: nothing left to clean up.
+        temp.keep = true;
         Ok(info)
     }
 

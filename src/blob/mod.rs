@@ -45,6 +45,8 @@ pub enum BlobError {
     TooLarge(u64),
     #[error("blob {0} is missing from storage")]
     Missing(String),
+    #[error("the blob store was opened read-only")]
+    ReadOnly,
 }
 
 #[async_trait]

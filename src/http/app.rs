@@ -8,6 +8,7 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use serde_json::json;
 
+use super::auth_limit::AuthLimiter;
 use super::error::ApiError;
 use super::extract::BodyLimit;
 use super::{artifact, authn, iam, projectman, protocols, trace};
@@ -27,6 +28,8 @@ pub struct AppState {
     /// Held shared by uploads between writing a blob and committing the metadata that references it, and
     /// exclusively by garbage collection, so a blob is never reclaimed under an upload that reuses it.
     pub blob_gc: Arc<tokio::sync::RwLock<()>>,
+    /// Counts failed authentications per client address and user; refuses them beyond the limit.
+    pub auth_limiter: Arc<AuthLimiter>,
 }
 
 impl AppState {

@@ -28,10 +28,7 @@ enum Tickets {
 }
 
 pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    match identify(&state, request, Tickets::ForReads).await {
-        Ok(request) => next.run(request).await,
-        Err(e) => e.into_response(),
-    }
+    respond(&state, request, next, Tickets::ForReads).await
 }
 
 pub async fn authenticate_without_tickets(
@@ -39,7 +36,15 @@ pub async fn authenticate_without_tickets(
     request: Request,
     next: Next,
 ) -> Response {
-    match identify(&state, request, Tickets::Refused).await {
+    respond(&state, request, next, Tickets::Refused).await
+}
+
+async fn respond(state: &AppState, request: Request, next: Next, tickets: Tickets) -> Response {
+    // A failed credential counts against the client and the user it names (`auth_limit`).
+    let attempt = state
+        .auth_limiter
+        .attempt_of(request.headers(), request.extensions());
+    match attempt.run(identify(state, request, tickets)).await {
         Ok(request) => next.run(request).await,
         Err(e) => e.into_response(),
     }

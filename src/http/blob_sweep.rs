@@ -120,8 +120,10 @@ mod tests {
             repos::insert_repo(conn, &repos::tests_support::repo_fixture())
         })
         .unwrap();
+        let config = Config::default();
         AppState {
-            config: Arc::new(Config::default()),
+            auth_limiter: Arc::new(crate::http::auth_limit::AuthLimiter::new(&config)),
+            config: Arc::new(config),
             db,
             secrets: SecretBox::load_or_create(&dir.join("secret.key")).unwrap(),
             blobs: Arc::new(FsBlobStore::open(dir).unwrap()),

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::trace::current_trace_id;
+use crate::storage_fault::StorageFault;
 use crate::store::StoreError;
 
 /// Error code families: arca's own, the API gateway's (authentication) and DataArts Insight's (seed 001).
@@ -41,6 +42,12 @@ pub enum ApiError {
     NotAcceptable(&'static str),
     #[error("Internal error; quote the trace id when reporting it")]
     Internal(String),
+    #[error("The server's data directory is full (no space left on its volume), so nothing was stored: free space or enlarge the volume, then retry")]
+    StorageFull,
+    #[error("The server's data directory is read-only (or not writable by arca), so it serves reads but refuses changes: make it writable again (and restart arca if it started read-only), then retry")]
+    StorageReadOnly,
+    #[error("Too many failed authentication attempts from this address or for this user: retry after {retry_after_secs} seconds")]
+    TooManyAuthFailures { retry_after_secs: u64 },
     /// An error answered in DataArts Insight's code family (the seed-001 endpoints).
     #[error("{0}")]
     Insight(Box<ApiError>),
@@ -102,6 +109,21 @@ pub const CODE_TABLE: &[(&str, u16, &str)] = &[
         "no representation the client accepts (PyPI index content negotiation)",
     ),
     (
+        "ARCA.00000011",
+        507,
+        "the data directory's volume is full; nothing was stored",
+    ),
+    (
+        "ARCA.00000012",
+        503,
+        "the data directory is read-only; reads are served, changes refused",
+    ),
+    (
+        "ARCA.00000013",
+        429,
+        "too many failed authentications from the client's address or for the user; see Retry-After",
+    ),
+    (
         "DataArtsInsight.00000001",
         400,
         "ticket list: a parameter is missing, malformed or out of range",
@@ -151,6 +173,9 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
+            ApiError::StorageReadOnly => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyAuthFailures { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Insight(inner) => inner.status(),
         }
     }
@@ -178,6 +203,9 @@ impl ApiError {
             (ApiError::MethodNotAllowed, _) => "ARCA.00000008",
             (ApiError::Internal(_), _) => "ARCA.00000009",
             (ApiError::NotAcceptable(_), _) => "ARCA.00000010",
+            (ApiError::StorageFull, _) => "ARCA.00000011",
+            (ApiError::StorageReadOnly, _) => "ARCA.00000012",
+            (ApiError::TooManyAuthFailures { .. }, _) => "ARCA.00000013",
         }
     }
 
@@ -192,12 +220,42 @@ impl ApiError {
             other => other.to_string(),
         }
     }
+
+    /// Headers this error's answer carries whatever shape its body takes (the package protocols answer
+    /// errors in their clients' own shapes).
+    pub fn add_headers(&self, response: &mut Response) {
+        match self {
+            ApiError::Insight(inner) => inner.add_headers(response),
+            ApiError::TooManyAuthFailures { retry_after_secs } => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            _ => {}
+        }
+    }
+
+    /// A write refused for the data directory's sake; what the storage layer said goes to the log only.
+    pub fn storage(fault: StorageFault, detail: &dyn std::fmt::Display) -> Self {
+        match fault {
+            StorageFault::Full => {
+                tracing::warn!(%detail, "write refused: the data directory is full");
+                ApiError::StorageFull
+            }
+            StorageFault::ReadOnly => {
+                tracing::warn!(%detail, "write refused: the data directory is read-only");
+                ApiError::StorageReadOnly
+            }
+        }
+    }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
+            StoreError::Full(detail) => ApiError::storage(StorageFault::Full, &detail),
+            StoreError::ReadOnly(detail) => ApiError::storage(StorageFault::ReadOnly, &detail),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -220,6 +278,7 @@ impl IntoResponse for ApiError {
             "error_msg": self.message(),
         });
         let mut response = (self.status(), axum::Json(body)).into_response();
+        self.add_headers(&mut response);
         if let ApiError::Unauthenticated(_) = self {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -317,6 +376,11 @@ mod tests {
             ApiError::MethodNotAllowed,
             ApiError::NotAcceptable("x"),
             ApiError::Internal("x".into()),
+            ApiError::StorageFull,
+            ApiError::StorageReadOnly,
+            ApiError::TooManyAuthFailures {
+                retry_after_secs: 1,
+            },
             ApiError::invalid("limit", "x").insight(),
             ApiError::forbidden("x").insight(),
             ApiError::not_found("x").insight(),

@@ -12,6 +12,7 @@ use super::app::AppState;
 use super::error::ApiError;
 use super::payload;
 use crate::blob::{BlobError, BlobInfo};
+use crate::storage_fault::{self, StorageFault};
 use crate::store::repos::{self, FileEntry, Repository};
 use crate::store::{now_ms, StoreError};
 
@@ -20,6 +21,11 @@ impl From<BlobError> for ApiError {
         match e {
             BlobError::TooLarge(limit) => ApiError::BodyTooLarge {
                 limit: limit as usize,
+            },
+            BlobError::ReadOnly => ApiError::storage(StorageFault::ReadOnly, &e),
+            BlobError::Io(ref io) => match storage_fault::of_io(io) {
+                Some(fault) => ApiError::storage(fault, &e),
+                None => ApiError::Internal(e.to_string()),
             },
             other => ApiError::Internal(other.to_string()),
         }

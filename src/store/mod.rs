@@ -9,11 +9,14 @@ pub mod pypi;
 pub mod repos;
 pub mod tickets;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::Connection;
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+
+use crate::storage_fault::{self, StorageFault};
 
 pub use rusqlite::Connection as Conn;
 
@@ -37,6 +40,12 @@ pub enum StoreError {
     Conflict(&'static str),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A write failed because the data directory's volume is full; the text is SQLite's, for the log.
+    #[error("the data directory is full: {0}")]
+    Full(String),
+    /// A write failed because the data directory is read-only; the text is SQLite's, for the log.
+    #[error("the data directory is read-only: {0}")]
+    ReadOnly(String),
 }
 
 impl StoreError {
@@ -52,6 +61,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<SqliteConnectionManager>,
+    /// The directory holding the database, probed when SQLite reports an I/O error without its cause.
+    dir: Arc<PathBuf>,
 }
 
 impl Db {
@@ -68,10 +79,74 @@ impl Db {
                  PRAGMA busy_timeout = 10000;",
             )
         });
-        let pool = Pool::builder().max_size(8).build(manager)?;
-        let db = Db { pool };
+        let db = Db::with_manager(path, manager)?;
         db.migrate()?;
         Ok(db)
+    }
+
+    /// Opens the database of a data directory that is not writable: every write then fails with
+    /// SQLITE_READONLY. A WAL database is readable without writing only when its `-shm` file exists
+    /// (SQLite then keeps the WAL index in memory); without one, the database is opened as immutable, and
+    /// changes still in a left-over `-wal` file stay invisible until the directory is writable again.
+    pub fn open_read_only(path: &Path) -> StoreResult<Db> {
+        if !path.exists() {
+            return Err(StoreError::ReadOnly(
+                "the data directory holds no database, and a read-only one cannot be given one"
+                    .into(),
+            ));
+        }
+        let sibling = |suffix: &str| {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            PathBuf::from(name)
+        };
+        let immutable = !sibling("-shm").exists();
+        if immutable && std::fs::metadata(sibling("-wal")).is_ok_and(|m| m.len() > 0) {
+            tracing::warn!(
+                path = %path.display(),
+                "the database has a write-ahead log but no -shm file: its latest changes stay invisible until the data directory is writable"
+            );
+        }
+        let uri = format!(
+            "file:{}?mode=ro{}",
+            percent_encoding::utf8_percent_encode(&path.to_string_lossy(), URI_PATH),
+            if immutable { "&immutable=1" } else { "" }
+        );
+        let manager = SqliteConnectionManager::file(uri)
+            .with_flags(
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_URI
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .with_init(|c| {
+                c.execute_batch(
+                    "PRAGMA query_only = ON;
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA busy_timeout = 10000;",
+                )
+            });
+        let db = Db::with_manager(path, manager)?;
+        let applied: usize =
+            db.blocking(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?))?;
+        if applied < MIGRATIONS.len() {
+            return Err(StoreError::ReadOnly(format!(
+                "the database is at schema version {applied} and needs {}, which a read-only data directory cannot be upgraded to",
+                MIGRATIONS.len()
+            )));
+        }
+        Ok(db)
+    }
+
+    fn with_manager(path: &Path, manager: SqliteConnectionManager) -> StoreResult<Db> {
+        let pool = Pool::builder().max_size(8).build(manager)?;
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        Ok(Db {
+            pool,
+            dir: Arc::new(dir.to_path_buf()),
+        })
     }
 
     fn migrate(&self) -> StoreResult<()> {
@@ -92,20 +167,43 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get()?;
-            f(&mut conn)
-        })
-        .await?
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.blocking(f)).await?
     }
 
     /// Synchronous access for start-up work that runs before the server accepts requests.
     pub fn blocking<T>(&self, f: impl FnOnce(&mut Connection) -> StoreResult<T>) -> StoreResult<T> {
         let mut conn = self.pool.get()?;
-        f(&mut conn)
+        f(&mut conn).map_err(|e| self.classify(e))
+    }
+
+    /// Tells a full or read-only data directory apart from other database failures.
+    fn classify(&self, e: StoreError) -> StoreError {
+        let StoreError::Sqlite(rusqlite::Error::SqliteFailure(failure, _)) = &e else {
+            return e;
+        };
+        let fault = match failure.code {
+            ErrorCode::DiskFull => Some(StorageFault::Full),
+            ErrorCode::ReadOnly => Some(StorageFault::ReadOnly),
+            ErrorCode::SystemIoFailure | ErrorCode::CannotOpen => storage_fault::probe(&self.dir),
+            _ => None,
+        };
+        match fault {
+            Some(StorageFault::Full) => StoreError::Full(e.to_string()),
+            Some(StorageFault::ReadOnly) => StoreError::ReadOnly(e.to_string()),
+            None => e,
+        }
     }
 }
+
+/// What a path may hold unescaped in an SQLite URI: everything but `?`, `#`, `%` and non-ASCII is safe,
+/// and escaping all but the unreserved characters and `/` is simplest.
+const URI_PATH: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -139,5 +237,31 @@ mod tests {
         tx.execute("INSERT INTO t VALUES (2)", []).unwrap();
         tx.commit().unwrap();
         second.execute("INSERT INTO t VALUES (3)", []).unwrap();
+    }
+
+    #[test]
+    fn a_read_only_database_reads_and_refuses_writes_as_read_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("arca.db");
+        let db = Db::open(&path).unwrap();
+        db.blocking(|c| {
+            Ok(c.execute(
+                "INSERT INTO domains (id, name, created_at) VALUES ('d', 'n', 1)",
+                [],
+            )?)
+        })
+        .unwrap();
+        drop(db);
+        let db = Db::open_read_only(&path).unwrap();
+        let count: i64 = db
+            .blocking(|c| Ok(c.query_row("SELECT count(*) FROM domains", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(count, 1);
+        let write = db.blocking(|c| Ok(c.execute("DELETE FROM domains", [])?));
+        assert!(matches!(write, Err(StoreError::ReadOnly(_))), "{write:?}");
+        assert!(matches!(
+            Db::open_read_only(&dir.path().join("none.db")),
+            Err(StoreError::ReadOnly(_))
+        ));
     }
 }

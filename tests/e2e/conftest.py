@@ -3,9 +3,11 @@
 - `arca`: one server for the whole session (most tests; they create their own users and projects, so they
   do not depend on one another's data). Also points the SDK's endpoint-override environment variables at it,
   as the seed samples' README describes.
-- `module_arca`: a server of the test module's own, for tests that count rows (ticket and user lists).
-- `start_arca(extra_args=(), env=None)`: a factory for servers a test needs to itself (another domain, other
-  settings). Every server it started is stopped when the test ends.
+- `module_arca`: a server of the test module's own, for tests that count rows (ticket and user lists) or
+  need other settings (the module's `ARCA_ARGS`).
+- `start_arca(extra_args=(), env=None, data_dir=None)`: a factory for servers a test needs to itself (another
+  domain, other settings, a data directory of its choosing). Every server it started is stopped when the
+  test ends.
 - `two_domains`: one server of the test module's own holding two accounts, as `(a, b)`: two `Arca` views of
   the same process, each with its own account's bootstrap identity.
 
@@ -26,9 +28,9 @@ from harness import FIGURES, Arca, clear_sdk_caches, launch, launch_two_domains
 _RUNNING = []
 
 
-def _start(workdir, extra_args=(), env=None) -> Arca:
+def _start(workdir, extra_args=(), env=None, data_dir=None) -> Arca:
     clear_sdk_caches()
-    server = launch(workdir, extra_args, env)
+    server = launch(workdir, extra_args, env, data_dir)
     _RUNNING.append(server)
     return server
 
@@ -60,7 +62,9 @@ def arca(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def module_arca(tmp_path_factory, request):
-    server = _start(tmp_path_factory.mktemp("arca-" + request.module.__name__))
+    """A server of the module's own, started with the module's `ARCA_ARGS` (a list of flags) if it sets any."""
+    server = _start(tmp_path_factory.mktemp("arca-" + request.module.__name__),
+                    getattr(request.module, "ARCA_ARGS", ()))
     yield server
     _stop(server)
 
@@ -78,8 +82,8 @@ def two_domains(tmp_path_factory, request):
 def start_arca(tmp_path):
     started = []
 
-    def factory(extra_args=(), env=None) -> Arca:
-        server = _start(tmp_path / ("arca-%d" % len(started)), extra_args, env)
+    def factory(extra_args=(), env=None, data_dir=None) -> Arca:
+        server = _start(tmp_path / ("arca-%d" % len(started)), extra_args, env, data_dir)
         started.append(server)
         return server
 

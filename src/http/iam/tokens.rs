@@ -14,6 +14,7 @@ use super::{actions, keystone_time, link_self, links};
 use crate::auth::secrets::{hash_password, verify_password};
 use crate::auth::{token, Principal};
 use crate::http::app::AppState;
+use crate::http::auth_limit::ClientAddr;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::store::identity::{self, Domain, IamProject, User};
@@ -79,6 +80,20 @@ enum Login {
 enum DomainRef {
     Id(String),
     Name(String),
+}
+
+impl Login {
+    /// The user a login names, as failed logins are counted against it.
+    fn claimed_user(&self) -> String {
+        match self {
+            Login::ById { user_id, .. } => user_id.clone(),
+            Login::ByName {
+                name,
+                domain: DomainRef::Id(domain) | DomainRef::Name(domain),
+                ..
+            } => format!("{name}@{domain}"),
+        }
+    }
 }
 
 /// What the token is scoped to. No scope is a domain-scoped token (decision: as Huawei IAM answers).
@@ -322,15 +337,23 @@ fn with_subject_token(status: StatusCode, token: &str, body: Value) -> ApiResult
 /// `POST /v3/auth/tokens` (keystone_create_user_token_by_password): 201, the token in `X-Subject-Token`.
 pub async fn create(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     query: QueryParams,
     JsonBody(body): JsonBody<TokenBody>,
 ) -> ApiResult<Response> {
     query.string("nocatalog", 16)?;
     let (login, scope) = parse_body(body)?;
-    let issued = state
-        .db
-        .call(move |conn| authenticate(conn, &login, &scope))
-        .await??;
+    let attempt = state
+        .auth_limiter
+        .attempt(client, Some(login.claimed_user()));
+    let issued = attempt
+        .run(async {
+            state
+                .db
+                .call(move |conn| authenticate(conn, &login, &scope))
+                .await?
+        })
+        .await?;
 
     let presented = token::new_token();
     let hash = token::token_hash(&presented);

@@ -41,6 +41,17 @@ pub async fn identify(
     parts: &Parts,
     body: Body,
 ) -> Result<(Option<Principal>, Body), ApiError> {
+    let attempt = state
+        .auth_limiter
+        .attempt_of(&parts.headers, &parts.extensions);
+    attempt.run(identify_credential(state, parts, body)).await
+}
+
+async fn identify_credential(
+    state: &AppState,
+    parts: &Parts,
+    body: Body,
+) -> Result<(Option<Principal>, Body), ApiError> {
     let value = match parts.headers.get(header::AUTHORIZATION) {
         Some(v) if parts.headers.get("x-auth-token").is_none() => v
             .to_str()

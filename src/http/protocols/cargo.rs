@@ -50,6 +50,7 @@ fn cargo_error(e: ApiError) -> Response {
         other => other.to_string(),
     };
     let mut response = (status, Json(json!({"errors": [{"detail": detail}]}))).into_response();
+    e.add_headers(&mut response);
     if status == StatusCode::UNAUTHORIZED {
         response
             .headers_mut()

@@ -54,6 +54,7 @@ fn npm_error(e: ApiError) -> Response {
         other => other.to_string(),
     };
     let mut response = (status, Json(json!({"error": message}))).into_response();
+    e.add_headers(&mut response);
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(
             header::WWW_AUTHENTICATE,
@@ -92,7 +93,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         if method != Method::PUT {
             return Err(ApiError::MethodNotAllowed);
         }
-        return login(state, &parts.headers, repo_key, user, body).await;
+        return login(state, &parts, repo_key, user, body).await;
     }
     let (caller, body) = identify(state, &parts, body).await?;
     let repo = load_repo(state, caller.as_ref(), repo_key, Some(FORMAT)).await?;
@@ -878,7 +879,7 @@ async fn change_tags(
 /// the answer's token is a ticket of that user (decision), with the configured lifetime and uses.
 async fn login(
     state: &AppState,
-    headers: &HeaderMap,
+    parts: &axum::http::request::Parts,
     repo_key: &str,
     user: &str,
     body: axum::body::Body,
@@ -890,10 +891,18 @@ async fn login(
         .get("password")
         .and_then(Value::as_str)
         .ok_or_else(|| ApiError::invalid("password", "is required"))?;
-    let principal = repo_user_login(state, name, password).await?;
+    let client = state
+        .auth_limiter
+        .client_addr(&parts.headers, &parts.extensions);
+    let principal = state
+        .auth_limiter
+        .attempt(client, Some(name.to_string()))
+        .run(repo_user_login(state, name, password))
+        .await?;
     // The registry must be one this user may know of, as for every other npm request.
     load_repo(state, Some(&principal), repo_key, Some(FORMAT)).await?;
-    let requested = headers
+    let requested = parts
+        .headers
         .get("x-project-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);

@@ -77,6 +77,7 @@ fn pypi_error(e: ApiError) -> Response {
     if let Ok(phrase) = hyper::ext::ReasonPhrase::try_from(reason.into_bytes()) {
         response.extensions_mut().insert(phrase);
     }
+    e.add_headers(&mut response);
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(
             header::WWW_AUTHENTICATE,
