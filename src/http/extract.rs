@@ -166,7 +166,9 @@ pub struct BodyLimit(pub usize);
 
 /// Reads a body whole, up to `limit` bytes (413 beyond), into one buffer: sized up front from the body's
 /// declared length (`Content-Length`), and refused before anything is read when that is over the limit.
-/// Collecting the frames and joining them afterwards would hold a large body twice.
+/// Collecting the frames and joining them afterwards would hold a large body twice. A declared length
+/// that is a lie costs address space only (the pages are not touched until bytes arrive), and a body
+/// that stops coming fails after the body timeout (408).
 pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
     use axum::body::HttpBody as _;
     use http_body_util::BodyExt;
@@ -177,8 +179,7 @@ pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<bytes::By
     let mut buffer = bytes::BytesMut::with_capacity(declared as usize);
     let mut body = body;
     while let Some(frame) = body.frame().await {
-        let frame = frame
-            .map_err(|e| ApiError::MalformedBody(format!("the body could not be read: {e}")))?;
+        let frame = frame.map_err(|e| super::limits::body_failure(&e))?;
         if let Ok(data) = frame.into_data() {
             if buffer.len() + data.len() > limit {
                 return Err(ApiError::BodyTooLarge { limit });

@@ -8,6 +8,7 @@ pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod iam;
+pub mod limits;
 pub mod projectman;
 pub mod protocols;
 pub mod storage;

@@ -1,14 +1,13 @@
 //! Writing and reclaiming stored content, shared by the package protocols and the management API.
 //! The order is SPEC §8's: bytes to a temporary file while hashing, fsync, rename, then the metadata commit.
 
-use std::io;
-
 use axum::body::Body;
 use futures_util::TryStreamExt;
 use tokio_util::io::StreamReader;
 
 use super::app::AppState;
 use super::error::ApiError;
+use super::limits::{client_body_failure, client_io_error};
 use crate::blob::{BlobError, BlobInfo};
 use crate::store::now_ms;
 use crate::store::repos::{self, FileEntry, Repository};
@@ -19,6 +18,9 @@ impl From<BlobError> for ApiError {
             BlobError::TooLarge(limit) => ApiError::BodyTooLarge {
                 limit: limit as usize,
             },
+            // The client's body failing (stalled, cut short) is not a storage failure.
+            BlobError::Io(e) => client_body_failure(&e)
+                .unwrap_or_else(|| ApiError::Internal(BlobError::Io(e).to_string())),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -33,7 +35,7 @@ pub async fn store_file(
     content_type: &str,
     user_id: &str,
 ) -> Result<FileEntry, ApiError> {
-    let stream = body.into_data_stream().map_err(io::Error::other);
+    let stream = body.into_data_stream().map_err(client_io_error);
     let mut reader = StreamReader::new(stream);
     let guard = state.blob_gc.read().await;
     let info: BlobInfo = state
