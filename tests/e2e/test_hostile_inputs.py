@@ -454,6 +454,20 @@ def test_npm_documents_of_many_small_values_are_refused_before_parsing(world):
     assert resp.status_code == 201, resp.text[:300]
 
 
+def test_management_bodies_of_many_small_values_are_refused_before_parsing(world):
+    """A management body is at most max_body_bytes (1 MiB), but 1 MiB of `0, ` in a field parsed as JSON
+    (a custom policy's document) is 300,000 values: counted and refused before anything is built."""
+    srv = world["srv"]
+    body = {"role": {"display_name": "amplified", "type": "AX", "description": "x",
+                     "policy": {"Version": "1.1", "Statement": [0] * 300_000}}}
+    with Growth(srv) as growth:
+        resp = srv.signed("POST", "/v3.0/OS-ROLE/roles", body=body)
+    FIGURES.append("management body of 300,000 zeros (%.1f MiB): %d, %s"
+                   % (len(json.dumps(body)) / MIB, resp.status_code, growth.describe()))
+    assert resp.status_code == 413 and "JSON values" in resp.json()["error_msg"], resp.text[:300]
+    assert growth.kib < 8 * 1024, growth.describe()
+
+
 @pytest.mark.parametrize("kind", sorted(HOSTILE))
 def test_lying_and_stalled_bodies_are_dropped(world, kind):
     """A body that stops coming (a declared length larger than what is sent, a client gone silent) is
