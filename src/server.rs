@@ -51,7 +51,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 fn raise_open_file_limit() {
     use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
     let limit = getrlimit(Resource::Nofile);
-    if limit.current >= limit.maximum && limit.maximum.is_some() {
+    if limit.current == limit.maximum {
         return;
     }
     let raised = Rlimit {
@@ -78,8 +78,10 @@ pub async fn serve_on(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let header_timeout = Duration::from_secs(state.config.header_read_timeout_secs);
     let body_timeout = Duration::from_secs(state.config.request_body_timeout_secs);
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(state.config.header_read_timeout_secs));
     let app = router(state);
     let connections = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -104,10 +106,8 @@ pub async fn serve_on(
             request.extensions_mut().insert(ConnectInfo(peer));
             request
         });
-        let connection = http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(header_timeout)
-            .serve_connection(TokioIo::new(tcp), TowerToHyperService::new(service));
+        let connection =
+            http.serve_connection(TokioIo::new(tcp), TowerToHyperService::new(service));
         let connection = connections.watch(connection);
         tokio::spawn(async move {
             if let Err(e) = connection.await {

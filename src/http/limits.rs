@@ -24,7 +24,8 @@ type BoxError = Box<dyn StdError + Send + Sync>;
 /// A request body that fails when the client sends nothing for `timeout` while the server waits for it:
 /// an idle timeout, so a large upload that keeps streaming is never cut. tower-http's `TimeoutBody` is
 /// not used: its clock runs on while the server is busy elsewhere (a blob's fsync) and it then fails a
-/// body whose next bytes had already arrived; this one fails only a read that finds nothing.
+/// body whose next bytes had already arrived (this one fails only a read that finds nothing), and it
+/// hides the body's declared length from readers that size their buffer by it.
 pub struct IdleTimeoutBody<B> {
     inner: B,
     timeout: Duration,
