@@ -31,6 +31,13 @@ pub struct Config {
     pub max_artifact_bytes: u64,
     /// Largest npm publish document (it carries the tarball base64-encoded and is read whole).
     pub max_package_document_bytes: usize,
+    /// Longest wait for the next bytes of a request body: a body that stalls (a declared length larger
+    /// than what is sent, a client gone silent) is dropped with 408. An idle timeout, not a total one, so
+    /// a large upload that keeps streaming is never cut.
+    pub request_body_timeout_secs: u64,
+    /// Longest time a client may take to send a request head, and to start the next one on a kept-alive
+    /// connection: slow or silent connections are closed after it.
+    pub header_read_timeout_secs: u64,
     /// The URL clients reach arca at (`https://host[:port][/prefix]`), written into the URLs arca hands out
     /// (npm tarballs, the Cargo index's `dl`/`api`, repository URLs). Empty: taken from each request's
     /// `Host` (and `X-Forwarded-Proto`).
@@ -68,6 +75,8 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             max_artifact_bytes: 64 * 1024 * 1024 * 1024,
             max_package_document_bytes: 96 * 1024 * 1024,
+            request_body_timeout_secs: 60,
+            header_read_timeout_secs: 30,
             public_url: String::new(),
             blob_sweep_interval_secs: 3600,
             blob_sweep_grace_secs: 600,
@@ -118,6 +127,12 @@ pub struct Overrides {
     /// Largest npm publish document in bytes [default: 100663296].
     #[arg(long, env = "ARCA_MAX_PACKAGE_DOCUMENT_BYTES")]
     pub max_package_document_bytes: Option<usize>,
+    /// Seconds a request body may stall before it is dropped (408) [default: 60].
+    #[arg(long, env = "ARCA_REQUEST_BODY_TIMEOUT_SECS")]
+    pub request_body_timeout_secs: Option<u64>,
+    /// Seconds a client may take to send a request head [default: 30].
+    #[arg(long, env = "ARCA_HEADER_READ_TIMEOUT_SECS")]
+    pub header_read_timeout_secs: Option<u64>,
     /// Public base URL written into URLs arca hands out [default: from each request's Host].
     #[arg(long, env = "ARCA_PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -195,6 +210,8 @@ impl Config {
             max_body_bytes,
             max_artifact_bytes,
             max_package_document_bytes,
+            request_body_timeout_secs,
+            header_read_timeout_secs,
             public_url,
             blob_sweep_interval_secs,
             blob_sweep_grace_secs,
@@ -241,6 +258,11 @@ impl Config {
         if !(1..=86_400).contains(&self.auth_failure_window_secs) {
             return Err(ConfigError::Invalid(
                 "auth_failure_window_secs must be within 1..=86400".into(),
+            ));
+        }
+        if self.request_body_timeout_secs == 0 || self.header_read_timeout_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "request_body_timeout_secs and header_read_timeout_secs must be positive".into(),
             ));
         }
         if !self.public_url.is_empty() && !is_plausible_base_url(&self.public_url) {

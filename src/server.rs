@@ -1,11 +1,18 @@
 //! Starting and stopping the server: open the data directory, bootstrap, serve until SIGTERM/Ctrl-C.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
+use axum::extract::connect_info::ConnectInfo;
+use axum::http::Request;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tower::ServiceExt;
 
 use crate::auth::secrets::SecretBox;
 use crate::blob::fs::FsBlobStore;
@@ -13,6 +20,7 @@ use crate::bootstrap;
 use crate::config::Config;
 use crate::http::app::{router, AppState};
 use crate::http::auth_limit::AuthLimiter;
+use crate::http::limits::IdleTimeoutBody;
 use crate::storage_fault::{self, StorageFault};
 use crate::store::Db;
 
@@ -49,6 +57,7 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
 }
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    raise_open_file_limit();
     let listen = config.listen;
     let state = open(config)?;
     let listener = TcpListener::bind(listen).await?;
@@ -56,28 +65,98 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     serve_on(listener, state, shutdown_signal()).await
 }
 
+/// Every connection holds a descriptor: with a login shell's soft limit (often 1024), that many idle
+/// clients would lock every other client out. The hard limit is what the administrator allows.
+fn raise_open_file_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current == limit.maximum {
+        return;
+    }
+    let raised = Rlimit {
+        current: limit.maximum,
+        maximum: limit.maximum,
+    };
+    match setrlimit(Resource::Nofile, raised) {
+        Ok(()) => {
+            tracing::info!(from = ?limit.current, to = ?limit.maximum, "raised the open-file limit")
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, limit = ?limit.current, "could not raise the open-file limit")
+        }
+    }
+}
+
+/// Serves HTTP/1.1 until `shutdown` completes, then lets the requests in flight finish. hyper's own
+/// connection loop is used rather than `axum::serve` for what that does not set: a timer, so that a
+/// client that sends its request head slowly (or a kept-alive connection that sends nothing) is dropped
+/// after `header_read_timeout_secs`. Every body is read through an `IdleTimeoutBody`, so a body that
+/// stalls for `request_body_timeout_secs` fails (408).
 pub async fn serve_on(
     listener: TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    // Small answers go out as a header write and a body write; without TCP_NODELAY, Nagle's algorithm
-    // holds the second until the client's delayed ACK (~40 ms per request).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "could not set TCP_NODELAY");
-        }
-    });
+    let body_timeout = Duration::from_secs(state.config.request_body_timeout_secs);
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(state.config.header_read_timeout_secs));
     // Stopping drops a sweep half-way safely: rows are deleted before their bytes, so what is left is
     // bytes without a row, which the next sweep reclaims.
     tokio::spawn(crate::http::blob_sweep::run(state.clone()));
-    // The peer address is what failed authentications are counted against (http::auth_limit).
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let app = router(state);
+    let connections = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    accept_failed(e).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Small answers go out as a header write and a body write; without TCP_NODELAY, Nagle's algorithm
+        // holds the second until the client's delayed ACK (~40 ms per request).
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+        let service = app.clone().map_request(move |request: Request<Incoming>| {
+            let mut request = request.map(|body| IdleTimeoutBody::new(body, body_timeout));
+            // The peer address is what failed authentications are counted against (http::auth_limit).
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request
+        });
+        let connection =
+            http.serve_connection(TokioIo::new(tcp), TowerToHyperService::new(service));
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!("shutdown signal received; draining connections");
+    connections.shutdown().await;
     tracing::info!("arca stopped");
     Ok(())
+}
+
+/// Per-connection failures (a client that reset before being accepted) are nobody's concern; running
+/// out of descriptors is, and retrying at once would spin, so the loop pauses.
+async fn accept_failed(e: std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(error = %e, "accepting a connection failed");
+    tokio::time::sleep(Duration::from_millis(100)).await;
 }
 
 async fn shutdown_signal() {
@@ -99,5 +178,4 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = terminate => {},
     }
-    tracing::info!("shutdown signal received; draining connections");
 }

@@ -2,7 +2,9 @@
 //! what the store holds and writes out what they answer.
 
 pub mod cargo;
+pub mod json_budget;
 pub mod listing;
 pub mod maven;
 pub mod npm;
 pub mod pypi;
+pub mod wheel;

@@ -7,6 +7,13 @@ use serde_json::{json, Map, Value};
 
 pub const ABBREVIATED: &str = "application/vnd.npm.install-v1+json";
 
+/// JSON values a package document (`npm publish`, `deprecate`, `unpublish`) may hold: ~20 MiB parsed at
+/// worst. An edit sends every version's manifest back: 1,000 versions of 100 values each fit twice.
+pub const MAX_DOCUMENT_VALUES: usize = 250_000;
+/// JSON values of one version's manifest (a `package.json` holds a few hundred), which is stored and
+/// parsed again for every packument served.
+pub const MAX_MANIFEST_VALUES: usize = 10_000;
+
 /// npm's rules for new package names: at most 214 characters, lowercase, URL-safe, not starting with `.`
 /// or `_`; a scope is `@scope/`.
 pub fn is_valid_name(name: &str) -> bool {

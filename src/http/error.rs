@@ -28,6 +28,11 @@ pub enum ApiError {
     MalformedBody(String),
     #[error("The request body is larger than the limit of {limit} bytes")]
     BodyTooLarge { limit: usize },
+    /// A limit other than the whole body's: a form field, a form's framing, a document's JSON values.
+    #[error("{what} is over its limit of {limit}")]
+    TooLarge { what: String, limit: String },
+    #[error("The request body stalled: no data arrived within the body timeout")]
+    BodyStalled,
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -124,6 +129,11 @@ pub const CODE_TABLE: &[(&str, u16, &str)] = &[
         "too many failed authentications from the client's address or for the user; see Retry-After",
     ),
     (
+        "ARCA.00000014",
+        408,
+        "the request body stalled: no data within request_body_timeout_secs",
+    ),
+    (
         "DataArtsInsight.00000001",
         400,
         "ticket list: a parameter is missing, malformed or out of range",
@@ -166,7 +176,10 @@ impl ApiError {
             ApiError::InvalidParameter { .. } | ApiError::MalformedBody(_) => {
                 StatusCode::BAD_REQUEST
             }
-            ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTooLarge { .. } | ApiError::TooLarge { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            ApiError::BodyStalled => StatusCode::REQUEST_TIMEOUT,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::NoRoute { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -195,7 +208,7 @@ impl ApiError {
             (ApiError::NotFound(_), Family::Insight) => "DataArtsInsight.00000005",
             (ApiError::InvalidParameter { .. }, _) => "ARCA.00000001",
             (ApiError::MalformedBody(_), _) => "ARCA.00000002",
-            (ApiError::BodyTooLarge { .. }, _) => "ARCA.00000003",
+            (ApiError::BodyTooLarge { .. } | ApiError::TooLarge { .. }, _) => "ARCA.00000003",
             (ApiError::Forbidden(_), _) => "ARCA.00000004",
             (ApiError::NotFound(_), _) => "ARCA.00000005",
             (ApiError::Conflict(_), _) => "ARCA.00000006",
@@ -206,6 +219,7 @@ impl ApiError {
             (ApiError::StorageFull, _) => "ARCA.00000011",
             (ApiError::StorageReadOnly, _) => "ARCA.00000012",
             (ApiError::TooManyAuthFailures { .. }, _) => "ARCA.00000013",
+            (ApiError::BodyStalled, _) => "ARCA.00000014",
         }
     }
 
@@ -381,6 +395,11 @@ mod tests {
             ApiError::TooManyAuthFailures {
                 retry_after_secs: 1,
             },
+            ApiError::TooLarge {
+                what: "x".into(),
+                limit: "1 byte".into(),
+            },
+            ApiError::BodyStalled,
             ApiError::invalid("limit", "x").insight(),
             ApiError::forbidden("x").insight(),
             ApiError::not_found("x").insight(),

@@ -10,6 +10,7 @@ pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod iam;
+pub mod limits;
 pub mod payload;
 pub mod projectman;
 pub mod protocols;

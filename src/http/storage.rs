@@ -1,8 +1,6 @@
 //! Writing and reclaiming stored content, shared by the package protocols and the management API.
 //! The order is SPEC §8's: bytes to a temporary file while hashing, fsync, rename, then the metadata commit.
 
-use std::io;
-
 use axum::body::Body;
 use futures_util::TryStreamExt;
 use rusqlite::TransactionBehavior;
@@ -10,6 +8,7 @@ use tokio_util::io::StreamReader;
 
 use super::app::AppState;
 use super::error::ApiError;
+use super::limits::{client_body_failure, client_io_error};
 use super::payload;
 use crate::blob::{BlobError, BlobInfo};
 use crate::storage_fault::{self, StorageFault};
@@ -23,9 +22,13 @@ impl From<BlobError> for ApiError {
                 limit: limit as usize,
             },
             BlobError::ReadOnly => ApiError::storage(StorageFault::ReadOnly, &e),
-            BlobError::Io(ref io) => match storage_fault::of_io(io) {
-                Some(fault) => ApiError::storage(fault, &e),
-                None => ApiError::Internal(e.to_string()),
+            // The client's body failing (stalled, cut short) is not a storage failure.
+            BlobError::Io(ref io) => match client_body_failure(io) {
+                Some(failure) => failure,
+                None => match storage_fault::of_io(io) {
+                    Some(fault) => ApiError::storage(fault, &e),
+                    None => ApiError::Internal(e.to_string()),
+                },
             },
             other => ApiError::Internal(other.to_string()),
         }
@@ -68,7 +71,7 @@ pub async fn store_file(
     file: NewFile<'_>,
     body: Body,
 ) -> Result<Stored, ApiError> {
-    let stream = body.into_data_stream().map_err(io::Error::other);
+    let stream = body.into_data_stream().map_err(client_io_error);
     let mut reader = StreamReader::new(stream);
     let guard = state.blob_gc.read().await;
     let info: BlobInfo = state

@@ -22,6 +22,7 @@ use crate::domain::operation::Operation;
 use crate::formats::cargo::{self as format, PublishMeta};
 use crate::http::app::AppState;
 use crate::http::error::{json_problem, malformed_json, ApiError};
+use crate::http::limits::{client_body_failure, client_io_error};
 use crate::http::payload;
 use crate::http::storage::reclaim;
 use crate::http::urls::public_base_url;
@@ -231,11 +232,14 @@ async fn index_file(
     ))
 }
 
-fn bad_frame(_: io::Error) -> ApiError {
-    ApiError::invalid(
-        "body",
-        "is not a cargo publish request (length-prefixed JSON, then the .crate)",
-    )
+fn bad_frame(e: io::Error) -> ApiError {
+    if e.kind() == io::ErrorKind::UnexpectedEof {
+        return ApiError::invalid(
+            "body",
+            "is not a cargo publish request (length-prefixed JSON, then the .crate)",
+        );
+    }
+    client_body_failure(&e).unwrap_or_else(|| ApiError::Internal(e.to_string()))
 }
 
 /// `PUT /api/v1/crates/new`: u32 LE length + JSON metadata, u32 LE length + the `.crate`, which streams
@@ -246,7 +250,7 @@ async fn publish(
     principal: &Principal,
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
-    let mut reader = StreamReader::new(body.into_data_stream().map_err(io::Error::other));
+    let mut reader = StreamReader::new(body.into_data_stream().map_err(client_io_error));
     let json_len = reader.read_u32_le().await.map_err(bad_frame)?;
     if json_len > MAX_METADATA_BYTES {
         return Err(ApiError::invalid("metadata", "is larger than 1 MiB"));

@@ -7,6 +7,7 @@ mod download;
 mod hosted;
 mod npm;
 mod pypi;
+mod pypi_form;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::any;

@@ -4,26 +4,19 @@
 //! pip and twine print.
 
 use std::collections::HashMap;
-use std::io::{self, Read};
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
-use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use blake2::digest::consts::U32;
-use blake2::{Blake2b, Digest};
-use futures_util::TryStreamExt;
 use rusqlite::TransactionBehavior;
-use tokio::io::{AsyncRead, ReadBuf};
-use tokio_util::io::StreamReader;
 
 use super::access::{authorize, identify, load_repo, may_upload_somewhere};
 use super::download::{http_date, serve_bytes, serve_file};
+use super::pypi_form::{self, Uploaded};
 use crate::auth::Principal;
-use crate::blob::BlobInfo;
 use crate::domain::operation::Operation;
 use crate::formats::pypi::{self, DistKind, IndexFile};
+use crate::formats::wheel;
 use crate::http::app::AppState;
 use crate::http::error::{malformed_json, ApiError};
 use crate::http::payload;
@@ -34,9 +27,6 @@ use crate::store::repos::{self, Repository};
 
 const FORMAT: &str = "pypi";
 const PREFIX: &str = "/artifactory/api/pypi/";
-/// Upload form fields other than the file: generous for long descriptions, bounded all the same.
-const MAX_FIELD_BYTES: usize = 1024 * 1024;
-const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
 /// Wheels whose METADATA is larger than this get no PEP 658 file.
 const MAX_METADATA_BYTES: u64 = 4 * 1024 * 1024;
 
@@ -273,99 +263,6 @@ async fn project_index(
     Ok(response)
 }
 
-/// Hashes what passes through with BLAKE2b-256, the digest twine sends besides MD5 and SHA-256.
-struct Blake2Reader<R> {
-    inner: R,
-    hasher: Blake2b<U32>,
-}
-
-impl<R: AsyncRead + Unpin> AsyncRead for Blake2Reader<R> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = &polled {
-            let fresh = buf.filled()[before..].to_vec();
-            self.hasher.update(&fresh);
-        }
-        polled
-    }
-}
-
-struct Uploaded {
-    info: BlobInfo,
-    blake2: String,
-    filename: String,
-}
-
-/// Reads twine's form, streaming the distribution into the blob store; the digest of what it stored goes
-/// into `stored` at once, so that the caller can reclaim it when the form turns out to be unusable.
-async fn read_form(
-    state: &AppState,
-    multipart: &mut Multipart,
-    stored: &mut Vec<String>,
-) -> Result<(HashMap<String, String>, Option<Uploaded>), ApiError> {
-    let mut fields = HashMap::new();
-    let mut total = 0usize;
-    let mut uploaded = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| ApiError::invalid("body", format!("is not a valid multipart form: {e}")))?
-    {
-        let name = field.name().unwrap_or_default().to_string();
-        if name == "content" {
-            if uploaded.is_some() {
-                return Err(ApiError::invalid("content", "is given more than once"));
-            }
-            let filename = field.file_name().unwrap_or_default().to_string();
-            let stream = field.map_err(io::Error::other);
-            let mut reader = Blake2Reader {
-                inner: StreamReader::new(stream),
-                hasher: Blake2b::<U32>::new(),
-            };
-            let info = state
-                .blobs
-                .put(&mut reader, state.config.max_artifact_bytes)
-                .await?;
-            stored.push(info.sha256.clone());
-            uploaded = Some(Uploaded {
-                info,
-                blake2: hex::encode(reader.hasher.finalize()),
-                filename,
-            });
-            continue;
-        }
-        let value = field
-            .bytes()
-            .await
-            .map_err(|e| ApiError::invalid(&name, format!("could not be read: {e}")))?;
-        if value.len() > MAX_FIELD_BYTES {
-            return Err(ApiError::invalid(&name, "is longer than 1 MiB"));
-        }
-        total += value.len();
-        if total > MAX_FORM_BYTES {
-            return Err(ApiError::BodyTooLarge {
-                limit: MAX_FORM_BYTES,
-            });
-        }
-        let text = String::from_utf8(value.to_vec())
-            .map_err(|_| ApiError::invalid(&name, "is not UTF-8"))?;
-        // Repeated fields (classifiers, requires_dist) are kept joined; arca reads none of them.
-        fields
-            .entry(name)
-            .and_modify(|v: &mut String| {
-                v.push('\n');
-                v.push_str(&text);
-            })
-            .or_insert(text);
-    }
-    Ok((fields, uploaded))
-}
-
 fn field<'a>(fields: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
     fields.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
 }
@@ -388,13 +285,10 @@ async fn upload(
 ) -> Result<Response, ApiError> {
     let principal = caller.ok_or(ApiError::Unauthenticated("credentials required"))?;
     may_upload_somewhere(state, &principal, repo).await?;
-    let mut multipart = Multipart::from_request(request, state)
-        .await
-        .map_err(|e| ApiError::invalid("body", format!("must be multipart/form-data: {e}")))?;
     let guard = state.blob_gc.read().await;
     // Every blob this upload streams into the store, reclaimed if the upload is refused afterwards.
     let mut stored = Vec::new();
-    let form = match read_form(state, &mut multipart, &mut stored).await {
+    let form = match pypi_form::read(state, request, &mut stored).await {
         Ok(form) => payload::finish().await.map(|()| form),
         Err(e) => Err(e),
     };
@@ -639,28 +533,14 @@ async fn wheel_metadata(state: &AppState, sha256: &str) -> Result<Option<Vec<u8>
     tokio::task::spawn_blocking(move || {
         let file =
             std::fs::File::open(spooled.path()).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let mut archive = zip::ZipArchive::new(file)
-            .map_err(|_| ApiError::invalid("content", "is not a valid wheel (zip) file"))?;
-        let name = archive
-            .file_names()
-            .find(|n| n.ends_with(".dist-info/METADATA") && n.matches('/').count() == 1)
-            .map(str::to_string)
-            .ok_or_else(|| {
-                ApiError::invalid("content", "is a wheel without .dist-info/METADATA")
-            })?;
-        let entry = archive
-            .by_name(&name)
-            .map_err(|_| ApiError::invalid("content", "has an unreadable METADATA"))?;
-        if entry.size() > MAX_METADATA_BYTES {
-            return Ok(None);
-        }
-        let mut bytes = Vec::with_capacity(entry.size() as usize);
-        entry
-            .take(MAX_METADATA_BYTES)
-            .read_to_end(&mut bytes)
-            .map_err(|_| ApiError::invalid("content", "has an unreadable METADATA"))?;
+        let len = file
+            .metadata()
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .len();
+        let found = wheel::metadata(rawzip::FileReader::from(file), len, MAX_METADATA_BYTES)
+            .map_err(|e| ApiError::invalid("content", e.to_string()));
         drop(spooled);
-        Ok(Some(bytes))
+        found
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?
