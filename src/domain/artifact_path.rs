@@ -7,7 +7,7 @@ pub const MAX_SEGMENT_BYTES: usize = 255;
 pub const MAX_PATH_BYTES: usize = 1024;
 
 /// A relative path inside a repository: segments joined by `/`, no empty, `.` or `..` segments, no
-/// backslash, NUL or control characters. The empty path is the repository root.
+/// backslash, NUL, control characters or Unicode noncharacters. The empty path is the repository root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArtifactPath {
     path: String,
@@ -23,7 +23,9 @@ pub enum PathError {
     SegmentTooLong,
     #[error("the path has an empty, '.' or '..' segment")]
     Traversal,
-    #[error("the path holds an encoded '/', a backslash, NUL or a control character")]
+    #[error(
+        "the path holds an encoded '/', a backslash, NUL, a control character or a noncharacter"
+    )]
     ForbiddenCharacter,
     #[error("the path is not valid percent-encoded UTF-8")]
     BadEncoding,
@@ -109,13 +111,24 @@ fn check_segment(segment: &str) -> Result<(), PathError> {
     if segment.is_empty() || segment == "." || segment == ".." {
         return Err(PathError::Traversal);
     }
-    if segment.contains(['/', '\\']) || segment.chars().any(char::is_control) {
+    if segment.contains(['/', '\\'])
+        || segment
+            .chars()
+            .any(|c| c.is_control() || is_noncharacter(c))
+    {
         return Err(PathError::ForbiddenCharacter);
     }
     if segment.len() > MAX_SEGMENT_BYTES {
         return Err(PathError::SegmentTooLong);
     }
     Ok(())
+}
+
+/// U+FDD0..U+FDEF and the last two code points of every plane: never text, and U+FFFE/U+FFFF cannot
+/// appear in XML at all, while paths end up in generated `maven-metadata.xml`.
+fn is_noncharacter(c: char) -> bool {
+    let c = u32::from(c);
+    (0xFDD0..=0xFDEF).contains(&c) || c & 0xFFFE == 0xFFFE
 }
 
 /// Repository names: 1..=64 letters, digits, `-`, `_`, `.`, not starting with `.`, and not `api`, which
@@ -190,6 +203,28 @@ mod tests {
         );
         let long = vec!["y".repeat(200); 6].join("/");
         assert_eq!(ArtifactPath::parse_wire(&long), Err(PathError::TooLong));
+    }
+
+    /// Found with the `maven` fuzz target (its XML check, on an input written for it): a version
+    /// directory named with U+FFFF was accepted, and the artifact's generated maven-metadata.xml, which
+    /// lists every version, was no longer XML (`mvn` could resolve no version of the artifact). XML
+    /// admits neither U+FFFE nor U+FFFF.
+    #[test]
+    fn fuzz_found_noncharacters_are_refused() {
+        for raw in [
+            "g/a/1.0%EF%BF%BF/a-1.0%EF%BF%BF.jar",
+            "g/a/1.0%EF%BF%BE/a-1.0.jar",
+            "g/a/%EF%B7%90/x",
+            "x%F4%8F%BF%BF",
+        ] {
+            assert_eq!(
+                ArtifactPath::parse_wire(raw),
+                Err(PathError::ForbiddenCharacter),
+                "{raw}"
+            );
+        }
+        assert!(ArtifactPath::parse_plain("g/a/1.0\u{fffe}/a.jar").is_err());
+        assert!(ArtifactPath::parse_wire("caf%C3%A9/%EF%BF%BD").is_ok());
     }
 
     #[test]
