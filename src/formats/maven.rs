@@ -93,7 +93,12 @@ pub fn parse_snapshot_build(
         return None;
     }
     let digits_end = after.find(|c: char| !c.is_ascii_digit())?;
-    let build_number: u32 = after[..digits_end].parse().ok()?;
+    let digits = &after[..digits_end];
+    // Maven writes build numbers without leading zeros: `-02` would be taken for build 2, a file it is not.
+    if digits.len() > 1 && digits.starts_with('0') {
+        return None;
+    }
+    let build_number: u32 = digits.parse().ok()?;
     let tail = &after[digits_end..];
     let (classifier, extension) = if let Some(t) = tail.strip_prefix('-') {
         let (c, e) = t.split_once('.')?;
@@ -370,6 +375,33 @@ mod tests {
         );
         assert!(parse_snapshot_build("lib", "1.0-SNAPSHOT", "lib-1.0-SNAPSHOT.jar").is_none());
         assert!(parse_snapshot_build("lib", "1.0", "lib-1.0-20261124.120000-3.jar").is_none());
+    }
+
+    /// Found by the `maven` fuzz target (minimised): a build number with a leading zero was read as
+    /// another number, so the SNAPSHOT metadata named a file that does not exist (`-2` for `-02`) and
+    /// pruning took `-02` and `-2` for one build. Every build must name its file back.
+    #[test]
+    fn fuzz_found_builds_name_their_file() {
+        let path = "a/ter/1.1-SNAPSHOT/ter-1.1-20261202.023438-02.o";
+        let v = version_file(path).unwrap();
+        if let Some(b) = parse_snapshot_build(v.artifact_id, v.version, v.file_name) {
+            assert_eq!(
+                format!("{}-{}.{}", v.artifact_id, b.value(v.version), b.extension),
+                v.file_name
+            );
+        }
+        let build = |name| parse_snapshot_build("lib", "1.0-SNAPSHOT", name);
+        assert!(build("lib-1.0-20261124.120000-02.jar").is_none());
+        assert_eq!(
+            build("lib-1.0-20261124.120000-20.jar")
+                .unwrap()
+                .build_number,
+            20
+        );
+        assert_eq!(
+            build("lib-1.0-20261124.120000-0.jar").unwrap().build_number,
+            0
+        );
     }
 
     #[test]
