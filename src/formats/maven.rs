@@ -102,6 +102,10 @@ pub fn parse_snapshot_build(
     let tail = &after[digits_end..];
     let (classifier, extension) = if let Some(t) = tail.strip_prefix('-') {
         let (c, e) = t.split_once('.')?;
+        // `-3-.jar` has no classifier, and it is not `-3.jar` either.
+        if c.is_empty() {
+            return None;
+        }
         (c.to_string(), e.to_string())
     } else {
         (String::new(), tail.strip_prefix('.')?.to_string())
@@ -392,6 +396,11 @@ mod tests {
         }
         let build = |name| parse_snapshot_build("lib", "1.0-SNAPSHOT", name);
         assert!(build("lib-1.0-20261124.120000-02.jar").is_none());
+        // Also found (minimised): an empty classifier (`-1-.jar`) was read as none, naming `-1.jar`.
+        let path = "m/geer/.1-SNAPSHOT/geer-.1-20261202.023438-1-.2";
+        let v = version_file(path).unwrap();
+        assert!(parse_snapshot_build(v.artifact_id, v.version, v.file_name).is_none());
+        assert!(build("lib-1.0-20261124.120000-3-.jar").is_none());
         assert_eq!(
             build("lib-1.0-20261124.120000-20.jar")
                 .unwrap()
