@@ -120,31 +120,33 @@ pub fn index_entry(meta: &PublishMeta, cksum: &str) -> Value {
 }
 
 /// Checks the publish metadata: a valid name and SemVer version, sane dependency names.
+/// Messages name the field (and a dependency by its position), never the value sent: a secret pasted
+/// into the wrong field must not come back in the answer or the log.
 pub fn validate(meta: &PublishMeta) -> Result<(), String> {
     if !is_valid_name(&meta.name) {
-        return Err(format!(
-            "invalid crate name `{}`: use letters, digits, `-` and `_`, starting with a letter, at most 64",
-            meta.name
-        ));
+        return Err(
+            "invalid crate name: use letters, digits, `-` and `_`, starting with a letter, at most 64"
+                .into(),
+        );
     }
     if meta.vers.len() > 128 || semver::Version::parse(&meta.vers).is_err() {
-        return Err(format!("invalid version `{}`: not SemVer", meta.vers));
+        return Err("invalid `vers`: not a SemVer version of at most 128 characters".into());
     }
     if meta.deps.len() > 500 {
         return Err("too many dependencies (at most 500)".into());
     }
-    for d in &meta.deps {
+    for (position, d) in meta.deps.iter().enumerate() {
         if !is_valid_name(&d.name)
             || d.explicit_name_in_toml
                 .as_deref()
                 .is_some_and(|n| !is_valid_name(n))
         {
-            return Err(format!("invalid dependency name `{}`", d.name));
+            return Err(format!("invalid name of dependency #{}", position + 1));
         }
         if semver::VersionReq::parse(&d.version_req).is_err() {
             return Err(format!(
-                "invalid version requirement `{}` for `{}`",
-                d.version_req, d.name
+                "invalid version requirement (`version_req`) of dependency #{}",
+                position + 1
             ));
         }
     }
@@ -204,5 +206,15 @@ mod tests {
         let bad: PublishMeta =
             serde_json::from_value(json!({"name": "demo", "vers": "one", "deps": []})).unwrap();
         assert!(validate(&bad).unwrap_err().contains("SemVer"));
+        let bad: PublishMeta = serde_json::from_value(json!({
+            "name": "demo", "vers": "1.0.0",
+            "deps": [{"name": "ok", "version_req": "^1"}, {"name": "ok2", "version_req": "secret!"}]
+        }))
+        .unwrap();
+        let message = validate(&bad).unwrap_err();
+        assert!(
+            message.contains("#2") && !message.contains("secret"),
+            "{message}"
+        );
     }
 }

@@ -68,3 +68,38 @@ def test_package_protocol_documents(verbose):
                         headers={"Authorization": "Basic " + base64.b64encode(("%s:%s" % login).encode()).decode()},
                         timeout=10)
     assert_not_echoed(verbose, resp, start)
+
+
+@pytest.mark.parametrize("meta", [
+    {"name": "bad name " + SECRET, "vers": "1.0.0", "deps": []},
+    {"name": "echo", "vers": SECRET, "deps": []},
+    {"name": "echo", "vers": "1.0.0", "deps": [{"name": "bad " + SECRET, "version_req": "^1"}]},
+    {"name": "echo", "vers": "1.0.0", "deps": [{"name": "serde", "version_req": SECRET}]},
+], ids=["name", "vers", "dependency-name", "version-req"])
+def test_cargo_metadata_values(verbose, meta):
+    project = verbose.create_project()
+    login = verbose.repo_login()
+    cargo = verbose.create_repo(project, "cargo")
+    body = json.dumps(meta).encode()
+    frame = struct.pack("<I", len(body)) + body + struct.pack("<I", 0)
+    start = verbose.log_size()
+    resp = requests.put(verbose.url("/artifactory/api/cargo/%s/api/v1/crates/new" % cargo), data=frame,
+                        headers={"Authorization": "Basic " + base64.b64encode(("%s:%s" % login).encode()).decode()},
+                        timeout=10)
+    assert_not_echoed(verbose, resp, start)
+
+
+def test_npm_version_value(verbose):
+    project = verbose.create_project()
+    login = verbose.repo_login()
+    npm = verbose.create_repo(project, "npm")
+    version = "1.0.0-" + SECRET + "!"
+    doc = {"name": "echo-ver", "dist-tags": {"latest": version},
+           "versions": {version: {"name": "echo-ver", "version": version,
+                                  "dist": {"tarball": "http://x/echo-ver/-/echo-ver-1.0.0.tgz"}}},
+           "_attachments": {"echo-ver-1.0.0.tgz": {"content_type": "application/octet-stream",
+                                                   "data": base64.b64encode(b"x").decode(), "length": 1}}}
+    start = verbose.log_size()
+    resp = requests.put(verbose.url("/artifactory/api/npm/%s/echo-ver" % npm), auth=login, json=doc, timeout=10)
+    assert_not_echoed(verbose, resp, start)
+    assert "version" in resp.text

@@ -210,10 +210,7 @@ fn split_name(tail: &str) -> Result<(String, Vec<&str>), ApiError> {
         (segments[0].to_string(), segments[1..].to_vec())
     };
     if !format::is_valid_name(&name) {
-        return Err(ApiError::invalid(
-            "name",
-            format!("`{name}` is not a valid npm package name"),
-        ));
+        return Err(ApiError::invalid("name", "is not a valid npm package name"));
     }
     Ok((name, rest))
 }
@@ -474,10 +471,7 @@ async fn publish(
         });
     }
     if !format::is_valid_version(version) {
-        return Err(ApiError::invalid(
-            "version",
-            format!("`{version}` is not SemVer"),
-        ));
+        return Err(ApiError::invalid("version", "is not SemVer"));
     }
     if manifest
         .get("version")
