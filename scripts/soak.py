@@ -35,6 +35,9 @@ os.environ.setdefault("ARCA_BIN", str(REPO_ROOT / "target" / "release" / "arca")
 
 from harness import launch, proc_status_kib  # noqa: E402
 
+MIB = 1024 * 1024
+METRICS_TOKEN = "soak-metrics-token-%d" % os.getpid()
+
 
 def open_fds(pid: int) -> int:
     return len(os.listdir("/proc/%d/fd" % pid))
@@ -214,7 +217,7 @@ def main():
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="arca-soak-") as tmp:
-        srv = launch(Path(tmp), env={"ARCA_LOG": "warn"})
+        srv = launch(Path(tmp), env={"ARCA_LOG": "warn", "ARCA_METRICS_TOKEN": METRICS_TOKEN})
         try:
             world = World(srv, args.seed_files)
             counts = {"ok": 0, "errors": 0, "wrong_bytes": 0}
@@ -231,9 +234,13 @@ def main():
                 rss = proc_status_kib(srv.proc.pid, "VmRSS") / 1024
                 fds = open_fds(srv.proc.pid)
                 threads = proc_status_kib(srv.proc.pid, "Threads")
-                samples.append((t, rss, fds))
-                print("%6.1f min  ops %8d  errors %d  wrong %d  RSS %6.1f MiB  fds %d  threads %d"
-                      % (t, counts["ok"], counts["errors"], counts["wrong_bytes"], rss, fds, threads), flush=True)
+                heap = heap_gauges(srv)
+                db_mib = sum(f.stat().st_size for f in srv.data_dir.glob("arca.db*")) / MIB
+                samples.append((t, rss, fds, heap["allocated"], heap["resident"], db_mib))
+                print("%6.1f min  ops %8d  errors %d  wrong %d  RSS %6.1f MiB  heap %6.1f live %6.1f resident  "
+                      "db %6.1f MiB  fds %d  threads %d"
+                      % (t, counts["ok"], counts["errors"], counts["wrong_bytes"], rss, heap["allocated"],
+                         heap["resident"], db_mib, fds, threads), flush=True)
             stop.set()
             for c in clients:
                 c.join(timeout=60)
@@ -242,6 +249,14 @@ def main():
         finally:
             srv.stop()
     sys.exit(1 if failed else 0)
+
+
+def heap_gauges(srv) -> dict:
+    """The allocator's own figures from /metrics: live allocations and the RAM it keeps (MiB)."""
+    text = requests.get(srv.url("/metrics"), headers={"Authorization": "Bearer " + METRICS_TOKEN},
+                        timeout=30).text
+    values = dict(line.split(" ", 1) for line in text.splitlines() if line.startswith("arca_heap_"))
+    return {name: float(values["arca_heap_%s_bytes" % name]) / MIB for name in ("allocated", "resident")}
 
 
 def slope(points):
@@ -264,7 +279,12 @@ def report(args, counts, samples):
              counts["wrong_bytes"]))
     print("RSS: %.1f MiB after warm-up (%.1f min), %.1f MiB at the end, max %.1f MiB; second-half slope %+.2f MiB/min"
           % (warm[0][1], warm[0][0], samples[-1][1], max(s[1] for s in samples),
-             slope([(t, r) for t, r, _ in second_half])))
+             slope([(s[0], s[1]) for s in second_half])))
+    print("heap (live allocations): %.1f MiB after warm-up, %.1f MiB at the end; second-half slope %+.2f MiB/min"
+          % (warm[0][3], samples[-1][3], slope([(s[0], s[3]) for s in second_half])))
+    print("allocator resident: %.1f MiB after warm-up, %.1f MiB at the end; second-half slope %+.2f MiB/min"
+          % (warm[0][4], samples[-1][4], slope([(s[0], s[4]) for s in second_half])))
+    print("database files: %.1f MiB after warm-up, %.1f MiB at the end" % (warm[0][5], samples[-1][5]))
     print("open descriptors: %d..%d" % (min(s[2] for s in samples), max(s[2] for s in samples)))
 
 

@@ -57,6 +57,8 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` names the client; without any, the TCP peer is the client
     /// (behind a proxy, then, every client shares the proxy's address).
     pub trusted_proxies: Vec<IpAddr>,
+    /// Bearer token that `GET /metrics` requires; empty: no `/metrics` (404).
+    pub metrics_token: String,
     /// `tracing` filter directive, e.g. `info` or `arca=debug`.
     pub log: String,
 }
@@ -83,6 +85,7 @@ impl Default for Config {
             auth_failure_limit: 10,
             auth_failure_window_secs: 60,
             trusted_proxies: Vec::new(),
+            metrics_token: String::new(),
             log: "info".to_string(),
         }
     }
@@ -151,6 +154,9 @@ pub struct Overrides {
     /// Comma-separated addresses of reverse proxies whose X-Forwarded-For is trusted [default: none].
     #[arg(long, env = "ARCA_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Option<Vec<IpAddr>>,
+    /// Bearer token for `GET /metrics` (at least 16 characters); unset: no metrics endpoint.
+    #[arg(long, env = "ARCA_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Log filter [default: info].
     #[arg(long, env = "ARCA_LOG")]
     pub log: Option<String>,
@@ -218,6 +224,7 @@ impl Config {
             auth_failure_limit,
             auth_failure_window_secs,
             trusted_proxies,
+            metrics_token,
             log
         );
         self.public_url = self.public_url.trim_end_matches('/').to_string();
@@ -263,6 +270,12 @@ impl Config {
         if self.request_body_timeout_secs == 0 || self.header_read_timeout_secs == 0 {
             return Err(ConfigError::Invalid(
                 "request_body_timeout_secs and header_read_timeout_secs must be positive".into(),
+            ));
+        }
+        if !self.metrics_token.is_empty() && self.metrics_token.len() < 16 {
+            return Err(ConfigError::Invalid(
+                "metrics_token must be at least 16 characters (or empty to turn /metrics off)"
+                    .into(),
             ));
         }
         if !self.public_url.is_empty() && !is_plausible_base_url(&self.public_url) {
@@ -361,6 +374,19 @@ mod tests {
         ] {
             assert!(matches!(given(bad), Err(ConfigError::Invalid(_))), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_metrics_token_is_long_or_absent() {
+        let with = |token: &str| {
+            Config::load(&Overrides {
+                metrics_token: Some(token.into()),
+                ..Default::default()
+            })
+        };
+        assert!(with("").is_ok());
+        assert!(with("0123456789abcdef").is_ok());
+        assert!(matches!(with("short"), Err(ConfigError::Invalid(_))));
     }
 
     #[test]

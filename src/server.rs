@@ -48,6 +48,7 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
     };
     Ok(AppState {
         auth_limiter: Arc::new(AuthLimiter::new(&config)),
+        metrics: Arc::new(crate::http::metrics::registry(&db)),
         config: Arc::new(config),
         db,
         secrets,

@@ -30,6 +30,8 @@ pub struct AppState {
     pub blob_gc: Arc<tokio::sync::RwLock<()>>,
     /// Counts failed authentications per client address and user; refuses them beyond the limit.
     pub auth_limiter: Arc<AuthLimiter>,
+    /// What `GET /metrics` encodes.
+    pub metrics: Arc<prometheus_client::registry::Registry>,
 }
 
 impl AppState {
@@ -91,6 +93,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .route("/health", get(health))
+        .route("/metrics", get(super::metrics::serve))
         .merge(iam::public_router())
         .merge(protocols::router())
         .merge(authenticated)

@@ -123,6 +123,7 @@ mod tests {
         let config = Config::default();
         AppState {
             auth_limiter: Arc::new(crate::http::auth_limit::AuthLimiter::new(&config)),
+            metrics: Arc::new(crate::http::metrics::registry(&db)),
             config: Arc::new(config),
             db,
             secrets: SecretBox::load_or_create(&dir.join("secret.key")).unwrap(),

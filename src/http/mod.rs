@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod iam;
 pub mod limits;
+pub mod metrics;
 pub mod payload;
 pub mod projectman;
 pub mod protocols;

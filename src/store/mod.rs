@@ -171,6 +171,12 @@ impl Db {
         tokio::task::spawn_blocking(move || db.blocking(f)).await?
     }
 
+    /// Connections the pool holds, and how many of them are idle.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+
     /// Synchronous access for start-up work that runs before the server accepts requests.
     pub fn blocking<T>(&self, f: impl FnOnce(&mut Connection) -> StoreResult<T>) -> StoreResult<T> {
         let mut conn = self.pool.get()?;
