@@ -12,5 +12,6 @@ pub mod domain;
 pub mod formats;
 pub mod http;
 pub mod server;
+pub mod service;
 pub mod storage_fault;
 pub mod store;

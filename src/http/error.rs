@@ -43,6 +43,9 @@ pub enum ApiError {
     NoRoute { method: String, path: String },
     #[error("The method is not allowed on this resource")]
     MethodNotAllowed,
+    /// A change sent to a repository that does not take it (a remote one is read-only).
+    #[error("{0}")]
+    NotWritable(String),
     #[error("No acceptable representation: {0}")]
     NotAcceptable(&'static str),
     #[error("Internal error; quote the trace id when reporting it")]
@@ -134,6 +137,11 @@ pub const CODE_TABLE: &[(&str, u16, &str)] = &[
         "the request body stalled: no data within request_body_timeout_secs",
     ),
     (
+        "ARCA.00000015",
+        405,
+        "the repository takes no changes through this path: a remote repository is read-only",
+    ),
+    (
         "DataArtsInsight.00000001",
         400,
         "ticket list: a parameter is missing, malformed or out of range",
@@ -183,7 +191,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::NoRoute { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::MethodNotAllowed | ApiError::NotWritable(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
@@ -220,6 +228,7 @@ impl ApiError {
             (ApiError::StorageReadOnly, _) => "ARCA.00000012",
             (ApiError::TooManyAuthFailures { .. }, _) => "ARCA.00000013",
             (ApiError::BodyStalled, _) => "ARCA.00000014",
+            (ApiError::NotWritable(_), _) => "ARCA.00000015",
         }
     }
 
@@ -400,6 +409,7 @@ mod tests {
                 limit: "1 byte".into(),
             },
             ApiError::BodyStalled,
+            ApiError::NotWritable("x".into()),
             ApiError::invalid("limit", "x").insight(),
             ApiError::forbidden("x").insight(),
             ApiError::not_found("x").insight(),

@@ -6,6 +6,7 @@ pub mod identity;
 pub mod npm;
 pub mod projects;
 pub mod pypi;
+pub mod remote;
 pub mod repos;
 pub mod tickets;
 
@@ -26,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_repositories.sql"),
     include_str!("migrations/0004_pypi_cargo.sql"),
     include_str!("migrations/0005_npm.sql"),
+    include_str!("migrations/0006_remote_virtual.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

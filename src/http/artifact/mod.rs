@@ -4,6 +4,7 @@
 pub(crate) mod access;
 mod files;
 pub mod privileges;
+mod remote_repos;
 mod repo_access;
 pub mod repositories;
 mod stats;
@@ -58,6 +59,22 @@ pub fn router() -> Router<AppState> {
             delete(repositories::delete_to_trash),
         )
         .route("/cloudartifact/v5/repositories/users", get(users::list))
+        .route(
+            "/cloudartifact/v5/repositories/proxy",
+            get(remote_repos::child_proxies),
+        )
+        .route(
+            "/cloudartifact/v5/opensource/enabled",
+            get(remote_repos::open_source_enabled),
+        )
+        .route(
+            "/cloudartifact/v5/tree/net/proxy",
+            get(remote_repos::list_net_proxies).post(remote_repos::create_net_proxy),
+        )
+        .route(
+            "/cloudartifact/v5/tree/net/proxy/{proxy_id}",
+            put(remote_repos::update_net_proxy).delete(remote_repos::delete_net_proxy),
+        )
         .route(
             "/cloudartifact/v5/repositories/user/info",
             get(repo_access::show_user_info),

@@ -24,6 +24,8 @@ use crate::http::envelope::success;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::urls::public_base_url;
+use crate::service::repo_kinds::{self, KindInput};
+use crate::store::remote::{self, RemoteSettings, VirtualSettings};
 use crate::store::repos::{self, Repository, STATUS_ACTIVE, STATUS_TRASH};
 use crate::store::{identity, now_ms, projects, Conn, StoreResult};
 
@@ -32,7 +34,6 @@ pub const MAVEN_FORMAT: &str = "maven2";
 pub const OTHER_FORMATS: [&str; 4] = ["generic", "npm", "pypi", "cargo"];
 pub const ALLOW_REDEPLOY: &str = "allow_redeploy";
 pub const DISABLE_REDEPLOY: &str = "disable_redeploy";
-const HOSTED: &str = "hosted";
 const DEFAULT_SHARE_RIGHT: &str = "private";
 
 /// Where a repository's clients point (the URL layout of SPEC §7).
@@ -45,9 +46,13 @@ pub fn repo_url(base: &str, repo: &Repository) -> String {
     }
 }
 
-/// What answers need besides the repositories themselves: user names, the region, the time offset.
+/// What answers need besides the repositories themselves: user names, the region, the time offset,
+/// remote and virtual repositories' settings and the names their members are shown by.
 pub struct ViewContext {
     pub names: HashMap<String, String>,
+    pub remotes: HashMap<String, RemoteSettings>,
+    pub virtuals: HashMap<String, VirtualSettings>,
+    pub repo_names: HashMap<String, String>,
     pub region: String,
     pub offset_minutes: i32,
     pub base: String,
@@ -64,8 +69,27 @@ impl ViewContext {
             .into_iter()
             .map(|u| (u.id, u.name))
             .collect();
+        let remotes = remote::domain_remotes(conn, domain_id)?
+            .into_iter()
+            .map(|r| (r.repo_id.clone(), r))
+            .collect();
+        let virtuals: HashMap<String, VirtualSettings> = remote::domain_virtuals(conn, domain_id)?
+            .into_iter()
+            .map(|v| (v.repo_id.clone(), v))
+            .collect();
+        let repo_names = if virtuals.is_empty() {
+            HashMap::new()
+        } else {
+            repos::domain_repos(conn, domain_id)?
+                .into_iter()
+                .map(|r| (r.id, r.name))
+                .collect()
+        };
         Ok(ViewContext {
             names,
+            remotes,
+            virtuals,
+            repo_names,
             region: config.region.clone(),
             offset_minutes: config.display_offset_minutes,
             base: public_base_url(config, headers),
@@ -87,6 +111,35 @@ impl ViewContext {
 
     pub fn time(&self, ms: i64) -> String {
         local_time(ms, self.offset_minutes)
+    }
+
+    fn repo_name(&self, id: &str) -> String {
+        self.repo_names.get(id).cloned().unwrap_or_default()
+    }
+
+    /// The fields only remote and virtual repositories fill: their upstream (never its password: whether
+    /// one is set) and their members in order.
+    fn kind_fields(&self, repo: &Repository) -> Value {
+        let remote = self.remotes.get(&repo.id);
+        let members = self.virtuals.get(&repo.id);
+        let member_ids: Vec<&String> = members
+            .map(|v| v.members.iter().collect())
+            .unwrap_or_default();
+        json!({
+            "remoteUrl": remote.map(|r| r.remote_url.as_str()).unwrap_or(""),
+            "userName": remote.map(|r| r.user_name.as_str()).unwrap_or(""),
+            "password": "",
+            "passwordSet": remote.is_some_and(|r| r.password_sealed.is_some()),
+            "metadataMaxAgeSecs": remote.map(|r| r.metadata_max_age_secs),
+            "notFoundCacheSecs": remote.map(|r| r.not_found_cache_secs),
+            "repositoryIds": member_ids,
+            "repositories": member_ids.iter().map(|id| self.repo_name(id)).collect::<Vec<_>>(),
+            "defaultDeployRepository": members
+                .and_then(|v| v.default_deploy_repo_id.as_deref())
+                .map(|id| self.repo_name(id))
+                .unwrap_or_default(),
+            "hostedNamesHideRemote": members.is_some_and(|v| v.hosted_names_hide_remote),
+        })
     }
 }
 
@@ -118,9 +171,12 @@ fn common_fields(repo: &Repository, ctx: &ViewContext) -> Map<String, Value> {
         "url": repo_url(&ctx.base, repo),
         "packageType": repo.format,
     });
-    match common {
-        Value::Object(map) => map,
-        _ => unreachable!("json! of an object literal"),
+    match (common, ctx.kind_fields(repo)) {
+        (Value::Object(mut map), Value::Object(kind)) => {
+            map.extend(kind);
+            map
+        }
+        _ => unreachable!("json! of object literals"),
     }
 }
 
@@ -147,14 +203,8 @@ pub fn repository_do(repo: &Repository, ctx: &ViewContext) -> Value {
             "npm": "",
             "snapshotStatus": if repo.policy == "snapshot" { repo.status.as_str() } else { "" },
             "releaseStatus": if repo.policy == "release" { repo.status.as_str() } else { "" },
-            "repositoryIds": [],
             "uri": format!("/{}", repo.name),
-            "repositories": [],
             "parentRepoName": "",
-            "userName": "",
-            "password": "",
-            "remoteUrl": "",
-            "defaultDeployRepository": "",
             "remoteType": "",
             "proxy": "",
             "allowAnonymous": repo.allow_anonymous,
@@ -164,6 +214,45 @@ pub fn repository_do(repo: &Repository, ctx: &ViewContext) -> Value {
             "nexuRepo": false,
         }),
     )
+}
+
+/// The SDK's `RepositoryDOV5` (list_child_proxy_repositories_list): `RepositoryDO`'s fields with
+/// snake_case names, and the few only V5 has.
+pub fn repository_dov5(repo: &Repository, ctx: &ViewContext) -> Value {
+    let Value::Object(camel) = repository_do(repo, ctx) else {
+        unreachable!("repository_do answers an object")
+    };
+    let mut snake: Map<String, Value> = camel
+        .into_iter()
+        .map(|(key, value)| (snake_case(&key), value))
+        .collect();
+    let remote = ctx.remotes.get(&repo.id);
+    snake.insert("excludes_pattern".into(), json!(""));
+    snake.insert("scope".into(), json!(0));
+    snake.insert(
+        "remote_auth".into(),
+        json!(if remote.is_some_and(|r| r.password_sealed.is_some()) {
+            "basic"
+        } else {
+            ""
+        }),
+    );
+    snake.insert("pypi_registry_url".into(), json!(""));
+    snake.insert("migrate_flag".into(), json!(0));
+    Value::Object(snake)
+}
+
+fn snake_case(camel: &str) -> String {
+    let mut out = String::with_capacity(camel.len() + 4);
+    for c in camel.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Decimal units, two decimals: what the console shows for used space.
@@ -229,10 +318,10 @@ fn project_id(value: Option<String>) -> ApiResult<String> {
 
 fn hosted_type(value: Option<String>) -> ApiResult<String> {
     match value.as_deref() {
-        None | Some("") | Some(HOSTED) => Ok(HOSTED.to_string()),
+        None | Some("") | Some(repo_kinds::HOSTED) => Ok(repo_kinds::HOSTED.to_string()),
         Some(_) => Err(ApiError::invalid(
             "type",
-            "must be hosted (arca keeps no proxy or group repositories)",
+            "must be hosted here (remote and virtual Maven repositories are made with create_artifactory)",
         )),
     }
 }
@@ -306,7 +395,7 @@ fn new_repo(
         display_name,
         description: String::new(),
         format: format.to_string(),
-        repo_type: HOSTED.to_string(),
+        repo_type: repo_kinds::HOSTED.to_string(),
         policy: policy.to_string(),
         tab_id: tab_id.to_string(),
         includes_pattern: String::new(),
@@ -440,22 +529,55 @@ pub struct OtherRepoBody {
     includes_pattern: Option<String>,
     project_id: Option<String>,
     share_right: Option<String>,
+    // Remote and virtual repositories (not in the SDK's model; README "Remote and virtual repositories").
+    remote_url: Option<String>,
+    user_name: Option<String>,
+    password: Option<String>,
+    metadata_max_age_secs: Option<i64>,
+    not_found_cache_secs: Option<i64>,
+    repository_ids: Option<Vec<String>>,
+    default_deploy_repository: Option<String>,
+    hosted_names_hide_remote: Option<bool>,
+    // The SDK's model carries these for Maven pairs; a single repository has no use for them.
+    release: Option<String>,
+    snapshot: Option<String>,
 }
 
-fn other_format(value: Option<String>) -> ApiResult<String> {
+/// The remote and virtual settings of a create or update body (both carry the same fields).
+macro_rules! kind_input {
+    ($body:expr) => {
+        KindInput {
+            remote_url: $body.remote_url,
+            user_name: $body.user_name,
+            password: $body.password,
+            metadata_max_age_secs: $body.metadata_max_age_secs,
+            not_found_cache_secs: $body.not_found_cache_secs,
+            repository_ids: $body.repository_ids,
+            default_deploy_repository: $body.default_deploy_repository,
+            hosted_names_hide_remote: $body.hosted_names_hide_remote,
+        }
+    };
+}
+
+/// `format` of `create_artifactory`: hosted Maven repositories come in pairs from create_maven_repo, a
+/// remote or virtual Maven repository is one repository and is made here.
+fn other_format(value: Option<String>, kind: &str) -> ApiResult<String> {
     match value {
         Some(f) if OTHER_FORMATS.contains(&f.as_str()) => Ok(f),
+        Some(f) if f == MAVEN_FORMAT && kind != repo_kinds::HOSTED => Ok(f),
         _ => Err(ApiError::invalid(
             "format",
             format!(
-                "must be one of {} (Maven repositories are created with create_maven_repo)",
+                "must be one of {} (hosted Maven repositories are created with create_maven_repo; remote \
+                 and virtual ones here as {MAVEN_FORMAT})",
                 OTHER_FORMATS.join(", ")
             ),
         )),
     }
 }
 
-/// `POST /cloudartifact/v5/artifact/` (create_artifactory): a repository of a non-Maven format.
+/// `POST /cloudartifact/v5/artifact/` (create_artifactory): a hosted repository of a non-Maven format, or
+/// a remote or virtual repository of any format.
 pub async fn create_other(
     State(state): State<AppState>,
     principal: Principal,
@@ -463,8 +585,18 @@ pub async fn create_other(
     body: Result<JsonBody<OtherRepoBody>, ApiError>,
 ) -> ApiResult<Json<Value>> {
     let JsonBody(body) = body?;
-    let format = other_format(body.format)?;
-    hosted_type(body.repo_type)?;
+    let kind = repo_kinds::kind(body.repo_type.as_deref())?;
+    let format = other_format(body.format, kind)?;
+    for (field, value) in [("release", &body.release), ("snapshot", &body.snapshot)] {
+        if value.as_deref().is_some_and(|v| !v.is_empty()) {
+            return Err(ApiError::invalid(
+                field,
+                "applies to create_maven_repo's repository pairs only",
+            ));
+        }
+    }
+    let input = kind_input!(body);
+    input.check_fits(kind)?;
     let name = repo_name(
         "repository_name",
         body.repository_name.as_deref().unwrap_or(""),
@@ -478,6 +610,7 @@ pub async fn create_other(
         description,
         includes_pattern,
         share_right: share,
+        repo_type: kind.to_string(),
         ..new_repo(
             &principal,
             &project_id,
@@ -488,16 +621,32 @@ pub async fn create_other(
             &new_hex_id(),
         )
     };
+    let remote = (kind == repo_kinds::REMOTE)
+        .then(|| repo_kinds::remote_settings(&repo, &input, None, &state.secrets))
+        .transpose()?;
     let domain_id = principal.domain_id.clone();
     let config = state.config.clone();
+    let principal = principal.clone();
     let view = state
         .db
         .call(move |conn| {
-            repos::insert_repo(conn, &repo)?;
+            let tx = conn.transaction()?;
+            repos::insert_repo(&tx, &repo)?;
+            if let Some(remote) = &remote {
+                remote::put_remote(&tx, remote)?;
+            }
+            if kind == repo_kinds::VIRTUAL {
+                if let Err(refusal) =
+                    repo_kinds::save_virtual(&tx, &principal, &repo, &input, None)?
+                {
+                    return Ok(Err(refusal));
+                }
+            }
+            tx.commit()?;
             let ctx = ViewContext::load(conn, &config, &domain_id, &headers)?;
-            Ok(repository_do(&repo, &ctx))
+            Ok(Ok(repository_do(&repo, &ctx)))
         })
-        .await?;
+        .await??;
     Ok(success(json!({ "artifactory": view })))
 }
 
@@ -507,6 +656,13 @@ pub async fn create_other(
 #[serde(deny_unknown_fields)]
 pub struct UpdateRepoBody {
     repo_name: Option<String>,
+    remote_url: Option<String>,
+    user_name: Option<String>,
+    password: Option<String>,
+    metadata_max_age_secs: Option<i64>,
+    not_found_cache_secs: Option<i64>,
+    default_deploy_repository: Option<String>,
+    hosted_names_hide_remote: Option<bool>,
     format: Option<String>,
     description: Option<String>,
     repository_ids: Option<Vec<String>>,
@@ -535,12 +691,7 @@ pub async fn update_other(
             "must name a repository (its name or id)",
         ));
     }
-    if body.repository_ids.is_some_and(|ids| !ids.is_empty()) {
-        return Err(ApiError::invalid(
-            "repository_ids",
-            "must be empty: arca keeps no group repositories",
-        ));
-    }
+    let input = kind_input!(body);
     if body.auto_clean_snapshot == Some(true) {
         return Err(ApiError::invalid(
             "auto_clean_snapshot",
@@ -611,6 +762,7 @@ pub async fn update_other(
         )));
     }
     require(&access, &repo, Operation::EditRepository, "")?;
+    input.check_fits(&repo.repo_type)?;
     if let Some(d) = description {
         repo.description = d;
     }
@@ -630,14 +782,30 @@ pub async fn update_other(
     repo.modified_by = principal.user_id.clone();
     let domain_id = principal.domain_id.clone();
     let config = state.config.clone();
+    let secrets = state.secrets.clone();
     let view = state
         .db
         .call(move |conn| {
-            repos::update_repo(conn, &repo)?;
+            let tx = conn.transaction()?;
+            repos::update_repo(&tx, &repo)?;
+            let (remote_now, virtual_now) = repo_kinds::load_settings(&tx, &repo)?;
+            if repo.repo_type == repo_kinds::REMOTE {
+                match repo_kinds::remote_settings(&repo, &input, remote_now, &secrets) {
+                    Ok(settings) => remote::put_remote(&tx, &settings)?,
+                    Err(refusal) => return Ok(Err(refusal)),
+                }
+            }
+            if repo.repo_type == repo_kinds::VIRTUAL {
+                let saved = repo_kinds::save_virtual(&tx, &principal, &repo, &input, virtual_now)?;
+                if let Err(refusal) = saved {
+                    return Ok(Err(refusal));
+                }
+            }
+            tx.commit()?;
             let ctx = ViewContext::load(conn, &config, &domain_id, &headers)?;
-            Ok(repository_do(&repo, &ctx))
+            Ok(Ok(repository_do(&repo, &ctx)))
         })
-        .await?;
+        .await??;
     Ok(success(view))
 }
 
@@ -895,7 +1063,23 @@ pub async fn list_all(
     let page_size = query.int("page_size", 1..=100, 10)?;
     let sort = query.one_of("sort", &SORTS)?;
     let qname = query.filter("qname", 100)?.map(|q| q.to_lowercase());
-    let repo_type = query.one_of("type", &[HOSTED, "proxy", "group", "virtual"])?;
+    // `proxy` and `group` are the names Nexus users type for remote and virtual.
+    let repo_type = query
+        .one_of(
+            "type",
+            &[
+                repo_kinds::HOSTED,
+                repo_kinds::REMOTE,
+                repo_kinds::VIRTUAL,
+                "proxy",
+                "group",
+            ],
+        )?
+        .map(|t| match t.as_str() {
+            "proxy" => repo_kinds::REMOTE.to_string(),
+            "group" => repo_kinds::VIRTUAL.to_string(),
+            _ => t,
+        });
     let formats = format_list(&query)?;
     let recycle_bin = query.bool("is_recycle_bin", false)?;
     let paging = query.bool("is_need_paging", true)?;
@@ -1112,6 +1296,15 @@ pub async fn delete_to_trash(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snake_names() {
+        assert_eq!(
+            snake_case("defaultDeployRepository"),
+            "default_deploy_repository"
+        );
+        assert_eq!(snake_case("id"), "id");
+    }
 
     #[test]
     fn human_sizes() {

@@ -282,6 +282,25 @@ pub async fn load_repo(
     }
 }
 
+/// Package clients change only hosted repositories: a remote one mirrors its upstream, and a virtual
+/// one will pass changes to its default deploy repository.
+pub fn refuse_change_unless_hosted(repo: &Repository, method: &Method) -> Result<(), ApiError> {
+    if matches!(*method, Method::GET | Method::HEAD) {
+        return Ok(());
+    }
+    match repo.repo_type.as_str() {
+        crate::service::repo_kinds::REMOTE => Err(ApiError::NotWritable(format!(
+            "/{} is a remote repository and read-only: publish to a hosted repository",
+            repo.name
+        ))),
+        crate::service::repo_kinds::VIRTUAL => Err(ApiError::NotWritable(format!(
+            "/{} is a virtual repository: publish to one of its hosted members",
+            repo.name
+        ))),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use tokio::io::AsyncReadExt;
 use tokio_util::io::StreamReader;
 
-use super::access::{authorize, identify, load_repo};
+use super::access::{authorize, identify, load_repo, refuse_change_unless_hosted};
 use super::download::{serve_bytes, serve_file};
 use crate::auth::Principal;
 use crate::domain::operation::Operation;
@@ -75,6 +75,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     let (parts, body) = request.into_parts();
     let (caller, body) = identify(state, &parts, body).await?;
     let repo = load_repo(state, caller.as_ref(), repo_key, Some(FORMAT)).await?;
+    refuse_change_unless_hosted(&repo, &parts.method)?;
     let head = parts.method == Method::HEAD;
     let segments: Vec<&str> = tail.split('/').collect();
     let read = parts.method == Method::GET || head;

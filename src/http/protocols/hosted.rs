@@ -7,7 +7,7 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::access::{authorize, identify, load_repo, operation_of};
+use super::access::{authorize, identify, load_repo, operation_of, refuse_change_unless_hosted};
 use super::download::{serve_bytes, serve_file};
 use crate::auth::Principal;
 use crate::domain::artifact_path::{is_valid_repo_name, ArtifactPath};
@@ -57,6 +57,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     let op = operation_of(&parts.method).ok_or(ApiError::MethodNotAllowed)?;
     let (caller, body) = identify(state, &parts, body).await?;
     let repo = load_repo(state, caller.as_ref(), &repo_name, None).await?;
+    refuse_change_unless_hosted(&repo, &parts.method)?;
     authorize(state, caller.as_ref(), &repo, op, path.as_str()).await?;
     let head = parts.method == Method::HEAD;
     match op {

@@ -19,7 +19,9 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tokio::io::{AsyncRead, ReadBuf};
 
-use super::access::{authorize, identify, load_repo, may_do_somewhere, repo_user_login};
+use super::access::{
+    authorize, identify, load_repo, may_do_somewhere, refuse_change_unless_hosted, repo_user_login,
+};
 use super::download::{serve_bytes, serve_file};
 use crate::auth::Principal;
 use crate::domain::operation::Operation;
@@ -98,6 +100,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     }
     let (caller, body) = identify(state, &parts, body).await?;
     let repo = load_repo(state, caller.as_ref(), repo_key, Some(FORMAT)).await?;
+    refuse_change_unless_hosted(&repo, &method)?;
     if tail == "-/ping" {
         return Ok(Json(json!({})).into_response());
     }

@@ -10,7 +10,9 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use rusqlite::TransactionBehavior;
 
-use super::access::{authorize, identify, load_repo, may_upload_somewhere};
+use super::access::{
+    authorize, identify, load_repo, may_upload_somewhere, refuse_change_unless_hosted,
+};
 use super::download::{http_date, serve_bytes, serve_file};
 use super::pypi_form::{self, Uploaded};
 use crate::auth::Principal;
@@ -97,6 +99,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     let (parts, body) = request.into_parts();
     let (caller, body) = identify(state, &parts, body).await?;
     let repo = load_repo(state, caller.as_ref(), &repo_key, Some(FORMAT)).await?;
+    refuse_change_unless_hosted(&repo, &parts.method)?;
     let head = parts.method == Method::HEAD;
     let segments: Vec<&str> = tail.split('/').collect();
     match (&parts.method, segments.as_slice()) {

@@ -1,0 +1,4 @@
+//! The rules between the HTTP layer and the store: what a request may change and how, decided once
+//! for every API that changes it.
+
+pub mod repo_kinds;

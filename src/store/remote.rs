@@ -1,0 +1,414 @@
+//! What remote and virtual repositories keep besides the repository row: upstream settings, ordered
+//! members, what was learnt of upstream paths, and the account's outbound proxies.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::StoreResult;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteSettings {
+    pub repo_id: String,
+    pub remote_url: String,
+    pub user_name: String,
+    /// Sealed with the account's secret key; `None`: no password.
+    pub password_sealed: Option<Vec<u8>>,
+    pub metadata_max_age_secs: i64,
+    pub not_found_cache_secs: i64,
+}
+
+pub fn get_remote(conn: &Connection, repo_id: &str) -> StoreResult<Option<RemoteSettings>> {
+    Ok(conn
+        .query_row(
+            "SELECT repo_id, remote_url, user_name, password_sealed, metadata_max_age_secs, \
+             not_found_cache_secs FROM remote_settings WHERE repo_id = ?1",
+            [repo_id],
+            |r| {
+                Ok(RemoteSettings {
+                    repo_id: r.get(0)?,
+                    remote_url: r.get(1)?,
+                    user_name: r.get(2)?,
+                    password_sealed: r.get(3)?,
+                    metadata_max_age_secs: r.get(4)?,
+                    not_found_cache_secs: r.get(5)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+pub fn put_remote(conn: &Connection, s: &RemoteSettings) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO remote_settings (repo_id, remote_url, user_name, password_sealed, metadata_max_age_secs, \
+         not_found_cache_secs) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT (repo_id) DO UPDATE SET remote_url = excluded.remote_url, user_name = excluded.user_name, \
+         password_sealed = excluded.password_sealed, metadata_max_age_secs = excluded.metadata_max_age_secs, \
+         not_found_cache_secs = excluded.not_found_cache_secs",
+        params![
+            s.repo_id,
+            s.remote_url,
+            s.user_name,
+            s.password_sealed,
+            s.metadata_max_age_secs,
+            s.not_found_cache_secs
+        ],
+    )?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VirtualSettings {
+    pub repo_id: String,
+    /// Member repository ids in the order they are consulted.
+    pub members: Vec<String>,
+    pub default_deploy_repo_id: Option<String>,
+    /// A package name found in a hosted member hides the same name in every remote member.
+    pub hosted_names_hide_remote: bool,
+}
+
+pub fn get_virtual(conn: &Connection, repo_id: &str) -> StoreResult<Option<VirtualSettings>> {
+    let Some((default_deploy_repo_id, hosted_names_hide_remote)) = conn
+        .query_row(
+            "SELECT default_deploy_repo_id, hosted_names_hide_remote FROM virtual_settings WHERE repo_id = ?1",
+            [repo_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT member_id FROM virtual_members WHERE virtual_id = ?1 ORDER BY position",
+    )?;
+    let members = stmt
+        .query_map([repo_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(Some(VirtualSettings {
+        repo_id: repo_id.to_string(),
+        members,
+        default_deploy_repo_id,
+        hosted_names_hide_remote,
+    }))
+}
+
+/// Replaces a virtual repository's settings and members (call inside a transaction).
+pub fn put_virtual(conn: &Connection, s: &VirtualSettings) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO virtual_settings (repo_id, default_deploy_repo_id, hosted_names_hide_remote) \
+         VALUES (?1, ?2, ?3) ON CONFLICT (repo_id) DO UPDATE SET \
+         default_deploy_repo_id = excluded.default_deploy_repo_id, \
+         hosted_names_hide_remote = excluded.hosted_names_hide_remote",
+        params![
+            s.repo_id,
+            s.default_deploy_repo_id,
+            s.hosted_names_hide_remote
+        ],
+    )?;
+    conn.execute(
+        "DELETE FROM virtual_members WHERE virtual_id = ?1",
+        [&s.repo_id],
+    )?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO virtual_members (virtual_id, position, member_id) VALUES (?1, ?2, ?3)",
+    )?;
+    for (position, member) in s.members.iter().enumerate() {
+        insert.execute(params![s.repo_id, position as i64, member])?;
+    }
+    Ok(())
+}
+
+/// Every remote repository's settings in an account.
+pub fn domain_remotes(conn: &Connection, domain_id: &str) -> StoreResult<Vec<RemoteSettings>> {
+    let mut stmt = conn.prepare(
+        "SELECT s.repo_id FROM remote_settings s JOIN repositories r ON r.id = s.repo_id WHERE r.domain_id = ?1",
+    )?;
+    let ids: Vec<String> = stmt
+        .query_map([domain_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    ids.iter()
+        .filter_map(|id| get_remote(conn, id).transpose())
+        .collect()
+}
+
+/// Every virtual repository's settings in an account.
+pub fn domain_virtuals(conn: &Connection, domain_id: &str) -> StoreResult<Vec<VirtualSettings>> {
+    let mut stmt = conn.prepare(
+        "SELECT s.repo_id FROM virtual_settings s JOIN repositories r ON r.id = s.repo_id WHERE r.domain_id = ?1",
+    )?;
+    let ids: Vec<String> = stmt
+        .query_map([domain_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    ids.iter()
+        .filter_map(|id| get_virtual(conn, id).transpose())
+        .collect()
+}
+
+/// Whether the account has any remote repository (live or in the recycle bin).
+pub fn any_remote(conn: &Connection, domain_id: &str) -> StoreResult<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM remote_settings s JOIN repositories r ON r.id = s.repo_id \
+         WHERE r.domain_id = ?1)",
+        [domain_id],
+        |r| r.get(0),
+    )?)
+}
+
+/// What the last upstream answer for a path said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemotePath {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub checked_at: i64,
+    pub missing: bool,
+}
+
+pub fn get_remote_path(
+    conn: &Connection,
+    repo_id: &str,
+    path: &str,
+) -> StoreResult<Option<RemotePath>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT etag, last_modified, checked_at, missing FROM remote_paths WHERE repo_id = ?1 AND path = ?2",
+        )?
+        .query_row([repo_id, path], |r| {
+            Ok(RemotePath {
+                etag: r.get(0)?,
+                last_modified: r.get(1)?,
+                checked_at: r.get(2)?,
+                missing: r.get(3)?,
+            })
+        })
+        .optional()?)
+}
+
+pub fn put_remote_path(
+    conn: &Connection,
+    repo_id: &str,
+    path: &str,
+    p: &RemotePath,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO remote_paths (repo_id, path, etag, last_modified, checked_at, missing) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (repo_id, path) DO UPDATE SET etag = excluded.etag, \
+         last_modified = excluded.last_modified, checked_at = excluded.checked_at, missing = excluded.missing",
+    )?
+    .execute(params![
+        repo_id,
+        path,
+        p.etag,
+        p.last_modified,
+        p.checked_at,
+        p.missing
+    ])?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetProxy {
+    pub id: i64,
+    pub domain_id: String,
+    pub host_name: String,
+    pub host: String,
+    pub port: u16,
+    pub user_name: String,
+    pub password_sealed: Option<Vec<u8>>,
+    pub is_default: bool,
+    pub remark: String,
+    pub created_at: i64,
+    pub created_by: String,
+    pub modified_at: i64,
+    pub modified_by: String,
+}
+
+const PROXY_COLS: &str =
+    "id, domain_id, host_name, host, port, user_name, password_sealed, is_default, remark, \
+    created_at, created_by, modified_at, modified_by";
+
+fn proxy_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NetProxy> {
+    Ok(NetProxy {
+        id: r.get(0)?,
+        domain_id: r.get(1)?,
+        host_name: r.get(2)?,
+        host: r.get(3)?,
+        port: r.get(4)?,
+        user_name: r.get(5)?,
+        password_sealed: r.get(6)?,
+        is_default: r.get(7)?,
+        remark: r.get(8)?,
+        created_at: r.get(9)?,
+        created_by: r.get(10)?,
+        modified_at: r.get(11)?,
+        modified_by: r.get(12)?,
+    })
+}
+
+pub fn list_net_proxies(conn: &Connection, domain_id: &str) -> StoreResult<Vec<NetProxy>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {PROXY_COLS} FROM net_proxies WHERE domain_id = ?1 ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([domain_id], proxy_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn get_net_proxy(conn: &Connection, domain_id: &str, id: i64) -> StoreResult<Option<NetProxy>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {PROXY_COLS} FROM net_proxies WHERE domain_id = ?1 AND id = ?2"),
+            params![domain_id, id],
+            proxy_from_row,
+        )
+        .optional()?)
+}
+
+pub fn default_net_proxy(conn: &Connection, domain_id: &str) -> StoreResult<Option<NetProxy>> {
+    Ok(conn
+        .query_row(
+            &format!(
+                "SELECT {PROXY_COLS} FROM net_proxies WHERE domain_id = ?1 AND is_default = 1"
+            ),
+            [domain_id],
+            proxy_from_row,
+        )
+        .optional()?)
+}
+
+/// Inserts (`id` 0) or rewrites a proxy; a default one takes the mark from any other (call inside a
+/// transaction). Answers the proxy's id.
+pub fn save_net_proxy(conn: &Connection, p: &NetProxy) -> StoreResult<i64> {
+    if p.is_default {
+        conn.execute(
+            "UPDATE net_proxies SET is_default = 0 WHERE domain_id = ?1 AND id != ?2",
+            params![p.domain_id, p.id],
+        )?;
+    }
+    if p.id == 0 {
+        conn.execute(
+            "INSERT INTO net_proxies (domain_id, host_name, host, port, user_name, password_sealed, is_default, \
+             remark, created_at, created_by, modified_at, modified_by) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                p.domain_id, p.host_name, p.host, p.port, p.user_name, p.password_sealed, p.is_default,
+                p.remark, p.created_at, p.created_by, p.modified_at, p.modified_by
+            ],
+        )?;
+        Ok(conn.last_insert_rowid())
+    } else {
+        conn.execute(
+            "UPDATE net_proxies SET host_name = ?3, host = ?4, port = ?5, user_name = ?6, password_sealed = ?7, \
+             is_default = ?8, remark = ?9, modified_at = ?10, modified_by = ?11 WHERE domain_id = ?1 AND id = ?2",
+            params![
+                p.domain_id, p.id, p.host_name, p.host, p.port, p.user_name, p.password_sealed, p.is_default,
+                p.remark, p.modified_at, p.modified_by
+            ],
+        )?;
+        Ok(p.id)
+    }
+}
+
+pub fn delete_net_proxy(conn: &Connection, domain_id: &str, id: i64) -> StoreResult<bool> {
+    Ok(conn.execute(
+        "DELETE FROM net_proxies WHERE domain_id = ?1 AND id = ?2",
+        params![domain_id, id],
+    )? > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::identity::{insert_domain, Domain};
+    use crate::store::repos::{insert_repo, tests_support::repo_fixture, Repository};
+    use crate::store::Db;
+
+    fn db_with(repos: &[&str]) -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("arca.db")).unwrap();
+        let names: Vec<String> = repos.iter().map(|s| s.to_string()).collect();
+        db.blocking(move |conn| {
+            let domain = Domain {
+                id: "d".into(),
+                name: "dom".into(),
+            };
+            insert_domain(conn, &domain, 0)?;
+            for name in &names {
+                insert_repo(
+                    conn,
+                    &Repository {
+                        id: name.clone(),
+                        name: name.clone(),
+                        ..repo_fixture()
+                    },
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        (dir, db)
+    }
+
+    #[test]
+    fn members_keep_their_order_and_follow_deletion() {
+        let (_dir, db) = db_with(&["v", "a", "b", "c"]);
+        db.blocking(|conn| {
+            let settings = VirtualSettings {
+                repo_id: "v".into(),
+                members: vec!["c".into(), "a".into(), "b".into()],
+                default_deploy_repo_id: Some("a".into()),
+                hosted_names_hide_remote: true,
+            };
+            put_virtual(conn, &settings)?;
+            assert_eq!(get_virtual(conn, "v")?.unwrap(), settings);
+            put_virtual(
+                conn,
+                &VirtualSettings {
+                    members: vec!["b".into(), "c".into()],
+                    ..settings.clone()
+                },
+            )?;
+            assert_eq!(get_virtual(conn, "v")?.unwrap().members, ["b", "c"]);
+            conn.execute("DELETE FROM repositories WHERE id = 'a'", [])?;
+            let after = get_virtual(conn, "v")?.unwrap();
+            assert_eq!(after.default_deploy_repo_id, None);
+            assert_eq!(after.members, ["b", "c"]);
+            assert!(get_virtual(conn, "a")?.is_none());
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn one_default_proxy_per_account() {
+        let (_dir, db) = db_with(&[]);
+        db.blocking(|conn| {
+            let proxy = NetProxy {
+                id: 0,
+                domain_id: "d".into(),
+                host_name: "first".into(),
+                host: "10.0.0.1".into(),
+                port: 3128,
+                user_name: String::new(),
+                password_sealed: None,
+                is_default: true,
+                remark: String::new(),
+                created_at: 1,
+                created_by: "u".into(),
+                modified_at: 1,
+                modified_by: "u".into(),
+            };
+            let first = save_net_proxy(conn, &proxy)?;
+            let second = save_net_proxy(
+                conn,
+                &NetProxy {
+                    host_name: "second".into(),
+                    ..proxy.clone()
+                },
+            )?;
+            assert_eq!(default_net_proxy(conn, "d")?.unwrap().id, second);
+            assert!(!get_net_proxy(conn, "d", first)?.unwrap().is_default);
+            assert!(get_net_proxy(conn, "other", first)?.is_none());
+            assert!(delete_net_proxy(conn, "d", second)?);
+            assert!(default_net_proxy(conn, "d")?.is_none());
+            Ok(())
+        })
+        .unwrap();
+    }
+}
