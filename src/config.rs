@@ -59,6 +59,15 @@ pub struct Config {
     pub trusted_proxies: Vec<IpAddr>,
     /// Bearer token that `GET /metrics` requires; empty: no `/metrics` (404).
     pub metrics_token: String,
+    /// Lets remote repositories (and the outbound proxy) reach loopback, private (RFC 1918, `fc00::/7`) and
+    /// shared (`100.64.0.0/10`) addresses. Link-local addresses, where cloud metadata services answer, stay
+    /// refused whatever this says.
+    pub remote_allow_private_networks: bool,
+    /// Longest time to open a connection to an upstream (name lookup, TCP, TLS, proxy tunnel).
+    pub remote_connect_timeout_secs: u64,
+    /// Longest wait for an upstream's next bytes (its answer, then each piece of its body). An idle
+    /// timeout, not a total one, so a large download that keeps streaming is never cut.
+    pub remote_read_timeout_secs: u64,
     /// `tracing` filter directive, e.g. `info` or `arca=debug`.
     pub log: String,
 }
@@ -86,6 +95,9 @@ impl Default for Config {
             auth_failure_window_secs: 60,
             trusted_proxies: Vec::new(),
             metrics_token: String::new(),
+            remote_allow_private_networks: false,
+            remote_connect_timeout_secs: 10,
+            remote_read_timeout_secs: 60,
             log: "info".to_string(),
         }
     }
@@ -157,6 +169,21 @@ pub struct Overrides {
     /// Bearer token for `GET /metrics` (at least 16 characters); unset: no metrics endpoint.
     #[arg(long, env = "ARCA_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// Let remote repositories reach loopback and private addresses (never link-local) [default: false].
+    #[arg(
+        long,
+        env = "ARCA_REMOTE_ALLOW_PRIVATE_NETWORKS",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub remote_allow_private_networks: Option<bool>,
+    /// Seconds to open a connection to an upstream [default: 10].
+    #[arg(long, env = "ARCA_REMOTE_CONNECT_TIMEOUT_SECS")]
+    pub remote_connect_timeout_secs: Option<u64>,
+    /// Seconds an upstream may stay silent before the transfer is dropped [default: 60].
+    #[arg(long, env = "ARCA_REMOTE_READ_TIMEOUT_SECS")]
+    pub remote_read_timeout_secs: Option<u64>,
     /// Log filter [default: info].
     #[arg(long, env = "ARCA_LOG")]
     pub log: Option<String>,
@@ -225,6 +252,9 @@ impl Config {
             auth_failure_window_secs,
             trusted_proxies,
             metrics_token,
+            remote_allow_private_networks,
+            remote_connect_timeout_secs,
+            remote_read_timeout_secs,
             log
         );
         self.public_url = self.public_url.trim_end_matches('/').to_string();
@@ -270,6 +300,14 @@ impl Config {
         if self.request_body_timeout_secs == 0 || self.header_read_timeout_secs == 0 {
             return Err(ConfigError::Invalid(
                 "request_body_timeout_secs and header_read_timeout_secs must be positive".into(),
+            ));
+        }
+        if !(1..=86_400).contains(&self.remote_connect_timeout_secs)
+            || !(1..=86_400).contains(&self.remote_read_timeout_secs)
+        {
+            return Err(ConfigError::Invalid(
+                "remote_connect_timeout_secs and remote_read_timeout_secs must be within 1..=86400"
+                    .into(),
             ));
         }
         if !self.metrics_token.is_empty() && self.metrics_token.len() < 16 {
@@ -413,6 +451,66 @@ mod tests {
             Config::load(&no_window),
             Err(ConfigError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn remote_settings_layer_and_are_checked() {
+        #[derive(clap::Parser)]
+        struct Flags {
+            #[command(flatten)]
+            overrides: Overrides,
+        }
+        let defaults = Config::default();
+        assert!(!defaults.remote_allow_private_networks);
+        assert_eq!(defaults.remote_connect_timeout_secs, 10);
+        assert_eq!(defaults.remote_read_timeout_secs, 60);
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("arca.toml");
+        std::fs::write(
+            &file,
+            "remote_allow_private_networks = true\nremote_read_timeout_secs = 5\n",
+        )
+        .unwrap();
+        let from_file = Config::load(&Overrides {
+            config: Some(file.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(from_file.remote_allow_private_networks);
+        assert_eq!(from_file.remote_read_timeout_secs, 5);
+
+        // A bare flag turns the switch on; an explicit value (as the environment gives it) wins over the file.
+        let parse = |args: &[&str]| {
+            <Flags as clap::Parser>::try_parse_from(args)
+                .unwrap()
+                .overrides
+        };
+        let bare = parse(&["arca", "--remote-allow-private-networks"]);
+        assert_eq!(bare.remote_allow_private_networks, Some(true));
+        let mut off = parse(&[
+            "arca",
+            "--remote-allow-private-networks=false",
+            "--remote-connect-timeout-secs=3",
+        ]);
+        off.config = Some(file);
+        let layered = Config::load(&off).unwrap();
+        assert!(!layered.remote_allow_private_networks);
+        assert_eq!(layered.remote_connect_timeout_secs, 3);
+        assert_eq!(layered.remote_read_timeout_secs, 5);
+
+        for bad in [
+            Overrides {
+                remote_connect_timeout_secs: Some(0),
+                ..Default::default()
+            },
+            Overrides {
+                remote_read_timeout_secs: Some(0),
+                ..Default::default()
+            },
+        ] {
+            assert!(matches!(Config::load(&bad), Err(ConfigError::Invalid(_))));
+        }
     }
 
     #[test]
