@@ -15,3 +15,4 @@ pub mod server;
 pub mod service;
 pub mod storage_fault;
 pub mod store;
+pub mod upstream;
