@@ -131,9 +131,13 @@ fn find<T: std::error::Error + 'static>(err: &reqwest::Error) -> Option<&T> {
 /// (rustls's, e.g. "invalid peer certificate: UnknownIssuer") is kept: it is the operator's best clue and
 /// holds nothing the upstream wrote.
 fn connect_cause(err: &reqwest::Error) -> String {
-    let Some(io) = find::<io::Error>(err) else {
+    let Some(mut io) = find::<io::Error>(err) else {
         return "the connection failed".into();
     };
+    // An I/O error wrapping another (hyper-util wraps the TLS stream's) does not name it as its source.
+    while let Some(inner) = io.get_ref().and_then(|e| e.downcast_ref::<io::Error>()) {
+        io = inner;
+    }
     let cause = match io.kind() {
         io::ErrorKind::ConnectionRefused => "connection refused",
         io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => "connection reset",

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use reqwest::dns::{Name, Resolve, Resolving};
 
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 use super::policy::{AddressClass, AddressPolicy};
 
 /// Every address of a name is refused. Found again in reqwest's error chain to answer `Denied`.
@@ -30,14 +32,15 @@ impl Resolve for PolicyResolver {
         let policy = self.policy;
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let (allowed, refused) = lookup(policy, &host).await.map_err(Box::new)?;
-            if allowed.is_empty() {
-                return Err(match refused {
-                    Some(class) => Box::new(RefusedName(class)) as _,
-                    None => Box::new(Unresolved) as _,
-                });
-            }
-            Ok(Box::new(allowed.into_iter()) as _)
+            // Boxed as themselves (not as a `Box` of them), so `error::find` can downcast them.
+            let error: BoxError = match lookup(policy, &host).await {
+                Ok((allowed, _)) if !allowed.is_empty() => {
+                    return Ok(Box::new(allowed.into_iter()) as _)
+                }
+                Ok((_, Some(class))) => Box::new(RefusedName(class)),
+                Ok((_, None)) | Err(Unresolved) => Box::new(Unresolved),
+            };
+            Err(error)
         })
     }
 }

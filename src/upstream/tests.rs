@@ -584,6 +584,15 @@ async fn messages_name_the_host_and_hold_no_secret_and_no_upstream_text() {
         assert!(!text.contains("s3cret"), "{text}");
     }
 
+    let err = open()
+        .get(req("http://no-such-name.invalid/"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "cannot connect to upstream no-such-name.invalid: its name does not resolve"
+    );
+
     let with_proxy = UpstreamSettings {
         proxy: Some(OutboundProxy {
             host: "proxy.test".into(),
@@ -763,6 +772,56 @@ async fn the_outbound_proxy_and_targets_behind_it_pass_the_policy() {
         resolver::refused_behind_proxy(strict, "upstream.test", within).await,
         None,
         "a name the proxy may know is let through"
+    );
+}
+
+/// A TLS server whose certificate (`testdata/self-signed.crt`: for localhost and 127.0.0.1, valid for a
+/// century, a subject no system root shares) no root vouches for: the handshake happens (rustls is wired
+/// in) and verification refuses it.
+#[tokio::test]
+async fn an_upstream_whose_certificate_no_root_vouches_for_is_refused() {
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    let certificates = CertificateDer::pem_slice_iter(include_bytes!("testdata/self-signed.crt"))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_slice(include_bytes!("testdata/self-signed.key")).unwrap();
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certificates, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let handshakes = Arc::new(Mutex::new(Vec::new()));
+    let seen = handshakes.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let outcome = acceptor.accept(socket).await.map(|_| ());
+            seen.lock().unwrap().push(outcome.is_ok());
+        }
+    });
+
+    let err = open()
+        .get(
+            req(&format!("https://localhost:{}/x", address.port())).credentials(Credentials {
+                user_name: "alice".into(),
+                password: "up-s3cret".into(),
+            }),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, UpstreamError::Connect { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("TLS handshake failed"), "{message}");
+    assert!(message.contains("UnknownIssuer"), "{message}");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        *handshakes.lock().unwrap(),
+        vec![false],
+        "one handshake, refused"
     );
 }
 
