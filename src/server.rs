@@ -44,6 +44,8 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
     } else {
         let db = Db::open(&db_path)?;
         bootstrap::ensure(&db, &secrets, data_dir, &config.region)?;
+        crate::service::remote_fetch::reset_spool(data_dir)
+            .context("cannot prepare the spool directory for upstream fetches")?;
         (db, Arc::new(FsBlobStore::open(data_dir)?))
     };
     Ok(AppState {
@@ -54,6 +56,8 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
         secrets,
         blobs,
         blob_gc: Arc::default(),
+        upstreams: Default::default(),
+        in_flight: Default::default(),
     })
 }
 

@@ -30,6 +30,10 @@ pub struct AppState {
     pub blob_gc: Arc<tokio::sync::RwLock<()>>,
     /// Counts failed authentications per client address and user; refuses them beyond the limit.
     pub auth_limiter: Arc<AuthLimiter>,
+    /// Remote repositories' upstream clients, one per account.
+    pub upstreams: crate::service::upstreams::Upstreams,
+    /// Upstream fetches in flight, so concurrent reads of one path share one.
+    pub in_flight: crate::service::remote_fetch::InFlight,
     /// What `GET /metrics` encodes.
     pub metrics: Arc<prometheus_client::registry::Registry>,
 }

@@ -129,6 +129,8 @@ mod tests {
             secrets: SecretBox::load_or_create(&dir.join("secret.key")).unwrap(),
             blobs: Arc::new(FsBlobStore::open(dir).unwrap()),
             blob_gc: Arc::default(),
+            upstreams: Default::default(),
+            in_flight: Default::default(),
         }
     }
 

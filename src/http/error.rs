@@ -43,6 +43,11 @@ pub enum ApiError {
     NoRoute { method: String, path: String },
     #[error("The method is not allowed on this resource")]
     MethodNotAllowed,
+    /// An upstream of a remote repository could not give what was asked (refused, unreachable, an error
+    /// answer, bytes that fail their checksum): 502, or 504 when it did not answer in time. The message
+    /// names the upstream host and never repeats what the upstream wrote.
+    #[error("{message}")]
+    Upstream { timeout: bool, message: String },
     /// A change sent to a repository that does not take it (a remote one is read-only).
     #[error("{0}")]
     NotWritable(String),
@@ -142,6 +147,16 @@ pub const CODE_TABLE: &[(&str, u16, &str)] = &[
         "the repository takes no changes through this path: a remote repository is read-only",
     ),
     (
+        "ARCA.00000016",
+        502,
+        "a remote repository's upstream refused, failed or sent bytes that fail their checksum; nothing was kept",
+    ),
+    (
+        "ARCA.00000017",
+        504,
+        "a remote repository's upstream did not answer in time",
+    ),
+    (
         "DataArtsInsight.00000001",
         400,
         "ticket list: a parameter is missing, malformed or out of range",
@@ -192,6 +207,8 @@ impl ApiError {
             ApiError::NotFound(_) | ApiError::NoRoute { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed | ApiError::NotWritable(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Upstream { timeout: false, .. } => StatusCode::BAD_GATEWAY,
+            ApiError::Upstream { timeout: true, .. } => StatusCode::GATEWAY_TIMEOUT,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
@@ -229,6 +246,8 @@ impl ApiError {
             (ApiError::TooManyAuthFailures { .. }, _) => "ARCA.00000013",
             (ApiError::BodyStalled, _) => "ARCA.00000014",
             (ApiError::NotWritable(_), _) => "ARCA.00000015",
+            (ApiError::Upstream { timeout: false, .. }, _) => "ARCA.00000016",
+            (ApiError::Upstream { timeout: true, .. }, _) => "ARCA.00000017",
         }
     }
 
@@ -410,6 +429,14 @@ mod tests {
             },
             ApiError::BodyStalled,
             ApiError::NotWritable("x".into()),
+            ApiError::Upstream {
+                timeout: false,
+                message: "x".into(),
+            },
+            ApiError::Upstream {
+                timeout: true,
+                message: "x".into(),
+            },
             ApiError::invalid("limit", "x").insight(),
             ApiError::forbidden("x").insight(),
             ApiError::not_found("x").insight(),

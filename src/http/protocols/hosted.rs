@@ -9,6 +9,7 @@ use axum::Json;
 
 use super::access::{authorize, identify, load_repo, operation_of, refuse_change_unless_hosted};
 use super::download::{serve_bytes, serve_file};
+use super::remote;
 use crate::auth::Principal;
 use crate::domain::artifact_path::{is_valid_repo_name, ArtifactPath};
 use crate::domain::operation::Operation;
@@ -18,6 +19,7 @@ use crate::http::app::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::read_body;
 use crate::http::storage::{reclaim, redeploy_refused, store_file, Existing, NewFile, Stored};
+use crate::service::repo_kinds;
 use crate::store::now_ms;
 use crate::store::repos::{self, FileEntry, Repository};
 
@@ -61,6 +63,13 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     authorize(state, caller.as_ref(), &repo, op, path.as_str()).await?;
     let head = parts.method == Method::HEAD;
     match op {
+        Operation::Download if repo.repo_type == repo_kinds::REMOTE => {
+            let headers = &parts.headers;
+            if path.is_dir || path.is_root() {
+                return list_directory(state, &repo, &path, headers, head).await;
+            }
+            remote::get_file(state, &repo, &path, headers, head, caller.as_ref()).await
+        }
         Operation::Download => get(state, &repo, &path, &parts.headers, head).await,
         Operation::Upload => {
             let principal = caller.ok_or(ApiError::Unauthenticated("credentials required"))?;
