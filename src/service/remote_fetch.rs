@@ -141,6 +141,9 @@ pub struct Source<'a> {
     pub expected: Expected,
     /// An upstream file holding the SHA-1 of the bytes (Maven's `.sha1`), checked when the upstream has it.
     pub checksum_file: Option<Url>,
+    /// Answer only once the whole file is stored (a document the caller rewrites before serving), never
+    /// with bytes as they arrive.
+    pub whole: bool,
     /// Recorded as the copy's uploader.
     pub user_id: &'a str,
 }
@@ -214,7 +217,9 @@ pub async fn fetch(state: &AppState, source: Source<'_>) -> Result<Fetched, ApiE
         }
     };
     match stage {
-        Stage::Streaming { length, .. } if length.is_some_and(|l| l <= WAIT_FOR_WHOLE_BYTES) => {
+        Stage::Streaming { length, .. }
+            if source.whole || length.is_some_and(|l| l <= WAIT_FOR_WHOLE_BYTES) =>
+        {
             // Small enough to answer whole: the caller then gets the stored copy's headers, or a 502
             // when the bytes fail their checksum, rather than a transfer cut short.
             let stage = loop {
@@ -322,9 +327,13 @@ async fn join_or_start(
     };
     if let Some(sender) = started {
         let mut request = UpstreamRequest::new(source.url.clone(), state.config.max_artifact_bytes);
-        let credentials = (!source.settings.user_name.is_empty()
-            || source.settings.password_sealed.is_some())
-        .then(|| Credentials {
+        // The upstream's credentials go to the remote URL's own origin only: a tarball or a wheel an index
+        // points at on another host gets none.
+        let same_origin = Url::parse(&source.settings.remote_url)
+            .is_ok_and(|base| base.origin() == source.url.origin());
+        let has_credentials =
+            !source.settings.user_name.is_empty() || source.settings.password_sealed.is_some();
+        let credentials = (same_origin && has_credentials).then(|| Credentials {
             user_name: source.settings.user_name.clone(),
             password: source
                 .settings

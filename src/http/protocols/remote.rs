@@ -116,6 +116,7 @@ pub async fn get_file(
         },
         expected: Expected::default(),
         checksum_file,
+        whole: false,
         user_id: taker(caller),
     };
     let fetched = remote_fetch::fetch(state, source).await?;
