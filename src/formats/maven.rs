@@ -321,6 +321,88 @@ pub fn builds_to_prune(build_numbers: &[u32], keep: usize) -> Vec<u32> {
     distinct.into_iter().take(excess).collect()
 }
 
+/// What a virtual repository merges of an artifact-level `maven-metadata.xml`: its versions and its
+/// `lastUpdated` stamp (`yyyyMMddHHmmss`).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct MetadataVersions {
+    pub versions: Vec<String>,
+    pub last_updated: Option<String>,
+}
+
+/// Reads the versions of a `maven-metadata.xml` (ours or an upstream's); `None` when it is not XML.
+pub fn read_metadata_versions(xml: &[u8]) -> Option<MetadataVersions> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    let mut path: Vec<Vec<u8>> = Vec::new();
+    let mut found = MetadataVersions::default();
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf).ok()? {
+            Event::Start(e) => path.push(e.name().as_ref().to_vec()),
+            Event::End(_) => {
+                path.pop();
+            }
+            Event::Text(t) => {
+                let text = t.unescape().ok()?.trim().to_string();
+                let at = |tail: &[&[u8]]| {
+                    path.len() >= tail.len()
+                        && path.ends_with(&tail.iter().map(|s| s.to_vec()).collect::<Vec<_>>())
+                };
+                if at(&[b"versioning", b"versions", b"version"]) && !text.is_empty() {
+                    found.versions.push(text);
+                } else if at(&[b"versioning", b"lastUpdated"]) && !text.is_empty() {
+                    found.last_updated = Some(text);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    Some(found)
+}
+
+/// The artifact-level metadata a virtual repository answers: the union of its members' versions, in
+/// Maven's order, `latest` the highest and `release` the highest non-SNAPSHOT one, `lastUpdated` the
+/// latest of the members'.
+pub fn merged_metadata(
+    group_id: &str,
+    artifact_id: &str,
+    members: &[MetadataVersions],
+) -> Option<String> {
+    let mut versions: Vec<&str> = members
+        .iter()
+        .flat_map(|m| m.versions.iter().map(String::as_str))
+        .collect();
+    versions.sort_by(|a, b| compare_versions(a, b));
+    versions.dedup();
+    let latest = versions.last()?;
+    let release = versions.iter().rev().find(|v| !is_snapshot_version(v));
+    let last_updated = members
+        .iter()
+        .filter_map(|m| m.last_updated.as_deref())
+        .filter(|s| s.len() == 14 && s.bytes().all(|b| b.is_ascii_digit()))
+        .max()
+        .unwrap_or("19700101000000");
+    let mut xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<metadata>\n  <groupId>{}</groupId>\n  <artifactId>{}</artifactId>\n  <versioning>\n    <latest>{}</latest>\n",
+        xml_escape(group_id),
+        xml_escape(artifact_id),
+        xml_escape(latest)
+    );
+    if let Some(r) = release {
+        xml.push_str(&format!("    <release>{}</release>\n", xml_escape(r)));
+    }
+    xml.push_str("    <versions>\n");
+    for v in &versions {
+        xml.push_str(&format!("      <version>{}</version>\n", xml_escape(v)));
+    }
+    xml.push_str(&format!(
+        "    </versions>\n    <lastUpdated>{last_updated}</lastUpdated>\n  </versioning>\n</metadata>\n"
+    ));
+    Some(xml)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -508,5 +590,39 @@ mod tests {
         assert_eq!(builds_to_prune(&[1, 1, 2, 3, 3, 4], 2), vec![1, 2]);
         assert!(builds_to_prune(&[1, 2], 2).is_empty());
         assert!(builds_to_prune(&[1, 2, 3], 0).is_empty());
+    }
+
+    #[test]
+    fn metadata_of_members_merges() {
+        let upstream = br#"<?xml version="1.0"?><metadata><groupId>g</groupId><artifactId>a</artifactId>
+            <versioning><latest>1.10</latest><release>1.10</release><versions><version>1.2</version>
+            <version>1.10</version></versions><lastUpdated>20240101000000</lastUpdated></versioning></metadata>"#;
+        let ours = artifact_metadata(
+            "g",
+            "a",
+            &[
+                DeployedVersion {
+                    version: "2.0-SNAPSHOT".into(),
+                    modified_at: 1_800_000_000_000,
+                },
+                DeployedVersion {
+                    version: "1.2".into(),
+                    modified_at: 1_700_000_000_000,
+                },
+            ],
+        );
+        let members = [
+            read_metadata_versions(upstream).unwrap(),
+            read_metadata_versions(ours.as_bytes()).unwrap(),
+        ];
+        assert_eq!(members[0].versions, ["1.2", "1.10"]);
+        let merged = merged_metadata("g", "a", &members).unwrap();
+        let back = read_metadata_versions(merged.as_bytes()).unwrap();
+        assert_eq!(back.versions, ["1.2", "1.10", "2.0-SNAPSHOT"]);
+        assert!(merged.contains("<latest>2.0-SNAPSHOT</latest>"));
+        assert!(merged.contains("<release>1.10</release>"));
+        assert!(merged.contains("<lastUpdated>20270115080000</lastUpdated>"));
+        assert!(merged_metadata("g", "a", &[MetadataVersions::default()]).is_none());
+        assert!(read_metadata_versions(b"<a><b></a>").is_none());
     }
 }

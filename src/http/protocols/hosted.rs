@@ -9,7 +9,7 @@ use axum::Json;
 
 use super::access::{authorize, identify, load_repo, operation_of, refuse_change_unless_hosted};
 use super::download::{serve_bytes, serve_file};
-use super::remote;
+use super::{remote, virtual_repo};
 use crate::auth::Principal;
 use crate::domain::artifact_path::{is_valid_repo_name, ArtifactPath};
 use crate::domain::operation::Operation;
@@ -59,6 +59,12 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     let op = operation_of(&parts.method).ok_or(ApiError::MethodNotAllowed)?;
     let (caller, body) = identify(state, &parts, body).await?;
     let repo = load_repo(state, caller.as_ref(), &repo_name, None).await?;
+    // A change sent to a virtual repository goes to its default deploy repository, and is authorized there.
+    let repo = if repo.repo_type == repo_kinds::VIRTUAL && op != Operation::Download {
+        virtual_repo::deploy_target(state, &repo).await?
+    } else {
+        repo
+    };
     refuse_change_unless_hosted(&repo, &parts.method)?;
     authorize(state, caller.as_ref(), &repo, op, path.as_str()).await?;
     let head = parts.method == Method::HEAD;
@@ -69,6 +75,9 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
                 return list_directory(state, &repo, &path, headers, head).await;
             }
             remote::get_file(state, &repo, &path, headers, head, caller.as_ref()).await
+        }
+        Operation::Download if repo.repo_type == repo_kinds::VIRTUAL => {
+            virtual_repo::get(state, &repo, &path, &parts.headers, head, caller.as_ref()).await
         }
         Operation::Download => get(state, &repo, &path, &parts.headers, head).await,
         Operation::Upload => {
@@ -107,7 +116,7 @@ async fn files_under(
         .await?)
 }
 
-async fn get(
+pub(super) async fn get(
     state: &AppState,
     repo: &Repository,
     path: &ArtifactPath,
@@ -181,7 +190,7 @@ async fn checksum_of(
 }
 
 /// Generates the metadata of directory `dir`: a SNAPSHOT version's, or an artifact's.
-async fn maven_metadata(
+pub(super) async fn maven_metadata(
     state: &AppState,
     repo: &Repository,
     dir: &str,

@@ -9,6 +9,7 @@ mod npm;
 mod pypi;
 mod pypi_form;
 mod remote;
+mod virtual_repo;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::any;
