@@ -17,14 +17,11 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use md5::Md5;
 use rusqlite::TransactionBehavior;
-use sha1::Sha1;
-use sha2::{Digest, Sha256, Sha512};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio::sync::watch;
 
-use crate::blob::{BlobInfo, ByteStream};
+use crate::blob::{BlobInfo, ByteStream, MultiHasher};
 use crate::http::app::AppState;
 use crate::http::error::ApiError;
 use crate::store::now_ms;
@@ -452,7 +449,7 @@ impl Job {
             .open(&self.spool)
             .await
             .map_err(io_failure)?;
-        let mut hashes = Hashes::default();
+        let mut hashes = MultiHasher::default();
         let mut written = 0u64;
         let mut body = response.body;
         while let Some(chunk) = body.next().await {
@@ -470,7 +467,11 @@ impl Job {
                     .sha1
                     .or(published_sha1(&upstream, url, self.credentials.as_ref()).await);
         }
-        hashes.verify(&expected, self.request.url().host_str().unwrap_or(""))?;
+        verify(
+            &hashes.finish(),
+            &expected,
+            self.request.url().host_str().unwrap_or(""),
+        )?;
         self.store(&content_type, etag, last_modified).await?;
         Ok(Stage::Stored)
     }
@@ -635,46 +636,24 @@ fn local_failure_of(e: ApiError) -> Failure {
     }
 }
 
-#[derive(Default)]
-struct Hashes {
-    md5: Md5,
-    sha1: Sha1,
-    sha256: Sha256,
-    sha512: Sha512,
-}
-
-impl Hashes {
-    fn update(&mut self, chunk: &[u8]) {
-        self.md5.update(chunk);
-        self.sha1.update(chunk);
-        self.sha256.update(chunk);
-        self.sha512.update(chunk);
-    }
-
-    fn verify(self, expected: &Expected, host: &str) -> Result<(), Failure> {
-        let checks = [
-            (expected.sha1.as_deref(), hex::encode(self.sha1.finalize())),
-            (
-                expected.sha256.as_deref(),
-                hex::encode(self.sha256.finalize()),
-            ),
-            (
-                expected.sha512.as_deref(),
-                hex::encode(self.sha512.finalize()),
-            ),
-        ];
-        for (want, got) in checks {
-            if want.is_some_and(|w| !w.eq_ignore_ascii_case(&got)) {
-                return Err(Failure {
-                    timeout: false,
-                    message: format!(
-                        "upstream {host} sent bytes that do not match their published checksum; nothing was kept"
-                    ),
-                });
-            }
+/// Refuses bytes whose digests differ from those published for them.
+fn verify(info: &BlobInfo, expected: &Expected, host: &str) -> Result<(), Failure> {
+    let checks = [
+        (expected.sha1.as_deref(), &info.sha1),
+        (expected.sha256.as_deref(), &info.sha256),
+        (expected.sha512.as_deref(), &info.sha512),
+    ];
+    for (want, got) in checks {
+        if want.is_some_and(|w| !w.eq_ignore_ascii_case(got)) {
+            return Err(Failure {
+                timeout: false,
+                message: format!(
+                    "upstream {host} sent bytes that do not match their published checksum; nothing was kept"
+                ),
+            });
         }
-        Ok(())
     }
+    Ok(())
 }
 
 /// The spool's bytes as they arrive, holding back the last one until the transfer is stored.
