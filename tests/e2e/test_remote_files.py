@@ -236,3 +236,17 @@ def test_mvn_resolves_through_a_remote_repository(srv, project, login, upstream,
     # The upstream's .sha1 was read once, to verify the jar; mvn's own checksum requests were answered
     # from the verified copy.
     assert upstream.count("/central/org/example/hello-lib/1.0/hello-lib-1.0.jar.sha1") == 1
+
+
+def test_a_cached_copy_deleted_to_the_bin_is_fetched_again(srv, project, login, upstream):
+    upstream.put("gen/del/d.bin", b"first")
+    repo = remote_repo(srv, project, upstream, prefix="/gen")
+    assert get(srv, login, repo, "del/d.bin").content == b"first"
+    resp = srv.signed("DELETE", "/cloudartifact/v5/file", body={"path": "/%s/del/d.bin" % repo})
+    assert resp.status_code == 200, resp.text
+    upstream.put("gen/del/d.bin", b"second")
+    assert get(srv, login, repo, "del/d.bin").content == b"second"
+    assert upstream.count("/gen/del/d.bin") == 2
+    listed = srv.signed("GET", "/cloudartifact/v5/%s/%s/repositories" % (srv.domain_id, project),
+                        query={"qname": repo}).json()["result"]["repositories"]
+    assert listed[0]["storageSummaryInfo"]["filesCount"] == 1
