@@ -237,10 +237,10 @@ def main():
                 heap = heap_gauges(srv)
                 db_mib = sum(f.stat().st_size for f in srv.data_dir.glob("arca.db*")) / MIB
                 samples.append((t, rss, fds, heap["allocated"], heap["resident"], db_mib))
-                print("%6.1f min  ops %8d  errors %d  wrong %d  RSS %6.1f MiB  heap %6.1f live %6.1f resident  "
+                print("%6.1f min  ops %8d  errors %d  wrong %d  RSS %6.1f MiB  heap %6.1f live %6.1f active %6.1f resident  "
                       "db %6.1f MiB  fds %d  threads %d"
                       % (t, counts["ok"], counts["errors"], counts["wrong_bytes"], rss, heap["allocated"],
-                         heap["resident"], db_mib, fds, threads), flush=True)
+                         heap["active"], heap["resident"], db_mib, fds, threads), flush=True)
             stop.set()
             for c in clients:
                 c.join(timeout=60)
@@ -256,7 +256,7 @@ def heap_gauges(srv) -> dict:
     text = requests.get(srv.url("/metrics"), headers={"Authorization": "Bearer " + METRICS_TOKEN},
                         timeout=30).text
     values = dict(line.split(" ", 1) for line in text.splitlines() if line.startswith("arca_heap_"))
-    return {name: float(values["arca_heap_%s_bytes" % name]) / MIB for name in ("allocated", "resident")}
+    return {name: float(values["arca_heap_%s_bytes" % name]) / MIB for name in ("allocated", "active", "resident")}
 
 
 def slope(points):

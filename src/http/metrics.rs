@@ -89,6 +89,18 @@ impl Collector for ProcessCollector {
                 heap.resident,
             )?;
             gauge(
+                "heap_active",
+                "Bytes in pages the allocator has handed out (live data, fragmentation, thread caches)",
+                Some(&Unit::Bytes),
+                heap.active,
+            )?;
+            gauge(
+                "heap_metadata",
+                "Bytes of the allocator's own bookkeeping",
+                Some(&Unit::Bytes),
+                heap.metadata,
+            )?;
+            gauge(
                 "heap_retained",
                 "Bytes the allocator has returned to the kernel but keeps as address space",
                 Some(&Unit::Bytes),
@@ -125,6 +137,8 @@ impl Collector for ProcessCollector {
 
 struct HeapStats {
     allocated: i64,
+    active: i64,
+    metadata: i64,
     resident: i64,
     retained: i64,
 }
@@ -136,6 +150,8 @@ fn heap_stats() -> Option<HeapStats> {
     let read = |v: Result<usize, _>| v.ok().and_then(|v| i64::try_from(v).ok());
     Some(HeapStats {
         allocated: read(stats::allocated::read())?,
+        active: read(stats::active::read())?,
+        metadata: read(stats::metadata::read())?,
         resident: read(stats::resident::read())?,
         retained: read(stats::retained::read())?,
     })
