@@ -49,7 +49,9 @@ def test_process_gauges(with_metrics):
     assert resp.headers["Content-Type"].startswith("application/openmetrics-text")
     assert resp.text.rstrip().endswith("# EOF")
     values = gauges(resp.text)
-    assert 0 < values["arca_heap_allocated_bytes"] <= values["arca_heap_resident_bytes"]
+    assert 0 < values["arca_heap_allocated_bytes"] <= values["arca_heap_active_bytes"] \
+        <= values["arca_heap_resident_bytes"]
+    assert values["arca_heap_metadata_bytes"] > 0
     assert values["arca_heap_resident_bytes"] <= values["arca_process_resident_memory_bytes"]
     assert values["arca_process_open_fds"] >= 3
     assert 1 <= values["arca_db_pool_connections"] <= 8
