@@ -16,6 +16,7 @@ use tokio::io::AsyncReadExt;
 use tokio_util::io::StreamReader;
 
 use super::access::{authorize, identify, load_repo, refuse_change_unless_hosted};
+use super::cargo_remote;
 use super::download::{serve_bytes, serve_file};
 use crate::auth::Principal;
 use crate::domain::operation::Operation;
@@ -26,6 +27,7 @@ use crate::http::limits::{client_body_failure, client_io_error};
 use crate::http::payload;
 use crate::http::storage::reclaim;
 use crate::http::urls::public_base_url;
+use crate::service::repo_kinds;
 use crate::store::cargo::{self as store, NewVersion};
 use crate::store::repos::{self, Repository};
 use crate::store::{identity, now_ms};
@@ -114,6 +116,11 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
                 &format!("crates/{name}"),
             )
             .await?;
+            if repo.repo_type == repo_kinds::REMOTE {
+                let (headers, caller) = (&parts.headers, caller.as_ref());
+                return cargo_remote::index_file(state, &repo, index_rel, headers, head, caller)
+                    .await;
+            }
             index_file(state, &repo, &name, &parts.headers, head).await
         }
         ["api", "v1", "crates", "new"] if parts.method == Method::PUT => {
@@ -152,6 +159,13 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         ["api", "v1", "crates", name, vers, "download"] if read => {
             let rel = crate_path(name, vers);
             authorize(state, caller.as_ref(), &repo, Operation::Download, &rel).await?;
+            if repo.repo_type == repo_kinds::REMOTE {
+                let (headers, caller) = (&parts.headers, caller.as_ref());
+                return cargo_remote::download(
+                    state, &repo, name, vers, &rel, headers, head, caller,
+                )
+                .await;
+            }
             let (repo_id, n, v) = (repo.id.clone(), name.to_string(), vers.to_string());
             let file = state
                 .db

@@ -185,6 +185,17 @@ pub fn serve_bytes(
     (StatusCode::OK, headers, content).into_response()
 }
 
+/// A stored blob's bytes (metadata documents: small).
+pub async fn read_whole(state: &AppState, sha256: &str, size: i64) -> Result<Vec<u8>, ApiError> {
+    use futures_util::TryStreamExt;
+    let stream = state.blobs.read(sha256, 0, size.max(0) as u64).await?;
+    let chunks: Vec<bytes::Bytes> = stream
+        .try_collect()
+        .await
+        .map_err(|e| ApiError::from(crate::blob::BlobError::Io(e)))?;
+    Ok(chunks.concat())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

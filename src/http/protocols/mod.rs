@@ -3,6 +3,7 @@
 
 mod access;
 mod cargo;
+mod cargo_remote;
 mod download;
 mod hosted;
 mod npm;

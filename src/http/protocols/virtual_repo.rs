@@ -260,23 +260,14 @@ async fn remote_metadata(
         user_id: remote::taker(caller),
     };
     match remote_fetch::fetch(state, source).await? {
-        Fetched::Cached { file, .. } => Ok(Some(read_whole(state, &file.sha256, file.size).await?)),
+        Fetched::Cached { file, .. } => Ok(Some(
+            super::download::read_whole(state, &file.sha256, file.size).await?,
+        )),
         Fetched::Missing => Ok(None),
         Fetched::Streaming { .. } => Err(ApiError::Internal(
             "a whole fetch answered with a stream".into(),
         )),
     }
-}
-
-/// A stored blob's bytes (metadata documents: small).
-async fn read_whole(state: &AppState, sha256: &str, size: i64) -> Result<Vec<u8>, ApiError> {
-    use futures_util::TryStreamExt;
-    let stream = state.blobs.read(sha256, 0, size.max(0) as u64).await?;
-    let chunks: Vec<bytes::Bytes> = stream
-        .try_collect()
-        .await
-        .map_err(|e| ApiError::from(crate::blob::BlobError::Io(e)))?;
-    Ok(chunks.concat())
 }
 
 #[cfg(test)]
