@@ -16,8 +16,8 @@ use tokio::io::AsyncReadExt;
 use tokio_util::io::StreamReader;
 
 use super::access::{authorize, identify, load_repo, refuse_change_unless_hosted};
-use super::cargo_remote;
 use super::download::{serve_bytes, serve_file};
+use super::{cargo_remote, cargo_virtual};
 use crate::auth::Principal;
 use crate::domain::operation::Operation;
 use crate::formats::cargo::{self as format, PublishMeta};
@@ -77,10 +77,16 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     let (parts, body) = request.into_parts();
     let (caller, body) = identify(state, &parts, body).await?;
     let repo = load_repo(state, caller.as_ref(), repo_key, Some(FORMAT)).await?;
+    let read = parts.method == Method::GET || parts.method == Method::HEAD;
+    // A publish, yank or owner change sent to a virtual registry goes to its default deploy repository.
+    let repo = if repo.repo_type == repo_kinds::VIRTUAL && !read {
+        super::virtual_repo::deploy_target(state, &repo).await?
+    } else {
+        repo
+    };
     refuse_change_unless_hosted(&repo, &parts.method)?;
     let head = parts.method == Method::HEAD;
     let segments: Vec<&str> = tail.split('/').collect();
-    let read = parts.method == Method::GET || head;
     match segments.as_slice() {
         ["index", "config.json"] if read => {
             if caller.is_none() && !repo.allow_anonymous {
@@ -120,6 +126,13 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
                 let (headers, caller) = (&parts.headers, caller.as_ref());
                 return cargo_remote::index_file(state, &repo, index_rel, headers, head, caller)
                     .await;
+            }
+            if repo.repo_type == repo_kinds::VIRTUAL {
+                let (headers, caller) = (&parts.headers, caller.as_ref());
+                return cargo_virtual::index_file(
+                    state, &repo, index_rel, &name, headers, head, caller,
+                )
+                .await;
             }
             index_file(state, &repo, &name, &parts.headers, head).await
         }
@@ -166,20 +179,12 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
                 )
                 .await;
             }
-            let (repo_id, n, v) = (repo.id.clone(), name.to_string(), vers.to_string());
-            let file = state
-                .db
-                .call(move |conn| {
-                    let Some(path) = store::version_path(conn, &repo_id, &n, &v)? else {
-                        return Ok(None);
-                    };
-                    repos::get_live_file(conn, &repo_id, &path)
-                })
-                .await?
-                .ok_or_else(|| {
-                    ApiError::not_found(format!("crate `{name}` has no version {vers}"))
-                })?;
-            serve_file(state, &file, &parts.headers, head).await
+            if repo.repo_type == repo_kinds::VIRTUAL {
+                let (headers, caller) = (&parts.headers, caller.as_ref());
+                return cargo_virtual::download(state, &repo, name, vers, headers, head, caller)
+                    .await;
+            }
+            hosted_download(state, &repo, name, vers, &parts.headers, head).await
         }
         ["api", "v1", "crates", name, "owners"] => {
             let principal = caller.ok_or(ApiError::Unauthenticated("credentials required"))?;
@@ -209,7 +214,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     }
 }
 
-fn crate_path(name: &str, vers: &str) -> String {
+pub(super) fn crate_path(name: &str, vers: &str) -> String {
     format!("crates/{}/{name}-{vers}.crate", name.to_ascii_lowercase())
 }
 
@@ -221,13 +226,32 @@ async fn index_file(
     headers: &HeaderMap,
     head: bool,
 ) -> Result<Response, ApiError> {
+    let (body, modified) = hosted_index(state, repo, name)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("No crate {name}")))?;
+    Ok(serve_bytes(
+        body.into_bytes(),
+        "text/plain; charset=utf-8",
+        modified,
+        headers,
+        head,
+    ))
+}
+
+/// A hosted repository's index file of crate `name` (a JSON line per live version) and when it changed;
+/// `None` when it has no such crate.
+pub(super) async fn hosted_index(
+    state: &AppState,
+    repo: &Repository,
+    name: &str,
+) -> Result<Option<(String, i64)>, ApiError> {
     let (repo_id, key) = (repo.id.clone(), name.to_string());
     let versions = state
         .db
         .call(move |conn| store::live_versions(conn, &repo_id, &key))
         .await?;
     if versions.is_empty() {
-        return Err(ApiError::not_found(format!("No crate {name}")));
+        return Ok(None);
     }
     let mut body = String::new();
     for (line, yanked, _) in &versions {
@@ -238,13 +262,30 @@ async fn index_file(
         body.push('\n');
     }
     let modified = versions.iter().map(|v| v.2).max().unwrap_or(0);
-    Ok(serve_bytes(
-        body.into_bytes(),
-        "text/plain; charset=utf-8",
-        modified,
-        headers,
-        head,
-    ))
+    Ok(Some((body, modified)))
+}
+
+/// A hosted repository's `.crate` of `name` `vers`.
+pub(super) async fn hosted_download(
+    state: &AppState,
+    repo: &Repository,
+    name: &str,
+    vers: &str,
+    headers: &HeaderMap,
+    head: bool,
+) -> Result<Response, ApiError> {
+    let (repo_id, n, v) = (repo.id.clone(), name.to_string(), vers.to_string());
+    let file = state
+        .db
+        .call(move |conn| {
+            let Some(path) = store::version_path(conn, &repo_id, &n, &v)? else {
+                return Ok(None);
+            };
+            repos::get_live_file(conn, &repo_id, &path)
+        })
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("crate `{name}` has no version {vers}")))?;
+    serve_file(state, &file, headers, head).await
 }
 
 fn bad_frame(e: io::Error) -> ApiError {

@@ -73,6 +73,17 @@ pub async fn index_file(
     .await
 }
 
+/// An index file (`index_rel`) of the remote repository's upstream, whole; `None` when it has none.
+pub async fn index_document(
+    state: &AppState,
+    repo: &Repository,
+    index_rel: &str,
+    caller: Option<&Principal>,
+) -> Result<Option<Vec<u8>>, ApiError> {
+    let settings = settings_of(state, repo).await?;
+    document(state, repo, &settings, index_rel, caller).await
+}
+
 /// A whole upstream document through the remote repository (an index file, `config.json`).
 async fn document(
     state: &AppState,

@@ -4,6 +4,7 @@
 mod access;
 mod cargo;
 mod cargo_remote;
+mod cargo_virtual;
 mod download;
 mod hosted;
 mod npm;
