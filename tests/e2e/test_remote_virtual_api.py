@@ -224,11 +224,14 @@ def test_package_clients_cannot_change_a_remote_repository(srv, project, login):
     generic = created(srv, project, remote_url="http://127.0.0.1:9/")
     virtual = created(srv, project, type="virtual")
     auth = "Basic " + base64.b64encode(("%s:%s" % login).encode()).decode()
-    for name in (generic["name"], virtual["name"]):
-        resp = requests.put(srv.url("/artifactory/%s/a/b.txt" % name), data=b"x",
-                            headers={"Authorization": auth}, timeout=10)
-        assert resp.status_code == 405, resp.text
-        assert resp.json()["error_code"] == "ARCA.00000015"
+    resp = requests.put(srv.url("/artifactory/%s/a/b.txt" % generic["name"]), data=b"x",
+                        headers={"Authorization": auth}, timeout=10)
+    assert resp.status_code == 405, resp.text
+    assert resp.json()["error_code"] == "ARCA.00000015"
+    # A virtual repository without a deploy target says which setting is missing.
+    resp = requests.put(srv.url("/artifactory/%s/a/b.txt" % virtual["name"]), data=b"x",
+                        headers={"Authorization": auth}, timeout=10)
+    assert resp.status_code == 400 and "default_deploy_repository" in resp.json()["error_msg"]
     npm = created(srv, project, format="npm", remote_url="https://registry.npmjs.org")
     resp = requests.put(srv.url("/artifactory/api/npm/%s/left-pad" % npm["name"]), json={"name": "left-pad"},
                         headers={"Authorization": auth}, timeout=10)
