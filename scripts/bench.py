@@ -202,10 +202,69 @@ def bench_metadata_of_many_versions(srv, login, project, versions=2000):
                "p50 %.2f ms, p99 %.2f ms" % (statistics.median(times), percentile(times, 0.99)))
 
 
+def timed_gets(session, url, count):
+    times = []
+    for _ in range(count):
+        start = time.monotonic()
+        r = session.get(url, timeout=30)
+        times.append((time.monotonic() - start) * 1000)
+        assert r.status_code == 200
+    return "p50 %.2f ms, p99 %.2f ms" % (statistics.median(times), percentile(times, 0.99))
+
+
+def bench_remote_and_virtual(srv, login, project, workdir, count=2000, callers=50):
+    """A cached hit through a remote and through a virtual repository against the same file hosted, and the
+    upstream requests that many concurrent misses of one file cause (a real static server upstream)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from upstream_server import StaticUpstream
+    upstream = StaticUpstream(Path(workdir) / "upstream")
+    try:
+        payload = os.urandom(4096)
+        upstream.put("files/hot.bin", payload)
+        hosted = srv.create_repo(project, "generic")
+        empty = srv.create_repo(project, "generic")
+        session = requests.Session()
+        session.auth = login
+        assert session.put(srv.url("/artifactory/%s/files/hot.bin" % hosted), data=payload, timeout=30).ok
+        remote = "remote-bench"
+        assert srv.signed("POST", "/cloudartifact/v5/artifact/", body={
+            "format": "generic", "type": "remote", "repository_name": remote, "project_id": project,
+            "remote_url": upstream.url, "metadata_max_age_secs": 86400}).ok
+        virtual = "virtual-bench"
+        assert srv.signed("POST", "/cloudartifact/v5/artifact/", body={
+            "format": "generic", "type": "virtual", "repository_name": virtual, "project_id": project,
+            "repository_ids": [empty, remote]}).ok
+        assert session.get(srv.url("/artifactory/%s/files/hot.bin" % remote), timeout=30).content == payload
+        for name, repo, note in ((hosted, hosted, "hosted"), (remote, remote, "remote, cached"),
+                                 (virtual, virtual, "virtual: an empty hosted member, then the remote")):
+            record("GET 4 KiB file, %d sequential, %s" % (count, note),
+                   timed_gets(session, srv.url("/artifactory/%s/files/hot.bin" % repo), count))
+        assert upstream.count("/files/hot.bin") == 1
+        big = os.urandom(32 * MIB)
+        upstream.put("files/big.bin", big)
+        want = hashlib.sha256(big).hexdigest()
+
+        def fetch(_):
+            r = requests.get(srv.url("/artifactory/%s/files/big.bin" % remote), auth=login, timeout=120)
+            return hashlib.sha256(r.content).hexdigest()
+
+        start = time.monotonic()
+        with ThreadPoolExecutor(callers) as pool:
+            digests = list(pool.map(fetch, range(callers)))
+        elapsed = time.monotonic() - start
+        assert all(d == want for d in digests)
+        record("%d concurrent GETs of one uncached 32 MiB file through a remote" % callers,
+               "%d upstream request(s), all done in %.2f s" % (upstream.count("/files/big.bin"), elapsed),
+               "every caller streamed the bytes as they arrived")
+    finally:
+        upstream.stop()
+
+
 def main():
     size = int(os.environ.get("BENCH_STREAM_MIB", "1024")) * MIB
     with tempfile.TemporaryDirectory(prefix="arca-bench-") as tmp:
-        srv = launch(Path(tmp))
+        srv = launch(Path(tmp), extra_args=["--remote-allow-private-networks"])
         try:
             time.sleep(0.5)
             record("idle RSS after start", "%.1f MiB" % (proc_status(srv.proc.pid, "VmRSS") / MIB))
@@ -218,6 +277,7 @@ def main():
             bench_maven_metadata(srv, login, maven)
             bench_list_repositories(srv, project)
             bench_metadata_of_many_versions(srv, login, project)
+            bench_remote_and_virtual(srv, login, project, tmp)
             record("RSS after the run", "%.1f MiB" % (proc_status(srv.proc.pid, "VmRSS") / MIB))
         finally:
             srv.stop()
