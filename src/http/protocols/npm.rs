@@ -149,16 +149,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
             )
             .await?;
             let bytes = read_body(body, state.config.max_package_document_bytes).await?;
-            // Counted before anything is built: parsed, a document of small values takes 20 to 40
-            // times its length (16 MiB of `0,` took 600 MiB).
-            if !json_budget::within(&bytes, format::MAX_DOCUMENT_VALUES) {
-                return Err(ApiError::TooLarge {
-                    what: "The package document".into(),
-                    limit: format!("{} JSON values", format::MAX_DOCUMENT_VALUES),
-                });
-            }
-            let mut doc: Document<'_> =
-                serde_json::from_slice(&bytes).map_err(|e| malformed_json(&e))?;
+            let mut doc = Document::parse(&bytes)?;
             if url_rev.is_some() {
                 doc.rev = url_rev;
             }
@@ -350,26 +341,40 @@ async fn packument(
 /// The package document as `npm publish`, `npm deprecate` and `npm unpublish` PUT it; other fields are
 /// ignored. Attachment data borrows from the request body: the tarball is decoded as it is stored.
 #[derive(Deserialize)]
-struct Document<'a> {
+pub struct Document<'a> {
     #[serde(default)]
-    name: Option<String>,
+    pub name: Option<String>,
     #[serde(default)]
-    versions: Option<Map<String, Value>>,
+    pub versions: Option<Map<String, Value>>,
     #[serde(default, rename = "dist-tags")]
-    dist_tags: Option<Map<String, Value>>,
+    pub dist_tags: Option<Map<String, Value>>,
     #[serde(default, rename = "_attachments", borrow)]
-    attachments: Option<BTreeMap<String, Attachment<'a>>>,
+    pub attachments: Option<BTreeMap<String, Attachment<'a>>>,
     /// The revision the client edited (`npm deprecate` sends it here, `npm unpublish` in the URL).
     #[serde(default, rename = "_rev")]
-    rev: Option<String>,
+    pub rev: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct Attachment<'a> {
+pub struct Attachment<'a> {
     #[serde(borrow)]
-    data: Cow<'a, str>,
+    pub data: Cow<'a, str>,
     #[serde(default)]
-    length: Option<u64>,
+    pub length: Option<u64>,
+}
+
+impl<'a> Document<'a> {
+    /// The document of a PUT's body. Its values are counted before anything is built: parsed, a
+    /// document of small values takes 20 to 40 times its length (16 MiB of `0,` took 600 MiB).
+    pub fn parse(body: &'a [u8]) -> Result<Self, ApiError> {
+        if !json_budget::within(body, format::MAX_DOCUMENT_VALUES) {
+            return Err(ApiError::TooLarge {
+                what: "The package document".into(),
+                limit: format!("{} JSON values", format::MAX_DOCUMENT_VALUES),
+            });
+        }
+        serde_json::from_slice(body).map_err(|e| malformed_json(&e))
+    }
 }
 
 /// A PUT of the package document: a publish when it carries `_attachments`, else an edit (deprecations,
@@ -395,7 +400,7 @@ async fn put_document(
 
 /// Base64 text decoded a chunk at a time as the blob store reads it, so that a publish never holds its
 /// tarball decoded. `invalid` tells a malformed text from an I/O failure afterwards.
-struct Base64Reader<'a> {
+pub struct Base64Reader<'a> {
     text: &'a [u8],
     decoded: Vec<u8>,
     offset: usize,
@@ -406,7 +411,7 @@ struct Base64Reader<'a> {
 const BASE64_CHUNK: usize = 64 * 1024;
 
 impl<'a> Base64Reader<'a> {
-    fn new(text: &'a str) -> Self {
+    pub fn new(text: &'a str) -> Self {
         Base64Reader {
             text: text.as_bytes(),
             decoded: Vec::with_capacity(BASE64_CHUNK / 4 * 3),
@@ -447,14 +452,23 @@ impl AsyncRead for Base64Reader<'_> {
     }
 }
 
-async fn publish(
-    state: &AppState,
-    repo: &Repository,
-    principal: &Principal,
+/// What a publish document asks for, checked without the database.
+pub struct PublishPlan<'d, 'a> {
+    pub version: &'d str,
+    /// The manifest as stored: `_` fields (but `_hasShrinkwrap`) and `dist` left out.
+    pub manifest: Value,
+    /// The `dist` the client sent, whose digests must match the tarball.
+    pub sent_dist: Value,
+    pub attachment: &'d Attachment<'a>,
+}
+
+/// Checks a publish document of package `name`: exactly one SemVer version, a manifest within its
+/// budget that names no other version, and its tarball among the attachments.
+pub fn plan_publish<'d, 'a>(
     name: &str,
-    doc: &Document<'_>,
-    attachments: &BTreeMap<String, Attachment<'_>>,
-) -> Result<Response, ApiError> {
+    doc: &'d Document<'a>,
+    attachments: &'d BTreeMap<String, Attachment<'a>>,
+) -> Result<PublishPlan<'d, 'a>, ApiError> {
     let versions = doc
         .versions
         .as_ref()
@@ -501,7 +515,38 @@ async fn publish(
             ))
         }
     };
-    let rel = format::tarball_path(name, version);
+    let mut manifest = manifest.clone();
+    let sent_dist = manifest
+        .as_object_mut()
+        .and_then(|m| {
+            m.retain(|k, _| !k.starts_with('_') || k == "_hasShrinkwrap");
+            m.remove("dist")
+        })
+        .unwrap_or(Value::Null);
+    Ok(PublishPlan {
+        version,
+        manifest,
+        sent_dist,
+        attachment,
+    })
+}
+
+async fn publish(
+    state: &AppState,
+    repo: &Repository,
+    principal: &Principal,
+    name: &str,
+    doc: &Document<'_>,
+    attachments: &BTreeMap<String, Attachment<'_>>,
+) -> Result<Response, ApiError> {
+    let PublishPlan {
+        version,
+        manifest: stored_manifest,
+        sent_dist,
+        attachment,
+    } = plan_publish(name, doc, attachments)?;
+    let version = version.to_string();
+    let rel = format::tarball_path(name, &version);
     authorize(state, Some(principal), repo, Operation::Upload, &rel).await?;
     let (repo_id, key, v) = (repo.id.clone(), name.to_string(), version.clone());
     let republish = || {
@@ -516,14 +561,6 @@ async fn publish(
     {
         return Err(republish());
     }
-    let mut stored_manifest = manifest.clone();
-    let sent_dist = stored_manifest
-        .as_object_mut()
-        .and_then(|m| {
-            m.retain(|k, _| !k.starts_with('_') || k == "_hasShrinkwrap");
-            m.remove("dist")
-        })
-        .unwrap_or(Value::Null);
     let guard = state.blob_gc.read().await;
     let mut reader = Base64Reader::new(&attachment.data);
     let info = match state
