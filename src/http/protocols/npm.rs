@@ -22,6 +22,7 @@ use tokio::io::{AsyncRead, ReadBuf};
 use super::access::{authorize, identify, load_repo, may_do_somewhere, repo_user_login};
 use super::download::{serve_bytes, serve_file};
 use crate::auth::Principal;
+use crate::domain::artifact_path::ArtifactPath;
 use crate::domain::operation::Operation;
 use crate::formats::json_budget;
 use crate::formats::npm::{self as format, VersionDoc};
@@ -501,6 +502,15 @@ pub fn plan_publish<'d, 'a>(
         return Err(ApiError::invalid(
             "version",
             "the manifest names another version than its key",
+        ));
+    }
+    // A 214-byte name and a 256-byte version are each valid, but their tarball must still be a file the
+    // repository can hold (and the management API show and delete).
+    let rel = format::tarball_path(name, version);
+    if ArtifactPath::parse_plain(&rel).map_or(true, |p| p.as_str() != rel) {
+        return Err(ApiError::invalid(
+            "version",
+            "is too long for this package: the tarball name would exceed 255 bytes",
         ));
     }
     // npm names the attachment `<name>-<version>.tgz` (scope included); one publish carries one tarball.
@@ -999,6 +1009,21 @@ mod tests {
         assert_eq!(decode_all(&STANDARD.encode(&data)).await, Ok(data));
         assert_eq!(decode_all("").await, Ok(Vec::new()));
         assert_eq!(decode_all("aGk=").await, Ok(b"hi".to_vec()));
+    }
+
+    /// Found by the `npm_document` fuzz target (minimised): a valid name and a valid SemVer version of
+    /// 250 characters made a tarball name over 255 bytes, which was stored although no artifact path may
+    /// hold it (the management API's file detail and delete could not address the file).
+    #[test]
+    fn fuzz_found_tarball_names_fit_an_artifact_path() {
+        let input = r#"{"versions":{"2.0.0-PPPP9PPPPPdescPPPPPPPPP.readPPPPPPPPPPPPPPPPPPPPPPPPPPPPccccccccccccccccccccccccccPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPcccccccccccccccccccccccccccccccccPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPP+PPPPPPPPbeta.11.1.0":{}},"_attachments":{"":{"data":""}}}"#;
+        let doc = Document::parse(input.as_bytes()).unwrap();
+        let attachments = doc.attachments.as_ref().unwrap();
+        match plan_publish("demo", &doc, attachments) {
+            Err(ApiError::InvalidParameter { name, .. }) => assert_eq!(name, "version"),
+            Err(other) => panic!("{other}"),
+            Ok(plan) => panic!("accepted version {}", plan.version),
+        }
     }
 
     #[tokio::test]
