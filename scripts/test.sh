@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The project's test command (CI runs it through .ci/run): build arca, run the Rust tests, then the
-# end-to-end suite that drives the real binary with the official Huawei Cloud SDKs. pytest runs last,
-# so its summary is the closing line; any failure makes the script exit non-zero.
+# The project's test command (CI runs it through .ci/run): build arca, run the Rust tests, fuzz every parser
+# target briefly, then the end-to-end suite that drives the real binary with the official Huawei Cloud
+# SDKs. pytest runs last, so its summary is the closing line; any failure makes the script exit non-zero.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -24,6 +24,8 @@ fi
 
 cargo build --locked
 cargo test --locked
+# Every cargo-fuzz target for a short while, its build included (longer offline: scripts/fuzz.sh 600).
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
 
 venv=$repo/.venv-e2e
 if [ ! -x "$venv/bin/python" ]; then

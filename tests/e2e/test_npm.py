@@ -362,6 +362,22 @@ def test_errors_are_npm_shaped(srv, world, login, tmp_path):
     assert view.returncode != 0 and "E404" in view.stderr
 
 
+def test_a_tarball_name_over_255_bytes_is_refused(srv, world, login, tmp_path):
+    """Found by the npm_document fuzz target: a valid name and a valid 240-character SemVer version made a
+    tarball name no artifact path can hold; it was stored, and the management API could not address it."""
+    name = unique("long").replace("_", "-")
+    version = "1.0.0-" + "a" * 240
+    pkg = tmp_path / "long"  # package() names its directory after the version: too long a name here
+    pkg.mkdir()
+    (pkg / "package.json").write_text(json.dumps({"name": name, "version": version, "license": "MIT"}))
+    (pkg / "index.js").write_text("module.exports = 1;\n")
+    out = npm(world["rc"], pkg, "publish", "--tag", "long")
+    assert out.returncode != 0 and "E400" in out.stderr, out.stderr
+    assert "version" in out.stderr
+    missing = requests.get(registry_url(srv, world["repo"]) + name, auth=login, timeout=10)
+    assert missing.status_code == 404
+
+
 def test_public_url_is_written_into_tarball_urls(start_arca):
     other = start_arca(["--public-url", "https://npm.example.test/mirror/"])
     project = other.create_project()

@@ -12,7 +12,7 @@ use axum::Json;
 use futures_util::TryStreamExt;
 use rusqlite::TransactionBehavior;
 use serde_json::{json, Value};
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio_util::io::StreamReader;
 
 use super::access::{authorize, identify, load_repo, refuse_change_unless_hosted};
@@ -34,7 +34,8 @@ use crate::store::{identity, now_ms};
 
 const FORMAT: &str = "cargo";
 const PREFIX: &str = "/artifactory/api/cargo/";
-const MAX_METADATA_BYTES: u32 = 1024 * 1024;
+/// The JSON metadata of a publish request.
+pub const MAX_METADATA_BYTES: u32 = 1024 * 1024;
 
 pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
     match dispatch(&state, request).await {
@@ -214,7 +215,8 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     }
 }
 
-pub(super) fn crate_path(name: &str, vers: &str) -> String {
+/// Where a crate version's `.crate` lives in the repository.
+pub fn crate_path(name: &str, vers: &str) -> String {
     format!("crates/{}/{name}-{vers}.crate", name.to_ascii_lowercase())
 }
 
@@ -298,15 +300,11 @@ fn bad_frame(e: io::Error) -> ApiError {
     client_body_failure(&e).unwrap_or_else(|| ApiError::Internal(e.to_string()))
 }
 
-/// `PUT /api/v1/crates/new`: u32 LE length + JSON metadata, u32 LE length + the `.crate`, which streams
-/// into the blob store.
-async fn publish(
-    state: &AppState,
-    repo: &Repository,
-    principal: &Principal,
-    body: axum::body::Body,
-) -> Result<Response, ApiError> {
-    let mut reader = StreamReader::new(body.into_data_stream().map_err(client_io_error));
+/// The head of a publish request, up to where the `.crate` starts: u32 LE length + JSON metadata
+/// (validated), then the u32 LE length of the `.crate`.
+pub async fn read_publish_head<R: AsyncRead + Unpin>(
+    reader: &mut R,
+) -> Result<(PublishMeta, u64), ApiError> {
     let json_len = reader.read_u32_le().await.map_err(bad_frame)?;
     if json_len > MAX_METADATA_BYTES {
         return Err(ApiError::invalid("metadata", "is larger than 1 MiB"));
@@ -324,6 +322,19 @@ async fn publish(
     })?;
     format::validate(&meta).map_err(|e| ApiError::invalid("metadata", e))?;
     let crate_len = u64::from(reader.read_u32_le().await.map_err(bad_frame)?);
+    Ok((meta, crate_len))
+}
+
+/// `PUT /api/v1/crates/new`: the head (`read_publish_head`), then the `.crate`, which streams into the
+/// blob store.
+async fn publish(
+    state: &AppState,
+    repo: &Repository,
+    principal: &Principal,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
+    let mut reader = StreamReader::new(body.into_data_stream().map_err(client_io_error));
+    let (meta, crate_len) = read_publish_head(&mut reader).await?;
     let rel = crate_path(&meta.name, &meta.vers);
     authorize(state, Some(principal), repo, Operation::Upload, &rel).await?;
     let (repo_id, key, vers, canonical) = (

@@ -1,15 +1,17 @@
 //! Package protocols under `/artifactory/`: what package-manager clients speak. Each request is
 //! authenticated and authorized in `access`, then served by the format's handler.
 
+// The formats' request parsers are public for the fuzz targets (fuzz/), which drive them without a
+// server; the handlers are reached through `router` only.
 mod access;
-mod cargo;
+pub mod cargo;
 mod cargo_remote;
 mod cargo_virtual;
 mod download;
 mod hosted;
-mod npm;
-mod pypi;
-mod pypi_form;
+pub mod npm;
+pub mod pypi;
+pub mod pypi_form;
 mod remote;
 mod virtual_repo;
 

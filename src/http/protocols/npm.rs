@@ -24,6 +24,7 @@ use super::access::{
 };
 use super::download::{serve_bytes, serve_file};
 use crate::auth::Principal;
+use crate::domain::artifact_path::ArtifactPath;
 use crate::domain::operation::Operation;
 use crate::formats::json_budget;
 use crate::formats::npm::{self as format, VersionDoc};
@@ -152,16 +153,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
             )
             .await?;
             let bytes = read_body(body, state.config.max_package_document_bytes).await?;
-            // Counted before anything is built: parsed, a document of small values takes 20 to 40
-            // times its length (16 MiB of `0,` took 600 MiB).
-            if !json_budget::within(&bytes, format::MAX_DOCUMENT_VALUES) {
-                return Err(ApiError::TooLarge {
-                    what: "The package document".into(),
-                    limit: format!("{} JSON values", format::MAX_DOCUMENT_VALUES),
-                });
-            }
-            let mut doc: Document<'_> =
-                serde_json::from_slice(&bytes).map_err(|e| malformed_json(&e))?;
+            let mut doc = Document::parse(&bytes)?;
             if url_rev.is_some() {
                 doc.rev = url_rev;
             }
@@ -350,26 +342,40 @@ async fn packument(
 /// The package document as `npm publish`, `npm deprecate` and `npm unpublish` PUT it; other fields are
 /// ignored. Attachment data borrows from the request body: the tarball is decoded as it is stored.
 #[derive(Deserialize)]
-struct Document<'a> {
+pub struct Document<'a> {
     #[serde(default)]
-    name: Option<String>,
+    pub name: Option<String>,
     #[serde(default)]
-    versions: Option<Map<String, Value>>,
+    pub versions: Option<Map<String, Value>>,
     #[serde(default, rename = "dist-tags")]
-    dist_tags: Option<Map<String, Value>>,
+    pub dist_tags: Option<Map<String, Value>>,
     #[serde(default, rename = "_attachments", borrow)]
-    attachments: Option<BTreeMap<String, Attachment<'a>>>,
+    pub attachments: Option<BTreeMap<String, Attachment<'a>>>,
     /// The revision the client edited (`npm deprecate` sends it here, `npm unpublish` in the URL).
     #[serde(default, rename = "_rev")]
-    rev: Option<String>,
+    pub rev: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct Attachment<'a> {
+pub struct Attachment<'a> {
     #[serde(borrow)]
-    data: Cow<'a, str>,
+    pub data: Cow<'a, str>,
     #[serde(default)]
-    length: Option<u64>,
+    pub length: Option<u64>,
+}
+
+impl<'a> Document<'a> {
+    /// The document of a PUT's body. Its values are counted before anything is built: parsed, a
+    /// document of small values takes 20 to 40 times its length (16 MiB of `0,` took 600 MiB).
+    pub fn parse(body: &'a [u8]) -> Result<Self, ApiError> {
+        if !json_budget::within(body, format::MAX_DOCUMENT_VALUES) {
+            return Err(ApiError::TooLarge {
+                what: "The package document".into(),
+                limit: format!("{} JSON values", format::MAX_DOCUMENT_VALUES),
+            });
+        }
+        serde_json::from_slice(body).map_err(|e| malformed_json(&e))
+    }
 }
 
 /// A PUT of the package document: a publish when it carries `_attachments`, else an edit (deprecations,
@@ -395,7 +401,7 @@ async fn put_document(
 
 /// Base64 text decoded a chunk at a time as the blob store reads it, so that a publish never holds its
 /// tarball decoded. `invalid` tells a malformed text from an I/O failure afterwards.
-struct Base64Reader<'a> {
+pub struct Base64Reader<'a> {
     text: &'a [u8],
     decoded: Vec<u8>,
     offset: usize,
@@ -406,7 +412,7 @@ struct Base64Reader<'a> {
 const BASE64_CHUNK: usize = 64 * 1024;
 
 impl<'a> Base64Reader<'a> {
-    fn new(text: &'a str) -> Self {
+    pub fn new(text: &'a str) -> Self {
         Base64Reader {
             text: text.as_bytes(),
             decoded: Vec::with_capacity(BASE64_CHUNK / 4 * 3),
@@ -447,14 +453,23 @@ impl AsyncRead for Base64Reader<'_> {
     }
 }
 
-async fn publish(
-    state: &AppState,
-    repo: &Repository,
-    principal: &Principal,
+/// What a publish document asks for, checked without the database.
+pub struct PublishPlan<'d, 'a> {
+    pub version: &'d str,
+    /// The manifest as stored: `_` fields (but `_hasShrinkwrap`) and `dist` left out.
+    pub manifest: Value,
+    /// The `dist` the client sent, whose digests must match the tarball.
+    pub sent_dist: Value,
+    pub attachment: &'d Attachment<'a>,
+}
+
+/// Checks a publish document of package `name`: exactly one SemVer version, a manifest within its
+/// budget that names no other version, and its tarball among the attachments.
+pub fn plan_publish<'d, 'a>(
     name: &str,
-    doc: &Document<'_>,
-    attachments: &BTreeMap<String, Attachment<'_>>,
-) -> Result<Response, ApiError> {
+    doc: &'d Document<'a>,
+    attachments: &'d BTreeMap<String, Attachment<'a>>,
+) -> Result<PublishPlan<'d, 'a>, ApiError> {
     let versions = doc
         .versions
         .as_ref()
@@ -486,6 +501,15 @@ async fn publish(
             "the manifest names another version than its key",
         ));
     }
+    // A 214-byte name and a 256-byte version are each valid, but their tarball must still be a file the
+    // repository can hold (and the management API show and delete).
+    let rel = format::tarball_path(name, version);
+    if ArtifactPath::parse_plain(&rel).map_or(true, |p| p.as_str() != rel) {
+        return Err(ApiError::invalid(
+            "version",
+            "is too long for this package: the tarball name would exceed 255 bytes",
+        ));
+    }
     // npm names the attachment `<name>-<version>.tgz` (scope included); one publish carries one tarball.
     let file = format::tarball_file(name, version);
     let attachment = match attachments.get(&file) {
@@ -498,7 +522,38 @@ async fn publish(
             ))
         }
     };
-    let rel = format::tarball_path(name, version);
+    let mut manifest = manifest.clone();
+    let sent_dist = manifest
+        .as_object_mut()
+        .and_then(|m| {
+            m.retain(|k, _| !k.starts_with('_') || k == "_hasShrinkwrap");
+            m.remove("dist")
+        })
+        .unwrap_or(Value::Null);
+    Ok(PublishPlan {
+        version,
+        manifest,
+        sent_dist,
+        attachment,
+    })
+}
+
+async fn publish(
+    state: &AppState,
+    repo: &Repository,
+    principal: &Principal,
+    name: &str,
+    doc: &Document<'_>,
+    attachments: &BTreeMap<String, Attachment<'_>>,
+) -> Result<Response, ApiError> {
+    let PublishPlan {
+        version,
+        manifest: stored_manifest,
+        sent_dist,
+        attachment,
+    } = plan_publish(name, doc, attachments)?;
+    let version = version.to_string();
+    let rel = format::tarball_path(name, &version);
     authorize(state, Some(principal), repo, Operation::Upload, &rel).await?;
     let (repo_id, key, v) = (repo.id.clone(), name.to_string(), version.clone());
     let republish = || {
@@ -513,14 +568,6 @@ async fn publish(
     {
         return Err(republish());
     }
-    let mut stored_manifest = manifest.clone();
-    let sent_dist = stored_manifest
-        .as_object_mut()
-        .and_then(|m| {
-            m.retain(|k, _| !k.starts_with('_') || k == "_hasShrinkwrap");
-            m.remove("dist")
-        })
-        .unwrap_or(Value::Null);
     let guard = state.blob_gc.read().await;
     let mut reader = Base64Reader::new(&attachment.data);
     let info = match state
@@ -959,6 +1006,21 @@ mod tests {
         assert_eq!(decode_all(&STANDARD.encode(&data)).await, Ok(data));
         assert_eq!(decode_all("").await, Ok(Vec::new()));
         assert_eq!(decode_all("aGk=").await, Ok(b"hi".to_vec()));
+    }
+
+    /// Found by the `npm_document` fuzz target (minimised): a valid name and a valid SemVer version of
+    /// 250 characters made a tarball name over 255 bytes, which was stored although no artifact path may
+    /// hold it (the management API's file detail and delete could not address the file).
+    #[test]
+    fn fuzz_found_tarball_names_fit_an_artifact_path() {
+        let input = r#"{"versions":{"2.0.0-PPPP9PPPPPdescPPPPPPPPP.readPPPPPPPPPPPPPPPPPPPPPPPPPPPPccccccccccccccccccccccccccPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPcccccccccccccccccccccccccccccccccPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPP+PPPPPPPPbeta.11.1.0":{}},"_attachments":{"":{"data":""}}}"#;
+        let doc = Document::parse(input.as_bytes()).unwrap();
+        let attachments = doc.attachments.as_ref().unwrap();
+        match plan_publish("demo", &doc, attachments) {
+            Err(ApiError::InvalidParameter { name, .. }) => assert_eq!(name, "version"),
+            Err(other) => panic!("{other}"),
+            Ok(plan) => panic!("accepted version {}", plan.version),
+        }
     }
 
     #[tokio::test]

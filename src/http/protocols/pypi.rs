@@ -30,7 +30,7 @@ use crate::store::repos::{self, Repository};
 const FORMAT: &str = "pypi";
 const PREFIX: &str = "/artifactory/api/pypi/";
 /// Wheels whose METADATA is larger than this get no PEP 658 file.
-const MAX_METADATA_BYTES: u64 = 4 * 1024 * 1024;
+pub const MAX_METADATA_BYTES: u64 = 4 * 1024 * 1024;
 
 pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
     match dispatch(&state, request).await {
@@ -291,7 +291,15 @@ async fn upload(
     let guard = state.blob_gc.read().await;
     // Every blob this upload streams into the store, reclaimed if the upload is refused afterwards.
     let mut stored = Vec::new();
-    let form = match pypi_form::read(state, request, &mut stored).await {
+    let form = pypi_form::read(
+        &*state.blobs,
+        state.config.max_artifact_bytes,
+        &pypi_form::LIMITS,
+        request,
+        &mut stored,
+    )
+    .await;
+    let form = match form {
         Ok(form) => payload::finish().await.map(|()| form),
         Err(e) => Err(e),
     };
@@ -456,7 +464,7 @@ fn content_type(filename: &str) -> &'static str {
 
 /// Checks the form against the file: the action, the name and version against the file name, the
 /// declared file type, and every digest given. Answers (kind, normalised project, name, version).
-fn validate_upload(
+pub fn validate_upload(
     fields: &HashMap<String, String>,
     uploaded: &Uploaded,
 ) -> Result<(DistKind, String, String, String), ApiError> {
@@ -513,7 +521,7 @@ fn validate_upload(
 }
 
 /// The wheel's own METADATA must name the project and version the form and the file name give.
-fn metadata_matches(metadata: &[u8], project: &str, version: &str) -> Result<(), ApiError> {
+pub fn metadata_matches(metadata: &[u8], project: &str, version: &str) -> Result<(), ApiError> {
     let (name, meta_version) = pypi::core_metadata_identity(&String::from_utf8_lossy(metadata));
     if name.as_deref().map(pypi::normalize).as_deref() != Some(project) {
         return Err(ApiError::invalid(

@@ -2,6 +2,7 @@
 //! distribution streams into the blob store; every other field is counted chunk by chunk and refused the
 //! moment it passes its limit (a 300 MiB `description` once held the whole field before being refused);
 //! only the fields arca reads are kept; the framing between fields is bounded (see `FramingBudget`).
+//! It needs no server (a blob store and a request), so the fuzz targets (fuzz/) drive it as it is.
 
 use std::collections::HashMap;
 use std::io;
@@ -16,21 +17,34 @@ use futures_util::TryStreamExt;
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio_util::io::StreamReader;
 
-use crate::blob::BlobInfo;
-use crate::http::app::AppState;
+use crate::blob::{BlobInfo, BlobStore};
 use crate::http::error::ApiError;
 use crate::http::limits::{body_failure, client_io_error, FramingBudget};
 
-/// Any one field other than the distribution: a long README as `description` fits.
-pub const MAX_FIELD_BYTES: usize = 4 * 1024 * 1024;
-/// All fields other than the distribution together.
-pub const MAX_FORM_BYTES: usize = 8 * 1024 * 1024;
-/// Parts in one form (twine sends a few dozen, one per classifier and requirement).
-pub const MAX_PARTS: usize = 1000;
-/// What the parser may buffer between two fields (a boundary and a part's headers, plus one read ahead).
-pub const MAX_FRAMING_BYTES: usize = 4 * 1024 * 1024;
+/// The bounds a form is read within.
+#[derive(Debug, Clone, Copy)]
+pub struct FormLimits {
+    /// Any one field other than the distribution.
+    pub field_bytes: usize,
+    /// All fields other than the distribution together.
+    pub form_bytes: usize,
+    /// Parts in one form.
+    pub parts: usize,
+    /// What the parser may buffer between two fields (a boundary and a part's headers, plus one read
+    /// ahead).
+    pub framing_bytes: usize,
+}
+
+/// twine's uploads: a long README as `description` fits in a field; a form has a few dozen parts, one
+/// per classifier and requirement.
+pub const LIMITS: FormLimits = FormLimits {
+    field_bytes: 4 * 1024 * 1024,
+    form_bytes: 8 * 1024 * 1024,
+    parts: 1000,
+    framing_bytes: 4 * 1024 * 1024,
+};
 /// The fields arca reads; the others (description, classifiers, ...) are counted and dropped.
-const KEPT: [&str; 8] = [
+pub const KEPT: [&str; 8] = [
     ":action",
     "name",
     "version",
@@ -69,11 +83,13 @@ impl<R: AsyncRead + Unpin> AsyncRead for Blake2Reader<R> {
     }
 }
 
-/// The form's fields and the distribution (`content`), streamed into the blob store; the digest of what
-/// was stored goes into `stored` at once, so that the caller can reclaim it when the form turns out to be
-/// unusable, even when reading fails half-way.
+/// The form's fields and the distribution (`content`), streamed into `blobs` (at most
+/// `max_artifact_bytes`); the digest of what was stored goes into `stored` at once, so that the caller
+/// can reclaim it when the form turns out to be unusable, even when reading fails half-way.
 pub async fn read(
-    state: &AppState,
+    blobs: &dyn BlobStore,
+    max_artifact_bytes: u64,
+    limits: &FormLimits,
     request: Request,
     stored: &mut Vec<String>,
 ) -> Result<(HashMap<String, String>, Option<Uploaded>), ApiError> {
@@ -83,7 +99,7 @@ pub async fn read(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| multer::parse_boundary(v).ok())
         .ok_or_else(|| ApiError::invalid("body", "must be multipart/form-data with a boundary"))?;
-    let budget = FramingBudget::new(MAX_FRAMING_BYTES);
+    let budget = FramingBudget::new(limits.framing_bytes);
     let stream = budget.guard(request.into_body().into_data_stream());
     let mut multipart = multer::Multipart::new(stream, boundary);
     let mut fields: HashMap<String, String> = HashMap::new();
@@ -96,10 +112,10 @@ pub async fn read(
         };
         budget.in_part();
         parts += 1;
-        if parts > MAX_PARTS {
+        if parts > limits.parts {
             return Err(ApiError::invalid(
                 "body",
-                format!("has more than {MAX_PARTS} form fields"),
+                format!("has more than {} form fields", limits.parts),
             ));
         }
         let name = field.name().unwrap_or_default().to_string();
@@ -112,10 +128,7 @@ pub async fn read(
                 inner: StreamReader::new(field.map_err(client_io_error)),
                 hasher: Blake2b::<U32>::new(),
             };
-            let info = state
-                .blobs
-                .put(&mut reader, state.config.max_artifact_bytes)
-                .await?;
+            let info = blobs.put(&mut reader, max_artifact_bytes).await?;
             stored.push(info.sha256.clone());
             uploaded = Some(Uploaded {
                 info,
@@ -129,16 +142,16 @@ pub async fn read(
         while let Some(chunk) = field.chunk().await.map_err(form_error)? {
             size += chunk.len();
             total += chunk.len();
-            if size > MAX_FIELD_BYTES {
+            if size > limits.field_bytes {
                 return Err(ApiError::TooLarge {
                     what: format!("The form field '{}'", printable(&name)),
-                    limit: format!("{MAX_FIELD_BYTES} bytes"),
+                    limit: format!("{} bytes", limits.field_bytes),
                 });
             }
-            if total > MAX_FORM_BYTES {
+            if total > limits.form_bytes {
                 return Err(ApiError::TooLarge {
                     what: "The form's fields together".into(),
-                    limit: format!("{MAX_FORM_BYTES} bytes"),
+                    limit: format!("{} bytes", limits.form_bytes),
                 });
             }
             if keep {
