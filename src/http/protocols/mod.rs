@@ -8,6 +8,7 @@ mod hosted;
 mod npm;
 mod pypi;
 mod pypi_form;
+mod pypi_remote;
 mod remote;
 
 use axum::extract::DefaultBodyLimit;
