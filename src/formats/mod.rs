@@ -7,4 +7,5 @@ pub mod listing;
 pub mod maven;
 pub mod npm;
 pub mod pypi;
+pub mod pypi_upstream;
 pub mod wheel;

@@ -111,12 +111,14 @@ pub struct IndexFile {
     pub filename: String,
     /// Relative to the project page (`../../packages/...`).
     pub href: String,
+    /// Empty when the file's index gave none (an upstream page may list files without a hash).
     pub sha256: String,
     pub requires_python: String,
     pub metadata_sha256: Option<String>,
     pub yanked: Option<String>,
-    pub size: i64,
-    pub upload_time: String,
+    /// Unknown for a file an upstream's PEP 503 page lists: the JSON page then says API version 1.0.
+    pub size: Option<i64>,
+    pub upload_time: Option<String>,
     pub version: String,
 }
 
@@ -151,10 +153,14 @@ pub fn project_html(name: &str, files: &[IndexFile]) -> String {
         if let Some(reason) = &f.yanked {
             attrs.push_str(&format!(" data-yanked=\"{}\"", escape_html(reason)));
         }
+        let hash = if f.sha256.is_empty() {
+            String::new()
+        } else {
+            format!("#sha256={}", f.sha256)
+        };
         page.push_str(&format!(
-            "<a href=\"{}#sha256={}\"{attrs}>{}</a><br/>\n",
+            "<a href=\"{}{hash}\"{attrs}>{}</a><br/>\n",
             escape_html(&f.href),
-            f.sha256,
             escape_html(&f.filename)
         ));
     }
@@ -162,10 +168,17 @@ pub fn project_html(name: &str, files: &[IndexFile]) -> String {
     page
 }
 
-/// The PEP 691 project page.
+/// The PEP 691 project page: API version 1.1 (PEP 700: `versions`, every file's `size`) when every
+/// file's size is known, else 1.0.
 pub fn project_json(name: &str, files: &[IndexFile]) -> Value {
-    let mut versions: Vec<&str> = files.iter().map(|f| f.version.as_str()).collect();
-    versions.dedup();
+    // Each version once, in the order the files give them (an upstream's page need not group them).
+    let mut seen = std::collections::HashSet::new();
+    let versions: Vec<&str> = files
+        .iter()
+        .map(|f| f.version.as_str())
+        .filter(|v| seen.insert(*v))
+        .collect();
+    let sized = files.iter().all(|f| f.size.is_some());
     let files: Vec<Value> = files
         .iter()
         .map(|f| {
@@ -178,28 +191,45 @@ pub fn project_json(name: &str, files: &[IndexFile]) -> Value {
                 Some(_) => json!(true),
                 None => json!(false),
             };
+            let hashes = if f.sha256.is_empty() {
+                json!({})
+            } else {
+                json!({"sha256": f.sha256})
+            };
             let mut entry = json!({
                 "filename": f.filename,
                 "url": f.href,
-                "hashes": {"sha256": f.sha256},
+                "hashes": hashes,
                 "core-metadata": metadata,
                 "dist-info-metadata": metadata,
                 "yanked": yanked,
-                "size": f.size,
-                "upload-time": f.upload_time,
             });
+            if let Some(size) = f.size {
+                entry["size"] = json!(size);
+            }
+            if let Some(time) = &f.upload_time {
+                entry["upload-time"] = json!(time);
+            }
             if !f.requires_python.is_empty() {
                 entry["requires-python"] = json!(f.requires_python);
             }
             entry
         })
         .collect();
-    json!({
-        "meta": {"api-version": "1.1"},
-        "name": name,
-        "versions": versions,
-        "files": files,
-    })
+    if sized {
+        json!({
+            "meta": {"api-version": "1.1"},
+            "name": name,
+            "versions": versions,
+            "files": files,
+        })
+    } else {
+        json!({
+            "meta": {"api-version": "1.0"},
+            "name": name,
+            "files": files,
+        })
+    }
 }
 
 /// The PEP 503 root page.
@@ -362,8 +392,8 @@ mod tests {
             requires_python: ">=3.8".into(),
             metadata_sha256: Some("cd".repeat(32)),
             yanked: Some("broken".into()),
-            size: 10,
-            upload_time: "2026-01-01T00:00:00Z".into(),
+            size: Some(10),
+            upload_time: Some("2026-01-01T00:00:00Z".into()),
             version: "1.0".into(),
         }];
         let html = project_html("demo", &files);

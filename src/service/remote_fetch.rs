@@ -141,6 +141,8 @@ pub struct Source<'a> {
     /// Answer only once the whole file is stored (a document the caller rewrites before serving), never
     /// with bytes as they arrive.
     pub whole: bool,
+    /// The upstream request's `Accept` (a simple page asks for PEP 691 JSON first).
+    pub accept: Option<&'a str>,
     /// Recorded as the copy's uploader.
     pub user_id: &'a str,
 }
@@ -342,6 +344,9 @@ async fn join_or_start(
         });
         if let Some(c) = &credentials {
             request = request.credentials(c.clone());
+        }
+        if let Some(accept) = source.accept {
+            request = request.accept(accept);
         }
         if let Some(v) = validators {
             if let Some(etag) = &v.etag {

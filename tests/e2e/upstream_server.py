@@ -1,7 +1,8 @@
 """A static HTTP server on loopback for remote-repository tests: Python's own ThreadingHTTPServer serving a
-directory (Last-Modified, If-Modified-Since → 304, Content-Length), which records every request it gets
-and can be told to misbehave per path: answer an error status, send its bytes slowly or hold them half-way
-until released, cut the connection mid-body. It can be stopped and started again on the same port."""
+directory (Last-Modified, If-Modified-Since → 304, Content-Length), which records every request it gets,
+serves a file with the Content-Type it was put with (a PEP 691 page), and can be told to misbehave per
+path: answer an error status, send its bytes slowly or hold them half-way until released, cut the
+connection mid-body. It can be stopped and started again on the same port."""
 
 import os
 import threading
@@ -26,6 +27,10 @@ class _Handler(SimpleHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+    def guess_type(self, path):
+        rel = os.path.relpath(path, self.upstream.root)
+        return self.upstream.content_types.get(rel) or super().guess_type(path)
 
     def do_GET(self):
         self._answer(head=False)
@@ -79,6 +84,7 @@ class StaticUpstream:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.faults = {}
+        self.content_types = {}  # a file's path under root -> the Content-Type it is served with
         self.requests = []
         self._lock = threading.Lock()
         self.port = None
@@ -104,7 +110,9 @@ class StaticUpstream:
     def url(self):
         return "http://127.0.0.1:%d" % self.port
 
-    def put(self, rel: str, data: bytes, mtime=None):
+    def put(self, rel: str, data: bytes, mtime=None, content_type=None):
+        if content_type:
+            self.content_types[rel] = content_type
         target = self.root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)

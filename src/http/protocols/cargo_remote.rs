@@ -38,6 +38,7 @@ fn source<'a>(
         expected: Expected::default(),
         checksum_file: None,
         whole,
+        accept: None,
         user_id: taker(caller),
     }
 }

@@ -12,6 +12,7 @@ mod hosted;
 pub mod npm;
 pub mod pypi;
 pub mod pypi_form;
+mod pypi_remote;
 mod remote;
 mod virtual_repo;
 

@@ -1,6 +1,7 @@
 //! PyPI repositories at `/artifactory/api/pypi/{repo}/` (SPEC §7): the legacy upload API twine speaks,
 //! the simple index (PEP 503 HTML / PEP 691 JSON), distribution and PEP 658 metadata downloads, and
-//! yanking (PEP 592). Errors are plain text with the message as the HTTP reason phrase, which is what
+//! yanking (PEP 592); a remote repository's pages and files come from its upstream (`pypi_remote`).
+//! Errors are plain text with the message as the HTTP reason phrase, which is what
 //! pip and twine print.
 
 use std::collections::HashMap;
@@ -15,6 +16,7 @@ use super::access::{
 };
 use super::download::{http_date, serve_bytes, serve_file};
 use super::pypi_form::{self, Uploaded};
+use super::pypi_remote;
 use crate::auth::Principal;
 use crate::domain::operation::Operation;
 use crate::formats::pypi::{self, DistKind, IndexFile};
@@ -23,6 +25,7 @@ use crate::http::app::AppState;
 use crate::http::error::{malformed_json, ApiError};
 use crate::http::payload;
 use crate::http::storage::reclaim;
+use crate::service::repo_kinds;
 use crate::store::now_ms;
 use crate::store::pypi::{self as store, Distribution};
 use crate::store::repos::{self, Repository};
@@ -101,6 +104,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     let repo = load_repo(state, caller.as_ref(), &repo_key, Some(FORMAT)).await?;
     refuse_change_unless_hosted(&repo, &parts.method)?;
     let head = parts.method == Method::HEAD;
+    let remote = repo.repo_type == repo_kinds::REMOTE;
     let segments: Vec<&str> = tail.split('/').collect();
     match (&parts.method, segments.as_slice()) {
         (&Method::POST, [""]) => {
@@ -116,6 +120,9 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         }
         (&Method::GET | &Method::HEAD, ["simple", ""]) => {
             authorize(state, caller.as_ref(), &repo, Operation::Download, "").await?;
+            if remote {
+                return pypi_remote::root_index(state, &repo, &parts.headers, head).await;
+            }
             root_index(state, &repo, &parts.headers, head).await
         }
         (&Method::GET | &Method::HEAD, ["simple", name] | ["simple", name, ""]) => {
@@ -136,11 +143,23 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
                 &project_path,
             )
             .await?;
+            if remote {
+                let (headers, caller) = (&parts.headers, caller.as_ref());
+                return pypi_remote::project_index(state, &repo, &project, headers, head, caller)
+                    .await;
+            }
             project_index(state, &repo, &project, &parts.headers, head).await
         }
         (&Method::GET | &Method::HEAD, ["packages", project, version, filename]) => {
             let rel = format!("packages/{project}/{version}/{filename}");
             authorize(state, caller.as_ref(), &repo, Operation::Download, &rel).await?;
+            if remote {
+                let (headers, caller) = (&parts.headers, caller.as_ref());
+                return pypi_remote::file(
+                    state, &repo, project, version, filename, headers, head, caller,
+                )
+                .await;
+            }
             let (repo_id, lookup) = (repo.id.clone(), rel.clone());
             let file = state
                 .db
@@ -157,7 +176,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     }
 }
 
-fn wants(headers: &HeaderMap) -> Result<&'static str, ApiError> {
+pub(super) fn wants(headers: &HeaderMap) -> Result<&'static str, ApiError> {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     pypi::negotiate(accept).ok_or(ApiError::NotAcceptable(
         "offer text/html or application/vnd.pypi.simple.v1+json",
@@ -190,7 +209,7 @@ async fn root_index(
     )))
 }
 
-fn with_vary(mut response: Response) -> Response {
+pub(super) fn with_vary(mut response: Response) -> Response {
     response
         .headers_mut()
         .insert(header::VARY, HeaderValue::from_static("Accept"));
@@ -242,8 +261,8 @@ async fn project_index(
             requires_python: d.dist.requires_python.clone(),
             metadata_sha256: d.metadata_sha256.clone(),
             yanked: d.dist.yanked.then(|| d.dist.yanked_reason.clone()),
-            size: d.size,
-            upload_time: iso_time(d.dist.uploaded_at),
+            size: Some(d.size),
+            upload_time: Some(iso_time(d.dist.uploaded_at)),
             version: d.dist.version.clone(),
         })
         .collect();

@@ -84,6 +84,25 @@ pub async fn get_file(
     head: bool,
     caller: Option<&Principal>,
 ) -> Result<Response, ApiError> {
+    if repo.format != MAVEN_FORMAT && repo.format != "generic" {
+        // npm, PyPI and Cargo files are fetched through their own protocol only, which knows the URL
+        // the package index gives and the digest the file must have: through the plain path a client
+        // could otherwise have any upstream URL kept, unverified, at a package's path.
+        let (repo_id, rel) = (repo.id.clone(), path.as_str().to_string());
+        let cached = state
+            .db
+            .call(move |conn| crate::store::repos::get_live_file(conn, &repo_id, &rel))
+            .await?;
+        return match cached {
+            Some(file) => serve_file(state, &file, headers, head).await,
+            None => Err(ApiError::not_found(format!(
+                "No file {} cached in {}: read {} packages through their own protocol",
+                path.as_str(),
+                repo.name,
+                repo.format
+            ))),
+        };
+    }
     let settings = settings_of(state, repo).await?;
     let maven_layout = repo.format == MAVEN_FORMAT;
     if maven_layout {
@@ -117,6 +136,7 @@ pub async fn get_file(
         expected: Expected::default(),
         checksum_file,
         whole: false,
+        accept: None,
         user_id: taker(caller),
     };
     let fetched = remote_fetch::fetch(state, source).await?;

@@ -257,6 +257,7 @@ async fn remote_metadata(
         expected: Expected::default(),
         checksum_file: None,
         whole: true,
+        accept: None,
         user_id: remote::taker(caller),
     };
     match remote_fetch::fetch(state, source).await? {
