@@ -47,14 +47,19 @@ pub async fn packument(
     };
     match remote_fetch::fetch(state, source).await? {
         Fetched::Missing => Ok(None),
-        Fetched::Cached { file, stale } => {
-            let doc = read_packument(state, settings, &file, name).await?;
-            Ok(Some(RemotePackument {
+        Fetched::Cached { file, stale } => match read_packument(state, settings, &file, name).await
+        {
+            Ok(doc) => Ok(Some(RemotePackument {
                 doc,
                 file: *file,
                 stale,
-            }))
-        }
+            })),
+            Err(unusable @ ApiError::Upstream { .. }) => {
+                discard(state, &file).await?;
+                Err(unusable)
+            }
+            Err(other) => Err(other),
+        },
         Fetched::Streaming { .. } => Err(ApiError::Internal(
             "a packument fetch answered before it was whole".into(),
         )),
@@ -157,6 +162,25 @@ async fn read_packument(
             format!("sent a packument for {name} that is not an npm package document"),
         )),
     }
+}
+
+/// Retires a kept packument arca cannot use to the recycle bin (unless a newer copy replaced it
+/// meanwhile), so that the next read fetches it whole again instead of revalidating it: like a tarball
+/// that fails its checksum, it is not kept.
+async fn discard(state: &AppState, file: &FileEntry) -> Result<(), ApiError> {
+    let (repo_id, path, id) = (file.repo_id.clone(), file.path.clone(), file.id);
+    state
+        .db
+        .call(move |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            if repos::get_live_file(&tx, &repo_id, &path)?.is_some_and(|live| live.id == id) {
+                repos::trash_file(&tx, &repo_id, &path, "", crate::store::now_ms())?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(())
 }
 
 /// A 502 for what the upstream sent, naming its host only.

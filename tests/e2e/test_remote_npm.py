@@ -227,6 +227,14 @@ def test_upstream_404_500_and_the_not_found_cache(srv, project, login, static):
     finally:
         del static.faults["/reg/" + broken]
     assert packument(srv, login, repo, broken).status_code == 200
+    # A packument that is not one: 502, and not kept (the next read fetches it whole again).
+    garbled = npm_name("garbled")
+    static.put("reg/" + garbled, b"<html>not a packument</html>")
+    resp = packument(srv, login, repo, garbled)
+    assert resp.status_code == 502 and "not an npm package document" in resp.json()["error"]
+    publish_static(static, garbled, {"1.0.0": (b"g", {})})
+    assert packument(srv, login, repo, garbled).status_code == 200
+    assert static.count("/reg/" + garbled) == 2
     # A scoped name is asked for as npm asks: `@scope%2fname`.
     scoped = "@acme/%s" % npm_name("st")
     publish_static(static, scoped, {"2.0.0": (b"scoped bytes", {})})
