@@ -236,6 +236,17 @@ const ABBREVIATED_FIELDS: [&str; 16] = [
     "os",
 ];
 
+/// A version's manifest cut down to the fields the abbreviated document keeps.
+pub fn abbreviated_version(full: &Value) -> Value {
+    let mut small = Map::new();
+    for key in ABBREVIATED_FIELDS.iter().chain(["cpu"].iter()) {
+        if let Some(value) = full.get(*key) {
+            small.insert((*key).to_string(), value.clone());
+        }
+    }
+    Value::Object(small)
+}
+
 /// The packument. `dist_tags` are already restricted to live versions.
 pub fn packument(
     name: &str,
@@ -253,13 +264,7 @@ pub fn packument(
     for v in versions {
         let full = with_dist(v);
         let doc = if abbreviated {
-            let mut small = Map::new();
-            for key in ABBREVIATED_FIELDS.iter().chain(["cpu"].iter()) {
-                if let Some(value) = full.get(*key) {
-                    small.insert((*key).to_string(), value.clone());
-                }
-            }
-            Value::Object(small)
+            abbreviated_version(&full)
         } else {
             full
         };

@@ -10,6 +10,7 @@ mod cargo_virtual;
 mod download;
 mod hosted;
 pub mod npm;
+mod npm_remote;
 pub mod pypi;
 pub mod pypi_form;
 mod pypi_remote;

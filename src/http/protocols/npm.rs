@@ -1,6 +1,7 @@
 //! npm repositories at `/artifactory/api/npm/{repo}/` (SPEC §7): publish, packuments (full and
 //! abbreviated), tarballs, dist-tags, deprecate, unpublish (tarballs to the recycle bin), `npm login`
-//! (legacy) and `npm whoami`. Errors are `{"error": ...}`, which npm prints.
+//! (legacy) and `npm whoami`. Errors are `{"error": ...}`, which npm prints. A remote repository's
+//! packuments, tarballs and dist-tags are read through its upstream (`npm_remote`).
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -23,6 +24,7 @@ use super::access::{
     authorize, identify, load_repo, may_do_somewhere, refuse_change_unless_hosted, repo_user_login,
 };
 use super::download::{serve_bytes, serve_file};
+use super::npm_remote;
 use crate::auth::Principal;
 use crate::domain::artifact_path::ArtifactPath;
 use crate::domain::operation::Operation;
@@ -34,6 +36,7 @@ use crate::http::error::{malformed_json, ApiError};
 use crate::http::extract::read_body;
 use crate::http::storage::reclaim;
 use crate::http::urls::public_base_url;
+use crate::service::repo_kinds;
 use crate::store::now_ms;
 use crate::store::npm as store;
 use crate::store::repos::{self, Repository};
@@ -114,6 +117,10 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     }
     if let Some(tags_path) = tail.strip_prefix("-/package/") {
         let (name, tag) = split_dist_tags(tags_path)?;
+        if repo.repo_type == repo_kinds::REMOTE && tag.is_none() && read {
+            return npm_remote::dist_tags(state, &repo, caller.as_ref(), &parts.headers, &name)
+                .await;
+        }
         return dist_tags(
             state,
             &repo,
@@ -128,6 +135,19 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     }
     let (name, rest) = split_name(&tail)?;
     match (rest.as_slice(), &method) {
+        ([], _) if read && repo.repo_type == repo_kinds::REMOTE => {
+            npm_remote::packument(
+                state,
+                &repo,
+                caller.as_ref(),
+                &parts.headers,
+                &tarball_base(state, &parts.headers, &repo),
+                &name,
+                wants_abbreviated(&parts.headers, &parts.uri),
+                head,
+            )
+            .await
+        }
         ([], _) if read => {
             packument(
                 state,
@@ -162,6 +182,18 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         (["-rev", _], &Method::DELETE) => {
             let principal = caller.ok_or(ApiError::Unauthenticated("log in first (npm login)"))?;
             unpublish_all(state, &repo, &principal, &name, rest[1]).await
+        }
+        (["-", file], _) if read && repo.repo_type == repo_kinds::REMOTE => {
+            npm_remote::tarball(
+                state,
+                &repo,
+                caller.as_ref(),
+                &parts.headers,
+                &name,
+                file,
+                head,
+            )
+            .await
         }
         (["-", file], _) if read => {
             let rel = format!("{name}/-/{file}");
@@ -222,7 +254,7 @@ fn split_dist_tags(path: &str) -> Result<(String, Option<String>), ApiError> {
     }
 }
 
-fn iso(ms: i64) -> String {
+pub(super) fn iso(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
         .unwrap_or_default()
@@ -270,6 +302,28 @@ async fn load_package(
         .await?)
 }
 
+/// Whether the client asks for the abbreviated packument (npm's installer does; `?write=true`, which
+/// npm sends before editing the document, always gets the full one).
+fn wants_abbreviated(headers: &HeaderMap, uri: &axum::http::Uri) -> bool {
+    let write = uri
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p == "write=true"));
+    !write
+        && headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains(format::ABBREVIATED))
+}
+
+/// The registry URL tarball links start with: `public_url`, else the request's own base.
+fn tarball_base(state: &AppState, headers: &HeaderMap, repo: &Repository) -> String {
+    format!(
+        "{}{PREFIX}{}",
+        public_base_url(&state.config, headers),
+        repo.name
+    )
+}
+
 async fn packument(
     state: &AppState,
     repo: &Repository,
@@ -284,19 +338,8 @@ async fn packument(
         .await?
         .filter(|p| !p.live.is_empty())
         .ok_or_else(|| ApiError::not_found(format!("package {name} not found")))?;
-    let write = uri
-        .query()
-        .is_some_and(|q| q.split('&').any(|p| p == "write=true"));
-    let abbreviated = !write
-        && headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|a| a.contains(format::ABBREVIATED));
-    let base = format!(
-        "{}{PREFIX}{}",
-        public_base_url(&state.config, headers),
-        repo.name
-    );
+    let abbreviated = wants_abbreviated(headers, uri);
+    let base = tarball_base(state, headers, repo);
     let tags = live_tags(&pkg.tags, &pkg.version_names());
     let docs: Vec<VersionDoc<'_>> = pkg
         .live
