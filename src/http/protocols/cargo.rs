@@ -81,7 +81,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     let read = parts.method == Method::GET || parts.method == Method::HEAD;
     // A publish, yank or owner change sent to a virtual registry goes to its default deploy repository.
     let repo = if repo.repo_type == repo_kinds::VIRTUAL && !read {
-        super::virtual_repo::deploy_target(state, &repo).await?
+        super::members::deploy_target(state, &repo).await?
     } else {
         repo
     };

@@ -9,17 +9,14 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::Value;
 
-use super::access::authorize;
 use super::cargo::{crate_path, hosted_download, hosted_index};
-use super::cargo_remote;
+use super::{cargo_remote, members};
 use super::download::serve_bytes;
 use crate::auth::Principal;
-use crate::domain::operation::Operation;
 use crate::http::app::AppState;
 use crate::http::error::ApiError;
 use crate::service::repo_kinds::{HOSTED, REMOTE};
-use crate::store::remote as remote_store;
-use crate::store::repos::{self, Repository, STATUS_ACTIVE};
+use crate::store::repos::Repository;
 
 /// An index file's lines of one member, and when they changed (0 when unknown).
 async fn member_index(
@@ -44,32 +41,8 @@ async fn readable_members(
     name: &str,
     caller: Option<&Principal>,
 ) -> Result<Vec<Repository>, ApiError> {
-    let id = repo.id.clone();
-    let (settings, members) = state
-        .db
-        .call(move |conn| {
-            let settings = remote_store::get_virtual(conn, &id)?.unwrap_or_default();
-            let mut found = Vec::new();
-            for member in &settings.members {
-                if let Some(m) = repos::get_repo(conn, member)? {
-                    if m.status == STATUS_ACTIVE {
-                        found.push(m);
-                    }
-                }
-            }
-            Ok((settings, found))
-        })
-        .await?;
-    let mut readable = Vec::new();
-    for member in members {
-        let path = format!("crates/{name}");
-        if authorize(state, caller, &member, Operation::Download, &path)
-            .await
-            .is_ok()
-        {
-            readable.push(member);
-        }
-    }
+    let (settings, mut readable) =
+        members::readable(state, repo, caller, &format!("crates/{name}")).await?;
     if settings.hosted_names_hide_remote {
         let mut hosted_has_it = false;
         for member in readable.iter().filter(|m| m.repo_type == HOSTED) {
@@ -79,7 +52,7 @@ async fn readable_members(
             }
         }
         if hosted_has_it {
-            readable.retain(|m| m.repo_type == HOSTED);
+            members::keep_hosted_only(&mut readable);
         }
     }
     Ok(readable)

@@ -61,7 +61,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     let repo = load_repo(state, caller.as_ref(), &repo_name, None).await?;
     // A change sent to a virtual repository goes to its default deploy repository, and is authorized there.
     let repo = if repo.repo_type == repo_kinds::VIRTUAL && op != Operation::Download {
-        virtual_repo::deploy_target(state, &repo).await?
+        super::members::deploy_target(state, &repo).await?
     } else {
         repo
     };

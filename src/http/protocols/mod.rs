@@ -9,6 +9,7 @@ mod cargo_remote;
 mod cargo_virtual;
 mod download;
 mod hosted;
+mod members;
 pub mod npm;
 mod npm_remote;
 pub mod pypi;

@@ -8,60 +8,17 @@
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::access::authorize;
 use super::download::serve_bytes;
-use super::{hosted, remote};
+use super::{hosted, members, remote};
 use crate::auth::Principal;
 use crate::domain::artifact_path::ArtifactPath;
-use crate::domain::operation::Operation;
 use crate::formats::maven;
 use crate::http::app::AppState;
 use crate::http::artifact::repositories::MAVEN_FORMAT;
 use crate::http::error::ApiError;
 use crate::service::remote_fetch::{self, Expected, Fetched, Freshness, Source};
 use crate::service::repo_kinds::{HOSTED, REMOTE};
-use crate::store::remote::{self as remote_store, VirtualSettings};
-use crate::store::repos::{self, Repository, STATUS_ACTIVE};
-
-/// The members of `repo` in order, active ones only, and its settings.
-async fn members(
-    state: &AppState,
-    repo: &Repository,
-) -> Result<(VirtualSettings, Vec<Repository>), ApiError> {
-    let id = repo.id.clone();
-    Ok(state
-        .db
-        .call(move |conn| {
-            let settings = remote_store::get_virtual(conn, &id)?.unwrap_or_default();
-            let mut found = Vec::new();
-            for member in &settings.members {
-                if let Some(m) = repos::get_repo(conn, member)? {
-                    if m.status == STATUS_ACTIVE {
-                        found.push(m);
-                    }
-                }
-            }
-            Ok((settings, found))
-        })
-        .await?)
-}
-
-/// Where a change sent to virtual repository `repo` goes: its default deploy repository.
-pub async fn deploy_target(state: &AppState, repo: &Repository) -> Result<Repository, ApiError> {
-    let (settings, members) = members(state, repo).await?;
-    settings
-        .default_deploy_repo_id
-        .and_then(|id| members.into_iter().find(|m| m.id == id))
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "default_deploy_repository",
-                format!(
-                    "is not set for virtual repository {}: set it with update_artifactory to publish through it",
-                    repo.name
-                ),
-            )
-        })
-}
+use crate::store::repos::{self, Repository};
 
 /// `groupId/artifactId/` of a Maven path (a version file, or a metadata file at either level).
 fn artifact_dir(path: &str) -> Option<String> {
@@ -87,22 +44,13 @@ pub async fn get(
     head: bool,
     caller: Option<&Principal>,
 ) -> Result<Response, ApiError> {
-    let (settings, all) = members(state, repo).await?;
-    let mut readable = Vec::new();
-    for member in all {
-        if authorize(state, caller, &member, Operation::Download, path.as_str())
-            .await
-            .is_ok()
-        {
-            readable.push(member);
-        }
-    }
+    let (settings, mut readable) = members::readable(state, repo, caller, path.as_str()).await?;
     let rel = path.as_str();
     let maven_layout = repo.format == MAVEN_FORMAT;
     if settings.hosted_names_hide_remote && maven_layout {
         if let Some(dir) = artifact_dir(rel) {
             if hosted_holds(state, &readable, &dir).await? {
-                readable.retain(|m| m.repo_type == HOSTED);
+                members::keep_hosted_only(&mut readable);
             }
         }
     }

@@ -1,0 +1,78 @@
+//! The members of a virtual repository, as every format's virtual reads and writes see them: in order,
+//! active ones only, and for a read only those the caller may download from (a virtual repository never
+//! serves a member's file to someone without `download` on that member).
+
+use super::access::authorize;
+use crate::auth::Principal;
+use crate::domain::operation::Operation;
+use crate::http::app::AppState;
+use crate::http::error::ApiError;
+use crate::service::repo_kinds::HOSTED;
+use crate::store::remote::{self as remote_store, VirtualSettings};
+use crate::store::repos::{self, Repository, STATUS_ACTIVE};
+
+/// The members of `repo` in order, active ones only, and its settings.
+pub async fn all(
+    state: &AppState,
+    repo: &Repository,
+) -> Result<(VirtualSettings, Vec<Repository>), ApiError> {
+    let id = repo.id.clone();
+    Ok(state
+        .db
+        .call(move |conn| {
+            let settings = remote_store::get_virtual(conn, &id)?.unwrap_or_default();
+            let mut found = Vec::new();
+            for member in &settings.members {
+                if let Some(m) = repos::get_repo(conn, member)? {
+                    if m.status == STATUS_ACTIVE {
+                        found.push(m);
+                    }
+                }
+            }
+            Ok((settings, found))
+        })
+        .await?)
+}
+
+/// The members the caller may download `path` from, in order.
+pub async fn readable(
+    state: &AppState,
+    repo: &Repository,
+    caller: Option<&Principal>,
+    path: &str,
+) -> Result<(VirtualSettings, Vec<Repository>), ApiError> {
+    let (settings, members) = all(state, repo).await?;
+    let mut readable = Vec::with_capacity(members.len());
+    for member in members {
+        if authorize(state, caller, &member, Operation::Download, path)
+            .await
+            .is_ok()
+        {
+            readable.push(member);
+        }
+    }
+    Ok((settings, readable))
+}
+
+/// The dependency-confusion rule, once a hosted member was found to hold the name: remote members are
+/// not consulted for it at all.
+pub fn keep_hosted_only(members: &mut Vec<Repository>) {
+    members.retain(|m| m.repo_type == HOSTED);
+}
+
+/// Where a change sent to virtual repository `repo` goes: its default deploy repository.
+pub async fn deploy_target(state: &AppState, repo: &Repository) -> Result<Repository, ApiError> {
+    let (settings, members) = all(state, repo).await?;
+    settings
+        .default_deploy_repo_id
+        .and_then(|id| members.into_iter().find(|m| m.id == id))
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "default_deploy_repository",
+                format!(
+                    "is not set for virtual repository {}: set it with update_artifactory to publish through it",
+                    repo.name
+                ),
+            )
+        })
+}
