@@ -6,6 +6,7 @@ pub mod json_budget;
 pub mod listing;
 pub mod maven;
 pub mod npm;
+pub mod npm_merge;
 pub mod npm_upstream;
 pub mod pypi;
 pub mod pypi_upstream;

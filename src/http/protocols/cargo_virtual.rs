@@ -10,8 +10,8 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::cargo::{crate_path, hosted_download, hosted_index};
-use super::{cargo_remote, members};
 use super::download::serve_bytes;
+use super::{cargo_remote, members};
 use crate::auth::Principal;
 use crate::http::app::AppState;
 use crate::http::error::ApiError;

@@ -12,6 +12,7 @@ mod hosted;
 mod members;
 pub mod npm;
 mod npm_remote;
+mod npm_virtual;
 pub mod pypi;
 pub mod pypi_form;
 mod pypi_remote;

@@ -24,7 +24,7 @@ use super::access::{
     authorize, identify, load_repo, may_do_somewhere, refuse_change_unless_hosted, repo_user_login,
 };
 use super::download::{serve_bytes, serve_file};
-use super::npm_remote;
+use super::{members, npm_remote, npm_virtual};
 use crate::auth::Principal;
 use crate::domain::artifact_path::ArtifactPath;
 use crate::domain::operation::Operation;
@@ -104,7 +104,17 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     }
     let (caller, body) = identify(state, &parts, body).await?;
     let repo = load_repo(state, caller.as_ref(), repo_key, Some(FORMAT)).await?;
+    // Tarball links keep the URL the client used, also where a virtual repository's deploy repository answers.
+    let base = tarball_base(state, &parts.headers, &repo);
+    // A change sent to a virtual repository goes to its default deploy repository and is authorized there;
+    // so does the read npm makes before editing a document (`?write=true`), whose `_rev` the edit names.
+    let repo = if repo.repo_type == repo_kinds::VIRTUAL && (!read || for_writing(&parts.uri)) {
+        members::deploy_target(state, &repo).await?
+    } else {
+        repo
+    };
     refuse_change_unless_hosted(&repo, &method)?;
+    let kind = repo.repo_type.as_str();
     if tail == "-/ping" {
         return Ok(Json(json!({})).into_response());
     }
@@ -117,8 +127,12 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     }
     if let Some(tags_path) = tail.strip_prefix("-/package/") {
         let (name, tag) = split_dist_tags(tags_path)?;
-        if repo.repo_type == repo_kinds::REMOTE && tag.is_none() && read {
+        if kind == repo_kinds::REMOTE && tag.is_none() && read {
             return npm_remote::dist_tags(state, &repo, caller.as_ref(), &parts.headers, &name)
+                .await;
+        }
+        if kind == repo_kinds::VIRTUAL && tag.is_none() && read {
+            return npm_virtual::dist_tags(state, &repo, caller.as_ref(), &parts.headers, &name)
                 .await;
         }
         return dist_tags(
@@ -134,16 +148,31 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         .await;
     }
     let (name, rest) = split_name(&tail)?;
+    let abbreviated = wants_abbreviated(&parts.headers, &parts.uri);
     match (rest.as_slice(), &method) {
-        ([], _) if read && repo.repo_type == repo_kinds::REMOTE => {
+        ([], _) if read && kind == repo_kinds::REMOTE => {
             npm_remote::packument(
                 state,
                 &repo,
                 caller.as_ref(),
                 &parts.headers,
-                &tarball_base(state, &parts.headers, &repo),
+                &base,
                 &name,
-                wants_abbreviated(&parts.headers, &parts.uri),
+                abbreviated,
+                head,
+            )
+            .await
+        }
+        ([], _) if read && kind == repo_kinds::VIRTUAL => {
+            let caller = caller.as_ref();
+            npm_virtual::packument(
+                state,
+                &repo,
+                caller,
+                &parts.headers,
+                &base,
+                &name,
+                abbreviated,
                 head,
             )
             .await
@@ -154,8 +183,9 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
                 &repo,
                 caller,
                 &parts.headers,
-                &parts.uri,
+                &base,
                 &name,
+                abbreviated,
                 head,
             )
             .await
@@ -183,7 +213,11 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
             let principal = caller.ok_or(ApiError::Unauthenticated("log in first (npm login)"))?;
             unpublish_all(state, &repo, &principal, &name, rest[1]).await
         }
-        (["-", file], _) if read && repo.repo_type == repo_kinds::REMOTE => {
+        (["-", file], _) if read && kind == repo_kinds::VIRTUAL => {
+            let caller = caller.as_ref();
+            npm_virtual::tarball(state, &repo, caller, &parts.headers, &name, file, head).await
+        }
+        (["-", file], _) if read && kind == repo_kinds::REMOTE => {
             npm_remote::tarball(
                 state,
                 &repo,
@@ -198,13 +232,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         (["-", file], _) if read => {
             let rel = format!("{name}/-/{file}");
             authorize(state, caller.as_ref(), &repo, Operation::Download, &rel).await?;
-            let (repo_id, lookup) = (repo.id.clone(), rel.clone());
-            let found = state
-                .db
-                .call(move |conn| repos::get_live_file(conn, &repo_id, &lookup))
-                .await?
-                .ok_or_else(|| ApiError::not_found(format!("No tarball {file}")))?;
-            serve_file(state, &found, &parts.headers, head).await
+            hosted_tarball(state, &repo, &name, file, &parts.headers, head).await
         }
         (["-", file, "-rev", _], &Method::DELETE) => {
             let principal = caller.ok_or(ApiError::Unauthenticated("log in first (npm login)"))?;
@@ -220,6 +248,24 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         }
         _ => Err(ApiError::not_found(format!("No npm resource {tail}"))),
     }
+}
+
+/// A hosted repository's tarball `file` of package `name` (authorized already).
+pub(super) async fn hosted_tarball(
+    state: &AppState,
+    repo: &Repository,
+    name: &str,
+    file: &str,
+    headers: &HeaderMap,
+    head: bool,
+) -> Result<Response, ApiError> {
+    let (repo_id, rel) = (repo.id.clone(), format!("{name}/-/{file}"));
+    let found = state
+        .db
+        .call(move |conn| repos::get_live_file(conn, &repo_id, &rel))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("No tarball {file}")))?;
+    serve_file(state, &found, headers, head).await
 }
 
 /// `@scope/name/...` or `name/...` → (name, the remaining segments).
@@ -266,11 +312,11 @@ fn live_tags(stored: &str, live: &[&str]) -> Map<String, Value> {
     format::visible_tags(&stored, live)
 }
 
-struct PackageState {
+pub(super) struct PackageState {
     tags: String,
     created: i64,
     modified: i64,
-    live: Vec<store::LiveVersion>,
+    pub live: Vec<store::LiveVersion>,
 }
 
 impl PackageState {
@@ -279,7 +325,7 @@ impl PackageState {
     }
 }
 
-async fn load_package(
+pub(super) async fn load_package(
     state: &AppState,
     repo: &Repository,
     name: &str,
@@ -305,14 +351,17 @@ async fn load_package(
 /// Whether the client asks for the abbreviated packument (npm's installer does; `?write=true`, which
 /// npm sends before editing the document, always gets the full one).
 fn wants_abbreviated(headers: &HeaderMap, uri: &axum::http::Uri) -> bool {
-    let write = uri
-        .query()
-        .is_some_and(|q| q.split('&').any(|p| p == "write=true"));
-    !write
+    !for_writing(uri)
         && headers
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|a| a.contains(format::ABBREVIATED))
+}
+
+/// Whether a read is the one npm makes before changing the document (`?write=true`).
+fn for_writing(uri: &axum::http::Uri) -> bool {
+    uri.query()
+        .is_some_and(|q| q.split('&').any(|p| p == "write=true"))
 }
 
 /// The registry URL tarball links start with: `public_url`, else the request's own base.
@@ -324,22 +373,21 @@ fn tarball_base(state: &AppState, headers: &HeaderMap, repo: &Repository) -> Str
     )
 }
 
-async fn packument(
+/// A hosted repository's packument of `name` with its tarball links under `base`, and when the package
+/// last changed; None when it has no live version.
+pub(super) async fn hosted_packument(
     state: &AppState,
     repo: &Repository,
-    caller: Option<Principal>,
-    headers: &HeaderMap,
-    uri: &axum::http::Uri,
     name: &str,
-    head: bool,
-) -> Result<Response, ApiError> {
-    authorize(state, caller.as_ref(), repo, Operation::Download, name).await?;
-    let pkg = load_package(state, repo, name)
+    base: &str,
+    abbreviated: bool,
+) -> Result<Option<(Value, i64)>, ApiError> {
+    let Some(pkg) = load_package(state, repo, name)
         .await?
         .filter(|p| !p.live.is_empty())
-        .ok_or_else(|| ApiError::not_found(format!("package {name} not found")))?;
-    let abbreviated = wants_abbreviated(headers, uri);
-    let base = tarball_base(state, headers, repo);
+    else {
+        return Ok(None);
+    };
     let tags = live_tags(&pkg.tags, &pkg.version_names());
     let docs: Vec<VersionDoc<'_>> = pkg
         .live
@@ -364,6 +412,17 @@ async fn packument(
         &iso(pkg.modified),
         abbreviated,
     );
+    Ok(Some((body, pkg.modified)))
+}
+
+/// A packument answer: the document's content type for its form, varying with `Accept`.
+pub(super) fn packument_response(
+    body: &Value,
+    abbreviated: bool,
+    modified: i64,
+    headers: &HeaderMap,
+    head: bool,
+) -> Response {
     let content_type = if abbreviated {
         format::ABBREVIATED
     } else {
@@ -372,14 +431,38 @@ async fn packument(
     let mut response = serve_bytes(
         body.to_string().into_bytes(),
         content_type,
-        pkg.modified,
+        modified,
         headers,
         head,
     );
     response
         .headers_mut()
         .insert(header::VARY, HeaderValue::from_static("Accept"));
-    Ok(response)
+    response
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn packument(
+    state: &AppState,
+    repo: &Repository,
+    caller: Option<Principal>,
+    headers: &HeaderMap,
+    base: &str,
+    name: &str,
+    abbreviated: bool,
+    head: bool,
+) -> Result<Response, ApiError> {
+    authorize(state, caller.as_ref(), repo, Operation::Download, name).await?;
+    let (body, modified) = hosted_packument(state, repo, name, base, abbreviated)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("package {name} not found")))?;
+    Ok(packument_response(
+        &body,
+        abbreviated,
+        modified,
+        headers,
+        head,
+    ))
 }
 
 /// The package document as `npm publish`, `npm deprecate` and `npm unpublish` PUT it; other fields are
