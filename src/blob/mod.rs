@@ -26,6 +26,26 @@ pub struct BlobInfo {
     pub sha512: String,
 }
 
+impl BlobInfo {
+    /// The digest Maven names `algorithm` (`md5`, `sha1`, `sha256`, `sha512`).
+    pub fn digest(&self, algorithm: &str) -> Option<&str> {
+        match algorithm {
+            "md5" => Some(&self.md5),
+            "sha1" => Some(&self.sha1),
+            "sha256" => Some(&self.sha256),
+            "sha512" => Some(&self.sha512),
+            _ => None,
+        }
+    }
+
+    /// The digests of bytes held in memory (a generated document).
+    pub fn of(bytes: &[u8]) -> Self {
+        let mut hasher = MultiHasher::default();
+        hasher.update(bytes);
+        hasher.finish()
+    }
+}
+
 /// A blob found by listing the store: its digest, size and when its bytes were written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListedBlob {

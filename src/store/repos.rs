@@ -187,6 +187,19 @@ pub struct FileEntry {
     pub deleted_at: Option<i64>,
 }
 
+impl FileEntry {
+    /// The file's digest Maven names `algorithm` (`md5`, `sha1`, `sha256`, `sha512`).
+    pub fn digest(&self, algorithm: &str) -> Option<&str> {
+        match algorithm {
+            "md5" => Some(&self.md5),
+            "sha1" => Some(&self.sha1),
+            "sha256" => Some(&self.sha256),
+            "sha512" => Some(&self.sha512),
+            _ => None,
+        }
+    }
+}
+
 const FILE_SELECT: &str = "SELECT f.id, f.repo_id, f.path, f.size, f.content_type, f.sha256, b.md5, b.sha1, b.sha512, \
     f.created_at, f.created_by, f.modified_at, f.modified_by, f.deleted_at FROM files f JOIN blobs b ON b.sha256 = f.sha256";
 

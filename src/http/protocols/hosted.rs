@@ -160,12 +160,7 @@ async fn checksum_of(
     algorithm: &str,
 ) -> Result<Option<(String, i64)>, ApiError> {
     if let Some(file) = live_file(state, repo, base).await? {
-        let digest = match algorithm {
-            "md5" => file.md5,
-            "sha1" => file.sha1,
-            "sha256" => file.sha256,
-            _ => file.sha512,
-        };
+        let digest = file.digest(algorithm).unwrap_or_default().to_string();
         return Ok(Some((digest, file.modified_at)));
     }
     if repo.format == MAVEN && maven::is_metadata(base) {
@@ -175,15 +170,8 @@ async fn checksum_of(
             Err(ApiError::NotFound(_)) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let mut hasher = crate::blob::MultiHasher::default();
-        hasher.update(xml.as_bytes());
-        let info = hasher.finish();
-        let digest = match algorithm {
-            "md5" => info.md5,
-            "sha1" => info.sha1,
-            "sha256" => info.sha256,
-            _ => info.sha512,
-        };
+        let info = crate::blob::BlobInfo::of(xml.as_bytes());
+        let digest = info.digest(algorithm).unwrap_or_default().to_string();
         return Ok(Some((digest, modified)));
     }
     Ok(None)
@@ -464,13 +452,7 @@ async fn verify_uploaded_checksum(
             "{base} does not exist; upload it before its checksum"
         )));
     };
-    let stored = match algorithm {
-        "md5" => file.md5,
-        "sha1" => file.sha1,
-        "sha256" => file.sha256,
-        _ => file.sha512,
-    };
-    if sent != stored {
+    if Some(sent.as_str()) != file.digest(algorithm) {
         return Err(ApiError::invalid(
             "checksum",
             format!("the {algorithm} sent does not match the stored {base}"),

@@ -158,14 +158,5 @@ async fn cached_digest(
         .db
         .call(move |conn| crate::store::repos::get_live_file(conn, &repo_id, &base))
         .await?
-        .and_then(|f| {
-            let digest = match algorithm.as_str() {
-                "md5" => f.md5.clone(),
-                "sha1" => f.sha1.clone(),
-                "sha256" => f.sha256.clone(),
-                "sha512" => f.sha512.clone(),
-                _ => return None,
-            };
-            Some((digest, f.modified_at))
-        }))
+        .and_then(|f| Some((f.digest(&algorithm)?.to_string(), f.modified_at))))
 }

@@ -167,16 +167,9 @@ async fn merged_metadata(
     let (content, content_type) = match algorithm {
         None => (xml.into_bytes(), "application/xml"),
         Some(algorithm) => {
-            let mut hasher = crate::blob::MultiHasher::default();
-            hasher.update(xml.as_bytes());
-            let info = hasher.finish();
-            let digest = match algorithm {
-                "md5" => info.md5,
-                "sha1" => info.sha1,
-                "sha256" => info.sha256,
-                _ => info.sha512,
-            };
-            (digest.into_bytes(), "text/plain")
+            let info = crate::blob::BlobInfo::of(xml.as_bytes());
+            let digest = info.digest(algorithm).unwrap_or_default();
+            (digest.as_bytes().to_vec(), "text/plain")
         }
     };
     Ok(Some(serve_bytes(
