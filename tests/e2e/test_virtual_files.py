@@ -55,6 +55,27 @@ def test_members_are_asked_in_order(srv, project, login, upstream):
     assert get(srv, login, back, "both.txt").content == b"upstream copy"
 
 
+def test_a_directory_lists_what_the_members_hold(srv, project, login, upstream):
+    first, second = srv.create_repo(project, "generic"), srv.create_repo(project, "generic")
+    remote = remote_repo(srv, project, upstream, prefix="/g3")
+    put(srv, login, first, "dir/a.txt", b"first a")
+    put(srv, login, first, "dir/sub/x.txt", b"x")
+    put(srv, login, second, "dir/a.txt", b"second a, longer")
+    put(srv, login, second, "dir/b.txt", b"b")
+    upstream.put("g3/dir/cached.txt", b"fetched once")
+    upstream.put("g3/dir/never-fetched.txt", b"not cached")
+    assert get(srv, login, remote, "dir/cached.txt").status_code == 200
+    front = virtual(srv, project, "generic", [first, second, remote])
+    listing = get(srv, login, front, "dir/", headers={"Accept": "application/json"})
+    assert listing.status_code == 200, listing.text
+    children = {c["name"]: c for c in listing.json()["children"]}
+    assert sorted(children) == ["a.txt", "b.txt", "cached.txt", "sub"], children
+    assert children["a.txt"]["size"] == len(b"first a"), "a path two members hold is the first one's"
+    html = get(srv, login, front, "dir/")
+    assert html.status_code == 200 and "cached.txt" in html.text and "never-fetched" not in html.text
+    assert get(srv, login, front, "nothing-here/").status_code == 404
+
+
 def test_a_hosted_member_the_caller_cannot_read_is_skipped(srv, login, upstream):
     front_project, private_project = srv.create_project(), srv.create_project()
     private = srv.create_repo(private_project, "generic")

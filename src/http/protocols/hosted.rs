@@ -247,8 +247,30 @@ async fn list_directory(
     headers: &HeaderMap,
     head: bool,
 ) -> Result<Response, ApiError> {
+    list_members(state, repo, std::slice::from_ref(repo), path, headers, head).await
+}
+
+/// The listing of directory `path` of `repo` as the union of what `sources` hold under it (a repository
+/// itself, or a virtual repository's members: a path two members hold is the first one's). A remote
+/// source lists the files it has cached.
+pub(super) async fn list_members(
+    state: &AppState,
+    repo: &Repository,
+    sources: &[Repository],
+    path: &ArtifactPath,
+    headers: &HeaderMap,
+    head: bool,
+) -> Result<Response, ApiError> {
     let prefix = path.dir_prefix();
-    let files = files_under(state, repo, prefix.clone()).await?;
+    let mut files = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for source in sources {
+        for file in files_under(state, source, prefix.clone()).await? {
+            if seen.insert(file.path.clone()) {
+                files.push(file);
+            }
+        }
+    }
     if files.is_empty() && !path.is_root() {
         return Err(ApiError::not_found(format!(
             "No file or directory {} in {}",

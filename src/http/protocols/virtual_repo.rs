@@ -54,7 +54,10 @@ pub async fn get(
             }
         }
     }
-    if maven_layout && !path.is_dir {
+    if path.is_dir || path.is_root() {
+        return hosted::list_members(state, repo, &readable, path, headers, head).await;
+    }
+    if maven_layout {
         if let Some(answer) = merged_metadata(state, &readable, rel, headers, head, caller).await? {
             return Ok(answer);
         }
@@ -62,9 +65,6 @@ pub async fn get(
     let mut upstream_failure = None;
     for member in &readable {
         let answer = if member.repo_type == REMOTE {
-            if path.is_dir || path.is_root() {
-                continue;
-            }
             remote::get_file(state, member, path, headers, head, caller).await
         } else {
             hosted::get(state, member, path, headers, head).await
