@@ -212,6 +212,24 @@ def timed_gets(session, url, count):
     return "p50 %.2f ms, p99 %.2f ms" % (statistics.median(times), percentile(times, 0.99))
 
 
+def wrk(url, login, seconds=10):
+    """Requests per second and latency from wrk (Debian's `wrk`), or None where it is not installed."""
+    import base64
+    import re
+    import shutil
+    if shutil.which("wrk") is None:
+        return None
+    token = base64.b64encode(("%s:%s" % login).encode()).decode()
+    out = subprocess.run(["wrk", "-t2", "-c32", "-d%ds" % seconds, "--latency", "-H",
+                          "Authorization: Basic " + token, url], capture_output=True, text=True, check=True)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out.stdout).group(1)
+    p50 = re.search(r"50%\s+(\S+)", out.stdout).group(1)
+    p99 = re.search(r"99%\s+(\S+)", out.stdout).group(1)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out.stdout)
+    assert errors is None, out.stdout
+    return "%.0f req/s, p50 %s, p99 %s" % (float(rate), p50, p99)
+
+
 def bench_remote_and_virtual(srv, login, project, workdir, count=2000, callers=50):
     """A cached hit through a remote and through a virtual repository against the same file hosted, and the
     upstream requests that many concurrent misses of one file cause (a real static server upstream)."""
@@ -238,8 +256,11 @@ def bench_remote_and_virtual(srv, login, project, workdir, count=2000, callers=5
         assert session.get(srv.url("/artifactory/%s/files/hot.bin" % remote), timeout=30).content == payload
         for name, repo, note in ((hosted, hosted, "hosted"), (remote, remote, "remote, cached"),
                                  (virtual, virtual, "virtual: an empty hosted member, then the remote")):
-            record("GET 4 KiB file, %d sequential, %s" % (count, note),
-                   timed_gets(session, srv.url("/artifactory/%s/files/hot.bin" % repo), count))
+            url = srv.url("/artifactory/%s/files/hot.bin" % repo)
+            record("GET 4 KiB file, %d sequential, %s" % (count, note), timed_gets(session, url, count))
+            throughput = wrk(url, login)
+            if throughput:
+                record("GET 4 KiB file, wrk 2 threads 32 connections 10 s, %s" % note, throughput)
         assert upstream.count("/files/hot.bin") == 1
         big = os.urandom(32 * MIB)
         upstream.put("files/big.bin", big)

@@ -168,6 +168,33 @@ pub fn reset_spool(data_dir: &std::path::Path) -> std::io::Result<()> {
     std::fs::create_dir_all(&dir)
 }
 
+/// What the database holds about a path of a remote repository, read in one call: the repository's
+/// settings, the kept copy, and what the upstream last said about the path.
+pub struct Lookup {
+    pub settings: RemoteSettings,
+    pub cached: Option<FileEntry>,
+    pub known: Option<RemotePath>,
+}
+
+pub async fn look_up(state: &AppState, repo: &Repository, path: &str) -> Result<Lookup, ApiError> {
+    let (repo_id, path) = (repo.id.clone(), path.to_string());
+    state
+        .db
+        .call(move |conn| {
+            let Some(settings) = remote::get_remote(conn, &repo_id)? else {
+                return Ok(Err(ApiError::Internal(
+                    "a remote repository without settings".into(),
+                )));
+            };
+            Ok(Ok(Lookup {
+                settings,
+                cached: repos::get_live_file(conn, &repo_id, &path)?,
+                known: remote::get_remote_path(conn, &repo_id, &path)?,
+            }))
+        })
+        .await?
+}
+
 /// Reads `source.path` through the remote repository.
 pub async fn fetch(state: &AppState, source: Source<'_>) -> Result<Fetched, ApiError> {
     let (repo_id, path) = (source.repo.id.clone(), source.path.to_string());
@@ -180,6 +207,16 @@ pub async fn fetch(state: &AppState, source: Source<'_>) -> Result<Fetched, ApiE
             ))
         })
         .await?;
+    fetch_known(state, source, cached, known).await
+}
+
+/// `fetch`, with what `look_up` found about the path (a cached hit then costs one database call).
+pub async fn fetch_known(
+    state: &AppState,
+    source: Source<'_>,
+    cached: Option<FileEntry>,
+    known: Option<RemotePath>,
+) -> Result<Fetched, ApiError> {
     let now = now_ms();
     let age_ms = |checked_at: i64| now.saturating_sub(checked_at);
     if let Some(file) = &cached {

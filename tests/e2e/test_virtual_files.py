@@ -76,6 +76,30 @@ def test_a_directory_lists_what_the_members_hold(srv, project, login, upstream):
     assert get(srv, login, front, "nothing-here/").status_code == 404
 
 
+def test_a_ticket_scoped_to_the_virtual_repository_reads_through_it(srv, project, login):
+    hosted = srv.create_repo(project, "generic")
+    put(srv, login, hosted, "t/file.txt", b"through the front")
+    front = virtual(srv, project, "generic", [hosted])
+    token = srv.root_token()
+
+    def ticket(scope):
+        made = srv.request("POST", "/v1/%s/tickets" % srv.iam_project_id, headers={"X-Auth-Token": token},
+                           json={"left_num": 10, "embed_id": scope})
+        assert made.status_code in (200, 201), made.text
+        return {"Authorization": "Bearer " + made.json()["value"]}
+
+    scoped = ticket(front)
+    through = requests.get(srv.url("/artifactory/%s/t/file.txt" % front), headers=scoped, timeout=10)
+    assert through.status_code == 200 and through.content == b"through the front"
+    # The scope is the virtual repository's URL, not its members'.
+    direct = requests.get(srv.url("/artifactory/%s/t/file.txt" % hosted), headers=scoped, timeout=10)
+    assert direct.status_code == 403
+    elsewhere = requests.get(srv.url("/artifactory/%s/t/file.txt" % front), headers=ticket(hosted), timeout=10)
+    assert elsewhere.status_code == 403
+    in_path = ticket("/%s/t" % front)
+    assert requests.get(srv.url("/artifactory/%s/t/file.txt" % front), headers=in_path, timeout=10).ok
+
+
 def test_a_hosted_member_the_caller_cannot_read_is_skipped(srv, login, upstream):
     front_project, private_project = srv.create_project(), srv.create_project()
     private = srv.create_repo(private_project, "generic")

@@ -139,6 +139,20 @@ def test_npm_installs_from_both_members_through_one_url(srv, world, tmp_path):
     assert run.stdout.strip() == "upstream", run.stderr
 
 
+def test_a_ticket_scoped_to_the_virtual_repository_reads_both_members(srv, world):
+    made = srv.request("POST", "/v1/%s/tickets" % srv.iam_project_id, headers={"X-Auth-Token": srv.root_token()},
+                       json={"left_num": 10, "embed_id": world["front"]})
+    assert made.status_code in (200, 201), made.text
+    bearer = {"Authorization": "Bearer " + made.json()["value"]}
+    for name in (world["ours"], world["pub"]):
+        doc = requests.get(registry_url(srv, world["front"]) + name, headers=bearer, timeout=30)
+        assert doc.status_code == 200, doc.text
+        tarball = requests.get(doc.json()["versions"]["1.0.0"]["dist"]["tarball"], headers=bearer, timeout=30)
+        assert tarball.status_code == 200, tarball.text
+    direct = requests.get(registry_url(srv, world["hosted"]) + world["ours"], headers=bearer, timeout=30)
+    assert direct.status_code == 403
+
+
 def test_publishing_without_a_deploy_repository_is_refused_by_name(srv, project, login, world, tmp_path):
     front = virtual(srv, project, [world["hosted"], world["remote"]])
     rc = npmrc(tmp_path / ".npmrc", srv, front, ticket_for(srv))

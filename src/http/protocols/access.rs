@@ -156,25 +156,9 @@ pub async fn authorize(
     op: Operation,
     path: &str,
 ) -> Result<(), ApiError> {
-    if op == Operation::Download && repo.allow_anonymous {
+    let Some((principal, full_path)) = needs_privileges(caller, repo, op, path, true)? else {
         return Ok(());
-    }
-    let Some(principal) = caller else {
-        return Err(ApiError::Unauthenticated("credentials required"));
     };
-    let full_path = if path.is_empty() {
-        format!("/{}", repo.name)
-    } else {
-        format!("/{}/{}", repo.name, path)
-    };
-    if principal.domain_id != repo.domain_id {
-        return Err(not_the_callers(repo));
-    }
-    if !scope_of(principal).covers(&repo.name, &repo.id, &full_path) {
-        return Err(ApiError::forbidden(
-            "The ticket is restricted to another repository or file",
-        ));
-    }
     let (project_id, user_id, is_root) = (
         repo.project_id.clone(),
         principal.user_id.clone(),
@@ -191,6 +175,93 @@ pub async fn authorize(
             "{op} is not allowed on {full_path}"
         )))
     }
+}
+
+/// What `authorize` decides before reading privileges: Ok(None) when the operation is allowed outright
+/// (an anonymous read of an open repository), else the caller and the full path their privileges must
+/// cover. `check_scope`: whether a ticket's scope must cover the path.
+fn needs_privileges<'c>(
+    caller: Option<&'c Principal>,
+    repo: &Repository,
+    op: Operation,
+    path: &str,
+    check_scope: bool,
+) -> Result<Option<(&'c Principal, String)>, ApiError> {
+    if op == Operation::Download && repo.allow_anonymous {
+        return Ok(None);
+    }
+    let Some(principal) = caller else {
+        return Err(ApiError::Unauthenticated("credentials required"));
+    };
+    let full_path = if path.is_empty() {
+        format!("/{}", repo.name)
+    } else {
+        format!("/{}/{}", repo.name, path)
+    };
+    if principal.domain_id != repo.domain_id {
+        return Err(not_the_callers(repo));
+    }
+    if check_scope && !scope_of(principal).covers(&repo.name, &repo.id, &full_path) {
+        return Err(ApiError::forbidden(
+            "The ticket is restricted to another repository or file",
+        ));
+    }
+    Ok(Some((principal, full_path)))
+}
+
+/// The members of a virtual repository the caller may do `op` on at `path`, in order: as `authorize`,
+/// except that a ticket's scope is not asked to cover them — it was checked on the virtual repository's
+/// URL, which is what the ticket names; the members' privileges are still required. Each project's
+/// privileges are read once, in one database call.
+pub async fn permitted_members(
+    state: &AppState,
+    caller: Option<&Principal>,
+    repos: Vec<Repository>,
+    op: Operation,
+    path: &str,
+) -> Result<Vec<Repository>, ApiError> {
+    let mut pending = Vec::with_capacity(repos.len());
+    let mut projects: Vec<String> = Vec::new();
+    let mut asker = None;
+    for repo in repos {
+        match needs_privileges(caller, &repo, op, path, false) {
+            Ok(None) => pending.push((repo, None)),
+            Ok(Some((principal, full_path))) => {
+                asker = Some(principal);
+                if !projects.contains(&repo.project_id) {
+                    projects.push(repo.project_id.clone());
+                }
+                pending.push((repo, Some(full_path)));
+            }
+            Err(_) => {}
+        }
+    }
+    let entries = match asker {
+        None => Vec::new(),
+        Some(principal) => {
+            let (user_id, is_root) = (principal.user_id.clone(), principal.is_root);
+            state
+                .db
+                .call(move |conn| {
+                    projects
+                        .into_iter()
+                        .map(|p| Ok((entries_for_user(conn, &p, &user_id, is_root)?, p)))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .await?
+        }
+    };
+    Ok(pending
+        .into_iter()
+        .filter(|(repo, full_path)| match full_path {
+            None => true,
+            Some(full_path) => entries
+                .iter()
+                .find(|(_, project)| *project == repo.project_id)
+                .is_some_and(|(entries, _)| allows(entries, op, full_path)),
+        })
+        .map(|(repo, _)| repo)
+        .collect())
 }
 
 /// Another account's repository that `load_repo` let through (it is open to anonymous reads) and that the

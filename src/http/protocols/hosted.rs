@@ -124,32 +124,47 @@ pub(super) async fn get(
     head: bool,
 ) -> Result<Response, ApiError> {
     if !path.is_dir && !path.is_root() {
-        if let Some(file) = live_file(state, repo, path.as_str()).await? {
-            return serve_file(state, &file, headers, head).await;
-        }
-        if repo.format == MAVEN && maven::is_metadata(path.as_str()) {
-            let (xml, modified) = maven_metadata(state, repo, path.parent()).await?;
-            return Ok(serve_bytes(
-                xml.into_bytes(),
-                "application/xml",
-                modified,
-                headers,
-                head,
-            ));
-        }
-        if let Some((base, algorithm)) = maven::checksum_target(path.as_str()) {
-            if let Some((digest, modified)) = checksum_of(state, repo, base, algorithm).await? {
-                return Ok(serve_bytes(
-                    digest.into_bytes(),
-                    "text/plain",
-                    modified,
-                    headers,
-                    head,
-                ));
-            }
+        if let Some(found) = get_file(state, repo, path.as_str(), headers, head).await? {
+            return Ok(found);
         }
     }
     list_directory(state, repo, path, headers, head).await
+}
+
+/// The file at `rel`: stored, or the generated Maven metadata and checksums; None when there is none.
+pub(super) async fn get_file(
+    state: &AppState,
+    repo: &Repository,
+    rel: &str,
+    headers: &HeaderMap,
+    head: bool,
+) -> Result<Option<Response>, ApiError> {
+    if let Some(file) = live_file(state, repo, rel).await? {
+        return serve_file(state, &file, headers, head).await.map(Some);
+    }
+    if repo.format == MAVEN && maven::is_metadata(rel) {
+        let parent = rel.rsplit_once('/').map_or("", |(dir, _)| dir);
+        let (xml, modified) = maven_metadata(state, repo, parent).await?;
+        return Ok(Some(serve_bytes(
+            xml.into_bytes(),
+            "application/xml",
+            modified,
+            headers,
+            head,
+        )));
+    }
+    if let Some((base, algorithm)) = maven::checksum_target(rel) {
+        if let Some((digest, modified)) = checksum_of(state, repo, base, algorithm).await? {
+            return Ok(Some(serve_bytes(
+                digest.into_bytes(),
+                "text/plain",
+                modified,
+                headers,
+                head,
+            )));
+        }
+    }
+    Ok(None)
 }
 
 /// The digest of a stored file, or of a generated `maven-metadata.xml`.

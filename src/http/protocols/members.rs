@@ -2,7 +2,7 @@
 //! active ones only, and for a read only those the caller may download from (a virtual repository never
 //! serves a member's file to someone without `download` on that member).
 
-use super::access::authorize;
+use super::access::permitted_members;
 use crate::auth::Principal;
 use crate::domain::operation::Operation;
 use crate::http::app::AppState;
@@ -42,15 +42,7 @@ pub async fn readable(
     path: &str,
 ) -> Result<(VirtualSettings, Vec<Repository>), ApiError> {
     let (settings, members) = all(state, repo).await?;
-    let mut readable = Vec::with_capacity(members.len());
-    for member in members {
-        if authorize(state, caller, &member, Operation::Download, path)
-            .await
-            .is_ok()
-        {
-            readable.push(member);
-        }
-    }
+    let readable = permitted_members(state, caller, members, Operation::Download, path).await?;
     Ok((settings, readable))
 }
 

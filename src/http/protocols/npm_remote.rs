@@ -86,14 +86,21 @@ pub async fn tarball(
     file: &str,
     head: bool,
 ) -> Result<Response, ApiError> {
-    authorize(
-        state,
-        caller,
-        repo,
-        Operation::Download,
-        &format!("{name}/-/{file}"),
-    )
-    .await?;
+    let path = format!("{name}/-/{file}");
+    authorize(state, caller, repo, Operation::Download, &path).await?;
+    serve_tarball(state, repo, caller, headers, name, file, head).await
+}
+
+/// `tarball`, authorized already (a virtual repository's member).
+pub async fn serve_tarball(
+    state: &AppState,
+    repo: &Repository,
+    caller: Option<&Principal>,
+    headers: &HeaderMap,
+    name: &str,
+    file: &str,
+    head: bool,
+) -> Result<Response, ApiError> {
     let settings = settings_of(state, repo).await?;
     let fetched = service::tarball(state, repo, &settings, name, file, taker(caller)).await?;
     respond(state, fetched, headers, head, || {

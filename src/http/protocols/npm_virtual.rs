@@ -167,7 +167,7 @@ pub async fn tarball(
     let mut upstream_failure = None;
     for member in &readable {
         let answer = if member.repo_type == REMOTE {
-            npm_remote::tarball(state, member, caller, headers, name, file, head).await
+            npm_remote::serve_tarball(state, member, caller, headers, name, file, head).await
         } else {
             hosted_tarball(state, member, name, file, headers, head).await
         };

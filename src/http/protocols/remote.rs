@@ -103,7 +103,6 @@ pub async fn get_file(
             ))),
         };
     }
-    let settings = settings_of(state, repo).await?;
     let maven_layout = repo.format == MAVEN_FORMAT;
     if maven_layout {
         if let Some((base, algorithm)) = maven::checksum_target(path.as_str()) {
@@ -119,15 +118,17 @@ pub async fn get_file(
         }
     }
     let rel = path.as_str();
+    let found = remote_fetch::look_up(state, repo, rel).await?;
+    let settings = &found.settings;
     let mutable = !maven_layout || maven::is_metadata(rel) || rel.contains("-SNAPSHOT/");
     let checksum_file = (maven_layout && !mutable && maven::checksum_target(rel).is_none())
-        .then(|| remote_fetch::url_of(&settings, &format!("{rel}.sha1")))
+        .then(|| remote_fetch::url_of(settings, &format!("{rel}.sha1")))
         .transpose()?;
     let source = Source {
         repo,
-        settings: &settings,
+        settings,
         path: rel,
-        url: remote_fetch::url_of(&settings, rel)?,
+        url: remote_fetch::url_of(settings, rel)?,
         freshness: if mutable {
             Freshness::Mutable
         } else {
@@ -139,7 +140,7 @@ pub async fn get_file(
         accept: None,
         user_id: taker(caller),
     };
-    let fetched = remote_fetch::fetch(state, source).await?;
+    let fetched = remote_fetch::fetch_known(state, source, found.cached, found.known).await?;
     respond(state, fetched, headers, head, || {
         ApiError::not_found(format!("No file {rel} in {} or its upstream", repo.name))
     })

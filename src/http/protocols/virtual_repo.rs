@@ -67,7 +67,11 @@ pub async fn get(
         let answer = if member.repo_type == REMOTE {
             remote::get_file(state, member, path, headers, head, caller).await
         } else {
-            hosted::get(state, member, path, headers, head).await
+            match hosted::get_file(state, member, rel, headers, head).await {
+                Ok(Some(found)) => Ok(found),
+                Ok(None) => continue,
+                Err(e) => Err(e),
+            }
         };
         match answer {
             Ok(response) => return Ok(response),
