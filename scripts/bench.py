@@ -223,8 +223,8 @@ def wrk(url, login, seconds=10):
     out = subprocess.run(["wrk", "-t2", "-c32", "-d%ds" % seconds, "--latency", "-H",
                           "Authorization: Basic " + token, url], capture_output=True, text=True, check=True)
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out.stdout).group(1)
-    p50 = re.search(r"50%\s+(\S+)", out.stdout).group(1)
-    p99 = re.search(r"99%\s+(\S+)", out.stdout).group(1)
+    p50 = re.search(r"^\s*50%\s+(\S+)", out.stdout, re.M).group(1)
+    p99 = re.search(r"^\s*99%\s+(\S+)", out.stdout, re.M).group(1)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out.stdout)
     assert errors is None, out.stdout
     return "%.0f req/s, p50 %s, p99 %s" % (float(rate), p50, p99)
