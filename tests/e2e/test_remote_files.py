@@ -250,3 +250,21 @@ def test_a_cached_copy_deleted_to_the_bin_is_fetched_again(srv, project, login, 
     listed = srv.signed("GET", "/cloudartifact/v5/%s/%s/repositories" % (srv.domain_id, project),
                         query={"qname": repo}).json()["result"]["repositories"]
     assert listed[0]["storageSummaryInfo"]["filesCount"] == 1
+
+
+def test_cached_copies_are_found_by_name_and_by_checksum(srv, project, login, upstream):
+    from huaweicloudsdkcodeartsartifact.v2 import (
+        IDERepoSearchDO, SearchArtifactsRequest, SearchByChecksumRequest)
+    data = os.urandom(2048)
+    leaf = unique("findme") + ".bin"
+    upstream.put("gen/found/%s" % leaf, data)
+    repo = remote_repo(srv, project, upstream, prefix="/gen")
+    client = srv.artifact_client()
+    digest = hashlib.sha256(data).hexdigest()
+    assert client.search_by_checksum(SearchByChecksumRequest(checksum=digest)).result == []
+    assert get(srv, login, repo, "found/%s" % leaf).content == data
+    hits = client.search_by_checksum(SearchByChecksumRequest(checksum=digest)).result
+    assert [(h.repo_name, h.relative_path) for h in hits] == [(repo, "found/%s" % leaf)]
+    found = client.search_artifacts(SearchArtifactsRequest(body=IDERepoSearchDO(
+        artifact_name=leaf, project_id=project, in_project=True))).result
+    assert [(a.repo_name, a.relative_path) for a in found.artifacts] == [(repo, "found/%s" % leaf)]
