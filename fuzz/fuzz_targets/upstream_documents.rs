@@ -33,7 +33,7 @@ fn pypi_page(body: &[u8], json: bool) {
     for file in &files {
         assert!(file.href.starts_with("../../packages/demo/"), "{}", file.href);
         assert!(!file.href.contains("upstream.test"), "{}", file.href);
-        assert_eq!(file.href.matches('/').count(), 4, "{}", file.href);
+        assert_eq!(file.href.matches('/').count(), 5, "{}", file.href);
     }
     let html = pypi::project_html("demo", &files);
     assert!(!html.contains("upstream.test"));

@@ -329,7 +329,17 @@ pub struct MetadataVersions {
     pub last_updated: Option<String>,
 }
 
+/// Whether an upstream's version can be a version directory: one path segment arca could serve (no `/`,
+/// control character or noncharacter; fuzzing found that a NUL read from an upstream made the merged
+/// metadata not XML at all).
+fn names_a_directory(version: &str) -> bool {
+    !version.is_empty()
+        && !version.contains('/')
+        && crate::domain::artifact_path::ArtifactPath::parse_plain(version).is_ok()
+}
+
 /// Reads the versions of a `maven-metadata.xml` (ours or an upstream's); `None` when it is not XML.
+/// Versions that cannot name a directory are left out.
 pub fn read_metadata_versions(xml: &[u8]) -> Option<MetadataVersions> {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_reader(xml);
@@ -348,7 +358,7 @@ pub fn read_metadata_versions(xml: &[u8]) -> Option<MetadataVersions> {
                     path.len() >= tail.len()
                         && path.ends_with(&tail.iter().map(|s| s.to_vec()).collect::<Vec<_>>())
                 };
-                if at(&[b"versioning", b"versions", b"version"]) && !text.is_empty() {
+                if at(&[b"versioning", b"versions", b"version"]) && names_a_directory(&text) {
                     found.versions.push(text);
                 } else if at(&[b"versioning", b"lastUpdated"]) && !text.is_empty() {
                     found.last_updated = Some(text);
@@ -405,6 +415,15 @@ pub fn merged_metadata(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn upstream_versions_that_cannot_be_directories_are_left_out() {
+        let xml = "<metadata><versioning><versions><version>1.0</version><version>a\u{0}b</version>\
+                   <version>../x</version><version>..</version><version>2.0-rc.1+b</version>\
+                   </versions></versioning></metadata>";
+        let read = super::read_metadata_versions(xml.as_bytes()).unwrap();
+        assert_eq!(read.versions, ["1.0", "2.0-rc.1+b"]);
+    }
+
     use super::*;
 
     #[test]
