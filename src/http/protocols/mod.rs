@@ -15,6 +15,7 @@ mod npm_remote;
 pub mod pypi;
 pub mod pypi_form;
 mod pypi_remote;
+mod pypi_virtual;
 mod remote;
 mod virtual_repo;
 
