@@ -417,7 +417,8 @@ pub fn merged_metadata(
 mod tests {
     #[test]
     fn upstream_versions_that_cannot_be_directories_are_left_out() {
-        let xml = "<metadata><versioning><versions><version>1.0</version><version>a\u{0}b</version>\
+        let xml =
+            "<metadata><versioning><versions><version>1.0</version><version>a\u{0}b</version>\
                    <version>../x</version><version>..</version><version>2.0-rc.1+b</version>\
                    </versions></versioning></metadata>";
         let read = super::read_metadata_versions(xml.as_bytes()).unwrap();

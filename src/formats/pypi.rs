@@ -122,6 +122,37 @@ pub struct IndexFile {
     pub version: String,
 }
 
+/// Where a project page links a file: `../../packages/{project}/{version}/{file}`, relative to
+/// `simple/{project}/`, so the link stays on whichever repository served the page.
+pub fn file_href(project: &str, version: &str, filename: &str) -> String {
+    let encode = |s: &str| {
+        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    format!(
+        "../../packages/{project}/{}/{}",
+        encode(version),
+        encode(filename)
+    )
+}
+
+/// A virtual repository's page of `project`: the members' files (in member order) unioned by file
+/// name, the first member listing a name winning it with everything its entry says (hash,
+/// `requires-python`, yanking, metadata). Every link is made anew under the virtual repository, so no
+/// member's or upstream's URL can pass through. Each file comes with the position of its member.
+pub fn union_by_filename(project: &str, members: Vec<Vec<IndexFile>>) -> Vec<(IndexFile, usize)> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for (position, files) in members.into_iter().enumerate() {
+        for mut file in files {
+            if seen.insert(file.filename.clone()) {
+                file.href = file_href(project, &file.version, &file.filename);
+                out.push((file, position));
+            }
+        }
+    }
+    out
+}
+
 fn escape_html(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -323,6 +354,68 @@ pub fn core_metadata_identity(metadata: &str) -> (Option<String>, Option<String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn listed(filename: &str, version: &str, sha: &str) -> IndexFile {
+        IndexFile {
+            filename: filename.into(),
+            href: format!("https://elsewhere.example/{filename}"),
+            sha256: sha.repeat(32),
+            requires_python: String::new(),
+            metadata_sha256: None,
+            yanked: None,
+            size: None,
+            upload_time: None,
+            version: version.into(),
+        }
+    }
+
+    #[test]
+    fn the_first_member_wins_a_file_name_and_links_stay_on_the_virtual_repository() {
+        let mut hosted = listed("demo-1.0-py3-none-any.whl", "1.0", "aa");
+        hosted.metadata_sha256 = Some("cc".repeat(32));
+        hosted.requires_python = ">=3.9".into();
+        let mut upstream_same = listed("demo-1.0-py3-none-any.whl", "1.0", "bb");
+        upstream_same.yanked = Some("theirs".into());
+        let upstream_only = listed("demo-2.0.tar.gz", "2.0", "dd");
+        let merged = union_by_filename(
+            "demo",
+            vec![vec![hosted], vec![], vec![upstream_same, upstream_only]],
+        );
+        assert_eq!(merged.len(), 2);
+        let (first, from) = &merged[0];
+        assert_eq!(*from, 0);
+        assert_eq!(first.sha256, "aa".repeat(32));
+        assert_eq!(
+            first.metadata_sha256.as_deref(),
+            Some("cc".repeat(32).as_str())
+        );
+        assert_eq!(
+            (first.requires_python.as_str(), first.yanked.as_ref()),
+            (">=3.9", None),
+            "nothing of the losing entry is mixed in"
+        );
+        let (second, from) = &merged[1];
+        assert_eq!((*from, second.filename.as_str()), (2, "demo-2.0.tar.gz"));
+        for (file, _) in &merged {
+            assert!(
+                file.href.starts_with("../../packages/demo/"),
+                "{}",
+                file.href
+            );
+        }
+        assert_eq!(second.href, file_href("demo", "2.0", "demo-2.0.tar.gz"));
+        // The other order: the upstream's entry (and its yank mark) wins.
+        let again = union_by_filename(
+            "demo",
+            vec![
+                vec![listed("demo-1.0-py3-none-any.whl", "1.0", "bb")],
+                vec![listed("demo-1.0-py3-none-any.whl", "1.0", "aa")],
+            ],
+        );
+        assert_eq!((again.len(), again[0].1), (1, 0));
+        assert_eq!(again[0].0.sha256, "bb".repeat(32));
+        assert!(union_by_filename("demo", vec![vec![], vec![]]).is_empty());
+    }
 
     #[test]
     fn core_metadata_headers() {

@@ -300,20 +300,13 @@ pub fn version_of(filename: &str) -> Option<String> {
 /// (relative to `simple/{project}/`), with the hash, `requires-python`, yanking and — when the upstream
 /// gives its hash, so arca can fetch and verify it — the PEP 658 metadata file.
 pub fn rewrite(project: &str, page: &Page) -> Vec<IndexFile> {
-    let encode = |s: &str| {
-        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-    };
     page.files
         .iter()
         .filter_map(|f| {
             let version = f.version()?;
             Some(IndexFile {
                 filename: f.filename.clone(),
-                href: format!(
-                    "../../packages/{project}/{}/{}",
-                    encode(&version),
-                    encode(&f.filename)
-                ),
+                href: pypi::file_href(project, &version, &f.filename),
                 sha256: f.sha256.clone().unwrap_or_default(),
                 requires_python: f.requires_python.clone(),
                 metadata_sha256: f.metadata_sha256.clone(),

@@ -16,6 +16,7 @@ mod npm_virtual;
 pub mod pypi;
 pub mod pypi_form;
 mod pypi_remote;
+mod pypi_virtual;
 mod remote;
 mod virtual_repo;
 

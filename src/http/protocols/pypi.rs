@@ -1,6 +1,8 @@
 //! PyPI repositories at `/artifactory/api/pypi/{repo}/` (SPEC §7): the legacy upload API twine speaks,
 //! the simple index (PEP 503 HTML / PEP 691 JSON), distribution and PEP 658 metadata downloads, and
-//! yanking (PEP 592); a remote repository's pages and files come from its upstream (`pypi_remote`).
+//! yanking (PEP 592); a remote repository's pages and files come from its upstream (`pypi_remote`), a
+//! virtual one's from its members (`pypi_virtual`), and changes sent to a virtual one go to its default
+//! deploy repository.
 //! Errors are plain text with the message as the HTTP reason phrase, which is what
 //! pip and twine print.
 
@@ -16,7 +18,7 @@ use super::access::{
 };
 use super::download::{http_date, serve_bytes, serve_file};
 use super::pypi_form::{self, Uploaded};
-use super::pypi_remote;
+use super::{pypi_remote, pypi_virtual};
 use crate::auth::Principal;
 use crate::domain::operation::Operation;
 use crate::formats::pypi::{self, DistKind, IndexFile};
@@ -102,9 +104,18 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     let (parts, body) = request.into_parts();
     let (caller, body) = identify(state, &parts, body).await?;
     let repo = load_repo(state, caller.as_ref(), &repo_key, Some(FORMAT)).await?;
+    let read = parts.method == Method::GET || parts.method == Method::HEAD;
+    // An upload or yank sent to a virtual repository goes to its default deploy repository, and is
+    // authorized there.
+    let repo = if repo.repo_type == repo_kinds::VIRTUAL && !read {
+        super::members::deploy_target(state, &repo).await?
+    } else {
+        repo
+    };
     refuse_change_unless_hosted(&repo, &parts.method)?;
     let head = parts.method == Method::HEAD;
     let remote = repo.repo_type == repo_kinds::REMOTE;
+    let virtual_repo = repo.repo_type == repo_kinds::VIRTUAL;
     let segments: Vec<&str> = tail.split('/').collect();
     match (&parts.method, segments.as_slice()) {
         (&Method::POST, [""]) => {
@@ -122,6 +133,10 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
             authorize(state, caller.as_ref(), &repo, Operation::Download, "").await?;
             if remote {
                 return pypi_remote::root_index(state, &repo, &parts.headers, head).await;
+            }
+            if virtual_repo {
+                let (headers, caller) = (&parts.headers, caller.as_ref());
+                return pypi_virtual::root_index(state, &repo, headers, head, caller).await;
             }
             root_index(state, &repo, &parts.headers, head).await
         }
@@ -148,6 +163,11 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
                 return pypi_remote::project_index(state, &repo, &project, headers, head, caller)
                     .await;
             }
+            if virtual_repo {
+                let (headers, caller) = (&parts.headers, caller.as_ref());
+                return pypi_virtual::project_index(state, &repo, &project, headers, head, caller)
+                    .await;
+            }
             project_index(state, &repo, &project, &parts.headers, head).await
         }
         (&Method::GET | &Method::HEAD, ["packages", project, version, filename]) => {
@@ -156,6 +176,13 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
             if remote {
                 let (headers, caller) = (&parts.headers, caller.as_ref());
                 return pypi_remote::file(
+                    state, &repo, project, version, filename, headers, head, caller,
+                )
+                .await;
+            }
+            if virtual_repo {
+                let (headers, caller) = (&parts.headers, caller.as_ref());
+                return pypi_virtual::file(
                     state, &repo, project, version, filename, headers, head, caller,
                 )
                 .await;
@@ -222,41 +249,27 @@ fn iso_time(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-async fn project_index(
+/// A hosted repository's files of `project`, as its page lists them: the display name, the files and
+/// when the newest was uploaded. None when it holds no live file of the project.
+pub(super) async fn hosted_files(
     state: &AppState,
     repo: &Repository,
     project: &str,
-    headers: &HeaderMap,
-    head: bool,
-) -> Result<Response, ApiError> {
-    let media = wants(headers)?;
+) -> Result<Option<(String, Vec<IndexFile>, i64)>, ApiError> {
     let (repo_id, key) = (repo.id.clone(), project.to_string());
     let dists = state
         .db
         .call(move |conn| store::live_of_project(conn, &repo_id, &key))
         .await?;
-    if dists.is_empty() {
-        return Err(ApiError::not_found(format!("No project {project}")));
-    }
-    let name = dists
-        .last()
-        .map(|d| d.dist.display_name.clone())
-        .unwrap_or_else(|| project.to_string());
+    let Some(last) = dists.last() else {
+        return Ok(None);
+    };
+    let name = last.dist.display_name.clone();
     let files: Vec<IndexFile> = dists
         .iter()
         .map(|d| IndexFile {
             filename: d.dist.filename.clone(),
-            href: format!(
-                "../../packages/{project}/{}/{}",
-                percent_encoding::utf8_percent_encode(
-                    &d.dist.version,
-                    percent_encoding::NON_ALPHANUMERIC
-                ),
-                percent_encoding::utf8_percent_encode(
-                    &d.dist.filename,
-                    percent_encoding::NON_ALPHANUMERIC
-                )
-            ),
+            href: pypi::file_href(project, &d.dist.version, &d.dist.filename),
             sha256: d.sha256.clone(),
             requires_python: d.dist.requires_python.clone(),
             metadata_sha256: d.metadata_sha256.clone(),
@@ -267,10 +280,22 @@ async fn project_index(
         })
         .collect();
     let modified = dists.iter().map(|d| d.dist.uploaded_at).max().unwrap_or(0);
+    Ok(Some((name, files, modified)))
+}
+
+/// A project page in the negotiated format, with `Last-Modified` the newest file's upload.
+pub(super) fn page_response(
+    name: &str,
+    files: &[IndexFile],
+    media: &str,
+    modified: i64,
+    headers: &HeaderMap,
+    head: bool,
+) -> Response {
     let body = if media == pypi::JSON_V1 {
-        pypi::project_json(&name, &files).to_string()
+        pypi::project_json(name, files).to_string()
     } else {
-        pypi::project_html(&name, &files)
+        pypi::project_html(name, files)
     };
     let mut response = with_vary(serve_bytes(
         body.into_bytes(),
@@ -282,7 +307,21 @@ async fn project_index(
     if let Ok(v) = HeaderValue::from_str(&http_date(modified)) {
         response.headers_mut().insert(header::LAST_MODIFIED, v);
     }
-    Ok(response)
+    response
+}
+
+async fn project_index(
+    state: &AppState,
+    repo: &Repository,
+    project: &str,
+    headers: &HeaderMap,
+    head: bool,
+) -> Result<Response, ApiError> {
+    let media = wants(headers)?;
+    let (name, files, modified) = hosted_files(state, repo, project)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("No project {project}")))?;
+    Ok(page_response(&name, &files, media, modified, headers, head))
 }
 
 fn field<'a>(fields: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {

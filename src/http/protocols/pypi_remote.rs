@@ -12,7 +12,7 @@ use super::download::{serve_bytes, serve_file};
 use super::pypi::{wants, with_vary};
 use super::remote::{respond, settings_of, taker};
 use crate::auth::Principal;
-use crate::formats::pypi;
+use crate::formats::pypi::{self, IndexFile};
 use crate::formats::pypi_upstream::{self, Page, ACCEPT, MAX_PAGE_BYTES};
 use crate::http::app::AppState;
 use crate::http::error::ApiError;
@@ -30,6 +30,26 @@ pub async fn root_index(
     head: bool,
 ) -> Result<Response, ApiError> {
     let media = wants(headers)?;
+    let (projects, modified) = cached_projects(state, repo).await?;
+    let body = if media == pypi::JSON_V1 {
+        pypi::root_json(&projects).to_string()
+    } else {
+        pypi::root_html(&projects)
+    };
+    Ok(with_vary(serve_bytes(
+        body.into_bytes(),
+        media,
+        modified,
+        headers,
+        head,
+    )))
+}
+
+/// The projects whose pages remote `repo` has cached, sorted, and when the newest page was kept.
+pub(super) async fn cached_projects(
+    state: &AppState,
+    repo: &Repository,
+) -> Result<(Vec<String>, i64), ApiError> {
     let repo_id = repo.id.clone();
     let pages = state
         .db
@@ -45,18 +65,7 @@ pub async fn root_index(
         .map(|f| f.modified_at)
         .max()
         .unwrap_or(repo.modified_at);
-    let body = if media == pypi::JSON_V1 {
-        pypi::root_json(&projects).to_string()
-    } else {
-        pypi::root_html(&projects)
-    };
-    Ok(with_vary(serve_bytes(
-        body.into_bytes(),
-        media,
-        modified,
-        headers,
-        head,
-    )))
+    Ok((projects, modified))
 }
 
 /// `simple/{project}/` (normalised) through a remote repository.
@@ -69,30 +78,93 @@ pub async fn project_index(
     caller: Option<&Principal>,
 ) -> Result<Response, ApiError> {
     let media = wants(headers)?;
-    let settings = settings_of(state, repo).await?;
-    let loaded = load_page(state, repo, &settings, project, caller)
+    let listed = project_files(state, repo, project, caller)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("No project {project}")))?;
-    let files = pypi_upstream::rewrite(project, &loaded.page);
     let body = if media == pypi::JSON_V1 {
-        pypi::project_json(project, &files).to_string()
+        pypi::project_json(project, &listed.files).to_string()
     } else {
-        pypi::project_html(project, &files)
+        pypi::project_html(project, &listed.files)
     };
-    let mut response = with_vary(serve_bytes(
+    let response = with_vary(serve_bytes(
         body.into_bytes(),
         media,
-        loaded.file.modified_at,
+        listed.modified,
         headers,
         head,
     ));
-    if loaded.stale {
-        response.headers_mut().insert(
-            header::WARNING,
-            HeaderValue::from_static("110 arca \"Response is Stale\""),
-        );
+    Ok(if listed.stale {
+        mark_stale(response)
+    } else {
+        response
+    })
+}
+
+/// `Warning: 110`: the answer rests on a copy the upstream could not confirm.
+pub(super) fn mark_stale(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::WARNING,
+        HeaderValue::from_static("110 arca \"Response is Stale\""),
+    );
+    response
+}
+
+/// A remote repository's files of a project, as its page lists them (links under the repository).
+pub(super) struct Listing {
+    pub files: Vec<IndexFile>,
+    /// When the kept page last changed.
+    pub modified: i64,
+    /// The page was served from the cache because the upstream could not be asked.
+    pub stale: bool,
+}
+
+/// The files the upstream's page of `project` (normalised) lists, through the cache. None when the
+/// upstream has no such project.
+pub(super) async fn project_files(
+    state: &AppState,
+    repo: &Repository,
+    project: &str,
+    caller: Option<&Principal>,
+) -> Result<Option<Listing>, ApiError> {
+    let settings = settings_of(state, repo).await?;
+    let Some(loaded) = load_page(state, repo, &settings, project, caller).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Listing {
+        files: pypi_upstream::rewrite(project, &loaded.page),
+        modified: loaded.file.modified_at,
+        stale: loaded.stale,
+    }))
+}
+
+/// Whether remote `repo` has distribution `filename` (not its `.metadata`) at `packages/{project}/
+/// {version}/`: kept already, or listed there by the upstream's page.
+pub(super) async fn has_file(
+    state: &AppState,
+    repo: &Repository,
+    project: &str,
+    version: &str,
+    filename: &str,
+    caller: Option<&Principal>,
+) -> Result<bool, ApiError> {
+    let rel = format!("packages/{project}/{version}/{filename}");
+    let repo_id = repo.id.clone();
+    if state
+        .db
+        .call(move |conn| repos::get_live_file(conn, &repo_id, &rel))
+        .await?
+        .is_some()
+    {
+        return Ok(true);
     }
-    Ok(response)
+    let settings = settings_of(state, repo).await?;
+    let Some(loaded) = load_page(state, repo, &settings, project, caller).await? else {
+        return Ok(false);
+    };
+    Ok(loaded
+        .page
+        .find(filename)
+        .is_some_and(|l| l.version().as_deref() == Some(version)))
 }
 
 /// `packages/{project}/{version}/{filename}` through a remote repository: the cached copy, or the file
