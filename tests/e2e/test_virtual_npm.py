@@ -191,6 +191,11 @@ def test_a_member_the_caller_cannot_read_is_left_out(srv, login, world):
                            auth=user_login, timeout=10)
     assert tarball.status_code == 404
     assert get_packument(srv, login, front, world["ours"]).status_code == 200
+    # With the dependency-confusion switch, a name a hosted member holds hides the public package of that
+    # name also from a caller who cannot read the hosted member.
+    guarded = virtual(srv, front_project, [world["hosted"], remote_here], hosted_names_hide_remote=True)
+    assert get_packument(srv, user_login, guarded, world["shared"]).status_code == 404
+    assert get_packument(srv, user_login, guarded, world["pub"]).status_code == 200
 
 
 # --- last: it stops the upstream arca ------------------------------------------------------------------------

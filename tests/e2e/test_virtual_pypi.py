@@ -161,6 +161,13 @@ def test_hosted_names_hide_the_same_name_upstream(srv, project, login, hosted, r
     attacker = "internal_lib-99.0-py3-none-any.whl"
     assert package(srv, login, exposed, "internal-lib", "99.0", attacker).status_code == 200
     assert package(srv, login, guarded, "internal-lib", "99.0", attacker).status_code == 404
+    # Nor through the plain file path, where the remote member's cached copy (fetched through `exposed`) lies.
+    plain = requests.get(srv.url("/artifactory/%s/packages/internal-lib/99.0/%s" % (guarded, attacker)),
+                         auth=login, timeout=30)
+    assert plain.status_code == 404, plain.status_code
+    through_exposed = requests.get(srv.url("/artifactory/%s/packages/internal-lib/99.0/%s" % (exposed, attacker)),
+                                   auth=login, timeout=30)
+    assert through_exposed.status_code == 200
     out = pip(srv, guarded, login, "install", "--target", tmp_path / "guarded", "internal-lib")
     assert out.returncode == 0, out.stdout + out.stderr
     assert installed(tmp_path / "guarded", "internal_lib", "internal_lib.WHO") == "hosted"

@@ -15,7 +15,7 @@ use super::{cargo_remote, members};
 use crate::auth::Principal;
 use crate::http::app::AppState;
 use crate::http::error::ApiError;
-use crate::service::repo_kinds::{HOSTED, REMOTE};
+use crate::service::repo_kinds::REMOTE;
 use crate::store::repos::Repository;
 
 /// An index file's lines of one member, and when they changed (0 when unknown).
@@ -41,18 +41,12 @@ async fn readable_members(
     name: &str,
     caller: Option<&Principal>,
 ) -> Result<Vec<Repository>, ApiError> {
-    let (settings, mut readable) =
+    let (_, mut readable, guards) =
         members::readable(state, repo, caller, &format!("crates/{name}")).await?;
-    if settings.hosted_names_hide_remote {
-        let mut hosted_has_it = false;
-        for member in readable.iter().filter(|m| m.repo_type == HOSTED) {
-            if hosted_index(state, member, name).await?.is_some() {
-                hosted_has_it = true;
-                break;
-            }
-        }
-        if hosted_has_it {
+    for member in &guards {
+        if hosted_index(state, member, name).await?.is_some() {
             members::keep_hosted_only(&mut readable);
+            break;
         }
     }
     Ok(readable)

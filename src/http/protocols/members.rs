@@ -34,16 +34,29 @@ pub async fn all(
         .await?)
 }
 
-/// The members the caller may download `path` from, in order.
+/// The members the caller may download `path` from, in order, and the hosted members the
+/// dependency-confusion rule asks whether they hold a name: every active hosted member when
+/// `hosted_names_hide_remote` is on (none when it is off), readable by the caller or not — a name claimed
+/// in a hosted member hides the public package of that name from everyone, and a caller who cannot read the
+/// hosted one learns only that no public package of that name is served.
 pub async fn readable(
     state: &AppState,
     repo: &Repository,
     caller: Option<&Principal>,
     path: &str,
-) -> Result<(VirtualSettings, Vec<Repository>), ApiError> {
+) -> Result<(VirtualSettings, Vec<Repository>, Vec<Repository>), ApiError> {
     let (settings, members) = all(state, repo).await?;
+    let guards = if settings.hosted_names_hide_remote {
+        members
+            .iter()
+            .filter(|m| m.repo_type == HOSTED)
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
     let readable = permitted_members(state, caller, members, Operation::Download, path).await?;
-    Ok((settings, readable))
+    Ok((settings, readable, guards))
 }
 
 /// The dependency-confusion rule, once a hosted member was found to hold the name: remote members are

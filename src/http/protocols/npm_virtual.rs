@@ -18,7 +18,7 @@ use crate::formats::{npm_merge, npm_upstream};
 use crate::http::app::AppState;
 use crate::http::error::ApiError;
 use crate::service::npm_remote as remote_service;
-use crate::service::repo_kinds::{HOSTED, REMOTE};
+use crate::service::repo_kinds::REMOTE;
 use crate::store::repos::Repository;
 
 /// The members to read package `name` (or its file at `path`) from, in order.
@@ -30,14 +30,12 @@ async fn sources(
     path: &str,
 ) -> Result<Vec<Repository>, ApiError> {
     authorize(state, caller, repo, Operation::Download, path).await?;
-    let (settings, mut readable) = members::readable(state, repo, caller, path).await?;
-    if settings.hosted_names_hide_remote {
-        for member in readable.iter().filter(|m| m.repo_type == HOSTED) {
-            let held = load_package(state, member, name).await?;
-            if held.is_some_and(|p| !p.live.is_empty()) {
-                members::keep_hosted_only(&mut readable);
-                break;
-            }
+    let (_, mut readable, guards) = members::readable(state, repo, caller, path).await?;
+    for member in &guards {
+        let held = load_package(state, member, name).await?;
+        if held.is_some_and(|p| !p.live.is_empty()) {
+            members::keep_hosted_only(&mut readable);
+            break;
         }
     }
     Ok(readable)

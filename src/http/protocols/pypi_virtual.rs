@@ -15,7 +15,7 @@ use crate::auth::Principal;
 use crate::formats::pypi::{self, IndexFile};
 use crate::http::app::AppState;
 use crate::http::error::ApiError;
-use crate::service::repo_kinds::{HOSTED, REMOTE};
+use crate::service::repo_kinds::REMOTE;
 use crate::store::pypi as store;
 use crate::store::repos::{self, Repository};
 
@@ -28,18 +28,16 @@ async fn readable_members(
     path: &str,
     caller: Option<&Principal>,
 ) -> Result<Vec<Repository>, ApiError> {
-    let (settings, mut readable) = members::readable(state, repo, caller, path).await?;
-    if settings.hosted_names_hide_remote {
-        for member in readable.iter().filter(|m| m.repo_type == HOSTED) {
-            let (repo_id, key) = (member.id.clone(), project.to_string());
-            let holds = state
-                .db
-                .call(move |conn| store::live_of_project(conn, &repo_id, &key))
-                .await?;
-            if !holds.is_empty() {
-                members::keep_hosted_only(&mut readable);
-                break;
-            }
+    let (_, mut readable, guards) = members::readable(state, repo, caller, path).await?;
+    for member in &guards {
+        let (repo_id, key) = (member.id.clone(), project.to_string());
+        let holds = state
+            .db
+            .call(move |conn| store::live_of_project(conn, &repo_id, &key))
+            .await?;
+        if !holds.is_empty() {
+            members::keep_hosted_only(&mut readable);
+            break;
         }
     }
     Ok(readable)
@@ -129,7 +127,7 @@ pub async fn root_index(
     caller: Option<&Principal>,
 ) -> Result<Response, ApiError> {
     let media = wants(headers)?;
-    let (_, readable) = members::readable(state, repo, caller, "").await?;
+    let (_, readable, _) = members::readable(state, repo, caller, "").await?;
     let mut projects = Vec::new();
     let mut modified = repo.modified_at;
     for member in &readable {

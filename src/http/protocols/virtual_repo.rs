@@ -44,12 +44,18 @@ pub async fn get(
     head: bool,
     caller: Option<&Principal>,
 ) -> Result<Response, ApiError> {
-    let (settings, mut readable) = members::readable(state, repo, caller, path.as_str()).await?;
+    let (settings, mut readable, guards) =
+        members::readable(state, repo, caller, path.as_str()).await?;
     let rel = path.as_str();
     let maven_layout = repo.format == MAVEN_FORMAT;
-    if settings.hosted_names_hide_remote && maven_layout {
+    if settings.hosted_names_hide_remote && !maven_layout && repo.format != "generic" {
+        // An npm, PyPI or Cargo path read as a plain file: only that format's protocol knows which
+        // package a path belongs to, so here remote members are not consulted at all.
+        members::keep_hosted_only(&mut readable);
+    }
+    if maven_layout && !guards.is_empty() {
         if let Some(dir) = artifact_dir(rel) {
-            if hosted_holds(state, &readable, &dir).await? {
+            if hosted_holds(state, &guards, &dir).await? {
                 members::keep_hosted_only(&mut readable);
             }
         }
