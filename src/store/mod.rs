@@ -2,6 +2,7 @@
 //! Every call runs on the blocking pool so the async runtime never waits on disk.
 
 pub mod cargo;
+pub mod dialect;
 pub mod identity;
 pub mod npm;
 pub mod projects;
