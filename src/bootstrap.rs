@@ -2,6 +2,8 @@
 //! access key, and the IAM project of the configured region, written to `bootstrap.json` (mode 0600).
 //! Later starts reuse what exists; the secrets are never logged.
 
+use crate::params;
+use crate::store::Conn;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -46,15 +48,12 @@ pub fn ensure(
 ) -> Result<(), BootstrapError> {
     let created = db.blocking(|conn| {
         let tx = conn.transaction()?;
-        let domains: i64 = tx.query_row("SELECT count(*) FROM domains", [], |r| r.get(0))?;
+        let domains: i64 = tx.query_row("SELECT count(*) FROM domains", params![], |r| r.get(0))?;
         let info = if domains == 0 {
             Some(create_first_account(&tx, secrets, region)?)
         } else {
-            let mut stmt = tx.prepare("SELECT id FROM domains")?;
-            let ids: Vec<String> = stmt
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            drop(stmt);
+            let ids: Vec<String> =
+                tx.query_map("SELECT id FROM domains", params![], |r| r.get(0))?;
             for domain_id in ids {
                 if identity::list_iam_projects(&tx, &domain_id, Some(region))?.is_empty() {
                     identity::insert_iam_project(
@@ -89,17 +88,15 @@ pub fn ensure(
 /// a project in `region` (the region changed) gets none; its users' region-scoped calls find nothing.
 pub fn check_read_only(db: &Db, region: &str) -> Result<(), BootstrapError> {
     let missing = db.blocking(|conn| {
-        let domains: i64 = conn.query_row("SELECT count(*) FROM domains", [], |r| r.get(0))?;
+        let domains: i64 =
+            conn.query_row("SELECT count(*) FROM domains", params![], |r| r.get(0))?;
         if domains == 0 {
             return Err(StoreError::ReadOnly(
                 "the data directory holds no account yet, and a read-only one cannot be set up"
                     .into(),
             ));
         }
-        let mut stmt = conn.prepare("SELECT id FROM domains")?;
-        let ids: Vec<String> = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let ids: Vec<String> = conn.query_map("SELECT id FROM domains", params![], |r| r.get(0))?;
         let mut missing = 0;
         for domain_id in ids {
             if identity::list_iam_projects(conn, &domain_id, Some(region))?.is_empty() {
@@ -119,7 +116,7 @@ pub fn check_read_only(db: &Db, region: &str) -> Result<(), BootstrapError> {
 }
 
 fn create_first_account(
-    conn: &rusqlite::Connection,
+    conn: &Conn,
     secrets: &SecretBox,
     region: &str,
 ) -> Result<BootstrapInfo, StoreError> {

@@ -103,6 +103,7 @@ mod tests {
     use crate::blob::fs::FsBlobStore;
     use crate::blob::BlobInfo;
     use crate::config::Config;
+    use crate::params;
     use crate::store::identity::{insert_domain, Domain};
     use crate::store::Db;
 
@@ -144,7 +145,7 @@ mod tests {
             .db
             .call(move |conn| {
                 let repo_id: String =
-                    conn.query_row("SELECT id FROM repositories", [], |r| r.get(0))?;
+                    conn.query_row("SELECT id FROM repositories", params![], |r| r.get(0))?;
                 repos::put_file(conn, &repo_id, &path, &info, "x", "u", 1).map(|_| ())
             })
             .await
@@ -179,7 +180,7 @@ mod tests {
         record(&state, "purged.bin", &purged).await;
         state
             .db
-            .call(|conn| Ok(conn.execute("DELETE FROM files WHERE path = 'purged.bin'", [])?))
+            .call(|conn| conn.execute("DELETE FROM files WHERE path = 'purged.bin'", params![]))
             .await
             .unwrap();
 

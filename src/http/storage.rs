@@ -3,7 +3,6 @@
 
 use axum::body::Body;
 use futures_util::TryStreamExt;
-use rusqlite::TransactionBehavior;
 use tokio_util::io::StreamReader;
 
 use super::app::AppState;
@@ -94,7 +93,7 @@ pub async fn store_file(
     let committed = state
         .db
         .call(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = conn.transaction()?;
             let (repo_id, path) = (repo_id.as_str(), path.as_str());
             let now = now_ms();
             let replaced = match existing {

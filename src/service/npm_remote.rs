@@ -172,7 +172,7 @@ async fn discard(state: &AppState, file: &FileEntry) -> Result<(), ApiError> {
     state
         .db
         .call(move |conn| {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let tx = conn.transaction()?;
             if repos::get_live_file(&tx, &repo_id, &path)?.is_some_and(|live| live.id == id) {
                 repos::trash_file(&tx, &repo_id, &path, "", crate::store::now_ms())?;
             }

@@ -17,7 +17,6 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use rusqlite::TransactionBehavior;
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio::sync::watch;
 
@@ -544,7 +543,7 @@ impl Job {
         let replaced = state
             .db
             .call(move |conn| {
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let tx = conn.transaction()?;
                 let now = now_ms();
                 let replaced =
                     repos::replace_file(&tx, &repo_id, &path, &info, &content_type, &user_id, now)?;
@@ -612,7 +611,7 @@ impl Job {
         self.state
             .db
             .call(move |conn| {
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let tx = conn.transaction()?;
                 let now = now_ms();
                 repos::trash_file(&tx, &repo_id, &path, "", now)?;
                 remote::put_remote_path(

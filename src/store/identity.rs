@@ -1,6 +1,7 @@
 //! Domains, users, groups, access keys, tokens, IAM projects and identity policies.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use crate::params;
+use crate::store::{Conn, Row};
 
 use super::{StoreError, StoreResult};
 
@@ -31,7 +32,7 @@ const USER_COLS: &str =
     "id, domain_id, name, password_hash, is_root, enabled, email, phone, description, \
                          created_at, modified_at, created_by, modified_by";
 
-fn user_from_row(r: &Row<'_>) -> rusqlite::Result<User> {
+fn user_from_row(r: &Row<'_>) -> StoreResult<User> {
     Ok(User {
         id: r.get(0)?,
         domain_id: r.get(1)?,
@@ -49,7 +50,7 @@ fn user_from_row(r: &Row<'_>) -> rusqlite::Result<User> {
     })
 }
 
-pub fn insert_domain(conn: &Connection, d: &Domain, now: i64) -> StoreResult<()> {
+pub fn insert_domain(conn: &Conn, d: &Domain, now: i64) -> StoreResult<()> {
     conn.execute(
         "INSERT INTO domains (id, name, created_at) VALUES (?1, ?2, ?3)",
         params![d.id, d.name, now],
@@ -57,33 +58,33 @@ pub fn insert_domain(conn: &Connection, d: &Domain, now: i64) -> StoreResult<()>
     Ok(())
 }
 
-pub fn get_domain(conn: &Connection, id: &str) -> StoreResult<Option<Domain>> {
-    Ok(conn
-        .query_row("SELECT id, name FROM domains WHERE id = ?1", [id], |r| {
+pub fn get_domain(conn: &Conn, id: &str) -> StoreResult<Option<Domain>> {
+    conn.query_opt(
+        "SELECT id, name FROM domains WHERE id = ?1",
+        params![id],
+        |r| {
             Ok(Domain {
                 id: r.get(0)?,
                 name: r.get(1)?,
             })
-        })
-        .optional()?)
+        },
+    )
 }
 
-pub fn find_domain_by_name(conn: &Connection, name: &str) -> StoreResult<Option<Domain>> {
-    Ok(conn
-        .query_row(
-            "SELECT id, name FROM domains WHERE name = ?1",
-            [name],
-            |r| {
-                Ok(Domain {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                })
-            },
-        )
-        .optional()?)
+pub fn find_domain_by_name(conn: &Conn, name: &str) -> StoreResult<Option<Domain>> {
+    conn.query_opt(
+        "SELECT id, name FROM domains WHERE name = ?1",
+        params![name],
+        |r| {
+            Ok(Domain {
+                id: r.get(0)?,
+                name: r.get(1)?,
+            })
+        },
+    )
 }
 
-pub fn insert_user(conn: &Connection, u: &User) -> StoreResult<()> {
+pub fn insert_user(conn: &Conn, u: &User) -> StoreResult<()> {
     conn.execute(
         &format!("INSERT INTO users ({USER_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
         params![
@@ -91,11 +92,11 @@ pub fn insert_user(conn: &Connection, u: &User) -> StoreResult<()> {
             u.description, u.created_at, u.modified_at, u.created_by, u.modified_by
         ],
     )
-    .map_err(|e| unique_as_conflict(e.into(), "a user with this name"))?;
+    .map_err(|e| unique_as_conflict(e, "a user with this name"))?;
     Ok(())
 }
 
-pub fn update_user(conn: &Connection, u: &User) -> StoreResult<()> {
+pub fn update_user(conn: &Conn, u: &User) -> StoreResult<()> {
     conn.execute(
         "UPDATE users SET name = ?2, password_hash = ?3, enabled = ?4, email = ?5, phone = ?6, description = ?7, \
          modified_at = ?8, modified_by = ?9 WHERE id = ?1",
@@ -104,53 +105,50 @@ pub fn update_user(conn: &Connection, u: &User) -> StoreResult<()> {
             u.modified_by
         ],
     )
-    .map_err(|e| unique_as_conflict(e.into(), "a user with this name"))?;
+    .map_err(|e| unique_as_conflict(e, "a user with this name"))?;
     Ok(())
 }
 
-pub fn get_user(conn: &Connection, id: &str) -> StoreResult<Option<User>> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
-            [id],
-            user_from_row,
-        )
-        .optional()?)
+pub fn get_user(conn: &Conn, id: &str) -> StoreResult<Option<User>> {
+    conn.query_opt(
+        &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
+        params![id],
+        user_from_row,
+    )
 }
 
-pub fn find_user_by_name(
-    conn: &Connection,
-    domain_id: &str,
-    name: &str,
-) -> StoreResult<Option<User>> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {USER_COLS} FROM users WHERE domain_id = ?1 AND name = ?2"),
-            [domain_id, name],
-            user_from_row,
-        )
-        .optional()?)
+pub fn find_user_by_name(conn: &Conn, domain_id: &str, name: &str) -> StoreResult<Option<User>> {
+    conn.query_opt(
+        &format!("SELECT {USER_COLS} FROM users WHERE domain_id = ?1 AND name = ?2"),
+        params![domain_id, name],
+        user_from_row,
+    )
 }
 
 /// Users of a domain in `id` order, optionally only those whose name contains `name_like`
 /// (case-insensitive) or equals `name_exact`.
 pub fn list_users(
-    conn: &Connection,
+    conn: &Conn,
     domain_id: &str,
     name_exact: Option<&str>,
     name_contains: Option<&str>,
 ) -> StoreResult<Vec<User>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {USER_COLS} FROM users WHERE domain_id = ?1 \
+    conn.query_map(
+        &format!(
+            "SELECT {USER_COLS} FROM users WHERE domain_id = ?1 \
          AND (?2 IS NULL OR name = ?2) \
          AND (?3 IS NULL OR instr(lower(name), lower(?3)) > 0) ORDER BY id"
-    ))?;
-    let rows = stmt.query_map(params![domain_id, name_exact, name_contains], user_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        ),
+        params![domain_id, name_exact, name_contains],
+        user_from_row,
+    )
 }
 
-pub fn delete_user(conn: &Connection, id: &str) -> StoreResult<bool> {
-    Ok(conn.execute("DELETE FROM users WHERE id = ?1 AND is_root = 0", [id])? > 0)
+pub fn delete_user(conn: &Conn, id: &str) -> StoreResult<bool> {
+    Ok(conn.execute(
+        "DELETE FROM users WHERE id = ?1 AND is_root = 0",
+        params![id],
+    )? > 0)
 }
 
 fn unique_as_conflict(e: StoreError, what: &'static str) -> StoreError {
@@ -172,7 +170,7 @@ pub struct Group {
     pub created_at: i64,
 }
 
-fn group_from_row(r: &Row<'_>) -> rusqlite::Result<Group> {
+fn group_from_row(r: &Row<'_>) -> StoreResult<Group> {
     Ok(Group {
         id: r.get(0)?,
         domain_id: r.get(1)?,
@@ -182,97 +180,89 @@ fn group_from_row(r: &Row<'_>) -> rusqlite::Result<Group> {
     })
 }
 
-pub fn insert_group(conn: &Connection, g: &Group) -> StoreResult<()> {
+pub fn insert_group(conn: &Conn, g: &Group) -> StoreResult<()> {
     conn.execute(
         "INSERT INTO user_groups (id, domain_id, name, description, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![g.id, g.domain_id, g.name, g.description, g.created_at],
     )
-    .map_err(|e| unique_as_conflict(e.into(), "a group with this name"))?;
+    .map_err(|e| unique_as_conflict(e, "a group with this name"))?;
     Ok(())
 }
 
-pub fn get_group(conn: &Connection, domain_id: &str, id: &str) -> StoreResult<Option<Group>> {
-    Ok(conn
-        .query_row(
+pub fn get_group(conn: &Conn, domain_id: &str, id: &str) -> StoreResult<Option<Group>> {
+    conn
+        .query_opt(
             "SELECT id, domain_id, name, description, created_at FROM user_groups WHERE id = ?1 AND domain_id = ?2",
-            [id, domain_id],
+            params![id, domain_id],
             group_from_row,
         )
-        .optional()?)
 }
 
-pub fn list_groups(
-    conn: &Connection,
-    domain_id: &str,
-    name: Option<&str>,
-) -> StoreResult<Vec<Group>> {
-    let mut stmt = conn.prepare(
+pub fn list_groups(conn: &Conn, domain_id: &str, name: Option<&str>) -> StoreResult<Vec<Group>> {
+    conn.query_map(
         "SELECT id, domain_id, name, description, created_at FROM user_groups \
          WHERE domain_id = ?1 AND (?2 IS NULL OR name = ?2) ORDER BY name",
-    )?;
-    let rows = stmt.query_map(params![domain_id, name], group_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        params![domain_id, name],
+        group_from_row,
+    )
 }
 
-pub fn update_group(conn: &Connection, g: &Group) -> StoreResult<()> {
+pub fn update_group(conn: &Conn, g: &Group) -> StoreResult<()> {
     conn.execute(
         "UPDATE user_groups SET name = ?2, description = ?3 WHERE id = ?1",
         params![g.id, g.name, g.description],
     )
-    .map_err(|e| unique_as_conflict(e.into(), "a group with this name"))?;
+    .map_err(|e| unique_as_conflict(e, "a group with this name"))?;
     Ok(())
 }
 
-pub fn delete_group(conn: &Connection, id: &str) -> StoreResult<bool> {
-    Ok(conn.execute("DELETE FROM user_groups WHERE id = ?1", [id])? > 0)
+pub fn delete_group(conn: &Conn, id: &str) -> StoreResult<bool> {
+    Ok(conn.execute("DELETE FROM user_groups WHERE id = ?1", params![id])? > 0)
 }
 
-pub fn add_group_member(conn: &Connection, group_id: &str, user_id: &str) -> StoreResult<()> {
+pub fn add_group_member(conn: &Conn, group_id: &str, user_id: &str) -> StoreResult<()> {
     conn.execute(
-        "INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?1, ?2)",
-        [group_id, user_id],
+        "INSERT INTO group_members (group_id, user_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        params![group_id, user_id],
     )?;
     Ok(())
 }
 
-pub fn remove_group_member(conn: &Connection, group_id: &str, user_id: &str) -> StoreResult<bool> {
+pub fn remove_group_member(conn: &Conn, group_id: &str, user_id: &str) -> StoreResult<bool> {
     Ok(conn.execute(
         "DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2",
-        [group_id, user_id],
+        params![group_id, user_id],
     )? > 0)
 }
 
-pub fn is_group_member(conn: &Connection, group_id: &str, user_id: &str) -> StoreResult<bool> {
+pub fn is_group_member(conn: &Conn, group_id: &str, user_id: &str) -> StoreResult<bool> {
     Ok(conn
-        .query_row(
+        .query_opt(
             "SELECT 1 FROM group_members WHERE group_id = ?1 AND user_id = ?2",
-            [group_id, user_id],
+            params![group_id, user_id],
             |_| Ok(()),
-        )
-        .optional()?
+        )?
         .is_some())
 }
 
-pub fn groups_of_user(conn: &Connection, user_id: &str) -> StoreResult<Vec<Group>> {
-    let mut stmt = conn.prepare(
+pub fn groups_of_user(conn: &Conn, user_id: &str) -> StoreResult<Vec<Group>> {
+    conn.query_map(
         "SELECT g.id, g.domain_id, g.name, g.description, g.created_at FROM user_groups g \
          JOIN group_members m ON m.group_id = g.id WHERE m.user_id = ?1 ORDER BY g.id",
-    )?;
-    let rows = stmt.query_map([user_id], group_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        params![user_id],
+        group_from_row,
+    )
 }
 
-pub fn users_of_group(conn: &Connection, group_id: &str) -> StoreResult<Vec<User>> {
-    let mut stmt = conn.prepare(&format!(
+pub fn users_of_group(conn: &Conn, group_id: &str) -> StoreResult<Vec<User>> {
+    conn.query_map(&format!(
         "SELECT {} FROM users u JOIN group_members m ON m.user_id = u.id WHERE m.group_id = ?1 ORDER BY u.id",
         USER_COLS
             .split(", ")
             .map(|c| format!("u.{}", c.trim()))
             .collect::<Vec<_>>()
             .join(", ")
-    ))?;
-    let rows = stmt.query_map([group_id], user_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    ), params![group_id], user_from_row)
 }
 
 // ---- access keys ----------------------------------------------------------------------------
@@ -287,7 +277,7 @@ pub struct AccessKey {
     pub created_at: i64,
 }
 
-fn key_from_row(r: &Row<'_>) -> rusqlite::Result<AccessKey> {
+fn key_from_row(r: &Row<'_>) -> StoreResult<AccessKey> {
     Ok(AccessKey {
         access_key: r.get(0)?,
         user_id: r.get(1)?,
@@ -300,7 +290,7 @@ fn key_from_row(r: &Row<'_>) -> rusqlite::Result<AccessKey> {
 
 const KEY_COLS: &str = "access_key, user_id, secret_enc, active, description, created_at";
 
-pub fn insert_access_key(conn: &Connection, k: &AccessKey) -> StoreResult<()> {
+pub fn insert_access_key(conn: &Conn, k: &AccessKey) -> StoreResult<()> {
     conn.execute(
         &format!("INSERT INTO access_keys ({KEY_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
         params![
@@ -315,26 +305,26 @@ pub fn insert_access_key(conn: &Connection, k: &AccessKey) -> StoreResult<()> {
     Ok(())
 }
 
-pub fn get_access_key(conn: &Connection, ak: &str) -> StoreResult<Option<AccessKey>> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {KEY_COLS} FROM access_keys WHERE access_key = ?1"),
-            [ak],
-            key_from_row,
-        )
-        .optional()?)
+pub fn get_access_key(conn: &Conn, ak: &str) -> StoreResult<Option<AccessKey>> {
+    conn.query_opt(
+        &format!("SELECT {KEY_COLS} FROM access_keys WHERE access_key = ?1"),
+        params![ak],
+        key_from_row,
+    )
 }
 
-pub fn list_access_keys(conn: &Connection, user_id: &str) -> StoreResult<Vec<AccessKey>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {KEY_COLS} FROM access_keys WHERE user_id = ?1 ORDER BY created_at, access_key"
-    ))?;
-    let rows = stmt.query_map([user_id], key_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn list_access_keys(conn: &Conn, user_id: &str) -> StoreResult<Vec<AccessKey>> {
+    conn.query_map(
+        &format!(
+            "SELECT {KEY_COLS} FROM access_keys WHERE user_id = ?1 ORDER BY created_at, access_key"
+        ),
+        params![user_id],
+        key_from_row,
+    )
 }
 
 pub fn update_access_key(
-    conn: &Connection,
+    conn: &Conn,
     ak: &str,
     active: bool,
     description: &str,
@@ -345,14 +335,14 @@ pub fn update_access_key(
     )? > 0)
 }
 
-pub fn delete_access_key(conn: &Connection, ak: &str) -> StoreResult<bool> {
-    Ok(conn.execute("DELETE FROM access_keys WHERE access_key = ?1", [ak])? > 0)
+pub fn delete_access_key(conn: &Conn, ak: &str) -> StoreResult<bool> {
+    Ok(conn.execute("DELETE FROM access_keys WHERE access_key = ?1", params![ak])? > 0)
 }
 
 // ---- tokens ---------------------------------------------------------------------------------
 
 pub fn insert_token(
-    conn: &Connection,
+    conn: &Conn,
     token_hash: &str,
     user_id: &str,
     project_id: Option<&str>,
@@ -364,7 +354,10 @@ pub fn insert_token(
         params![token_hash, user_id, project_id, issued_at, expires_at],
     )?;
     // Expired tokens are useless; pruning on issue keeps the table small without a sweeper task.
-    conn.execute("DELETE FROM tokens WHERE expires_at < ?1", [issued_at])?;
+    conn.execute(
+        "DELETE FROM tokens WHERE expires_at < ?1",
+        params![issued_at],
+    )?;
     Ok(())
 }
 
@@ -376,13 +369,9 @@ pub struct TokenRecord {
     pub expires_at: i64,
 }
 
-pub fn find_token(
-    conn: &Connection,
-    token_hash: &str,
-    now: i64,
-) -> StoreResult<Option<TokenRecord>> {
-    Ok(conn
-        .query_row(
+pub fn find_token(conn: &Conn, token_hash: &str, now: i64) -> StoreResult<Option<TokenRecord>> {
+    conn
+        .query_opt(
             "SELECT user_id, project_id, issued_at, expires_at FROM tokens WHERE token_hash = ?1 AND expires_at > ?2",
             params![token_hash, now],
             |r| {
@@ -394,7 +383,6 @@ pub fn find_token(
                 })
             },
         )
-        .optional()?)
 }
 
 // ---- IAM projects ---------------------------------------------------------------------------
@@ -407,7 +395,7 @@ pub struct IamProject {
     pub description: String,
 }
 
-fn iam_project_from_row(r: &Row<'_>) -> rusqlite::Result<IamProject> {
+fn iam_project_from_row(r: &Row<'_>) -> StoreResult<IamProject> {
     Ok(IamProject {
         id: r.get(0)?,
         domain_id: r.get(1)?,
@@ -416,36 +404,34 @@ fn iam_project_from_row(r: &Row<'_>) -> rusqlite::Result<IamProject> {
     })
 }
 
-pub fn insert_iam_project(conn: &Connection, p: &IamProject) -> StoreResult<()> {
+pub fn insert_iam_project(conn: &Conn, p: &IamProject) -> StoreResult<()> {
     conn.execute(
         "INSERT INTO iam_projects (id, domain_id, name, description) VALUES (?1, ?2, ?3, ?4)",
         params![p.id, p.domain_id, p.name, p.description],
     )
-    .map_err(|e| unique_as_conflict(e.into(), "a project with this name"))?;
+    .map_err(|e| unique_as_conflict(e, "a project with this name"))?;
     Ok(())
 }
 
 pub fn list_iam_projects(
-    conn: &Connection,
+    conn: &Conn,
     domain_id: &str,
     name: Option<&str>,
 ) -> StoreResult<Vec<IamProject>> {
-    let mut stmt = conn.prepare(
+    conn.query_map(
         "SELECT id, domain_id, name, description FROM iam_projects \
          WHERE domain_id = ?1 AND (?2 IS NULL OR name = ?2) ORDER BY name",
-    )?;
-    let rows = stmt.query_map(params![domain_id, name], iam_project_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        params![domain_id, name],
+        iam_project_from_row,
+    )
 }
 
-pub fn get_iam_project(conn: &Connection, id: &str) -> StoreResult<Option<IamProject>> {
-    Ok(conn
-        .query_row(
-            "SELECT id, domain_id, name, description FROM iam_projects WHERE id = ?1",
-            [id],
-            iam_project_from_row,
-        )
-        .optional()?)
+pub fn get_iam_project(conn: &Conn, id: &str) -> StoreResult<Option<IamProject>> {
+    conn.query_opt(
+        "SELECT id, domain_id, name, description FROM iam_projects WHERE id = ?1",
+        params![id],
+        iam_project_from_row,
+    )
 }
 
 // ---- identity policies ----------------------------------------------------------------------
@@ -467,7 +453,7 @@ pub struct Policy {
 const POLICY_COLS: &str =
     "id, domain_id, name, display_name, policy_type, description, document, created_at, updated_at";
 
-fn policy_from_row(r: &Row<'_>) -> rusqlite::Result<Policy> {
+fn policy_from_row(r: &Row<'_>) -> StoreResult<Policy> {
     Ok(Policy {
         id: r.get(0)?,
         domain_id: r.get(1)?,
@@ -481,7 +467,7 @@ fn policy_from_row(r: &Row<'_>) -> rusqlite::Result<Policy> {
     })
 }
 
-pub fn insert_policy(conn: &Connection, p: &Policy) -> StoreResult<()> {
+pub fn insert_policy(conn: &Conn, p: &Policy) -> StoreResult<()> {
     conn.execute(
         &format!(
             "INSERT INTO policies ({POLICY_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
@@ -501,7 +487,7 @@ pub fn insert_policy(conn: &Connection, p: &Policy) -> StoreResult<()> {
     Ok(())
 }
 
-pub fn update_policy(conn: &Connection, p: &Policy) -> StoreResult<()> {
+pub fn update_policy(conn: &Conn, p: &Policy) -> StoreResult<()> {
     conn.execute(
         "UPDATE policies SET display_name = ?2, policy_type = ?3, description = ?4, document = ?5, updated_at = ?6 \
          WHERE id = ?1",
@@ -510,80 +496,73 @@ pub fn update_policy(conn: &Connection, p: &Policy) -> StoreResult<()> {
     Ok(())
 }
 
-pub fn get_policy(conn: &Connection, domain_id: &str, id: &str) -> StoreResult<Option<Policy>> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {POLICY_COLS} FROM policies WHERE id = ?1 AND domain_id = ?2"),
-            [id, domain_id],
-            policy_from_row,
-        )
-        .optional()?)
+pub fn get_policy(conn: &Conn, domain_id: &str, id: &str) -> StoreResult<Option<Policy>> {
+    conn.query_opt(
+        &format!("SELECT {POLICY_COLS} FROM policies WHERE id = ?1 AND domain_id = ?2"),
+        params![id, domain_id],
+        policy_from_row,
+    )
 }
 
-pub fn list_policies(conn: &Connection, domain_id: &str) -> StoreResult<Vec<Policy>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {POLICY_COLS} FROM policies WHERE domain_id = ?1 ORDER BY created_at, id"
-    ))?;
-    let rows = stmt.query_map([domain_id], policy_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn list_policies(conn: &Conn, domain_id: &str) -> StoreResult<Vec<Policy>> {
+    conn.query_map(
+        &format!("SELECT {POLICY_COLS} FROM policies WHERE domain_id = ?1 ORDER BY created_at, id"),
+        params![domain_id],
+        policy_from_row,
+    )
 }
 
-pub fn delete_policy(conn: &Connection, id: &str) -> StoreResult<bool> {
-    Ok(conn.execute("DELETE FROM policies WHERE id = ?1", [id])? > 0)
+pub fn delete_policy(conn: &Conn, id: &str) -> StoreResult<bool> {
+    Ok(conn.execute("DELETE FROM policies WHERE id = ?1", params![id])? > 0)
 }
 
-pub fn attach_group_policy(conn: &Connection, group_id: &str, policy_id: &str) -> StoreResult<()> {
+pub fn attach_group_policy(conn: &Conn, group_id: &str, policy_id: &str) -> StoreResult<()> {
     conn.execute(
-        "INSERT OR IGNORE INTO group_policies (group_id, policy_id) VALUES (?1, ?2)",
-        [group_id, policy_id],
+        "INSERT INTO group_policies (group_id, policy_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        params![group_id, policy_id],
     )?;
     Ok(())
 }
 
-pub fn detach_group_policy(
-    conn: &Connection,
-    group_id: &str,
-    policy_id: &str,
-) -> StoreResult<bool> {
+pub fn detach_group_policy(conn: &Conn, group_id: &str, policy_id: &str) -> StoreResult<bool> {
     Ok(conn.execute(
         "DELETE FROM group_policies WHERE group_id = ?1 AND policy_id = ?2",
-        [group_id, policy_id],
+        params![group_id, policy_id],
     )? > 0)
 }
 
-pub fn policies_of_group(conn: &Connection, group_id: &str) -> StoreResult<Vec<Policy>> {
-    let mut stmt = conn.prepare(&format!(
+pub fn policies_of_group(conn: &Conn, group_id: &str) -> StoreResult<Vec<Policy>> {
+    conn.query_map(&format!(
         "SELECT {} FROM policies p JOIN group_policies gp ON gp.policy_id = p.id WHERE gp.group_id = ?1 ORDER BY p.id",
         POLICY_COLS
             .split(", ")
             .map(|c| format!("p.{c}"))
             .collect::<Vec<_>>()
             .join(", ")
-    ))?;
-    let rows = stmt.query_map([group_id], policy_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    ), params![group_id], policy_from_row)
 }
 
 /// Policy documents that apply to a user through the groups it belongs to.
-pub fn policy_documents_for_user(conn: &Connection, user_id: &str) -> StoreResult<Vec<String>> {
-    let mut stmt = conn.prepare(
+pub fn policy_documents_for_user(conn: &Conn, user_id: &str) -> StoreResult<Vec<String>> {
+    conn.query_map(
         "SELECT DISTINCT p.document FROM policies p \
          JOIN group_policies gp ON gp.policy_id = p.id \
          JOIN group_members gm ON gm.group_id = gp.group_id WHERE gm.user_id = ?1",
-    )?;
-    let rows = stmt.query_map([user_id], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        params![user_id],
+        |r| r.get(0),
+    )
 }
 
 // ---- IAM API details (migration 0002) -------------------------------------------------------
 
 /// The numeric id every user gets on insert (ProjectMan's `user_num_id`).
-pub fn user_num_id(conn: &Connection, user_id: &str) -> StoreResult<Option<i64>> {
+pub fn user_num_id(conn: &Conn, user_id: &str) -> StoreResult<Option<i64>> {
     Ok(conn
-        .query_row("SELECT num_id FROM users WHERE id = ?1", [user_id], |r| {
-            r.get(0)
-        })
-        .optional()?
+        .query_opt(
+            "SELECT num_id FROM users WHERE id = ?1",
+            params![user_id],
+            |r| r.get(0),
+        )?
         .flatten())
 }
 
@@ -620,12 +599,12 @@ impl Default for UserProfile {
 }
 
 /// The profile of a user; the defaults when none was stored.
-pub fn get_user_profile(conn: &Connection, user_id: &str) -> StoreResult<UserProfile> {
+pub fn get_user_profile(conn: &Conn, user_id: &str) -> StoreResult<UserProfile> {
     Ok(conn
-        .query_row(
+        .query_opt(
             "SELECT access_mode, areacode, pwd_status, pwd_strength, xuser_type, xuser_id, \
              password_changed_at, last_login_at, last_project_id FROM user_profiles WHERE user_id = ?1",
-            [user_id],
+            params![user_id],
             |r| {
                 Ok(UserProfile {
                     access_mode: r.get(0)?,
@@ -639,12 +618,11 @@ pub fn get_user_profile(conn: &Connection, user_id: &str) -> StoreResult<UserPro
                     last_project_id: r.get(8)?,
                 })
             },
-        )
-        .optional()?
+        )?
         .unwrap_or_default())
 }
 
-pub fn put_user_profile(conn: &Connection, user_id: &str, p: &UserProfile) -> StoreResult<()> {
+pub fn put_user_profile(conn: &Conn, user_id: &str, p: &UserProfile) -> StoreResult<()> {
     conn.execute(
         "INSERT INTO user_profiles (user_id, access_mode, areacode, pwd_status, pwd_strength, xuser_type, \
          xuser_id, password_changed_at, last_login_at, last_project_id) \
@@ -671,7 +649,7 @@ pub fn put_user_profile(conn: &Connection, user_id: &str, p: &UserProfile) -> St
 
 /// Notes a successful password login (and the project it was scoped to, if any).
 pub fn record_login(
-    conn: &Connection,
+    conn: &Conn,
     user_id: &str,
     project_id: Option<&str>,
     now: i64,
@@ -684,23 +662,23 @@ pub fn record_login(
     put_user_profile(conn, user_id, &profile)
 }
 
-pub fn count_access_keys(conn: &Connection, user_id: &str) -> StoreResult<i64> {
-    Ok(conn.query_row(
+pub fn count_access_keys(conn: &Conn, user_id: &str) -> StoreResult<i64> {
+    conn.query_row(
         "SELECT count(*) FROM access_keys WHERE user_id = ?1",
-        [user_id],
+        params![user_id],
         |r| r.get(0),
-    )?)
+    )
 }
 
 /// Every access key of a domain's users, oldest first.
-pub fn list_domain_access_keys(conn: &Connection, domain_id: &str) -> StoreResult<Vec<AccessKey>> {
-    let mut stmt = conn.prepare(
+pub fn list_domain_access_keys(conn: &Conn, domain_id: &str) -> StoreResult<Vec<AccessKey>> {
+    conn.query_map(
         "SELECT k.access_key, k.user_id, k.secret_enc, k.active, k.description, k.created_at \
          FROM access_keys k JOIN users u ON u.id = k.user_id WHERE u.domain_id = ?1 \
          ORDER BY k.created_at, k.access_key",
-    )?;
-    let rows = stmt.query_map([domain_id], key_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        params![domain_id],
+        key_from_row,
+    )
 }
 
 /// An IAM project with the project it lives under (`None`: a region's project, under the domain).
@@ -710,77 +688,67 @@ pub struct IamProjectNode {
     pub parent_id: Option<String>,
 }
 
-fn iam_project_node_from_row(r: &Row<'_>) -> rusqlite::Result<IamProjectNode> {
+fn iam_project_node_from_row(r: &Row<'_>) -> StoreResult<IamProjectNode> {
     Ok(IamProjectNode {
         project: iam_project_from_row(r)?,
         parent_id: r.get(4)?,
     })
 }
 
-pub fn list_iam_project_nodes(
-    conn: &Connection,
-    domain_id: &str,
-) -> StoreResult<Vec<IamProjectNode>> {
-    let mut stmt = conn.prepare(
-        "SELECT id, domain_id, name, description, parent_id FROM iam_projects WHERE domain_id = ?1 ORDER BY name",
-    )?;
-    let rows = stmt.query_map([domain_id], iam_project_node_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn list_iam_project_nodes(conn: &Conn, domain_id: &str) -> StoreResult<Vec<IamProjectNode>> {
+    conn.query_map(
+        "SELECT id, domain_id, name, description, parent_id FROM iam_projects WHERE domain_id = ?1 ORDER BY name", params![domain_id], iam_project_node_from_row)
 }
 
-pub fn get_iam_project_node(conn: &Connection, id: &str) -> StoreResult<Option<IamProjectNode>> {
-    Ok(conn
-        .query_row(
-            "SELECT id, domain_id, name, description, parent_id FROM iam_projects WHERE id = ?1",
-            [id],
-            iam_project_node_from_row,
-        )
-        .optional()?)
+pub fn get_iam_project_node(conn: &Conn, id: &str) -> StoreResult<Option<IamProjectNode>> {
+    conn.query_opt(
+        "SELECT id, domain_id, name, description, parent_id FROM iam_projects WHERE id = ?1",
+        params![id],
+        iam_project_node_from_row,
+    )
 }
 
-pub fn insert_iam_project_node(conn: &Connection, node: &IamProjectNode) -> StoreResult<()> {
+pub fn insert_iam_project_node(conn: &Conn, node: &IamProjectNode) -> StoreResult<()> {
     let p = &node.project;
     conn.execute(
         "INSERT INTO iam_projects (id, domain_id, name, description, parent_id) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![p.id, p.domain_id, p.name, p.description, node.parent_id],
     )
-    .map_err(|e| unique_as_conflict(e.into(), "a project with this name"))?;
+    .map_err(|e| unique_as_conflict(e, "a project with this name"))?;
     Ok(())
 }
 
 /// How many groups a policy is attached to.
-pub fn policy_references(conn: &Connection, policy_id: &str) -> StoreResult<i64> {
-    Ok(conn.query_row(
+pub fn policy_references(conn: &Conn, policy_id: &str) -> StoreResult<i64> {
+    conn.query_row(
         "SELECT count(*) FROM group_policies WHERE policy_id = ?1",
-        [policy_id],
+        params![policy_id],
         |r| r.get(0),
-    )?)
+    )
 }
 
-pub fn is_policy_attached(conn: &Connection, group_id: &str, policy_id: &str) -> StoreResult<bool> {
+pub fn is_policy_attached(conn: &Conn, group_id: &str, policy_id: &str) -> StoreResult<bool> {
     Ok(conn
-        .query_row(
+        .query_opt(
             "SELECT 1 FROM group_policies WHERE group_id = ?1 AND policy_id = ?2",
-            [group_id, policy_id],
+            params![group_id, policy_id],
             |_| Ok(()),
-        )
-        .optional()?
+        )?
         .is_some())
 }
 
-pub fn policy_description_cn(conn: &Connection, policy_id: &str) -> StoreResult<String> {
+pub fn policy_description_cn(conn: &Conn, policy_id: &str) -> StoreResult<String> {
     Ok(conn
-        .query_row(
+        .query_opt(
             "SELECT description_cn FROM policies WHERE id = ?1",
-            [policy_id],
+            params![policy_id],
             |r| r.get(0),
-        )
-        .optional()?
+        )?
         .unwrap_or_default())
 }
 
 pub fn set_policy_description_cn(
-    conn: &Connection,
+    conn: &Conn,
     policy_id: &str,
     description_cn: &str,
 ) -> StoreResult<()> {
@@ -793,44 +761,39 @@ pub fn set_policy_description_cn(
 
 /// The policy of a domain with this display name, if any (display names are unique per domain).
 pub fn find_policy_by_display_name(
-    conn: &Connection,
+    conn: &Conn,
     domain_id: &str,
     display_name: &str,
 ) -> StoreResult<Option<Policy>> {
-    Ok(conn
-        .query_row(
-            &format!(
-                "SELECT {POLICY_COLS} FROM policies WHERE domain_id = ?1 AND display_name = ?2"
-            ),
-            [domain_id, display_name],
-            policy_from_row,
-        )
-        .optional()?)
+    conn.query_opt(
+        &format!("SELECT {POLICY_COLS} FROM policies WHERE domain_id = ?1 AND display_name = ?2"),
+        params![domain_id, display_name],
+        policy_from_row,
+    )
 }
 
 /// Removes a policy unless it is attached to a group; `Ok(false)` when it is attached.
-pub fn delete_unattached_policy(conn: &Connection, id: &str) -> StoreResult<bool> {
+pub fn delete_unattached_policy(conn: &Conn, id: &str) -> StoreResult<bool> {
     Ok(conn.execute(
         "DELETE FROM policies WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM group_policies WHERE policy_id = ?1)",
-        [id],
+        params![id],
     )? > 0)
 }
 
 // ---- repo user passwords ----------------------------------------------------------------------
 
-pub fn get_repo_password_hash(conn: &Connection, user_id: &str) -> StoreResult<Option<String>> {
+pub fn get_repo_password_hash(conn: &Conn, user_id: &str) -> StoreResult<Option<String>> {
     Ok(conn
-        .query_row(
+        .query_opt(
             "SELECT repo_password_hash FROM users WHERE id = ?1",
-            [user_id],
-            |r| r.get::<_, Option<String>>(0),
-        )
-        .optional()?
+            params![user_id],
+            |r| r.get::<Option<String>>(0),
+        )?
         .flatten())
 }
 
 pub fn set_repo_password_hash(
-    conn: &Connection,
+    conn: &Conn,
     user_id: &str,
     hash: &str,
     now: i64,

@@ -1,7 +1,9 @@
-//! Metadata storage: SQLite through a small connection pool, with one module per aggregate.
-//! Every call runs on the blocking pool so the async runtime never waits on disk.
+//! Metadata storage: SQLite (or, as issue 12 proceeds, PostgreSQL) through a small connection pool, every
+//! query on `Conn` (conn.rs), with one module per aggregate. Every call runs on the blocking pool so the
+//! async runtime never waits on disk.
 
 pub mod cargo;
+mod conn;
 pub mod dialect;
 pub mod identity;
 pub mod npm;
@@ -12,15 +14,18 @@ pub mod repos;
 pub mod tickets;
 
 use std::path::{Path, PathBuf};
+
+use crate::params;
 use std::sync::Arc;
 
 use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{Connection, ErrorCode, OpenFlags};
+use rusqlite::{ErrorCode, OpenFlags};
 
 use crate::storage_fault::{self, StorageFault};
 
-pub use rusqlite::Connection as Conn;
+use conn::PgManager;
+pub use conn::{Conn, FromValue, Param, Row, Tx};
 
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_identity.sql"),
@@ -35,6 +40,8 @@ const MIGRATIONS: &[&str] = &[
 pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("database error: {0}")]
+    Postgres(#[from] postgres::Error),
     #[error("connection pool error: {0}")]
     Pool(#[from] r2d2::Error),
     #[error("blocking task failed: {0}")]
@@ -53,28 +60,38 @@ pub enum StoreError {
 
 impl StoreError {
     pub fn is_unique_violation(&self) -> bool {
-        matches!(self, StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
-            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-                || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+        match self {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            }
+            StoreError::Postgres(e) => {
+                e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION)
+            }
+            _ => false,
+        }
     }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
 #[derive(Clone)]
+enum Pools {
+    Sqlite(Pool<SqliteConnectionManager>),
+    Postgres(Pool<PgManager>),
+}
+
+#[derive(Clone)]
 pub struct Db {
-    pool: Pool<SqliteConnectionManager>,
+    pool: Pools,
     /// The directory holding the database, probed when SQLite reports an I/O error without its cause.
     dir: Arc<PathBuf>,
 }
 
 impl Db {
     pub fn open(path: &Path) -> StoreResult<Db> {
+        // Transactions take the write lock when they begin: `Conn::transaction` says why.
         let manager = SqliteConnectionManager::file(path).with_init(|c| {
-            // Every transaction takes the write lock when it begins. A deferred one that reads and then
-            // writes fails at once with "database is locked" when another connection committed in
-            // between (WAL mode cannot upgrade a stale snapshot, and the busy timeout does not apply).
-            c.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
             c.execute_batch(
                 "PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = NORMAL;
@@ -129,9 +146,9 @@ impl Db {
                 )
             });
         let db = Db::with_manager(path, manager)?;
-        let applied: usize =
-            db.blocking(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?))?;
-        if applied < MIGRATIONS.len() {
+        let applied =
+            db.blocking(|c| c.query_row("PRAGMA user_version", params![], |r| r.get::<i64>(0)))?;
+        if applied < MIGRATIONS.len() as i64 {
             return Err(StoreError::ReadOnly(format!(
                 "the database is at schema version {applied} and needs {}, which a read-only data directory cannot be upgraded to",
                 MIGRATIONS.len()
@@ -141,7 +158,7 @@ impl Db {
     }
 
     fn with_manager(path: &Path, manager: SqliteConnectionManager) -> StoreResult<Db> {
-        let pool = Pool::builder().max_size(8).build(manager)?;
+        let pool = Pools::Sqlite(Pool::builder().max_size(8).build(manager)?);
         let dir = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -153,22 +170,33 @@ impl Db {
     }
 
     fn migrate(&self) -> StoreResult<()> {
-        let mut conn = self.pool.get()?;
-        let tx = conn.transaction()?;
-        let applied: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", index + 1)?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.blocking(|conn| {
+            let tx = conn.transaction()?;
+            let applied = tx.query_row("PRAGMA user_version", params![], |r| r.get::<i64>(0))?;
+            for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied as usize) {
+                tx.execute_batch(sql)?;
+                tx.execute_batch(&format!("PRAGMA user_version = {}", index + 1))?;
+            }
+            tx.commit()
+        })
+    }
+
+    /// Connects to a PostgreSQL database (`postgres://…`). It does not migrate yet: the PostgreSQL
+    /// migrations are still to be written (issue 12), so for now this serves the store's own tests.
+    pub fn connect_postgres(url: &str) -> StoreResult<Db> {
+        let config: postgres::Config = url.parse()?;
+        let pool = Pool::builder().max_size(8).build(PgManager(config))?;
+        Ok(Db {
+            pool: Pools::Postgres(pool),
+            dir: Arc::new(PathBuf::from(".")),
+        })
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool.
     pub async fn call<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&mut Conn) -> StoreResult<T> + Send + 'static,
     {
         let db = self.clone();
         tokio::task::spawn_blocking(move || db.blocking(f)).await?
@@ -176,13 +204,19 @@ impl Db {
 
     /// Connections the pool holds, and how many of them are idle.
     pub fn pool_state(&self) -> (u32, u32) {
-        let state = self.pool.state();
+        let state = match &self.pool {
+            Pools::Sqlite(pool) => pool.state(),
+            Pools::Postgres(pool) => pool.state(),
+        };
         (state.connections, state.idle_connections)
     }
 
     /// Synchronous access for start-up work that runs before the server accepts requests.
-    pub fn blocking<T>(&self, f: impl FnOnce(&mut Connection) -> StoreResult<T>) -> StoreResult<T> {
-        let mut conn = self.pool.get()?;
+    pub fn blocking<T>(&self, f: impl FnOnce(&mut Conn) -> StoreResult<T>) -> StoreResult<T> {
+        let mut conn = match &self.pool {
+            Pools::Sqlite(pool) => Conn::sqlite(pool.get()?),
+            Pools::Postgres(pool) => Conn::postgres(pool.get()?),
+        };
         f(&mut conn).map_err(|e| self.classify(e))
     }
 
@@ -225,6 +259,61 @@ pub(crate) fn test_db() -> (tempfile::TempDir, Db) {
     (dir, db)
 }
 
+/// A fresh, empty database on each backend the tests can reach: SQLite always, and PostgreSQL when
+/// `ARCA_TEST_PG_URL` names a server whose user may create databases (scripts/pg-server.sh starts one).
+/// The guard removes what the database used when dropped.
+#[cfg(test)]
+pub(crate) fn test_backends() -> Vec<(Box<dyn std::any::Any>, Db)> {
+    let (dir, sqlite) = test_db();
+    let mut out: Vec<(Box<dyn std::any::Any>, Db)> = vec![(Box::new(dir), sqlite)];
+    if let Ok(url) = std::env::var("ARCA_TEST_PG_URL") {
+        out.push(pg_test_db(&url));
+    }
+    out
+}
+
+/// Drops its database when dropped.
+#[cfg(test)]
+struct PgTestDb {
+    admin: String,
+    name: String,
+}
+
+#[cfg(test)]
+impl Drop for PgTestDb {
+    fn drop(&mut self) {
+        if let Ok(mut client) = postgres::Client::connect(&self.admin, postgres::NoTls) {
+            let _ = client.batch_execute(&format!("DROP DATABASE {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+#[cfg(test)]
+fn pg_test_db(admin: &str) -> (Box<dyn std::any::Any>, Db) {
+    let name = format!("arca_test_{}", crate::domain::new_hex_id());
+    let mut client = postgres::Client::connect(admin, postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let mut config: postgres::Config = admin.parse().unwrap();
+    config.dbname(&name);
+    let pool = Pool::builder()
+        .max_size(4)
+        .build(PgManager(config))
+        .unwrap();
+    let db = Db {
+        pool: Pools::Postgres(pool),
+        dir: Arc::new(PathBuf::from(".")),
+    };
+    let guard = PgTestDb {
+        admin: admin.to_string(),
+        name,
+    };
+    // The pool's connections close before the database is dropped: the guard is dropped after the Db
+    // only if the caller keeps the tuple order, so DROP … WITH (FORCE) ends any that remain.
+    (Box::new(guard), db)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,20 +321,28 @@ mod tests {
     #[test]
     fn transactions_take_the_write_lock_when_they_begin() {
         let (_dir, db) = test_db();
-        db.blocking(|conn| Ok(conn.execute_batch("CREATE TABLE t (x INTEGER)")?))
+        db.blocking(|conn| conn.execute_batch("CREATE TABLE t (x INTEGER)"))
             .unwrap();
-        let mut first = db.pool.get().unwrap();
-        let second = db.pool.get().unwrap();
-        second.busy_timeout(std::time::Duration::ZERO).unwrap();
+        let Pools::Sqlite(pool) = &db.pool else {
+            unreachable!()
+        };
+        let mut first = Conn::sqlite(pool.get().unwrap());
+        let second = Conn::sqlite(pool.get().unwrap());
+        second
+            .as_sqlite()
+            .busy_timeout(std::time::Duration::ZERO)
+            .unwrap();
         let tx = first.transaction().unwrap();
-        let refused = second.execute("INSERT INTO t VALUES (1)", []);
+        let refused = second.execute("INSERT INTO t VALUES (1)", params![]);
         assert!(
             refused.is_err(),
             "a writer got in while a transaction was open"
         );
-        tx.execute("INSERT INTO t VALUES (2)", []).unwrap();
+        tx.execute("INSERT INTO t VALUES (2)", params![]).unwrap();
         tx.commit().unwrap();
-        second.execute("INSERT INTO t VALUES (3)", []).unwrap();
+        second
+            .execute("INSERT INTO t VALUES (3)", params![])
+            .unwrap();
     }
 
     #[test]
@@ -254,19 +351,23 @@ mod tests {
         let path = dir.path().join("arca.db");
         let db = Db::open(&path).unwrap();
         db.blocking(|c| {
-            Ok(c.execute(
+            c.execute(
                 "INSERT INTO domains (id, name, created_at) VALUES ('d', 'n', 1)",
-                [],
-            )?)
+                params![],
+            )
         })
         .unwrap();
         drop(db);
         let db = Db::open_read_only(&path).unwrap();
         let count: i64 = db
-            .blocking(|c| Ok(c.query_row("SELECT count(*) FROM domains", [], |r| r.get(0))?))
+            .blocking(|c| {
+                c.query_row("SELECT count(*) FROM domains", params![], |r| {
+                    r.get::<i64>(0)
+                })
+            })
             .unwrap();
         assert_eq!(count, 1);
-        let write = db.blocking(|c| Ok(c.execute("DELETE FROM domains", [])?));
+        let write = db.blocking(|c| c.execute("DELETE FROM domains", params![]));
         assert!(matches!(write, Err(StoreError::ReadOnly(_))), "{write:?}");
         assert!(matches!(
             Db::open_read_only(&dir.path().join("none.db")),

@@ -1,6 +1,7 @@
 //! npm packages and versions (`npm_packages`, `npm_versions`), joined with their live tarballs.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::params;
+use crate::store::Conn;
 
 use super::StoreResult;
 
@@ -17,23 +18,18 @@ pub struct LiveVersion {
 }
 
 /// The package's dist-tags (JSON object text) and creation/modification times, if it was ever published.
-pub fn package(
-    conn: &Connection,
-    repo_id: &str,
-    name: &str,
-) -> StoreResult<Option<(String, i64, i64)>> {
-    Ok(conn
-        .query_row(
+pub fn package(conn: &Conn, repo_id: &str, name: &str) -> StoreResult<Option<(String, i64, i64)>> {
+    conn
+        .query_opt(
             "SELECT dist_tags, created_at, modified_at FROM npm_packages WHERE repo_id = ?1 AND name = ?2",
-            [repo_id, name],
+            params![repo_id, name],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
-        .optional()?)
 }
 
 /// Creates the package row or updates its dist-tags and modification time.
 pub fn put_package(
-    conn: &Connection,
+    conn: &Conn,
     repo_id: &str,
     name: &str,
     dist_tags: &str,
@@ -57,42 +53,30 @@ pub struct NewVersion<'a> {
 }
 
 /// Records a version; false when it exists (npm never reuses a version, even after unpublishing).
-pub fn insert_version(conn: &Connection, repo_id: &str, v: &NewVersion<'_>) -> StoreResult<bool> {
+pub fn insert_version(conn: &Conn, repo_id: &str, v: &NewVersion<'_>) -> StoreResult<bool> {
     Ok(conn.execute(
-        "INSERT OR IGNORE INTO npm_versions (repo_id, name, version, manifest, path, published_at, published_by) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO npm_versions (repo_id, name, version, manifest, path, published_at, published_by) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
         params![repo_id, v.name, v.version, v.manifest, v.path, v.now, v.user_id],
     )? > 0)
 }
 
-pub fn version_exists(
-    conn: &Connection,
-    repo_id: &str,
-    name: &str,
-    version: &str,
-) -> StoreResult<bool> {
+pub fn version_exists(conn: &Conn, repo_id: &str, name: &str, version: &str) -> StoreResult<bool> {
     Ok(conn
-        .query_row(
+        .query_opt(
             "SELECT 1 FROM npm_versions WHERE repo_id = ?1 AND name = ?2 AND version = ?3",
-            [repo_id, name, version],
+            params![repo_id, name, version],
             |_| Ok(()),
-        )
-        .optional()?
+        )?
         .is_some())
 }
 
 /// Live versions of a package in publishing order.
-pub fn live_versions(
-    conn: &Connection,
-    repo_id: &str,
-    name: &str,
-) -> StoreResult<Vec<LiveVersion>> {
-    let mut stmt = conn.prepare(
+pub fn live_versions(conn: &Conn, repo_id: &str, name: &str) -> StoreResult<Vec<LiveVersion>> {
+    conn.query_map(
         "SELECT v.version, v.manifest, v.deprecated, v.published_at, v.path, b.sha1, b.sha512 FROM npm_versions v \
          JOIN files f ON f.repo_id = v.repo_id AND f.path = v.path AND f.deleted_at IS NULL \
-         JOIN blobs b ON b.sha256 = f.sha256 WHERE v.repo_id = ?1 AND v.name = ?2 ORDER BY v.id",
-    )?;
-    let rows = stmt.query_map([repo_id, name], |r| {
+         JOIN blobs b ON b.sha256 = f.sha256 WHERE v.repo_id = ?1 AND v.name = ?2 ORDER BY v.id", params![repo_id, name], |r| {
         Ok(LiveVersion {
             version: r.get(0)?,
             manifest: r.get(1)?,
@@ -102,12 +86,11 @@ pub fn live_versions(
             sha1: r.get(5)?,
             sha512: r.get(6)?,
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    })
 }
 
 pub fn set_deprecated(
-    conn: &Connection,
+    conn: &Conn,
     repo_id: &str,
     name: &str,
     version: &str,
@@ -121,16 +104,12 @@ pub fn set_deprecated(
 }
 
 /// Versions of a package whose tarball is live, in publishing order (no manifests: for tags and revisions).
-pub fn live_version_names(
-    conn: &Connection,
-    repo_id: &str,
-    name: &str,
-) -> StoreResult<Vec<String>> {
-    let mut stmt = conn.prepare(
+pub fn live_version_names(conn: &Conn, repo_id: &str, name: &str) -> StoreResult<Vec<String>> {
+    conn.query_map(
         "SELECT v.version FROM npm_versions v \
          JOIN files f ON f.repo_id = v.repo_id AND f.path = v.path AND f.deleted_at IS NULL \
          WHERE v.repo_id = ?1 AND v.name = ?2 ORDER BY v.id",
-    )?;
-    let rows = stmt.query_map([repo_id, name], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        params![repo_id, name],
+        |r| r.get(0),
+    )
 }

@@ -1,6 +1,7 @@
 //! CodeArts (ProjectMan) projects, their members, custom roles and per-role privilege grants.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use crate::params;
+use crate::store::{Conn, Row};
 
 use super::{StoreError, StoreResult};
 
@@ -19,7 +20,7 @@ pub struct Project {
 const PROJECT_COLS: &str =
     "id, domain_id, name, description, project_type, creator_id, created_at, updated_at";
 
-fn project_from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
+fn project_from_row(r: &Row<'_>) -> StoreResult<Project> {
     Ok(Project {
         id: r.get(0)?,
         domain_id: r.get(1)?,
@@ -32,7 +33,7 @@ fn project_from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
     })
 }
 
-pub fn insert_project(conn: &Connection, p: &Project) -> StoreResult<()> {
+pub fn insert_project(conn: &Conn, p: &Project) -> StoreResult<()> {
     conn.execute(
         &format!("INSERT INTO projects ({PROJECT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
         params![
@@ -47,7 +48,7 @@ pub fn insert_project(conn: &Connection, p: &Project) -> StoreResult<()> {
         ],
     )
     .map_err(|e| {
-        let e: StoreError = e.into();
+        let e: StoreError = e;
         if e.is_unique_violation() {
             StoreError::Conflict("a project with this name")
         } else {
@@ -57,13 +58,13 @@ pub fn insert_project(conn: &Connection, p: &Project) -> StoreResult<()> {
     Ok(())
 }
 
-pub fn update_project(conn: &Connection, p: &Project) -> StoreResult<()> {
+pub fn update_project(conn: &Conn, p: &Project) -> StoreResult<()> {
     conn.execute(
         "UPDATE projects SET name = ?2, description = ?3, updated_at = ?4 WHERE id = ?1",
         params![p.id, p.name, p.description, p.updated_at],
     )
     .map_err(|e| {
-        let e: StoreError = e.into();
+        let e: StoreError = e;
         if e.is_unique_violation() {
             StoreError::Conflict("a project with this name")
         } else {
@@ -73,23 +74,21 @@ pub fn update_project(conn: &Connection, p: &Project) -> StoreResult<()> {
     Ok(())
 }
 
-pub fn get_project(conn: &Connection, domain_id: &str, id: &str) -> StoreResult<Option<Project>> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {PROJECT_COLS} FROM projects WHERE id = ?1 AND domain_id = ?2"),
-            [id, domain_id],
-            project_from_row,
-        )
-        .optional()?)
+pub fn get_project(conn: &Conn, domain_id: &str, id: &str) -> StoreResult<Option<Project>> {
+    conn.query_opt(
+        &format!("SELECT {PROJECT_COLS} FROM projects WHERE id = ?1 AND domain_id = ?2"),
+        params![id, domain_id],
+        project_from_row,
+    )
 }
 
-pub fn delete_project(conn: &Connection, id: &str) -> StoreResult<bool> {
-    Ok(conn.execute("DELETE FROM projects WHERE id = ?1", [id])? > 0)
+pub fn delete_project(conn: &Conn, id: &str) -> StoreResult<bool> {
+    Ok(conn.execute("DELETE FROM projects WHERE id = ?1", params![id])? > 0)
 }
 
 /// Projects of a domain visible to `member` (all of them when `None`), newest first: `(total, page)`.
 pub fn list_projects(
-    conn: &Connection,
+    conn: &Conn,
     domain_id: &str,
     member: Option<&str>,
     search: Option<&str>,
@@ -104,14 +103,13 @@ pub fn list_projects(
         params![domain_id, member, search],
         |r| r.get(0),
     )?;
-    let mut stmt = conn.prepare(&format!(
+    let rows = conn.query_map(&format!(
         "SELECT {PROJECT_COLS} FROM projects {filter} ORDER BY created_at DESC, id LIMIT ?4 OFFSET ?5"
-    ))?;
-    let rows = stmt.query_map(
+    ),
         params![domain_id, member, search, limit, offset],
         project_from_row,
     )?;
-    Ok((total, rows.collect::<Result<_, _>>()?))
+    Ok((total, rows))
 }
 
 // ---- members --------------------------------------------------------------------------------
@@ -126,7 +124,7 @@ pub struct Member {
 }
 
 pub fn upsert_member(
-    conn: &Connection,
+    conn: &Conn,
     project_id: &str,
     user_id: &str,
     role_id: i64,
@@ -140,29 +138,23 @@ pub fn upsert_member(
     Ok(())
 }
 
-pub fn remove_member(conn: &Connection, project_id: &str, user_id: &str) -> StoreResult<bool> {
+pub fn remove_member(conn: &Conn, project_id: &str, user_id: &str) -> StoreResult<bool> {
     Ok(conn.execute(
         "DELETE FROM project_members WHERE project_id = ?1 AND user_id = ?2",
-        [project_id, user_id],
+        params![project_id, user_id],
     )? > 0)
 }
 
-pub fn get_member(
-    conn: &Connection,
-    project_id: &str,
-    user_id: &str,
-) -> StoreResult<Option<Member>> {
-    Ok(conn
-        .query_row(
-            "SELECT m.project_id, m.user_id, u.name, m.role_id, m.joined_at FROM project_members m \
+pub fn get_member(conn: &Conn, project_id: &str, user_id: &str) -> StoreResult<Option<Member>> {
+    conn.query_opt(
+        "SELECT m.project_id, m.user_id, u.name, m.role_id, m.joined_at FROM project_members m \
              JOIN users u ON u.id = m.user_id WHERE m.project_id = ?1 AND m.user_id = ?2",
-            [project_id, user_id],
-            member_from_row,
-        )
-        .optional()?)
+        params![project_id, user_id],
+        member_from_row,
+    )
 }
 
-fn member_from_row(r: &Row<'_>) -> rusqlite::Result<Member> {
+fn member_from_row(r: &Row<'_>) -> StoreResult<Member> {
     Ok(Member {
         project_id: r.get(0)?,
         user_id: r.get(1)?,
@@ -173,7 +165,7 @@ fn member_from_row(r: &Row<'_>) -> rusqlite::Result<Member> {
 }
 
 pub fn list_members(
-    conn: &Connection,
+    conn: &Conn,
     project_id: &str,
     role_id: Option<i64>,
     offset: i64,
@@ -184,13 +176,11 @@ pub fn list_members(
         params![project_id, role_id],
         |r| r.get(0),
     )?;
-    let mut stmt = conn.prepare(
+    let rows = conn.query_map(
         "SELECT m.project_id, m.user_id, u.name, m.role_id, m.joined_at FROM project_members m \
          JOIN users u ON u.id = m.user_id WHERE m.project_id = ?1 AND (?2 IS NULL OR m.role_id = ?2) \
-         ORDER BY m.joined_at, m.user_id LIMIT ?3 OFFSET ?4",
-    )?;
-    let rows = stmt.query_map(params![project_id, role_id, limit, offset], member_from_row)?;
-    Ok((total, rows.collect::<Result<_, _>>()?))
+         ORDER BY m.joined_at, m.user_id LIMIT ?3 OFFSET ?4", params![project_id, role_id, limit, offset], member_from_row)?;
+    Ok((total, rows))
 }
 
 // ---- roles and grants -----------------------------------------------------------------------
@@ -207,16 +197,10 @@ pub struct Grant {
     pub operations: i64,
 }
 
-pub fn grants_for_role(
-    conn: &Connection,
-    project_id: &str,
-    role_id: &str,
-) -> StoreResult<Vec<Grant>> {
-    let mut stmt = conn.prepare(
+pub fn grants_for_role(conn: &Conn, project_id: &str, role_id: &str) -> StoreResult<Vec<Grant>> {
+    conn.query_map(
         "SELECT role_id, project_id, area_service_id, granted_object_path, granted_object_type_id, operations \
-         FROM role_grants WHERE project_id = ?1 AND role_id = ?2 ORDER BY id",
-    )?;
-    let rows = stmt.query_map([project_id, role_id], |r| {
+         FROM role_grants WHERE project_id = ?1 AND role_id = ?2 ORDER BY id", params![project_id, role_id], |r| {
         Ok(Grant {
             role_id: r.get(0)?,
             project_id: r.get(1)?,
@@ -225,13 +209,12 @@ pub fn grants_for_role(
             granted_object_type_id: r.get(4)?,
             operations: r.get(5)?,
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    })
 }
 
 /// Replaces every grant of a role in a project with `grants`, atomically.
 pub fn replace_grants(
-    conn: &mut Connection,
+    conn: &mut Conn,
     project_id: &str,
     role_id: &str,
     grants: &[Grant],
@@ -239,7 +222,7 @@ pub fn replace_grants(
     let tx = conn.transaction()?;
     tx.execute(
         "DELETE FROM role_grants WHERE project_id = ?1 AND role_id = ?2",
-        [project_id, role_id],
+        params![project_id, role_id],
     )?;
     for g in grants {
         put_grant(&tx, g)?;
@@ -248,7 +231,7 @@ pub fn replace_grants(
     Ok(())
 }
 
-pub fn put_grant(conn: &Connection, g: &Grant) -> StoreResult<()> {
+pub fn put_grant(conn: &Conn, g: &Grant) -> StoreResult<()> {
     conn.execute(
         "INSERT INTO role_grants (role_id, project_id, area_service_id, granted_object_path, granted_object_type_id, operations) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
@@ -278,10 +261,10 @@ const PROJECT_ROW_SELECT: &str =
      p.created_at, p.updated_at, p.num_id, p.enterprise_id, coalesce(u.name, ''), u.num_id, d.name \
      FROM projects p JOIN domains d ON d.id = p.domain_id LEFT JOIN users u ON u.id = p.creator_id";
 
-fn project_row_from_row(r: &Row<'_>) -> rusqlite::Result<ProjectRow> {
+fn project_row_from_row(r: &Row<'_>) -> StoreResult<ProjectRow> {
     Ok(ProjectRow {
         project: project_from_row(r)?,
-        num_id: r.get::<_, Option<i64>>(8)?.unwrap_or_default(),
+        num_id: r.get::<Option<i64>>(8)?.unwrap_or_default(),
         enterprise_id: r.get(9)?,
         creator_name: r.get(10)?,
         creator_num_id: r.get(11)?,
@@ -289,25 +272,15 @@ fn project_row_from_row(r: &Row<'_>) -> rusqlite::Result<ProjectRow> {
     })
 }
 
-pub fn get_project_row(
-    conn: &Connection,
-    domain_id: &str,
-    id: &str,
-) -> StoreResult<Option<ProjectRow>> {
-    Ok(conn
-        .query_row(
-            &format!("{PROJECT_ROW_SELECT} WHERE p.id = ?1 AND p.domain_id = ?2"),
-            [id, domain_id],
-            project_row_from_row,
-        )
-        .optional()?)
+pub fn get_project_row(conn: &Conn, domain_id: &str, id: &str) -> StoreResult<Option<ProjectRow>> {
+    conn.query_opt(
+        &format!("{PROJECT_ROW_SELECT} WHERE p.id = ?1 AND p.domain_id = ?2"),
+        params![id, domain_id],
+        project_row_from_row,
+    )
 }
 
-pub fn set_project_enterprise_id(
-    conn: &Connection,
-    id: &str,
-    enterprise_id: &str,
-) -> StoreResult<()> {
+pub fn set_project_enterprise_id(conn: &Conn, id: &str, enterprise_id: &str) -> StoreResult<()> {
     conn.execute(
         "UPDATE projects SET enterprise_id = ?2 WHERE id = ?1",
         params![id, enterprise_id],
@@ -315,14 +288,13 @@ pub fn set_project_enterprise_id(
     Ok(())
 }
 
-pub fn project_name_exists(conn: &Connection, domain_id: &str, name: &str) -> StoreResult<bool> {
+pub fn project_name_exists(conn: &Conn, domain_id: &str, name: &str) -> StoreResult<bool> {
     Ok(conn
-        .query_row(
+        .query_opt(
             "SELECT 1 FROM projects WHERE domain_id = ?1 AND name = ?2",
-            [domain_id, name],
+            params![domain_id, name],
             |_| Ok(()),
-        )
-        .optional()?
+        )?
         .is_some())
 }
 
@@ -366,10 +338,7 @@ pub struct ProjectQuery<'a> {
 }
 
 /// Projects matching `q`: `(total before paging, page)`.
-pub fn query_projects(
-    conn: &Connection,
-    q: &ProjectQuery<'_>,
-) -> StoreResult<(i64, Vec<ProjectRow>)> {
+pub fn query_projects(conn: &Conn, q: &ProjectQuery<'_>) -> StoreResult<(i64, Vec<ProjectRow>)> {
     let (member, not_member) = match q.membership {
         Membership::Any => (None, None),
         Membership::MemberOf(u) => (Some(u), None),
@@ -386,11 +355,11 @@ pub fn query_projects(
         args,
         |r| r.get(0),
     )?;
-    let mut stmt = conn.prepare(&format!(
-        "{PROJECT_ROW_SELECT} {filter} ORDER BY {} LIMIT ?6 OFFSET ?7",
-        q.order.sql()
-    ))?;
-    let rows = stmt.query_map(
+    let rows = conn.query_map(
+        &format!(
+            "{PROJECT_ROW_SELECT} {filter} ORDER BY {} LIMIT ?6 OFFSET ?7",
+            q.order.sql()
+        ),
         params![
             q.domain_id,
             member,
@@ -402,7 +371,7 @@ pub fn query_projects(
         ],
         project_row_from_row,
     )?;
-    Ok((total, rows.collect::<Result<_, _>>()?))
+    Ok((total, rows))
 }
 
 /// A member with what the ProjectMan member list shows.
@@ -419,7 +388,7 @@ pub struct MemberRow {
 
 /// Members in joining order: `(total before paging, page)`.
 pub fn list_member_rows(
-    conn: &Connection,
+    conn: &Conn,
     project_id: &str,
     role_id: Option<i64>,
     offset: i64,
@@ -430,13 +399,11 @@ pub fn list_member_rows(
         params![project_id, role_id],
         |r| r.get(0),
     )?;
-    let mut stmt = conn.prepare(
+    let rows = conn.query_map(
         "SELECT u.id, u.name, coalesce(u.num_id, 0), m.role_id, u.enabled, d.id, d.name FROM project_members m \
          JOIN users u ON u.id = m.user_id JOIN domains d ON d.id = u.domain_id \
          WHERE m.project_id = ?1 AND (?2 IS NULL OR m.role_id = ?2) \
-         ORDER BY m.joined_at, m.user_id LIMIT ?3 OFFSET ?4",
-    )?;
-    let rows = stmt.query_map(params![project_id, role_id, limit, offset], |r| {
+         ORDER BY m.joined_at, m.user_id LIMIT ?3 OFFSET ?4", params![project_id, role_id, limit, offset], |r| {
         Ok(MemberRow {
             user_id: r.get(0)?,
             user_name: r.get(1)?,
@@ -447,7 +414,7 @@ pub fn list_member_rows(
             domain_name: r.get(6)?,
         })
     })?;
-    Ok((total, rows.collect::<Result<_, _>>()?))
+    Ok((total, rows))
 }
 
 #[cfg(test)]

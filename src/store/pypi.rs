@@ -1,6 +1,7 @@
 //! Distributions of PyPI repositories (`pypi_files`), joined with the live files they describe.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::params;
+use crate::store::{Conn, Row};
 
 use super::StoreResult;
 
@@ -30,7 +31,7 @@ pub struct LiveDistribution {
 }
 
 /// Records a distribution; replaces the row of a file name whose file is gone (deleted for good).
-pub fn upsert(conn: &Connection, repo_id: &str, d: &Distribution) -> StoreResult<()> {
+pub fn upsert(conn: &Conn, repo_id: &str, d: &Distribution) -> StoreResult<()> {
     conn.execute(
         "INSERT INTO pypi_files (repo_id, project, display_name, version, filename, path, packagetype, \
          requires_python, metadata_path, yanked, yanked_reason, uploaded_at, uploaded_by) \
@@ -51,7 +52,7 @@ const LIVE_SELECT: &str = "SELECT p.project, p.display_name, p.version, p.filena
     (SELECT m.sha256 FROM files m WHERE m.repo_id = p.repo_id AND m.path = p.metadata_path AND m.deleted_at IS NULL) \
     FROM pypi_files p JOIN files f ON f.repo_id = p.repo_id AND f.path = p.path AND f.deleted_at IS NULL";
 
-fn live_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LiveDistribution> {
+fn live_from_row(r: &Row<'_>) -> StoreResult<LiveDistribution> {
     Ok(LiveDistribution {
         dist: Distribution {
             project: r.get(0)?,
@@ -75,53 +76,50 @@ fn live_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LiveDistribution> {
 
 /// The live distributions of a project, oldest upload first.
 pub fn live_of_project(
-    conn: &Connection,
+    conn: &Conn,
     repo_id: &str,
     project: &str,
 ) -> StoreResult<Vec<LiveDistribution>> {
-    let mut stmt = conn.prepare(&format!(
+    conn.query_map(
+        &format!(
         "{LIVE_SELECT} WHERE p.repo_id = ?1 AND p.project = ?2 ORDER BY p.uploaded_at, p.filename"
-    ))?;
-    let rows = stmt.query_map([repo_id, project], live_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    ),
+        params![repo_id, project],
+        live_from_row,
+    )
 }
 
 /// The live distribution of a file name.
 pub fn live_file(
-    conn: &Connection,
+    conn: &Conn,
     repo_id: &str,
     filename: &str,
 ) -> StoreResult<Option<LiveDistribution>> {
-    Ok(conn
-        .query_row(
-            &format!("{LIVE_SELECT} WHERE p.repo_id = ?1 AND p.filename = ?2"),
-            [repo_id, filename],
-            live_from_row,
-        )
-        .optional()?)
+    conn.query_opt(
+        &format!("{LIVE_SELECT} WHERE p.repo_id = ?1 AND p.filename = ?2"),
+        params![repo_id, filename],
+        live_from_row,
+    )
 }
 
 /// Normalised names of the projects with at least one live file.
-pub fn live_projects(conn: &Connection, repo_id: &str) -> StoreResult<Vec<String>> {
-    let mut stmt = conn.prepare(
+pub fn live_projects(conn: &Conn, repo_id: &str) -> StoreResult<Vec<String>> {
+    conn.query_map(
         "SELECT DISTINCT p.project FROM pypi_files p JOIN files f ON f.repo_id = p.repo_id AND f.path = p.path \
-         AND f.deleted_at IS NULL WHERE p.repo_id = ?1 ORDER BY p.project",
-    )?;
-    let rows = stmt.query_map([repo_id], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+         AND f.deleted_at IS NULL WHERE p.repo_id = ?1 ORDER BY p.project", params![repo_id], |r| r.get(0))
 }
 
 /// Sets the yank state of every file of a version; answers how many rows changed.
 pub fn set_yanked(
-    conn: &Connection,
+    conn: &Conn,
     repo_id: &str,
     project: &str,
     version: &str,
     yanked: bool,
     reason: &str,
 ) -> StoreResult<usize> {
-    Ok(conn.execute(
+    conn.execute(
         "UPDATE pypi_files SET yanked = ?4, yanked_reason = ?5 WHERE repo_id = ?1 AND project = ?2 AND version = ?3",
         params![repo_id, project, version, yanked, reason],
-    )?)
+    )
 }

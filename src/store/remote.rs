@@ -1,9 +1,10 @@
 //! What remote and virtual repositories keep besides the repository row: upstream settings, ordered
 //! members, what was learnt of upstream paths, and the account's outbound proxies.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::params;
+use crate::store::{Conn, Row};
 
-use super::StoreResult;
+use super::{StoreError, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteSettings {
@@ -16,27 +17,25 @@ pub struct RemoteSettings {
     pub not_found_cache_secs: i64,
 }
 
-pub fn get_remote(conn: &Connection, repo_id: &str) -> StoreResult<Option<RemoteSettings>> {
-    Ok(conn
-        .query_row(
-            "SELECT repo_id, remote_url, user_name, password_sealed, metadata_max_age_secs, \
+pub fn get_remote(conn: &Conn, repo_id: &str) -> StoreResult<Option<RemoteSettings>> {
+    conn.query_opt(
+        "SELECT repo_id, remote_url, user_name, password_sealed, metadata_max_age_secs, \
              not_found_cache_secs FROM remote_settings WHERE repo_id = ?1",
-            [repo_id],
-            |r| {
-                Ok(RemoteSettings {
-                    repo_id: r.get(0)?,
-                    remote_url: r.get(1)?,
-                    user_name: r.get(2)?,
-                    password_sealed: r.get(3)?,
-                    metadata_max_age_secs: r.get(4)?,
-                    not_found_cache_secs: r.get(5)?,
-                })
-            },
-        )
-        .optional()?)
+        params![repo_id],
+        |r| {
+            Ok(RemoteSettings {
+                repo_id: r.get(0)?,
+                remote_url: r.get(1)?,
+                user_name: r.get(2)?,
+                password_sealed: r.get(3)?,
+                metadata_max_age_secs: r.get(4)?,
+                not_found_cache_secs: r.get(5)?,
+            })
+        },
+    )
 }
 
-pub fn put_remote(conn: &Connection, s: &RemoteSettings) -> StoreResult<()> {
+pub fn put_remote(conn: &Conn, s: &RemoteSettings) -> StoreResult<()> {
     conn.execute(
         "INSERT INTO remote_settings (repo_id, remote_url, user_name, password_sealed, metadata_max_age_secs, \
          not_found_cache_secs) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
@@ -65,23 +64,21 @@ pub struct VirtualSettings {
     pub hosted_names_hide_remote: bool,
 }
 
-pub fn get_virtual(conn: &Connection, repo_id: &str) -> StoreResult<Option<VirtualSettings>> {
+pub fn get_virtual(conn: &Conn, repo_id: &str) -> StoreResult<Option<VirtualSettings>> {
     let Some((default_deploy_repo_id, hosted_names_hide_remote)) = conn
-        .query_row(
+        .query_opt(
             "SELECT default_deploy_repo_id, hosted_names_hide_remote FROM virtual_settings WHERE repo_id = ?1",
-            [repo_id],
+            params![repo_id],
             |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?
+        )?
     else {
         return Ok(None);
     };
-    let mut stmt = conn.prepare_cached(
+    let members = conn.query_map(
         "SELECT member_id FROM virtual_members WHERE virtual_id = ?1 ORDER BY position",
+        params![repo_id],
+        |r| r.get(0),
     )?;
-    let members = stmt
-        .query_map([repo_id], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
     Ok(Some(VirtualSettings {
         repo_id: repo_id.to_string(),
         members,
@@ -91,7 +88,7 @@ pub fn get_virtual(conn: &Connection, repo_id: &str) -> StoreResult<Option<Virtu
 }
 
 /// Replaces a virtual repository's settings and members (call inside a transaction).
-pub fn put_virtual(conn: &Connection, s: &VirtualSettings) -> StoreResult<()> {
+pub fn put_virtual(conn: &Conn, s: &VirtualSettings) -> StoreResult<()> {
     conn.execute(
         "INSERT INTO virtual_settings (repo_id, default_deploy_repo_id, hosted_names_hide_remote) \
          VALUES (?1, ?2, ?3) ON CONFLICT (repo_id) DO UPDATE SET \
@@ -105,51 +102,43 @@ pub fn put_virtual(conn: &Connection, s: &VirtualSettings) -> StoreResult<()> {
     )?;
     conn.execute(
         "DELETE FROM virtual_members WHERE virtual_id = ?1",
-        [&s.repo_id],
-    )?;
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO virtual_members (virtual_id, position, member_id) VALUES (?1, ?2, ?3)",
+        params![&s.repo_id],
     )?;
     for (position, member) in s.members.iter().enumerate() {
-        insert.execute(params![s.repo_id, position as i64, member])?;
+        conn.execute(
+            "INSERT INTO virtual_members (virtual_id, position, member_id) VALUES (?1, ?2, ?3)",
+            params![s.repo_id, position as i64, member],
+        )?;
     }
     Ok(())
 }
 
 /// Every remote repository's settings in an account.
-pub fn domain_remotes(conn: &Connection, domain_id: &str) -> StoreResult<Vec<RemoteSettings>> {
-    let mut stmt = conn.prepare(
-        "SELECT s.repo_id FROM remote_settings s JOIN repositories r ON r.id = s.repo_id WHERE r.domain_id = ?1",
-    )?;
-    let ids: Vec<String> = stmt
-        .query_map([domain_id], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+pub fn domain_remotes(conn: &Conn, domain_id: &str) -> StoreResult<Vec<RemoteSettings>> {
+    let ids: Vec<String> = conn.query_map(
+        "SELECT s.repo_id FROM remote_settings s JOIN repositories r ON r.id = s.repo_id WHERE r.domain_id = ?1", params![domain_id], |r| r.get(0))?;
     ids.iter()
         .filter_map(|id| get_remote(conn, id).transpose())
         .collect()
 }
 
 /// Every virtual repository's settings in an account.
-pub fn domain_virtuals(conn: &Connection, domain_id: &str) -> StoreResult<Vec<VirtualSettings>> {
-    let mut stmt = conn.prepare(
-        "SELECT s.repo_id FROM virtual_settings s JOIN repositories r ON r.id = s.repo_id WHERE r.domain_id = ?1",
-    )?;
-    let ids: Vec<String> = stmt
-        .query_map([domain_id], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+pub fn domain_virtuals(conn: &Conn, domain_id: &str) -> StoreResult<Vec<VirtualSettings>> {
+    let ids: Vec<String> = conn.query_map(
+        "SELECT s.repo_id FROM virtual_settings s JOIN repositories r ON r.id = s.repo_id WHERE r.domain_id = ?1", params![domain_id], |r| r.get(0))?;
     ids.iter()
         .filter_map(|id| get_virtual(conn, id).transpose())
         .collect()
 }
 
 /// Whether the account has any remote repository (live or in the recycle bin).
-pub fn any_remote(conn: &Connection, domain_id: &str) -> StoreResult<bool> {
-    Ok(conn.query_row(
+pub fn any_remote(conn: &Conn, domain_id: &str) -> StoreResult<bool> {
+    conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM remote_settings s JOIN repositories r ON r.id = s.repo_id \
          WHERE r.domain_id = ?1)",
-        [domain_id],
+        params![domain_id],
         |r| r.get(0),
-    )?)
+    )
 }
 
 /// What the last upstream answer for a path said.
@@ -161,16 +150,12 @@ pub struct RemotePath {
     pub missing: bool,
 }
 
-pub fn get_remote_path(
-    conn: &Connection,
-    repo_id: &str,
-    path: &str,
-) -> StoreResult<Option<RemotePath>> {
-    Ok(conn
-        .prepare_cached(
+pub fn get_remote_path(conn: &Conn, repo_id: &str, path: &str) -> StoreResult<Option<RemotePath>> {
+    conn
+        .query_opt(
             "SELECT etag, last_modified, checked_at, missing FROM remote_paths WHERE repo_id = ?1 AND path = ?2",
-        )?
-        .query_row([repo_id, path], |r| {
+            params![repo_id, path],
+            |r| {
             Ok(RemotePath {
                 etag: r.get(0)?,
                 last_modified: r.get(1)?,
@@ -178,21 +163,14 @@ pub fn get_remote_path(
                 missing: r.get(3)?,
             })
         })
-        .optional()?)
 }
 
-pub fn put_remote_path(
-    conn: &Connection,
-    repo_id: &str,
-    path: &str,
-    p: &RemotePath,
-) -> StoreResult<()> {
-    conn.prepare_cached(
+pub fn put_remote_path(conn: &Conn, repo_id: &str, path: &str, p: &RemotePath) -> StoreResult<()> {
+    conn.execute(
         "INSERT INTO remote_paths (repo_id, path, etag, last_modified, checked_at, missing) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (repo_id, path) DO UPDATE SET etag = excluded.etag, \
          last_modified = excluded.last_modified, checked_at = excluded.checked_at, missing = excluded.missing",
-    )?
-    .execute(params![
+        params![
         repo_id,
         path,
         p.etag,
@@ -224,13 +202,14 @@ const PROXY_COLS: &str =
     "id, domain_id, host_name, host, port, user_name, password_sealed, is_default, remark, \
     created_at, created_by, modified_at, modified_by";
 
-fn proxy_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NetProxy> {
+fn proxy_from_row(r: &Row<'_>) -> StoreResult<NetProxy> {
     Ok(NetProxy {
         id: r.get(0)?,
         domain_id: r.get(1)?,
         host_name: r.get(2)?,
         host: r.get(3)?,
-        port: r.get(4)?,
+        port: u16::try_from(r.get::<i64>(4)?)
+            .map_err(|_| StoreError::Corrupt("a proxy port out of range".into()))?,
         user_name: r.get(5)?,
         password_sealed: r.get(6)?,
         is_default: r.get(7)?,
@@ -242,39 +221,33 @@ fn proxy_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NetProxy> {
     })
 }
 
-pub fn list_net_proxies(conn: &Connection, domain_id: &str) -> StoreResult<Vec<NetProxy>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {PROXY_COLS} FROM net_proxies WHERE domain_id = ?1 ORDER BY id"
-    ))?;
-    let rows = stmt.query_map([domain_id], proxy_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn list_net_proxies(conn: &Conn, domain_id: &str) -> StoreResult<Vec<NetProxy>> {
+    conn.query_map(
+        &format!("SELECT {PROXY_COLS} FROM net_proxies WHERE domain_id = ?1 ORDER BY id"),
+        params![domain_id],
+        proxy_from_row,
+    )
 }
 
-pub fn get_net_proxy(conn: &Connection, domain_id: &str, id: i64) -> StoreResult<Option<NetProxy>> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {PROXY_COLS} FROM net_proxies WHERE domain_id = ?1 AND id = ?2"),
-            params![domain_id, id],
-            proxy_from_row,
-        )
-        .optional()?)
+pub fn get_net_proxy(conn: &Conn, domain_id: &str, id: i64) -> StoreResult<Option<NetProxy>> {
+    conn.query_opt(
+        &format!("SELECT {PROXY_COLS} FROM net_proxies WHERE domain_id = ?1 AND id = ?2"),
+        params![domain_id, id],
+        proxy_from_row,
+    )
 }
 
-pub fn default_net_proxy(conn: &Connection, domain_id: &str) -> StoreResult<Option<NetProxy>> {
-    Ok(conn
-        .query_row(
-            &format!(
-                "SELECT {PROXY_COLS} FROM net_proxies WHERE domain_id = ?1 AND is_default = 1"
-            ),
-            [domain_id],
-            proxy_from_row,
-        )
-        .optional()?)
+pub fn default_net_proxy(conn: &Conn, domain_id: &str) -> StoreResult<Option<NetProxy>> {
+    conn.query_opt(
+        &format!("SELECT {PROXY_COLS} FROM net_proxies WHERE domain_id = ?1 AND is_default = 1"),
+        params![domain_id],
+        proxy_from_row,
+    )
 }
 
 /// Inserts (`id` 0) or rewrites a proxy; a default one takes the mark from any other (call inside a
 /// transaction). Answers the proxy's id.
-pub fn save_net_proxy(conn: &Connection, p: &NetProxy) -> StoreResult<i64> {
+pub fn save_net_proxy(conn: &Conn, p: &NetProxy) -> StoreResult<i64> {
     if p.is_default {
         conn.execute(
             "UPDATE net_proxies SET is_default = 0 WHERE domain_id = ?1 AND id != ?2",
@@ -282,22 +255,22 @@ pub fn save_net_proxy(conn: &Connection, p: &NetProxy) -> StoreResult<i64> {
         )?;
     }
     if p.id == 0 {
-        conn.execute(
+        conn.query_row(
             "INSERT INTO net_proxies (domain_id, host_name, host, port, user_name, password_sealed, is_default, \
              remark, created_at, created_by, modified_at, modified_by) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
             params![
-                p.domain_id, p.host_name, p.host, p.port, p.user_name, p.password_sealed, p.is_default,
+                p.domain_id, p.host_name, p.host, i64::from(p.port), p.user_name, p.password_sealed, p.is_default,
                 p.remark, p.created_at, p.created_by, p.modified_at, p.modified_by
             ],
-        )?;
-        Ok(conn.last_insert_rowid())
+            |r| r.get(0),
+        )
     } else {
         conn.execute(
             "UPDATE net_proxies SET host_name = ?3, host = ?4, port = ?5, user_name = ?6, password_sealed = ?7, \
              is_default = ?8, remark = ?9, modified_at = ?10, modified_by = ?11 WHERE domain_id = ?1 AND id = ?2",
             params![
-                p.domain_id, p.id, p.host_name, p.host, p.port, p.user_name, p.password_sealed, p.is_default,
+                p.domain_id, p.id, p.host_name, p.host, i64::from(p.port), p.user_name, p.password_sealed, p.is_default,
                 p.remark, p.modified_at, p.modified_by
             ],
         )?;
@@ -305,7 +278,7 @@ pub fn save_net_proxy(conn: &Connection, p: &NetProxy) -> StoreResult<i64> {
     }
 }
 
-pub fn delete_net_proxy(conn: &Connection, domain_id: &str, id: i64) -> StoreResult<bool> {
+pub fn delete_net_proxy(conn: &Conn, domain_id: &str, id: i64) -> StoreResult<bool> {
     Ok(conn.execute(
         "DELETE FROM net_proxies WHERE domain_id = ?1 AND id = ?2",
         params![domain_id, id],
@@ -365,7 +338,7 @@ mod tests {
                 },
             )?;
             assert_eq!(get_virtual(conn, "v")?.unwrap().members, ["b", "c"]);
-            conn.execute("DELETE FROM repositories WHERE id = 'a'", [])?;
+            conn.execute("DELETE FROM repositories WHERE id = 'a'", params![])?;
             let after = get_virtual(conn, "v")?.unwrap();
             assert_eq!(after.default_deploy_repo_id, None);
             assert_eq!(after.members, ["b", "c"]);

@@ -1,6 +1,7 @@
 //! Repositories, their files, and the blobs files point at.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use crate::params;
+use crate::store::{Conn, Param, Row};
 
 use super::{StoreError, StoreResult};
 use crate::blob::BlobInfo;
@@ -41,7 +42,7 @@ const REPO_COLS: &str = "id, domain_id, project_id, name, display_name, descript
     tab_id, includes_pattern, deployment_policy, allow_anonymous, max_unique_snapshots, share_right, status, \
     deleted_at, created_at, created_by, modified_at, modified_by";
 
-fn repo_from_row(r: &Row<'_>) -> rusqlite::Result<Repository> {
+fn repo_from_row(r: &Row<'_>) -> StoreResult<Repository> {
     Ok(Repository {
         id: r.get(0)?,
         domain_id: r.get(1)?,
@@ -67,7 +68,7 @@ fn repo_from_row(r: &Row<'_>) -> rusqlite::Result<Repository> {
     })
 }
 
-pub fn insert_repo(conn: &Connection, r: &Repository) -> StoreResult<()> {
+pub fn insert_repo(conn: &Conn, r: &Repository) -> StoreResult<()> {
     conn.execute(
         &format!(
             "INSERT INTO repositories ({REPO_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
@@ -81,7 +82,7 @@ pub fn insert_repo(conn: &Connection, r: &Repository) -> StoreResult<()> {
         ],
     )
     .map_err(|e| {
-        let e: StoreError = e.into();
+        let e: StoreError = e;
         if e.is_unique_violation() {
             StoreError::Conflict("a repository with this name")
         } else {
@@ -92,7 +93,7 @@ pub fn insert_repo(conn: &Connection, r: &Repository) -> StoreResult<()> {
 }
 
 /// Writes the mutable settings of a repository.
-pub fn update_repo(conn: &Connection, r: &Repository) -> StoreResult<()> {
+pub fn update_repo(conn: &Conn, r: &Repository) -> StoreResult<()> {
     conn.execute(
         "UPDATE repositories SET display_name = ?2, description = ?3, includes_pattern = ?4, deployment_policy = ?5, \
          allow_anonymous = ?6, max_unique_snapshots = ?7, share_right = ?8, status = ?9, deleted_at = ?10, \
@@ -105,36 +106,32 @@ pub fn update_repo(conn: &Connection, r: &Repository) -> StoreResult<()> {
     Ok(())
 }
 
-pub fn get_repo(conn: &Connection, id: &str) -> StoreResult<Option<Repository>> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {REPO_COLS} FROM repositories WHERE id = ?1"),
-            [id],
-            repo_from_row,
-        )
-        .optional()?)
+pub fn get_repo(conn: &Conn, id: &str) -> StoreResult<Option<Repository>> {
+    conn.query_opt(
+        &format!("SELECT {REPO_COLS} FROM repositories WHERE id = ?1"),
+        params![id],
+        repo_from_row,
+    )
 }
 
-pub fn get_repo_by_name(conn: &Connection, name: &str) -> StoreResult<Option<Repository>> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {REPO_COLS} FROM repositories WHERE name = ?1"),
-            [name],
-            repo_from_row,
-        )
-        .optional()?)
+pub fn get_repo_by_name(conn: &Conn, name: &str) -> StoreResult<Option<Repository>> {
+    conn.query_opt(
+        &format!("SELECT {REPO_COLS} FROM repositories WHERE name = ?1"),
+        params![name],
+        repo_from_row,
+    )
 }
 
-pub fn repos_of_tab(conn: &Connection, tab_id: &str) -> StoreResult<Vec<Repository>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {REPO_COLS} FROM repositories WHERE tab_id = ?1 ORDER BY name"
-    ))?;
-    let rows = stmt.query_map([tab_id], repo_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn repos_of_tab(conn: &Conn, tab_id: &str) -> StoreResult<Vec<Repository>> {
+    conn.query_map(
+        &format!("SELECT {REPO_COLS} FROM repositories WHERE tab_id = ?1 ORDER BY name"),
+        params![tab_id],
+        repo_from_row,
+    )
 }
 
 /// A repository by name, or else by id (artifact URLs and the management API accept either).
-pub fn get_repo_by_name_or_id(conn: &Connection, key: &str) -> StoreResult<Option<Repository>> {
+pub fn get_repo_by_name_or_id(conn: &Conn, key: &str) -> StoreResult<Option<Repository>> {
     match get_repo_by_name(conn, key)? {
         Some(r) => Ok(Some(r)),
         None => get_repo(conn, key),
@@ -142,27 +139,27 @@ pub fn get_repo_by_name_or_id(conn: &Connection, key: &str) -> StoreResult<Optio
 }
 
 /// Every repository of a domain, live or in the recycle bin, ordered by name.
-pub fn domain_repos(conn: &Connection, domain_id: &str) -> StoreResult<Vec<Repository>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {REPO_COLS} FROM repositories WHERE domain_id = ?1 ORDER BY name"
-    ))?;
-    let rows = stmt.query_map([domain_id], repo_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn domain_repos(conn: &Conn, domain_id: &str) -> StoreResult<Vec<Repository>> {
+    conn.query_map(
+        &format!("SELECT {REPO_COLS} FROM repositories WHERE domain_id = ?1 ORDER BY name"),
+        params![domain_id],
+        repo_from_row,
+    )
 }
 
-pub fn count_repos_of_project(conn: &Connection, project_id: &str) -> StoreResult<i64> {
-    Ok(conn.query_row(
+pub fn count_repos_of_project(conn: &Conn, project_id: &str) -> StoreResult<i64> {
+    conn.query_row(
         "SELECT count(*) FROM repositories WHERE project_id = ?1",
-        [project_id],
+        params![project_id],
         |r| r.get(0),
-    )?)
+    )
 }
 
 // ---- blobs and files -------------------------------------------------------------------------
 
-pub fn insert_blob(conn: &Connection, b: &BlobInfo, now: i64) -> StoreResult<()> {
+pub fn insert_blob(conn: &Conn, b: &BlobInfo, now: i64) -> StoreResult<()> {
     conn.execute(
-        "INSERT OR IGNORE INTO blobs (sha256, size, md5, sha1, sha512, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO blobs (sha256, size, md5, sha1, sha512, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
         params![b.sha256, b.size as i64, b.md5, b.sha1, b.sha512, now],
     )?;
     Ok(())
@@ -203,7 +200,7 @@ impl FileEntry {
 const FILE_SELECT: &str = "SELECT f.id, f.repo_id, f.path, f.size, f.content_type, f.sha256, b.md5, b.sha1, b.sha512, \
     f.created_at, f.created_by, f.modified_at, f.modified_by, f.deleted_at FROM files f JOIN blobs b ON b.sha256 = f.sha256";
 
-fn file_from_row(r: &Row<'_>) -> rusqlite::Result<FileEntry> {
+fn file_from_row(r: &Row<'_>) -> StoreResult<FileEntry> {
     Ok(FileEntry {
         id: r.get(0)?,
         repo_id: r.get(1)?,
@@ -222,24 +219,18 @@ fn file_from_row(r: &Row<'_>) -> rusqlite::Result<FileEntry> {
     })
 }
 
-pub fn get_live_file(
-    conn: &Connection,
-    repo_id: &str,
-    path: &str,
-) -> StoreResult<Option<FileEntry>> {
-    Ok(conn
-        .query_row(
-            &format!("{FILE_SELECT} WHERE f.repo_id = ?1 AND f.path = ?2 AND f.deleted_at IS NULL"),
-            [repo_id, path],
-            file_from_row,
-        )
-        .optional()?)
+pub fn get_live_file(conn: &Conn, repo_id: &str, path: &str) -> StoreResult<Option<FileEntry>> {
+    conn.query_opt(
+        &format!("{FILE_SELECT} WHERE f.repo_id = ?1 AND f.path = ?2 AND f.deleted_at IS NULL"),
+        params![repo_id, path],
+        file_from_row,
+    )
 }
 
 /// Points `path` at a stored blob, replacing a live file there. The blob row must already exist.
 /// Answers the sha256 of a replaced file's blob, which may now be garbage.
 pub fn put_file(
-    conn: &mut Connection,
+    conn: &mut Conn,
     repo_id: &str,
     path: &str,
     blob: &BlobInfo,
@@ -247,7 +238,7 @@ pub fn put_file(
     user_id: &str,
     now: i64,
 ) -> StoreResult<Option<String>> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.transaction()?;
     let replaced = replace_file(&tx, repo_id, path, blob, content_type, user_id, now)?;
     tx.commit()?;
     Ok(replaced)
@@ -255,7 +246,7 @@ pub fn put_file(
 
 /// `put_file` inside a transaction the caller holds (to commit a file with the metadata that describes it).
 pub fn replace_file(
-    tx: &Connection,
+    tx: &Conn,
     repo_id: &str,
     path: &str,
     blob: &BlobInfo,
@@ -265,15 +256,14 @@ pub fn replace_file(
 ) -> StoreResult<Option<String>> {
     insert_blob(tx, blob, now)?;
     let previous: Option<(i64, String, i64)> = tx
-        .query_row(
+        .query_opt(
             "SELECT id, sha256, created_at FROM files WHERE repo_id = ?1 AND path = ?2 AND deleted_at IS NULL",
-            [repo_id, path],
+            params![repo_id, path],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
+        )?;
     let created_at = match &previous {
         Some((id, _, created_at)) => {
-            tx.execute("DELETE FROM files WHERE id = ?1", [id])?;
+            tx.execute("DELETE FROM files WHERE id = ?1", params![id])?;
             *created_at
         }
         None => now,
@@ -290,7 +280,7 @@ pub fn replace_file(
 /// holds. The check is the insert itself (`ON CONFLICT DO NOTHING` on the unique index of live paths),
 /// so of concurrent writers exactly one creates the file. Answers whether this one did.
 pub fn create_file(
-    tx: &Connection,
+    tx: &Conn,
     repo_id: &str,
     path: &str,
     blob: &BlobInfo,
@@ -309,7 +299,7 @@ pub fn create_file(
 
 /// Moves a live file to the recycle bin.
 pub fn trash_file(
-    conn: &Connection,
+    conn: &Conn,
     repo_id: &str,
     path: &str,
     user_id: &str,
@@ -322,46 +312,38 @@ pub fn trash_file(
 }
 
 /// Removes a file row for good (a superseded file, a pruned snapshot). Answers its blob's sha256.
-pub fn purge_file(conn: &Connection, file_id: i64) -> StoreResult<Option<String>> {
-    Ok(conn
-        .query_row(
-            "DELETE FROM files WHERE id = ?1 RETURNING sha256",
-            [file_id],
-            |r| r.get(0),
-        )
-        .optional()?)
+pub fn purge_file(conn: &Conn, file_id: i64) -> StoreResult<Option<String>> {
+    conn.query_opt(
+        "DELETE FROM files WHERE id = ?1 RETURNING sha256",
+        params![file_id],
+        |r| r.get(0),
+    )
 }
 
 /// Live files whose path starts with `prefix` (a directory path ending in `/`, or empty for the root).
-pub fn live_files_under(
-    conn: &Connection,
-    repo_id: &str,
-    prefix: &str,
-) -> StoreResult<Vec<FileEntry>> {
+pub fn live_files_under(conn: &Conn, repo_id: &str, prefix: &str) -> StoreResult<Vec<FileEntry>> {
     // A range scan on the (repo_id, path) index: every path with the prefix sorts in [prefix, prefix + U+FFFF).
     let upper = format!("{prefix}\u{10FFFF}");
-    let mut stmt = conn.prepare(&format!(
+    conn.query_map(&format!(
         "{FILE_SELECT} WHERE f.repo_id = ?1 AND f.path >= ?2 AND f.path < ?3 AND f.deleted_at IS NULL ORDER BY f.path"
-    ))?;
-    let rows = stmt.query_map([repo_id, prefix, upper.as_str()], file_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    ), params![repo_id, prefix, upper.as_str()], file_from_row)
 }
 
 /// Trashed files of a repository.
-pub fn trashed_files(conn: &Connection, repo_id: &str) -> StoreResult<Vec<FileEntry>> {
-    let mut stmt = conn.prepare(&format!(
-        "{FILE_SELECT} WHERE f.repo_id = ?1 AND f.deleted_at IS NOT NULL ORDER BY f.path"
-    ))?;
-    let rows = stmt.query_map([repo_id], file_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn trashed_files(conn: &Conn, repo_id: &str) -> StoreResult<Vec<FileEntry>> {
+    conn.query_map(
+        &format!("{FILE_SELECT} WHERE f.repo_id = ?1 AND f.deleted_at IS NOT NULL ORDER BY f.path"),
+        params![repo_id],
+        file_from_row,
+    )
 }
 
 /// Brings a trashed file back; fails with a conflict when a live file took its path meanwhile.
-pub fn restore_file(conn: &Connection, file_id: i64) -> StoreResult<bool> {
-    conn.execute("UPDATE files SET deleted_at = NULL, deleted_by = NULL WHERE id = ?1 AND deleted_at IS NOT NULL", [file_id])
+pub fn restore_file(conn: &Conn, file_id: i64) -> StoreResult<bool> {
+    conn.execute("UPDATE files SET deleted_at = NULL, deleted_by = NULL WHERE id = ?1 AND deleted_at IS NOT NULL", params![file_id])
         .map(|n| n > 0)
         .map_err(|e| {
-            let e: StoreError = e.into();
+            let e: StoreError = e;
             if e.is_unique_violation() {
                 StoreError::Conflict("a live file at this path")
             } else {
@@ -371,19 +353,23 @@ pub fn restore_file(conn: &Connection, file_id: i64) -> StoreResult<bool> {
 }
 
 /// Deletes a repository and all its files for good.
-pub fn delete_repo(conn: &Connection, repo_id: &str) -> StoreResult<()> {
-    conn.execute("DELETE FROM files WHERE repo_id = ?1", [repo_id])?;
-    conn.execute("DELETE FROM repositories WHERE id = ?1", [repo_id])?;
+pub fn delete_repo(conn: &Conn, repo_id: &str) -> StoreResult<()> {
+    conn.execute("DELETE FROM files WHERE repo_id = ?1", params![repo_id])?;
+    conn.execute("DELETE FROM repositories WHERE id = ?1", params![repo_id])?;
     Ok(())
 }
 
 /// The blobs among `candidates` that the database does not record: bytes an upload streamed into the
 /// blob store but never committed (refused or failed afterwards), which nothing can reference.
-pub fn unrecorded_blobs(conn: &Connection, candidates: &[String]) -> StoreResult<Vec<String>> {
-    let mut stmt = conn.prepare("SELECT 1 FROM blobs WHERE sha256 = ?1")?;
+pub fn unrecorded_blobs(conn: &Conn, candidates: &[String]) -> StoreResult<Vec<String>> {
     let mut unrecorded = Vec::new();
     for sha in candidates {
-        if !stmt.exists([sha])? {
+        let recorded = conn.query_opt(
+            "SELECT 1 FROM blobs WHERE sha256 = ?1",
+            params![sha],
+            |_| Ok(()),
+        )?;
+        if recorded.is_none() {
             unrecorded.push(sha.clone());
         }
     }
@@ -392,30 +378,23 @@ pub fn unrecorded_blobs(conn: &Connection, candidates: &[String]) -> StoreResult
 
 /// Blob rows no file references: left by a crash between deleting files for good and reclaiming their
 /// blobs (reclaiming runs after that commit).
-pub fn unreferenced_blobs(conn: &Connection) -> StoreResult<Vec<String>> {
-    let mut stmt = conn.prepare(
-        "SELECT b.sha256 FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = b.sha256)",
-    )?;
-    let rows = stmt.query_map([], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn unreferenced_blobs(conn: &Conn) -> StoreResult<Vec<String>> {
+    conn.query_map(
+        "SELECT b.sha256 FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = b.sha256)", params![], |r| r.get(0))
 }
 
 /// Deletes blob rows among `candidates` that no file references any more; answers `(sha256, size)` of
 /// each, whose bytes the caller then removes from the blob store.
-pub fn collect_garbage(
-    conn: &mut Connection,
-    candidates: &[String],
-) -> StoreResult<Vec<(String, i64)>> {
+pub fn collect_garbage(conn: &mut Conn, candidates: &[String]) -> StoreResult<Vec<(String, i64)>> {
     let tx = conn.transaction()?;
     let mut freed = Vec::new();
     for sha in candidates {
         let gone: Option<i64> = tx
-            .query_row(
+            .query_opt(
                 "DELETE FROM blobs WHERE sha256 = ?1 AND NOT EXISTS (SELECT 1 FROM files WHERE sha256 = ?1) RETURNING size",
-                [sha],
+                params![sha],
                 |r| r.get(0),
-            )
-            .optional()?;
+            )?;
         if let Some(size) = gone {
             freed.push((sha.clone(), size));
         }
@@ -426,18 +405,16 @@ pub fn collect_garbage(
 
 /// Live files of active repositories of a domain whose blob has the given digest.
 pub fn files_by_checksum(
-    conn: &Connection,
+    conn: &Conn,
     domain_id: &str,
     column: ChecksumKind,
     value: &str,
 ) -> StoreResult<Vec<FileEntry>> {
-    let mut stmt = conn.prepare(&format!(
+    conn.query_map(&format!(
         "{FILE_SELECT} JOIN repositories r ON r.id = f.repo_id WHERE r.domain_id = ?1 AND r.status = 'active' \
          AND f.deleted_at IS NULL AND b.{} = ?2 ORDER BY r.name, f.path",
         column.column()
-    ))?;
-    let rows = stmt.query_map([domain_id, value], file_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    ), params![domain_id, value], file_from_row)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -474,41 +451,39 @@ impl ChecksumKind {
 }
 
 /// Bytes used by live and trashed files of a repository.
-pub fn repo_usage(conn: &Connection, repo_id: &str) -> StoreResult<(i64, i64)> {
-    Ok(conn.query_row(
+pub fn repo_usage(conn: &Conn, repo_id: &str) -> StoreResult<(i64, i64)> {
+    conn.query_row(
         "SELECT coalesce(sum(size), 0), count(*) FROM files WHERE repo_id = ?1",
-        [repo_id],
+        params![repo_id],
         |r| Ok((r.get(0)?, r.get(1)?)),
-    )?)
+    )
 }
 
 /// Live files and their bytes, per repository of a domain (repositories without files are absent).
 pub fn live_usage_by_repo(
-    conn: &Connection,
+    conn: &Conn,
     domain_id: &str,
 ) -> StoreResult<std::collections::HashMap<String, (i64, i64)>> {
-    let mut stmt = conn.prepare(
+    conn.query_map(
         "SELECT f.repo_id, count(*), coalesce(sum(f.size), 0) FROM files f JOIN repositories r ON r.id = f.repo_id \
-         WHERE r.domain_id = ?1 AND f.deleted_at IS NULL GROUP BY f.repo_id",
-    )?;
-    let rows = stmt.query_map([domain_id], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+         WHERE r.domain_id = ?1 AND f.deleted_at IS NULL GROUP BY f.repo_id", params![domain_id], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
+        .map(|rows| rows.into_iter().collect())
 }
 
 /// Live files and their bytes under `prefix` (a directory path ending in `/`) of a repository.
-pub fn live_usage_under(conn: &Connection, repo_id: &str, prefix: &str) -> StoreResult<(i64, i64)> {
+pub fn live_usage_under(conn: &Conn, repo_id: &str, prefix: &str) -> StoreResult<(i64, i64)> {
     let upper = format!("{prefix}\u{10FFFF}");
-    Ok(conn.query_row(
+    conn.query_row(
         "SELECT count(*), coalesce(sum(size), 0) FROM files \
          WHERE repo_id = ?1 AND path >= ?2 AND path < ?3 AND deleted_at IS NULL",
-        [repo_id, prefix, upper.as_str()],
+        params![repo_id, prefix, upper.as_str()],
         |r| Ok((r.get(0)?, r.get(1)?)),
-    )?)
+    )
 }
 
 /// Trashed files of a repository whose path is `prefix` itself or lies under `prefix/` (all for "").
 pub fn trashed_files_under(
-    conn: &Connection,
+    conn: &Conn,
     repo_id: &str,
     prefix: &str,
 ) -> StoreResult<Vec<FileEntry>> {
@@ -522,16 +497,18 @@ pub fn trashed_files_under(
 
 /// Blob digests of every file of a repository, live or trashed (the candidates for reclaiming once the
 /// repository is deleted for good).
-pub fn blob_refs_of_repo(conn: &Connection, repo_id: &str) -> StoreResult<Vec<String>> {
-    let mut stmt = conn.prepare("SELECT DISTINCT sha256 FROM files WHERE repo_id = ?1")?;
-    let rows = stmt.query_map([repo_id], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub fn blob_refs_of_repo(conn: &Conn, repo_id: &str) -> StoreResult<Vec<String>> {
+    conn.query_map(
+        "SELECT DISTINCT sha256 FROM files WHERE repo_id = ?1",
+        params![repo_id],
+        |r| r.get(0),
+    )
 }
 
 /// Live files of active repositories among `repo_ids` whose file name contains `needle`
 /// (case-insensitive), ordered by repository name and path, one page of them.
 pub fn search_files_by_name(
-    conn: &Connection,
+    conn: &Conn,
     repo_ids: &[String],
     needle: &str,
     limit: i64,
@@ -551,16 +528,9 @@ pub fn search_files_by_name(
          AND lower(replace(f.path, rtrim(f.path, replace(f.path, '/', '')), '')) LIKE '%' || lower(?) || '%' ESCAPE '\\' \
          ORDER BY r.name, f.path LIMIT ? OFFSET ?"
     );
-    let mut values: Vec<rusqlite::types::Value> = repo_ids
-        .iter()
-        .map(|id| rusqlite::types::Value::Text(id.clone()))
-        .collect();
-    values.push(rusqlite::types::Value::Text(escaped));
-    values.push(rusqlite::types::Value::Integer(limit));
-    values.push(rusqlite::types::Value::Integer(offset));
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(values), file_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let mut values: Vec<&dyn Param> = repo_ids.iter().map(|id| id as &dyn Param).collect();
+    values.extend([&escaped as &dyn Param, &limit, &offset]);
+    conn.query_map(&sql, &values, file_from_row)
 }
 
 /// A file row's life: (created_at, deleted_at, size, path).
@@ -568,15 +538,14 @@ pub type FileLife = (i64, Option<i64>, i64, String);
 
 /// Every file row of the given repositories, live or trashed: the history daily storage statistics
 /// are computed from.
-pub fn file_history(conn: &Connection, repo_ids: &[String]) -> StoreResult<Vec<FileLife>> {
+pub fn file_history(conn: &Conn, repo_ids: &[String]) -> StoreResult<Vec<FileLife>> {
     let mut out = Vec::new();
-    let mut stmt =
-        conn.prepare("SELECT created_at, deleted_at, size, path FROM files WHERE repo_id = ?1")?;
     for id in repo_ids {
-        let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-        for row in rows {
-            out.push(row?);
-        }
+        out.extend(conn.query_map(
+            "SELECT created_at, deleted_at, size, path FROM files WHERE repo_id = ?1",
+            params![id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?);
     }
     Ok(out)
 }

@@ -1,7 +1,8 @@
 //! Tickets (SPEC §4). The row id is the SHA-256 of the issued ticket string, so the secret itself is
 //! never stored and the id can be shown in lists.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use crate::params;
+use crate::store::{Conn, Row};
 
 use super::StoreResult;
 
@@ -83,7 +84,7 @@ pub struct TicketFilter {
 
 const USER_TYPE_SQL: &str = "CASE WHEN u.is_root THEN 'root' ELSE 'IAM' END";
 
-pub fn insert(conn: &Connection, t: &NewTicket) -> StoreResult<()> {
+pub fn insert(conn: &Conn, t: &NewTicket) -> StoreResult<()> {
     conn.execute(
         "INSERT INTO tickets (id, user_id, iam_project_id, embed_id, issued_at, expires_at, left_num) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -97,32 +98,30 @@ pub fn insert(conn: &Connection, t: &NewTicket) -> StoreResult<()> {
 /// (`<domain_id>_<user_id>`); checked in the same statement, so a login naming someone else takes no use.
 /// Answers the ticket's `(user_id, embed_id)` when a use was taken.
 pub fn consume(
-    conn: &Connection,
+    conn: &Conn,
     id: &str,
     now: i64,
     name: Option<&str>,
 ) -> StoreResult<Option<(String, String)>> {
-    Ok(conn
-        .query_row(
-            "UPDATE tickets SET left_num = left_num - 1 \
+    conn.query_opt(
+        "UPDATE tickets SET left_num = left_num - 1 \
              WHERE id = ?1 AND left_num > 0 AND expires_at > ?2 AND revoked = 0 \
              AND EXISTS (SELECT 1 FROM users u WHERE u.id = tickets.user_id AND u.enabled = 1 \
                  AND (?3 IS NULL OR u.name = ?3 OR u.domain_id || '_' || u.id = ?3)) \
              RETURNING user_id, embed_id",
-            params![id, now, name],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?)
+        params![id, now, name],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
 }
 
-pub fn revoke(conn: &Connection, id: &str) -> StoreResult<bool> {
+pub fn revoke(conn: &Conn, id: &str) -> StoreResult<bool> {
     Ok(conn.execute(
         "UPDATE tickets SET revoked = 1 WHERE id = ?1 AND revoked = 0",
-        [id],
+        params![id],
     )? > 0)
 }
 
-fn view_from_row(r: &Row<'_>) -> rusqlite::Result<TicketView> {
+fn view_from_row(r: &Row<'_>) -> StoreResult<TicketView> {
     let groups: Option<String> = r.get(8)?;
     Ok(TicketView {
         id: r.get(0)?,
@@ -144,19 +143,18 @@ const VIEW_SELECT: &str = "SELECT t.id, t.user_id, u.name, CASE WHEN u.is_root T
      (SELECT group_concat(group_id, ',') FROM (SELECT group_id FROM group_members gm WHERE gm.user_id = t.user_id ORDER BY group_id)) \
      FROM tickets t JOIN users u ON u.id = t.user_id";
 
-pub fn get_valid(conn: &Connection, id: &str, now: i64) -> StoreResult<Option<TicketView>> {
-    Ok(conn
-        .query_row(
+pub fn get_valid(conn: &Conn, id: &str, now: i64) -> StoreResult<Option<TicketView>> {
+    conn
+        .query_opt(
             &format!("{VIEW_SELECT} WHERE t.id = ?1 AND t.left_num > 0 AND t.expires_at > ?2 AND t.revoked = 0"),
             params![id, now],
             view_from_row,
         )
-        .optional()?)
 }
 
 /// Valid tickets of an IAM project: `(count before paging, page)`.
 pub fn list_valid(
-    conn: &Connection,
+    conn: &Conn,
     iam_project_id: &str,
     filter: &TicketFilter,
     now: i64,
@@ -189,12 +187,15 @@ pub fn list_valid(
         |r| r.get(0),
     )?;
     let dir = if descending { "DESC" } else { "ASC" };
-    let mut stmt = conn.prepare(&format!(
+    let rows = conn.query_map(
+        &format!(
         "{VIEW_SELECT} {conditions} ORDER BY {} {dir}, t.id {dir} LIMIT {limit} OFFSET {offset}",
         sort.column()
-    ))?;
-    let rows = stmt.query_map(args, view_from_row)?;
-    Ok((count, rows.collect::<Result<_, _>>()?))
+    ),
+        args,
+        view_from_row,
+    )?;
+    Ok((count, rows))
 }
 
 #[cfg(test)]
@@ -205,7 +206,7 @@ mod tests {
     };
     use crate::store::test_db;
 
-    fn seed(conn: &Connection) {
+    fn seed(conn: &Conn) {
         insert_domain(
             conn,
             &Domain {
@@ -297,12 +298,13 @@ mod tests {
                 "both uses were taken"
             );
             insert(conn, &ticket("d", "u1", 1000, 2))?;
-            conn.execute("UPDATE users SET enabled = 0 WHERE id = 'u1'", [])?;
+            conn.execute("UPDATE users SET enabled = 0 WHERE id = 'u1'", params![])?;
             assert!(consume(conn, "d", 10, None)?.is_none());
-            let left: i64 =
-                conn.query_row("SELECT left_num FROM tickets WHERE id = 'd'", [], |r| {
-                    r.get(0)
-                })?;
+            let left: i64 = conn.query_row(
+                "SELECT left_num FROM tickets WHERE id = 'd'",
+                params![],
+                |r| r.get(0),
+            )?;
             assert_eq!(left, 2);
             Ok(())
         })

@@ -6,7 +6,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use rusqlite::TransactionBehavior;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -93,7 +92,7 @@ pub async fn create(
         .db
         .call(move |conn| {
             // Immediate: the count and the insert see no concurrent creation in between.
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = conn.transaction()?;
             if identity::count_access_keys(&tx, &stored.user_id)? >= MAX_KEYS_PER_USER {
                 return Ok(false);
             }

@@ -203,7 +203,7 @@ pub async fn create(
     let policy = state
         .db
         .call(move |conn| {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let tx = conn.transaction()?;
             if identity::find_policy_by_display_name(&tx, &policy.domain_id, &policy.display_name)?
                 .is_some()
             {
@@ -356,7 +356,7 @@ pub async fn update(
     let cn = state
         .db
         .call(move |conn| {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let tx = conn.transaction()?;
             if identity::find_policy_by_display_name(&tx, &stored.domain_id, &stored.display_name)?
                 .is_some_and(|other| other.id != stored.id)
             {

@@ -1,6 +1,7 @@
 //! Keystone tokens: `POST /v3/auth/tokens` (password method), `GET /v3/auth/tokens` (validate) and
 //! `GET /v3/auth/domains` (the caller's domain, which `GlobalCredentials` looks up).
 
+use crate::store::Conn;
 use std::sync::OnceLock;
 
 use axum::extract::State;
@@ -233,7 +234,7 @@ struct Issued {
 const LOGIN_FAILED: ApiError = ApiError::Unauthenticated("password login failed");
 
 fn authenticate(
-    conn: &rusqlite::Connection,
+    conn: &Conn,
     login: &Login,
     scope: &ScopeRef,
 ) -> Result<Result<Issued, ApiError>, crate::store::StoreError> {

@@ -5,6 +5,7 @@
 //! the creator's role cannot be changed nor the creator removed. Adding a user who already is a member is
 //! a 409 (change roles with `POST .../members/role`); batches are all-or-nothing.
 
+use crate::store::Conn;
 use std::collections::HashSet;
 
 use axum::extract::{Path, State};
@@ -244,7 +245,7 @@ async fn change_members<F>(
     change: F,
 ) -> ApiResult<()>
 where
-    F: Fn(&rusqlite::Connection, &str, &str) -> StoreResult<()> + Send + 'static,
+    F: Fn(&Conn, &str, &str) -> StoreResult<()> + Send + 'static,
 {
     if user_ids.contains(&a.row.project.creator_id) {
         return Err(ApiError::forbidden(format!(

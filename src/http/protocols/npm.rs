@@ -15,7 +15,6 @@ use std::task::{Context, Poll};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use rusqlite::TransactionBehavior;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tokio::io::{AsyncRead, ReadBuf};
@@ -861,7 +860,7 @@ async fn edit(
     let written = state
         .db
         .call(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = conn.transaction()?;
             // The plan was made (and authorized) on the package as loaded: apply it only to that state.
             let current = match store::package(&tx, &repo_id, &key)? {
                 Some((_, _, modified)) => Some(format::revision(
@@ -922,7 +921,7 @@ async fn unpublish_all(
     let outcome = state
         .db
         .call(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = conn.transaction()?;
             let Some((_, _, modified)) = store::package(&tx, &repo_id, &key)? else {
                 return Ok(None);
             };
@@ -1030,7 +1029,7 @@ async fn change_tags(
     state
         .db
         .call(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = conn.transaction()?;
             let missing = || ApiError::not_found(format!("package {key} not found"));
             let Some((stored, _, modified)) = store::package(&tx, &repo_id, &key)? else {
                 return Ok(Err(missing()));

@@ -11,7 +11,6 @@ use std::collections::HashMap;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use rusqlite::TransactionBehavior;
 
 use super::access::{
     authorize, identify, load_repo, may_upload_somewhere, refuse_change_unless_hosted,
@@ -460,7 +459,7 @@ async fn upload(
     let outcome = state
         .db
         .call(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = conn.transaction()?;
             if store::live_file(&tx, &repo_id, &filename)?.is_some() {
                 return Ok(Err(ApiError::Conflict(format!(
                     "File already exists: {filename}"
