@@ -23,7 +23,11 @@ if ! dpkg -s "${maven_packages[@]}" >/dev/null 2>&1; then
 fi
 
 cargo build --locked
-cargo test --locked
+# The store's connection tests run on PostgreSQL as well as SQLite: a throwaway cluster for the run
+# (scripts/pg-server.sh installs Debian's postgresql when it is missing).
+pg_dir=$(mktemp -d)
+trap 'bash scripts/pg-server.sh stop "$pg_dir" >/dev/null 2>&1 || true; rm -rf "$pg_dir"' EXIT
+ARCA_TEST_PG_URL=$(bash scripts/pg-server.sh start "$pg_dir") cargo test --locked
 # Every cargo-fuzz target for a short while, its build included (longer offline: scripts/fuzz.sh 600).
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
 
