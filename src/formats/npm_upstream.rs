@@ -24,11 +24,16 @@ pub fn upstream_path(name: &str) -> String {
 }
 
 /// The versions arca serves of an upstream packument: keys that are SemVer (a version names a path in
-/// the repository, so anything else is left out) with an object as manifest.
+/// the repository, so anything else is left out) with an object as manifest whose `dist.tarball` says
+/// where to fetch it (a version listed without one could only ever answer 404, where npm, not seeing
+/// it, picks another that satisfies the range; fuzzing found the two disagreeing).
 fn servable(versions: &Map<String, Value>) -> impl Iterator<Item = (&String, &Value)> {
-    versions
-        .iter()
-        .filter(|(v, m)| is_valid_version(v) && m.is_object())
+    versions.iter().filter(|(v, m)| {
+        is_valid_version(v)
+            && m.get("dist")
+                .and_then(|d| d.get("tarball"))
+                .is_some_and(Value::is_string)
+    })
 }
 
 /// The packument as arca serves it: versions that are not SemVer dropped, each `dist.tarball` at
@@ -201,7 +206,10 @@ mod tests {
         assert_eq!(small["versions"]["1.1.0"]["dependencies"]["a"], "^1");
         assert!(!small.to_string().contains("example"), "{small}");
         let bare = served(
-            obj(json!({"versions": {"1.0.0": {"dist": 5}}})),
+            obj(
+                json!({"versions": {"1.0.0": {"dist": {"tarball": "t"}}, "1.1.0": {"dist": 5},
+                                    "1.2.0": {"dist": {}}, "1.3.0": {}}}),
+            ),
             "x",
             base,
             true,
@@ -211,6 +219,11 @@ mod tests {
         assert_eq!(
             bare["versions"]["1.0.0"]["dist"]["tarball"],
             "http://arca/artifactory/api/npm/r/x/-/x-1.0.0.tgz"
+        );
+        assert_eq!(
+            bare["versions"].as_object().unwrap().len(),
+            1,
+            "versions without a tarball to fetch are left out"
         );
         assert_eq!(bare["dist-tags"]["latest"], "1.0.0");
     }
