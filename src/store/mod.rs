@@ -3,6 +3,7 @@
 
 pub mod cargo;
 pub mod identity;
+pub mod ip_rules;
 pub mod npm;
 pub mod projects;
 pub mod pypi;
@@ -28,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_pypi_cargo.sql"),
     include_str!("migrations/0005_npm.sql"),
     include_str!("migrations/0006_remote_virtual.sql"),
+    include_str!("migrations/0007_ip_allow_list.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
