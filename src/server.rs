@@ -58,6 +58,7 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
         blob_gc: Arc::default(),
         upstreams: Default::default(),
         in_flight: Default::default(),
+        allow_lists: Default::default(),
     })
 }
 

@@ -2,6 +2,7 @@
 //! validators are used by the HTTP edge so inner code can trust what it receives.
 
 pub mod artifact_path;
+pub mod ip_rule;
 pub mod operation;
 pub mod paging;
 

@@ -34,6 +34,8 @@ pub struct AppState {
     pub upstreams: crate::service::upstreams::Upstreams,
     /// Upstream fetches in flight, so concurrent reads of one path share one.
     pub in_flight: crate::service::remote_fetch::InFlight,
+    /// Accounts' IP allow-lists as this node last read them.
+    pub allow_lists: Arc<crate::http::ip_allow::AllowLists>,
     /// What `GET /metrics` encodes.
     pub metrics: Arc<prometheus_client::registry::Registry>,
 }

@@ -96,6 +96,13 @@ async fn identify(
         }
         (None, None) => return Err(ApiError::Unauthenticated("no credentials")),
     };
+    crate::http::ip_allow::check(
+        state,
+        &principal.domain_id,
+        request.headers(),
+        request.extensions(),
+    )
+    .await?;
     let mut request = request;
     tracing::debug!(user_id = %principal.user_id, "authenticated");
     request.extensions_mut().insert(principal);

@@ -132,6 +132,7 @@ mod tests {
             blob_gc: Arc::default(),
             upstreams: Default::default(),
             in_flight: Default::default(),
+            allow_lists: Default::default(),
         }
     }
 

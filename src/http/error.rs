@@ -53,6 +53,9 @@ pub enum ApiError {
     NotWritable(String),
     #[error("No acceptable representation: {0}")]
     NotAcceptable(&'static str),
+    /// The account has an IP allow-list and the request comes from an address outside it.
+    #[error("The account accepts requests only from the addresses of its IP allow-list, and this one is not among them")]
+    AddressRefused,
     #[error("Internal error; quote the trace id when reporting it")]
     Internal(String),
     #[error("The server's data directory is full (no space left on its volume), so nothing was stored: free space or enlarge the volume, then retry")]
@@ -157,6 +160,11 @@ pub const CODE_TABLE: &[(&str, u16, &str)] = &[
         "a remote repository's upstream did not answer in time",
     ),
     (
+        "ARCA.00000018",
+        403,
+        "the account has an IP allow-list and the request's client address is not in it",
+    ),
+    (
         "DataArtsInsight.00000001",
         400,
         "ticket list: a parameter is missing, malformed or out of range",
@@ -203,7 +211,7 @@ impl ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
             ApiError::BodyStalled => StatusCode::REQUEST_TIMEOUT,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::AddressRefused => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::NoRoute { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed | ApiError::NotWritable(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -248,6 +256,7 @@ impl ApiError {
             (ApiError::NotWritable(_), _) => "ARCA.00000015",
             (ApiError::Upstream { timeout: false, .. }, _) => "ARCA.00000016",
             (ApiError::Upstream { timeout: true, .. }, _) => "ARCA.00000017",
+            (ApiError::AddressRefused, _) => "ARCA.00000018",
         }
     }
 
@@ -429,6 +438,7 @@ mod tests {
             },
             ApiError::BodyStalled,
             ApiError::NotWritable("x".into()),
+            ApiError::AddressRefused,
             ApiError::Upstream {
                 timeout: false,
                 message: "x".into(),

@@ -10,6 +10,7 @@ pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod iam;
+pub mod ip_allow;
 pub mod limits;
 pub mod metrics;
 pub mod payload;

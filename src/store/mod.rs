@@ -6,6 +6,7 @@ pub mod cargo;
 mod conn;
 pub mod dialect;
 pub mod identity;
+pub mod ip_rules;
 pub mod npm;
 pub mod projects;
 pub mod pypi;
@@ -34,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_pypi_cargo.sql"),
     include_str!("migrations/0005_npm.sql"),
     include_str!("migrations/0006_remote_virtual.sql"),
+    include_str!("migrations/0007_ip_allow_list.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -68,6 +68,14 @@ pub fn router() -> Router<AppState> {
             get(remote_repos::open_source_enabled),
         )
         .route(
+            "/cloudartifact/v5/domain/ipconfig",
+            get(crate::http::ip_allow::list).post(crate::http::ip_allow::create),
+        )
+        .route(
+            "/cloudartifact/v5/domain/ipconfig/{id}",
+            put(crate::http::ip_allow::update).delete(crate::http::ip_allow::delete),
+        )
+        .route(
             "/cloudartifact/v5/tree/net/proxy",
             get(remote_repos::list_net_proxies).post(remote_repos::create_net_proxy),
         )

@@ -355,6 +355,8 @@ pub async fn create(
                 .await?
         })
         .await?;
+    // A password is no way around the account's allow-list.
+    crate::http::ip_allow::check_client(&state, &issued.domain.id, client).await?;
 
     let presented = token::new_token();
     let hash = token::token_hash(&presented);

@@ -44,7 +44,11 @@ pub async fn identify(
     let attempt = state
         .auth_limiter
         .attempt_of(&parts.headers, &parts.extensions);
-    attempt.run(identify_credential(state, parts, body)).await
+    let (caller, body) = attempt.run(identify_credential(state, parts, body)).await?;
+    if let Some(principal) = &caller {
+        crate::http::ip_allow::check_parts(state, &principal.domain_id, parts).await?;
+    }
+    Ok((caller, body))
 }
 
 async fn identify_credential(
@@ -326,8 +330,11 @@ pub async fn may_do_somewhere(
 /// Without, it is the 401 challenge a private repository answers: package clients send credentials only
 /// after one, and a missing repository answers the same so that an anonymous caller cannot tell which
 /// names exist.
+/// The repository a package request names, as far as the caller may know of it; the repository's account
+/// allow-list applies to the request's address (also for anonymous reads of an open repository).
 pub async fn load_repo(
     state: &AppState,
+    parts: &Parts,
     caller: Option<&Principal>,
     key: &str,
     format: Option<&str>,
@@ -344,7 +351,10 @@ pub async fn load_repo(
             None => r.allow_anonymous,
         });
     match (found, caller) {
-        (Some(repo), _) => Ok(repo),
+        (Some(repo), _) => {
+            crate::http::ip_allow::check_parts(state, &repo.domain_id, parts).await?;
+            Ok(repo)
+        }
         (None, None) => Err(ApiError::Unauthenticated("credentials required")),
         (None, Some(_)) => Err(ApiError::not_found(match format {
             Some(format) => format!("No {format} repository {key}"),

@@ -76,7 +76,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     let (repo_key, tail) = rest.split_once('/').unwrap_or((rest, ""));
     let (parts, body) = request.into_parts();
     let (caller, body) = identify(state, &parts, body).await?;
-    let repo = load_repo(state, caller.as_ref(), repo_key, Some(FORMAT)).await?;
+    let repo = load_repo(state, &parts, caller.as_ref(), repo_key, Some(FORMAT)).await?;
     let read = parts.method == Method::GET || parts.method == Method::HEAD;
     // A publish, yank or owner change sent to a virtual registry goes to its default deploy repository.
     let repo = if repo.repo_type == repo_kinds::VIRTUAL && !read {

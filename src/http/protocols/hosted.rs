@@ -58,7 +58,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     let (repo_name, path) = split_wire_path(parts.uri.path())?;
     let op = operation_of(&parts.method).ok_or(ApiError::MethodNotAllowed)?;
     let (caller, body) = identify(state, &parts, body).await?;
-    let repo = load_repo(state, caller.as_ref(), &repo_name, None).await?;
+    let repo = load_repo(state, &parts, caller.as_ref(), &repo_name, None).await?;
     // A change sent to a virtual repository goes to its default deploy repository, and is authorized there.
     let repo = if repo.repo_type == repo_kinds::VIRTUAL && op != Operation::Download {
         super::members::deploy_target(state, &repo).await?

@@ -102,7 +102,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         return login(state, &parts, repo_key, user, body).await;
     }
     let (caller, body) = identify(state, &parts, body).await?;
-    let repo = load_repo(state, caller.as_ref(), repo_key, Some(FORMAT)).await?;
+    let repo = load_repo(state, &parts, caller.as_ref(), repo_key, Some(FORMAT)).await?;
     // Tarball links keep the URL the client used, also where a virtual repository's deploy repository answers.
     let base = tarball_base(state, &parts.headers, &repo);
     // A change sent to a virtual repository goes to its default deploy repository and is authorized there;
@@ -1085,7 +1085,7 @@ async fn login(
         .run(repo_user_login(state, name, password))
         .await?;
     // The registry must be one this user may know of, as for every other npm request.
-    load_repo(state, Some(&principal), repo_key, Some(FORMAT)).await?;
+    load_repo(state, parts, Some(&principal), repo_key, Some(FORMAT)).await?;
     let requested = parts
         .headers
         .get("x-project-id")

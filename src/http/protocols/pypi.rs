@@ -102,7 +102,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     }
     let (parts, body) = request.into_parts();
     let (caller, body) = identify(state, &parts, body).await?;
-    let repo = load_repo(state, caller.as_ref(), &repo_key, Some(FORMAT)).await?;
+    let repo = load_repo(state, &parts, caller.as_ref(), &repo_key, Some(FORMAT)).await?;
     let read = parts.method == Method::GET || parts.method == Method::HEAD;
     // An upload or yank sent to a virtual repository goes to its default deploy repository, and is
     // authorized there.
