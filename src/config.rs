@@ -13,6 +13,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Holds the SQLite database, the secret key file and `bootstrap.json`.
     pub data_dir: PathBuf,
+    /// Where the metadata lives: empty or `sqlite://[PATH]` — the embedded SQLite database (in the data
+    /// directory unless a path is given); `postgres://…` — a PostgreSQL database, shared by several nodes.
+    pub database_url: String,
     /// The region id every `region` field answers, and the name of the bootstrap IAM project.
     pub region: String,
     /// Offset (minutes east of UTC) in which ticket expiry times are displayed; +08:00 as the seeds.
@@ -77,6 +80,7 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./arca-data"),
+            database_url: String::new(),
             region: "local-1".to_string(),
             display_offset_minutes: 8 * 60,
             ticket_lifetime_secs: 24 * 3600,
@@ -115,6 +119,9 @@ pub struct Overrides {
     /// Data directory [default: ./arca-data].
     #[arg(long, env = "ARCA_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Metadata database: empty or sqlite://[PATH] (embedded), postgres://… [default: empty].
+    #[arg(long, env = "ARCA_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
     /// Region id [default: local-1].
     #[arg(long, env = "ARCA_REGION")]
     pub region: Option<String>,
@@ -234,6 +241,7 @@ impl Config {
         set!(
             listen,
             data_dir,
+            database_url,
             region,
             display_offset_minutes,
             ticket_lifetime_secs,
@@ -316,6 +324,7 @@ impl Config {
                     .into(),
             ));
         }
+        crate::store::DatabaseUrl::parse(&self.database_url).map_err(ConfigError::Invalid)?;
         if !self.public_url.is_empty() && !is_plausible_base_url(&self.public_url) {
             return Err(ConfigError::Invalid(
                 "public_url must be an http:// or https:// URL without query, fragment or spaces"

@@ -22,7 +22,7 @@ use crate::http::app::{router, AppState};
 use crate::http::auth_limit::AuthLimiter;
 use crate::http::limits::IdleTimeoutBody;
 use crate::storage_fault::{self, StorageFault};
-use crate::store::Db;
+use crate::store::{DatabaseUrl, Db};
 
 /// Opens (creating if needed) the data directory and builds the application state. A data directory that
 /// cannot be written is opened read-only: arca then serves reads and answers every change 503.
@@ -32,17 +32,34 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
     let read_only = storage_fault::probe(data_dir) == Some(StorageFault::ReadOnly);
     let secrets = SecretBox::load_or_create(&data_dir.join("secret.key"))?;
-    let db_path = data_dir.join("arca.db");
+    let database = DatabaseUrl::parse(&config.database_url).map_err(anyhow::Error::msg)?;
+    let db_path = match &database {
+        DatabaseUrl::Sqlite(Some(path)) => path.clone(),
+        _ => data_dir.join("arca.db"),
+    };
+    // The message names the setting, never the URL: it may carry a password.
+    let postgres = |url: &str| {
+        Db::connect_postgres(url)
+            .context("cannot open the PostgreSQL database that database_url names")
+    };
     let (db, blobs) = if read_only {
         tracing::warn!(
             data_dir = %data_dir.display(),
             "the data directory is read-only (or not writable by arca): serving reads and refusing every change until it is writable and arca restarted"
         );
-        let db = Db::open_read_only(&db_path).context("cannot open the database read-only")?;
+        let db = match &database {
+            DatabaseUrl::Postgres(url) => postgres(url)?,
+            DatabaseUrl::Sqlite(_) => {
+                Db::open_read_only(&db_path).context("cannot open the database read-only")?
+            }
+        };
         bootstrap::check_read_only(&db, &config.region)?;
         (db, Arc::new(FsBlobStore::open_read_only(data_dir)))
     } else {
-        let db = Db::open(&db_path)?;
+        let db = match &database {
+            DatabaseUrl::Postgres(url) => postgres(url)?,
+            DatabaseUrl::Sqlite(_) => Db::open(&db_path)?,
+        };
         bootstrap::ensure(&db, &secrets, data_dir, &config.region)?;
         crate::service::remote_fetch::reset_spool(data_dir)
             .context("cannot prepare the spool directory for upstream fetches")?;
@@ -65,7 +82,9 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     raise_open_file_limit();
     let listen = config.listen;
-    let state = open(config)?;
+    // Opening is synchronous work (SQLite, or PostgreSQL's blocking client, which refuses to run on a
+    // runtime thread), so it runs on the blocking pool like every other database call.
+    let state = tokio::task::spawn_blocking(move || open(config)).await??;
     let listener = TcpListener::bind(listen).await?;
     tracing::info!(address = %listener.local_addr()?, "arca listening");
     serve_on(listener, state, shutdown_signal()).await

@@ -224,7 +224,7 @@ const STATEMENT_CACHE: usize = 512;
 /// A PostgreSQL connection with the statements it has prepared, so a query's text is translated and
 /// parsed once per connection rather than on every call.
 pub struct PgClient {
-    client: postgres::Client,
+    client: OffRuntime,
     statements: HashMap<String, postgres::Statement>,
 }
 
@@ -246,6 +246,39 @@ impl PgClient {
     }
 }
 
+/// A PostgreSQL client that may be dropped anywhere. The synchronous client closes its connection by
+/// blocking on a runtime of its own, which panics on a tokio thread (and a panic there, during unwinding,
+/// aborts the process): the last clone of the pool, and with it every connection, can be dropped by the
+/// server's runtime at shutdown. Dropped on a runtime thread, the client is closed on a thread of its own.
+struct OffRuntime(Option<postgres::Client>);
+
+impl Deref for OffRuntime {
+    type Target = postgres::Client;
+    fn deref(&self) -> &postgres::Client {
+        self.0
+            .as_ref()
+            .expect("the client is present until dropped")
+    }
+}
+
+impl DerefMut for OffRuntime {
+    fn deref_mut(&mut self) -> &mut postgres::Client {
+        self.0
+            .as_mut()
+            .expect("the client is present until dropped")
+    }
+}
+
+impl Drop for OffRuntime {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                std::thread::spawn(move || drop(client));
+            }
+        }
+    }
+}
+
 /// The r2d2 manager of `PgClient`s: r2d2_postgres's, with the statement cache kept in the connection.
 pub struct PgManager(pub postgres::Config);
 
@@ -255,7 +288,7 @@ impl r2d2::ManageConnection for PgManager {
 
     fn connect(&self) -> Result<PgClient, postgres::Error> {
         Ok(PgClient {
-            client: self.0.connect(postgres::NoTls)?,
+            client: OffRuntime(Some(self.0.connect(postgres::NoTls)?)),
             statements: HashMap::new(),
         })
     }

@@ -136,8 +136,8 @@ pub fn list_users(
     conn.query_map(
         &format!(
             "SELECT {USER_COLS} FROM users WHERE domain_id = ?1 \
-         AND (?2 IS NULL OR name = ?2) \
-         AND (?3 IS NULL OR instr(lower(name), lower(?3)) > 0) ORDER BY id"
+         AND (CAST(?2 AS TEXT) IS NULL OR name = ?2) \
+         AND (CAST(?3 AS TEXT) IS NULL OR instr(lower(name), lower(?3)) > 0) ORDER BY id"
         ),
         params![domain_id, name_exact, name_contains],
         user_from_row,
@@ -146,7 +146,7 @@ pub fn list_users(
 
 pub fn delete_user(conn: &Conn, id: &str) -> StoreResult<bool> {
     Ok(conn.execute(
-        "DELETE FROM users WHERE id = ?1 AND is_root = 0",
+        "DELETE FROM users WHERE id = ?1 AND NOT is_root",
         params![id],
     )? > 0)
 }
@@ -201,7 +201,7 @@ pub fn get_group(conn: &Conn, domain_id: &str, id: &str) -> StoreResult<Option<G
 pub fn list_groups(conn: &Conn, domain_id: &str, name: Option<&str>) -> StoreResult<Vec<Group>> {
     conn.query_map(
         "SELECT id, domain_id, name, description, created_at FROM user_groups \
-         WHERE domain_id = ?1 AND (?2 IS NULL OR name = ?2) ORDER BY name",
+         WHERE domain_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR name = ?2) ORDER BY name",
         params![domain_id, name],
         group_from_row,
     )
@@ -420,7 +420,7 @@ pub fn list_iam_projects(
 ) -> StoreResult<Vec<IamProject>> {
     conn.query_map(
         "SELECT id, domain_id, name, description FROM iam_projects \
-         WHERE domain_id = ?1 AND (?2 IS NULL OR name = ?2) ORDER BY name",
+         WHERE domain_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR name = ?2) ORDER BY name",
         params![domain_id, name],
         iam_project_from_row,
     )

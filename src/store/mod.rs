@@ -1,4 +1,4 @@
-//! Metadata storage: SQLite (or, as issue 12 proceeds, PostgreSQL) through a small connection pool, every
+//! Metadata storage: SQLite or PostgreSQL (`database_url`) through a small connection pool, every
 //! query on `Conn` (conn.rs), with one module per aggregate. Every call runs on the blocking pool so the
 //! async runtime never waits on disk.
 
@@ -38,11 +38,58 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_ip_allow_list.sql"),
 ];
 
+/// The same schema in PostgreSQL's words, one file per SQLite migration (`migrations/pg/`): the two lists
+/// stay the same length, so a schema version means the same on both.
+const PG_MIGRATIONS: &[&str] = &[
+    include_str!("migrations/pg/0001_identity.sql"),
+    include_str!("migrations/pg/0002_iam.sql"),
+    include_str!("migrations/pg/0003_repositories.sql"),
+    include_str!("migrations/pg/0004_pypi_cargo.sql"),
+    include_str!("migrations/pg/0005_npm.sql"),
+    include_str!("migrations/pg/0006_remote_virtual.sql"),
+    include_str!("migrations/pg/0007_ip_allow_list.sql"),
+];
+
+/// Where the metadata lives, read from the `database_url` setting.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DatabaseUrl {
+    /// The embedded SQLite database: in the data directory (`None`: an empty setting or `sqlite://`), or
+    /// at the path after `sqlite://`.
+    Sqlite(Option<PathBuf>),
+    /// A PostgreSQL server (`postgres://…` or `postgresql://…`), as the client library reads the URL.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Reads the setting. The error says what is wrong without repeating the URL, which may hold a
+    /// password.
+    pub fn parse(url: &str) -> Result<DatabaseUrl, String> {
+        if url.is_empty() {
+            return Ok(DatabaseUrl::Sqlite(None));
+        }
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            return Ok(DatabaseUrl::Sqlite(
+                (!path.is_empty()).then(|| PathBuf::from(path)),
+            ));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return match url.parse::<postgres::Config>() {
+                Ok(config) if !config.get_hosts().is_empty() => {
+                    Ok(DatabaseUrl::Postgres(url.to_string()))
+                }
+                Ok(_) => Err("database_url names no PostgreSQL host".into()),
+                Err(_) => Err("database_url is not a valid postgres:// URL".into()),
+            };
+        }
+        Err("database_url must be empty, sqlite://[PATH] or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE".into())
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("database error: {0}")]
+    #[error("database error: {}", postgres_message(.0))]
     Postgres(#[from] postgres::Error),
     #[error("connection pool error: {0}")]
     Pool(#[from] r2d2::Error),
@@ -76,6 +123,15 @@ impl StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A PostgreSQL error for the log: the server's message and SQLSTATE when it answered (the client's own
+/// text is only "db error"), never its DETAIL, which repeats the values of the row concerned.
+fn postgres_message(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
+}
 
 #[derive(Clone)]
 enum Pools {
@@ -174,6 +230,9 @@ impl Db {
     fn migrate(&self) -> StoreResult<()> {
         self.blocking(|conn| {
             let tx = conn.transaction()?;
+            if tx.is_postgres() {
+                return migrate_postgres(tx);
+            }
             let applied = tx.query_row("PRAGMA user_version", params![], |r| r.get::<i64>(0))?;
             for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied as usize) {
                 tx.execute_batch(sql)?;
@@ -183,11 +242,16 @@ impl Db {
         })
     }
 
-    /// Connects to a PostgreSQL database (`postgres://…`). It does not migrate yet: the PostgreSQL
-    /// migrations are still to be written (issue 12), so for now this serves the store's own tests.
+    /// Connects to a PostgreSQL database (`postgres://…`) and brings its schema up to date.
     pub fn connect_postgres(url: &str) -> StoreResult<Db> {
         let config: postgres::Config = url.parse()?;
-        let pool = Pool::builder().max_size(8).build(PgManager(config))?;
+        let db = Db::postgres_pool(config, 8)?;
+        db.migrate()?;
+        Ok(db)
+    }
+
+    fn postgres_pool(config: postgres::Config, size: u32) -> StoreResult<Db> {
+        let pool = Pool::builder().max_size(size).build(PgManager(config))?;
         Ok(Db {
             pool: Pools::Postgres(pool),
             dir: Arc::new(PathBuf::from(".")),
@@ -241,6 +305,33 @@ impl Db {
     }
 }
 
+/// PostgreSQL's schema version is a table of its own (it has no `user_version`). The transaction holds the
+/// store's advisory lock from its start, so nodes that start at once on one database migrate it one after
+/// the other: the first applies what is missing, the others find it done. DDL is transactional there, so a
+/// failed migration leaves the schema as it was.
+fn migrate_postgres(tx: Tx<'_>) -> StoreResult<()> {
+    tx.execute_batch("CREATE TABLE IF NOT EXISTS arca_schema_version (version BIGINT NOT NULL)")?;
+    let applied = tx.query_row(
+        "SELECT coalesce(max(version), 0) FROM arca_schema_version",
+        params![],
+        |r| r.get::<i64>(0),
+    )?;
+    if applied > PG_MIGRATIONS.len() as i64 {
+        return Err(StoreError::Corrupt(format!(
+            "the database is at schema version {applied}, newer than this arca's {}",
+            PG_MIGRATIONS.len()
+        )));
+    }
+    for (index, sql) in PG_MIGRATIONS.iter().enumerate().skip(applied as usize) {
+        tx.execute_batch(sql)?;
+        tx.execute(
+            "INSERT INTO arca_schema_version (version) VALUES (?1)",
+            params![index as i64 + 1],
+        )?;
+    }
+    tx.commit()
+}
+
 /// What a path may hold unescaped in an SQLite URI: everything but `?`, `#`, `%` and non-ASCII is safe,
 /// and escaping all but the unreserved characters and `/` is simplest.
 const URI_PATH: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
@@ -261,7 +352,7 @@ pub(crate) fn test_db() -> (tempfile::TempDir, Db) {
     (dir, db)
 }
 
-/// A fresh, empty database on each backend the tests can reach: SQLite always, and PostgreSQL when
+/// A fresh database, migrated, on each backend the tests can reach: SQLite always, and PostgreSQL when
 /// `ARCA_TEST_PG_URL` names a server whose user may create databases (scripts/pg-server.sh starts one).
 /// The guard removes what the database used when dropped.
 #[cfg(test)]
@@ -290,8 +381,9 @@ impl Drop for PgTestDb {
     }
 }
 
+/// An empty database on the server `admin` names, and its guard.
 #[cfg(test)]
-fn pg_test_db(admin: &str) -> (Box<dyn std::any::Any>, Db) {
+fn pg_empty_database(admin: &str) -> (PgTestDb, postgres::Config) {
     let name = format!("arca_test_{}", crate::domain::new_hex_id());
     let mut client = postgres::Client::connect(admin, postgres::NoTls).unwrap();
     client
@@ -299,18 +391,18 @@ fn pg_test_db(admin: &str) -> (Box<dyn std::any::Any>, Db) {
         .unwrap();
     let mut config: postgres::Config = admin.parse().unwrap();
     config.dbname(&name);
-    let pool = Pool::builder()
-        .max_size(4)
-        .build(PgManager(config))
-        .unwrap();
-    let db = Db {
-        pool: Pools::Postgres(pool),
-        dir: Arc::new(PathBuf::from(".")),
-    };
     let guard = PgTestDb {
         admin: admin.to_string(),
         name,
     };
+    (guard, config)
+}
+
+#[cfg(test)]
+fn pg_test_db(admin: &str) -> (Box<dyn std::any::Any>, Db) {
+    let (guard, config) = pg_empty_database(admin);
+    let db = Db::postgres_pool(config, 4).unwrap();
+    db.migrate().unwrap();
     // The pool's connections close before the database is dropped: the guard is dropped after the Db
     // only if the caller keeps the tuple order, so DROP … WITH (FORCE) ends any that remain.
     (Box::new(guard), db)
@@ -319,6 +411,76 @@ fn pg_test_db(admin: &str) -> (Box<dyn std::any::Any>, Db) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn database_urls_are_read_without_repeating_them() {
+        assert_eq!(DatabaseUrl::parse(""), Ok(DatabaseUrl::Sqlite(None)));
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://"),
+            Ok(DatabaseUrl::Sqlite(None))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/arca/meta.db"),
+            Ok(DatabaseUrl::Sqlite(Some("/var/lib/arca/meta.db".into())))
+        );
+        for good in [
+            "postgres://arca:s3cret@db.example:5432/arca",
+            "postgresql://arca@10.0.0.5/arca?sslmode=disable",
+        ] {
+            assert!(
+                matches!(DatabaseUrl::parse(good), Ok(DatabaseUrl::Postgres(_))),
+                "{good}"
+            );
+        }
+        for bad in [
+            "mysql://root:s3cret@db/arca",
+            "postgres://arca:s3cret@db:notaport/arca",
+            "s3cret",
+        ] {
+            let message = DatabaseUrl::parse(bad).unwrap_err();
+            assert!(message.contains("database_url"), "{message}");
+            assert!(!message.contains("s3cret"), "{message}");
+        }
+    }
+
+    /// Nodes started at once on one empty database: each migrates under the advisory lock, so the schema
+    /// is applied exactly once (a second application would fail on the existing tables) and every node
+    /// comes up.
+    #[test]
+    fn nodes_starting_at_once_migrate_one_database_once() {
+        let Ok(admin) = std::env::var("ARCA_TEST_PG_URL") else {
+            return;
+        };
+        let (_guard, config) = pg_empty_database(&admin);
+        let nodes: Vec<_> = (0..6)
+            .map(|_| {
+                let config = config.clone();
+                std::thread::spawn(move || {
+                    let db = Db::postgres_pool(config, 2)?;
+                    db.migrate()?;
+                    Ok::<_, StoreError>(db)
+                })
+            })
+            .collect();
+        let mut dbs = Vec::new();
+        for node in nodes {
+            dbs.push(node.join().unwrap().unwrap());
+        }
+        let versions: Vec<i64> = dbs[0]
+            .blocking(|c| {
+                c.query_map(
+                    "SELECT version FROM arca_schema_version ORDER BY version",
+                    params![],
+                    |r| r.get(0),
+                )
+            })
+            .unwrap();
+        assert_eq!(
+            versions,
+            (1..=PG_MIGRATIONS.len() as i64).collect::<Vec<_>>()
+        );
+        assert_eq!(PG_MIGRATIONS.len(), MIGRATIONS.len());
+    }
 
     #[test]
     fn transactions_take_the_write_lock_when_they_begin() {

@@ -96,8 +96,8 @@ pub fn list_projects(
     limit: i64,
 ) -> StoreResult<(i64, Vec<Project>)> {
     let filter = "WHERE domain_id = ?1 \
-        AND (?2 IS NULL OR id IN (SELECT project_id FROM project_members WHERE user_id = ?2)) \
-        AND (?3 IS NULL OR instr(lower(name), lower(?3)) > 0)";
+        AND (CAST(?2 AS TEXT) IS NULL OR id IN (SELECT project_id FROM project_members WHERE user_id = ?2)) \
+        AND (CAST(?3 AS TEXT) IS NULL OR instr(lower(name), lower(?3)) > 0)";
     let total: i64 = conn.query_row(
         &format!("SELECT count(*) FROM projects {filter}"),
         params![domain_id, member, search],
@@ -172,13 +172,13 @@ pub fn list_members(
     limit: i64,
 ) -> StoreResult<(i64, Vec<Member>)> {
     let total: i64 = conn.query_row(
-        "SELECT count(*) FROM project_members WHERE project_id = ?1 AND (?2 IS NULL OR role_id = ?2)",
+        "SELECT count(*) FROM project_members WHERE project_id = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR role_id = ?2)",
         params![project_id, role_id],
         |r| r.get(0),
     )?;
     let rows = conn.query_map(
         "SELECT m.project_id, m.user_id, u.name, m.role_id, m.joined_at FROM project_members m \
-         JOIN users u ON u.id = m.user_id WHERE m.project_id = ?1 AND (?2 IS NULL OR m.role_id = ?2) \
+         JOIN users u ON u.id = m.user_id WHERE m.project_id = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR m.role_id = ?2) \
          ORDER BY m.joined_at, m.user_id LIMIT ?3 OFFSET ?4", params![project_id, role_id, limit, offset], member_from_row)?;
     Ok((total, rows))
 }
@@ -345,10 +345,10 @@ pub fn query_projects(conn: &Conn, q: &ProjectQuery<'_>) -> StoreResult<(i64, Ve
         Membership::NotMemberOf(u) => (None, Some(u)),
     };
     let filter = "WHERE p.domain_id = ?1 \
-        AND (?2 IS NULL OR p.id IN (SELECT project_id FROM project_members WHERE user_id = ?2)) \
-        AND (?3 IS NULL OR p.id NOT IN (SELECT project_id FROM project_members WHERE user_id = ?3)) \
-        AND (?4 IS NULL OR instr(lower(p.name), lower(?4)) > 0 OR instr(lower(p.description), lower(?4)) > 0) \
-        AND (?5 IS NULL OR p.project_type = ?5)";
+        AND (CAST(?2 AS TEXT) IS NULL OR p.id IN (SELECT project_id FROM project_members WHERE user_id = ?2)) \
+        AND (CAST(?3 AS TEXT) IS NULL OR p.id NOT IN (SELECT project_id FROM project_members WHERE user_id = ?3)) \
+        AND (CAST(?4 AS TEXT) IS NULL OR instr(lower(p.name), lower(?4)) > 0 OR instr(lower(p.description), lower(?4)) > 0) \
+        AND (CAST(?5 AS TEXT) IS NULL OR p.project_type = ?5)";
     let args = params![q.domain_id, member, not_member, q.search, q.project_type];
     let total: i64 = conn.query_row(
         &format!("SELECT count(*) FROM projects p {filter}"),
@@ -395,14 +395,14 @@ pub fn list_member_rows(
     limit: i64,
 ) -> StoreResult<(i64, Vec<MemberRow>)> {
     let total: i64 = conn.query_row(
-        "SELECT count(*) FROM project_members WHERE project_id = ?1 AND (?2 IS NULL OR role_id = ?2)",
+        "SELECT count(*) FROM project_members WHERE project_id = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR role_id = ?2)",
         params![project_id, role_id],
         |r| r.get(0),
     )?;
     let rows = conn.query_map(
         "SELECT u.id, u.name, coalesce(u.num_id, 0), m.role_id, u.enabled, d.id, d.name FROM project_members m \
          JOIN users u ON u.id = m.user_id JOIN domains d ON d.id = u.domain_id \
-         WHERE m.project_id = ?1 AND (?2 IS NULL OR m.role_id = ?2) \
+         WHERE m.project_id = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR m.role_id = ?2) \
          ORDER BY m.joined_at, m.user_id LIMIT ?3 OFFSET ?4", params![project_id, role_id, limit, offset], |r| {
         Ok(MemberRow {
             user_id: r.get(0)?,

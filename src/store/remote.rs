@@ -239,7 +239,7 @@ pub fn get_net_proxy(conn: &Conn, domain_id: &str, id: i64) -> StoreResult<Optio
 
 pub fn default_net_proxy(conn: &Conn, domain_id: &str) -> StoreResult<Option<NetProxy>> {
     conn.query_opt(
-        &format!("SELECT {PROXY_COLS} FROM net_proxies WHERE domain_id = ?1 AND is_default = 1"),
+        &format!("SELECT {PROXY_COLS} FROM net_proxies WHERE domain_id = ?1 AND is_default"),
         params![domain_id],
         proxy_from_row,
     )
@@ -250,7 +250,7 @@ pub fn default_net_proxy(conn: &Conn, domain_id: &str) -> StoreResult<Option<Net
 pub fn save_net_proxy(conn: &Conn, p: &NetProxy) -> StoreResult<i64> {
     if p.is_default {
         conn.execute(
-            "UPDATE net_proxies SET is_default = 0 WHERE domain_id = ?1 AND id != ?2",
+            "UPDATE net_proxies SET is_default = FALSE WHERE domain_id = ?1 AND id != ?2",
             params![p.domain_id, p.id],
         )?;
     }

@@ -453,7 +453,7 @@ impl ChecksumKind {
 /// Bytes used by live and trashed files of a repository.
 pub fn repo_usage(conn: &Conn, repo_id: &str) -> StoreResult<(i64, i64)> {
     conn.query_row(
-        "SELECT coalesce(sum(size), 0), count(*) FROM files WHERE repo_id = ?1",
+        "SELECT CAST(coalesce(sum(size), 0) AS BIGINT), count(*) FROM files WHERE repo_id = ?1",
         params![repo_id],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )
@@ -465,7 +465,7 @@ pub fn live_usage_by_repo(
     domain_id: &str,
 ) -> StoreResult<std::collections::HashMap<String, (i64, i64)>> {
     conn.query_map(
-        "SELECT f.repo_id, count(*), coalesce(sum(f.size), 0) FROM files f JOIN repositories r ON r.id = f.repo_id \
+        "SELECT f.repo_id, count(*), CAST(coalesce(sum(f.size), 0) AS BIGINT) FROM files f JOIN repositories r ON r.id = f.repo_id \
          WHERE r.domain_id = ?1 AND f.deleted_at IS NULL GROUP BY f.repo_id", params![domain_id], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
         .map(|rows| rows.into_iter().collect())
 }
@@ -474,7 +474,7 @@ pub fn live_usage_by_repo(
 pub fn live_usage_under(conn: &Conn, repo_id: &str, prefix: &str) -> StoreResult<(i64, i64)> {
     let upper = format!("{prefix}\u{10FFFF}");
     conn.query_row(
-        "SELECT count(*), coalesce(sum(size), 0) FROM files \
+        "SELECT count(*), CAST(coalesce(sum(size), 0) AS BIGINT) FROM files \
          WHERE repo_id = ?1 AND path >= ?2 AND path < ?3 AND deleted_at IS NULL",
         params![repo_id, prefix, upper.as_str()],
         |r| Ok((r.get(0)?, r.get(1)?)),

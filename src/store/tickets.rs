@@ -105,9 +105,9 @@ pub fn consume(
 ) -> StoreResult<Option<(String, String)>> {
     conn.query_opt(
         "UPDATE tickets SET left_num = left_num - 1 \
-             WHERE id = ?1 AND left_num > 0 AND expires_at > ?2 AND revoked = 0 \
-             AND EXISTS (SELECT 1 FROM users u WHERE u.id = tickets.user_id AND u.enabled = 1 \
-                 AND (?3 IS NULL OR u.name = ?3 OR u.domain_id || '_' || u.id = ?3)) \
+             WHERE id = ?1 AND left_num > 0 AND expires_at > ?2 AND NOT revoked \
+             AND EXISTS (SELECT 1 FROM users u WHERE u.id = tickets.user_id AND u.enabled \
+                 AND (CAST(?3 AS TEXT) IS NULL OR u.name = ?3 OR u.domain_id || '_' || u.id = ?3)) \
              RETURNING user_id, embed_id",
         params![id, now, name],
         |r| Ok((r.get(0)?, r.get(1)?)),
@@ -116,7 +116,7 @@ pub fn consume(
 
 pub fn revoke(conn: &Conn, id: &str) -> StoreResult<bool> {
     Ok(conn.execute(
-        "UPDATE tickets SET revoked = 1 WHERE id = ?1 AND revoked = 0",
+        "UPDATE tickets SET revoked = TRUE WHERE id = ?1 AND NOT revoked",
         params![id],
     )? > 0)
 }
@@ -140,13 +140,13 @@ fn view_from_row(r: &Row<'_>) -> StoreResult<TicketView> {
 
 const VIEW_SELECT: &str = "SELECT t.id, t.user_id, u.name, CASE WHEN u.is_root THEN 'root' ELSE 'IAM' END, \
      t.iam_project_id, t.embed_id, t.expires_at, t.left_num, \
-     (SELECT group_concat(group_id, ',') FROM (SELECT group_id FROM group_members gm WHERE gm.user_id = t.user_id ORDER BY group_id)) \
+     (SELECT string_agg(group_id, ',') FROM (SELECT group_id FROM group_members gm WHERE gm.user_id = t.user_id ORDER BY group_id) g) \
      FROM tickets t JOIN users u ON u.id = t.user_id";
 
 pub fn get_valid(conn: &Conn, id: &str, now: i64) -> StoreResult<Option<TicketView>> {
     conn
         .query_opt(
-            &format!("{VIEW_SELECT} WHERE t.id = ?1 AND t.left_num > 0 AND t.expires_at > ?2 AND t.revoked = 0"),
+            &format!("{VIEW_SELECT} WHERE t.id = ?1 AND t.left_num > 0 AND t.expires_at > ?2 AND NOT t.revoked"),
             params![id, now],
             view_from_row,
         )
@@ -167,10 +167,10 @@ pub fn list_valid(
         offset,
     } = *page;
     let conditions = format!(
-        "WHERE t.iam_project_id = ?1 AND t.left_num > 0 AND t.expires_at > ?2 AND t.revoked = 0 \
-         AND (?3 IS NULL OR t.user_id = ?3) AND (?4 IS NULL OR u.name = ?4) \
-         AND (?5 IS NULL OR lower({USER_TYPE_SQL}) = lower(?5)) AND (?6 IS NULL OR t.embed_id = ?6) \
-         AND (?7 IS NULL OR t.user_id = ?7)"
+        "WHERE t.iam_project_id = ?1 AND t.left_num > 0 AND t.expires_at > ?2 AND NOT t.revoked \
+         AND (CAST(?3 AS TEXT) IS NULL OR t.user_id = ?3) AND (CAST(?4 AS TEXT) IS NULL OR u.name = ?4) \
+         AND (CAST(?5 AS TEXT) IS NULL OR lower({USER_TYPE_SQL}) = lower(?5)) AND (CAST(?6 AS TEXT) IS NULL OR t.embed_id = ?6) \
+         AND (CAST(?7 AS TEXT) IS NULL OR t.user_id = ?7)"
     );
     let args = params![
         iam_project_id,
@@ -298,7 +298,10 @@ mod tests {
                 "both uses were taken"
             );
             insert(conn, &ticket("d", "u1", 1000, 2))?;
-            conn.execute("UPDATE users SET enabled = 0 WHERE id = 'u1'", params![])?;
+            conn.execute(
+                "UPDATE users SET enabled = FALSE WHERE id = 'u1'",
+                params![],
+            )?;
             assert!(consume(conn, "d", 10, None)?.is_none());
             let left: i64 = conn.query_row(
                 "SELECT left_num FROM tickets WHERE id = 'd'",

@@ -52,6 +52,11 @@ from huaweicloudsdkprojectman.v4 import (
 )
 
 REGION = "local-1"
+# ARCA_TEST_DB=pg: every launched arca keeps its metadata in a fresh database of the PostgreSQL cluster that
+# ARCA_TEST_PG_URL names (scripts/pg-server.sh starts one); otherwise in SQLite in its data directory.
+PG_ADMIN_URL = os.environ.get("ARCA_TEST_PG_URL", "") if os.environ.get("ARCA_TEST_DB") == "pg" else ""
+# The database of each data directory, so a server restarted on a data directory finds its metadata again.
+_PG_DATABASES = {}
 HEALTH_TIMEOUT_S = 30
 SHUTDOWN_TIMEOUT_S = 10
 
@@ -538,6 +543,8 @@ def launch(workdir: Path, extra_args=(), env=None, data_dir: Optional[Path] = No
     # The suite fails authentications on purpose by the hundred from one address; limiting them is
     # test_auth_rate_limit.py's subject, which turns it on with flags (they override the environment).
     full_env.setdefault("ARCA_AUTH_FAILURE_LIMIT", "0")
+    if PG_ADMIN_URL:
+        full_env["ARCA_DATABASE_URL"] = pg_database_url(data_dir)
     full_env.update(env or {})
     log = open(log_path, "ab")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=full_env)
@@ -583,6 +590,41 @@ def launch(workdir: Path, extra_args=(), env=None, data_dir: Optional[Path] = No
 
 
 # Tables the first start fills for an account; `users.num_id` is left out so the target assigns its own.
+def _psql(url: str, sql: str, *extra) -> str:
+    return subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", *extra, "-d", url, "-c", sql],
+                          check=True, capture_output=True, text=True).stdout
+
+
+def _pg_url_of(name: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+    parts = urlsplit(PG_ADMIN_URL)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def pg_database_url(data_dir: Path) -> str:
+    """The PostgreSQL database of a data directory, created empty the first time it is asked for."""
+    key = str(Path(data_dir).resolve())
+    if key not in _PG_DATABASES:
+        name = "arca_e2e_%d_%s" % (os.getpid(), secrets.token_hex(6))
+        _psql(PG_ADMIN_URL, "CREATE DATABASE %s" % name)
+        _PG_DATABASES[key] = _pg_url_of(name)
+    return _PG_DATABASES[key]
+
+
+def sql_row(srv, sql: str, *args):
+    """The first row of a query (`?` placeholders) on a server's own database, SQLite or PostgreSQL; bytea
+    values come back as bytes, as SQLite's BLOBs do."""
+    if not PG_ADMIN_URL:
+        with sqlite3.connect(srv.data_dir / "arca.db", timeout=30) as db:
+            return db.execute(sql, args).fetchone()
+    quoted = iter("'%s'" % str(a).replace("'", "''") for a in args)
+    text = re.sub(r"\?", lambda _: next(quoted), sql)
+    out = _psql(pg_database_url(srv.data_dir), text, "-F", "\t")
+    if not out:
+        return None
+    return tuple(bytes.fromhex(v[2:]) if v.startswith("\\x") else v for v in out.splitlines()[0].split("\t"))
+
+
 _ACCOUNT_TABLES = ("domains", "users", "access_keys", "iam_projects", "user_profiles")
 
 
@@ -599,6 +641,10 @@ def launch_two_domains(workdir: Path):
     data_dir.mkdir(parents=True)
     shutil.copy(seed.data_dir / "secret.key", data_dir / "secret.key")
     first = launch(workdir / "main")
+    if PG_ADMIN_URL:
+        _copy_pg_tables(pg_database_url(seed.data_dir), pg_database_url(first.data_dir), workdir)
+        second = Arca(first.proc, first.base_url, first.data_dir, first.log_path, seed.bootstrap)
+        return first, second
     with sqlite3.connect(first.data_dir / "arca.db", timeout=30) as db:
         db.execute("ATTACH DATABASE ? AS seed", (str(seed.data_dir / "arca.db"),))
         for table in _ACCOUNT_TABLES:
@@ -608,3 +654,15 @@ def launch_two_domains(workdir: Path):
     db.close()
     second = Arca(first.proc, first.base_url, first.data_dir, first.log_path, seed.bootstrap)
     return first, second
+
+
+def _copy_pg_tables(source: str, target: str, workdir: Path):
+    """launch_two_domains on PostgreSQL: the account's rows copied through CSV files, `num_id` left for the
+    target's trigger to assign."""
+    for table in _ACCOUNT_TABLES:
+        columns = ", ".join(c for c in _psql(source, "SELECT column_name FROM information_schema.columns "
+                                                      "WHERE table_schema = 'public' AND table_name = '%s' ORDER BY ordinal_position" % table
+                                             ).split() if c != "num_id")
+        path = Path(workdir) / ("%s.csv" % table)
+        _psql(source, "\\copy (SELECT %s FROM %s) TO '%s' WITH (FORMAT csv)" % (columns, table, path))
+        _psql(target, "\\copy %s (%s) FROM '%s' WITH (FORMAT csv)" % (table, columns, path))

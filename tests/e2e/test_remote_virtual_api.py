@@ -11,7 +11,7 @@ import requests
 from huaweicloudsdkcodeartsartifact.v2 import (ListChildProxyRepositoriesListRequest, ListNetProxyRequest,
                                                ShowOpenSourceEnabledRequest, ShowRepositoryInfoRequest)
 
-from harness import ROLE_PROJECT_MANAGER, assert_error, unique
+from harness import ROLE_PROJECT_MANAGER, assert_error, sql_row, unique
 
 ARTIFACT = "/cloudartifact/v5/artifact/"
 
@@ -37,9 +37,7 @@ def repo_id(srv, name):
 
 
 def raw_row(srv, sql, *args):
-    import sqlite3
-    with sqlite3.connect(srv.data_dir / "arca.db", timeout=30) as db:
-        return db.execute(sql, args).fetchone()
+    return sql_row(srv, sql, *args)
 
 
 def test_open_source_is_off_until_a_remote_exists(start_arca):
