@@ -2,6 +2,7 @@
 //! query on `Conn` (conn.rs), with one module per aggregate. Every call runs on the blocking pool so the
 //! async runtime never waits on disk.
 
+pub mod attentions;
 pub mod cargo;
 mod conn;
 pub mod dialect;
@@ -36,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_npm.sql"),
     include_str!("migrations/0006_remote_virtual.sql"),
     include_str!("migrations/0007_ip_allow_list.sql"),
+    include_str!("migrations/0008_attention.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -236,6 +236,7 @@ pub async fn file_detail(
     if let Some(f) = file {
         let name = f.path.rsplit('/').next().unwrap_or_default().to_string();
         return Ok(success(json!({
+            "id": f.id.to_string(),
             "name": name,
             "path": f.path,
             "uri": uri,
@@ -278,6 +279,7 @@ pub async fn file_detail(
 /// The SDK's `ArtifactSearchResult`.
 fn search_result(f: &FileEntry, repo: &Repository, ctx: &ViewContext) -> Value {
     json!({
+        "id": f.id.to_string(),
         "name": f.path.rsplit('/').next().unwrap_or_default(),
         "relativePath": f.path,
         "repo": repo.id,
