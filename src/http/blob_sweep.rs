@@ -29,6 +29,8 @@ pub struct SweepReport {
     pub unreferenced_bytes: i64,
     /// Blobs looked at on disk.
     pub listed: usize,
+    /// Temporary objects interrupted uploads left in a shared store (S3), older than the grace period.
+    pub temporary: usize,
 }
 
 /// Sweeps the whole store once. Unrecorded blobs younger than `grace` are left alone.
@@ -45,6 +47,9 @@ pub async fn sweep(state: &AppState, grace: Duration) -> Result<SweepReport, Api
     let cutoff = SystemTime::now()
         .checked_sub(grace)
         .unwrap_or(SystemTime::UNIX_EPOCH);
+    // Other nodes may be uploading into the same area: only what is older than the grace is removed
+    // (a temporary object lives from a multipart upload's completion to its copy, seconds).
+    report.temporary = state.blobs.clear_temporary(cutoff).await?;
     for prefix in (0..=255u8).map(|b| format!("{b:02x}")) {
         let listed = state.blobs.list(&prefix).await?;
         report.listed += listed.len();
@@ -82,6 +87,7 @@ pub async fn run(state: AppState) {
                 unreferenced = r.unreferenced,
                 unreferenced_bytes = r.unreferenced_bytes,
                 listed = r.listed,
+                temporary = r.temporary,
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "blob sweep finished"
             ),

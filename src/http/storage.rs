@@ -22,6 +22,10 @@ impl From<BlobError> for ApiError {
                 limit: limit as usize,
             },
             BlobError::ReadOnly => ApiError::storage(StorageFault::ReadOnly, &e),
+            BlobError::Unavailable(problem, ref detail) => {
+                tracing::warn!(%detail, ?problem, "the blob store failed");
+                ApiError::BlobStoreUnavailable(problem)
+            }
             // The client's body failing (stalled, cut short) is not a storage failure.
             BlobError::Io(ref io) => match client_body_failure(io) {
                 Some(failure) => failure,
