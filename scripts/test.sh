@@ -22,6 +22,8 @@ if ! dpkg -s "${maven_packages[@]}" >/dev/null 2>&1; then
         "${maven_packages[@]}" >/dev/null
 fi
 
+# The real S3 server the S3 blob store's tests start (built once, cached under ~/.cargo).
+bash scripts/s3-server.sh install >/dev/null
 cargo build --locked
 cargo test --locked
 # Every cargo-fuzz target for a short while, its build included (longer offline: scripts/fuzz.sh 600).

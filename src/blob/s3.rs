@@ -41,6 +41,8 @@ const MAX_PARTS: u64 = 10_000;
 const PARTS_IN_FLIGHT: usize = 2;
 /// The largest object CopyObject copies.
 const COPY_LIMIT: u64 = 5 * 1024 * 1024 * 1024;
+/// The most read from a body at once.
+const READ_CHUNK: usize = 256 * 1024;
 /// How long `check` waits for the store.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -159,6 +161,27 @@ impl S3BlobStore {
         self
     }
 
+    /// An object in the temporary area, as an upload between its multipart completion and its copy
+    /// leaves it.
+    #[cfg(test)]
+    pub(crate) async fn plant_temporary(&self, name: &str) {
+        let path = self.temporary_area().join(name);
+        self.store
+            .put(&path, PutPayload::from_static(b"parts"))
+            .await
+            .unwrap();
+    }
+
+    #[cfg(test)]
+    pub(crate) async fn temporary_count(&self) -> usize {
+        self.store
+            .list(Some(&self.temporary_area()))
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap()
+            .len()
+    }
+
     fn blob_path(&self, sha256: &str) -> Path {
         Path::from(format!(
             "{}blobs/{}/{}/{sha256}",
@@ -216,30 +239,29 @@ impl S3BlobStore {
     }
 }
 
-/// Reads from `reader` until `buf` holds `size` bytes or the body ends, hashing and counting on the way.
+/// Reads one part: from `reader` until `size` bytes or the body's end, hashing and counting on the way.
+/// The part grows as bytes arrive, so a small body never costs a whole part's memory.
 async fn fill(
     reader: &mut (dyn AsyncRead + Send + Unpin),
     size: usize,
     hasher: &mut MultiHasher,
     limit: u64,
+    chunk: &mut [u8],
 ) -> Result<BytesMut, BlobError> {
-    let mut buf = BytesMut::with_capacity(size);
-    while buf.len() < size {
-        let before = buf.len();
-        // `read_buf` could grow the buffer past `size`; a bounded view keeps a part a part.
-        let n = (&mut *reader)
-            .take((size - before) as u64)
-            .read_buf(&mut buf)
-            .await?;
+    let mut part = BytesMut::new();
+    while part.len() < size {
+        let want = (size - part.len()).min(chunk.len());
+        let n = reader.read(&mut chunk[..want]).await?;
         if n == 0 {
             break;
         }
-        hasher.update(&buf[before..]);
+        hasher.update(&chunk[..n]);
         if hasher.size > limit {
             return Err(BlobError::TooLarge(limit));
         }
+        part.extend_from_slice(&chunk[..n]);
     }
-    Ok(buf)
+    Ok(part)
 }
 
 /// A multipart upload that is aborted in the background if dropped before it finished (the client went
@@ -349,7 +371,8 @@ impl BlobStore for S3BlobStore {
             .part_size
             .max(limit.div_ceil(MAX_PARTS).min(COPY_LIMIT) as usize);
         let mut hasher = MultiHasher::default();
-        let first = fill(reader, part_size, &mut hasher, limit).await?;
+        let mut chunk = vec![0u8; READ_CHUNK];
+        let first = fill(reader, part_size, &mut hasher, limit, &mut chunk).await?;
         if first.len() < part_size {
             // The whole body is here: its key is known, so it goes there directly.
             let info = hasher.finish();
@@ -371,7 +394,7 @@ impl BlobStore for S3BlobStore {
         );
         writer.get().put(first.freeze());
         loop {
-            let part = fill(reader, part_size, &mut hasher, limit).await?;
+            let part = fill(reader, part_size, &mut hasher, limit, &mut chunk).await?;
             let last = part.len() < part_size;
             if !part.is_empty() {
                 let w = writer.get();
@@ -518,4 +541,4 @@ impl BlobStore for S3BlobStore {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -534,6 +534,13 @@ class S3Server:
     def __init__(self, dir: Path, port: int = 0):
         self.dir = Path(dir)
         self.dir.mkdir(parents=True, exist_ok=True)
+        self._start(port)
+
+    def restart(self):
+        """Starts the server again (after `stop`) on the same data and port."""
+        self._start(self.port)
+
+    def _start(self, port: int):
         out = subprocess.run(["bash", str(S3_SCRIPT), "start", str(self.dir), str(port)],
                              capture_output=True, text=True, timeout=1800)
         if out.returncode != 0:
