@@ -104,6 +104,24 @@ pub trait BlobStore: Send + Sync {
     /// store a slice at a time.
     async fn list(&self, prefix: &str) -> Result<Vec<ListedBlob>, BlobError>;
 
+    /// The blobs after `cursor` (`None`: from the start), a batch at a time, and the cursor of the next
+    /// batch (`None`: that was the last), for the orphan sweep. By default a batch is one `list` slice;
+    /// a store whose every listing is a request lists more at once.
+    async fn list_batch(
+        &self,
+        cursor: Option<String>,
+    ) -> Result<(Vec<ListedBlob>, Option<String>), BlobError> {
+        let slice = match cursor {
+            Some(c) => u8::from_str_radix(&c, 16).unwrap_or(u8::MAX),
+            None => 0,
+        };
+        let listed = self.list(&format!("{slice:02x}")).await?;
+        Ok((
+            listed,
+            slice.checked_add(1).map(|next| format!("{next:02x}")),
+        ))
+    }
+
     /// The blob as a local file, for readers that need to seek (a wheel's zip directory). A backend that
     /// keeps blobs elsewhere copies it to a temporary file, removed when the answer is dropped.
     async fn local_copy(&self, sha256: &str) -> Result<LocalBlob, BlobError>;

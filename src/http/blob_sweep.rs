@@ -54,26 +54,32 @@ pub async fn sweep(state: &AppState, grace: Duration) -> Result<SweepReport, Api
         let _exclusive = state.blob_gc.write().await;
         state.blobs.clear_temporary(cutoff).await?
     };
-    for prefix in (0..=255u8).map(|b| format!("{b:02x}")) {
-        let listed = state.blobs.list(&prefix).await?;
+    // A batch at a time (a two-digit slice of the filesystem store, a listing page of S3), so memory
+    // stays bounded whatever the store holds.
+    let mut cursor = None;
+    loop {
+        let (listed, next) = state.blobs.list_batch(cursor).await?;
         report.listed += listed.len();
         let aged: HashMap<String, u64> = listed
             .into_iter()
             .filter(|b| b.written <= cutoff)
             .map(|b| (b.sha256, b.size))
             .collect();
-        if aged.is_empty() {
-            continue;
+        if !aged.is_empty() {
+            // A first look without the lock, so uploads wait only for the few candidates.
+            let candidates: Vec<String> = aged.keys().cloned().collect();
+            let unrecorded = state
+                .db
+                .call(move |conn| repos::unrecorded_blobs(conn, &candidates))
+                .await?;
+            let gone = reclaim_blobs(state, unrecorded).await?;
+            report.orphans += gone.unrecorded.len();
+            report.orphan_bytes += gone.unrecorded.iter().map(|s| aged[s]).sum::<u64>();
         }
-        // A first look without the lock, so uploads wait only for the few candidates.
-        let candidates: Vec<String> = aged.keys().cloned().collect();
-        let unrecorded = state
-            .db
-            .call(move |conn| repos::unrecorded_blobs(conn, &candidates))
-            .await?;
-        let gone = reclaim_blobs(state, unrecorded).await?;
-        report.orphans += gone.unrecorded.len();
-        report.orphan_bytes += gone.unrecorded.iter().map(|s| aged[s]).sum::<u64>();
+        match next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
     }
     Ok(report)
 }

@@ -619,19 +619,20 @@ def _stop_session_s3():
 
 
 def s3_env_for(data_dir: Path) -> dict:
-    """Runs the server of `data_dir` on the session's S3 server, under a prefix of that data directory's
-    own (a restart on the same directory finds its blobs again; servers never share blobs). The
-    directory's `blobs` is a link to the prefix's blobs in the S3 server's files, so the tests that look
-    at stored blobs see the bucket's."""
+    """Runs the server of `data_dir` on the session's S3 server, in a bucket of that data directory's own
+    (a restart on the same directory finds its blobs again; servers never share blobs; s3s-fs walks a
+    whole bucket to answer a listing, so one shared bucket would make every sweep slower as the suite
+    goes on), under the prefix `arca`. The directory's `blobs` is a link to the prefix's blobs in the S3
+    server's files, so the tests that look at stored blobs see the bucket's."""
     server = session_s3()
-    prefix = "e2e/" + hashlib.sha256(str(Path(data_dir).resolve()).encode()).hexdigest()[:16]
-    blobs = server.bucket_dir() / prefix / "blobs"
+    bucket = "e2e-" + hashlib.sha256(str(Path(data_dir).resolve()).encode()).hexdigest()[:16]
+    blobs = server.dir / "data" / bucket / "arca" / "blobs"
     blobs.mkdir(parents=True, exist_ok=True)
     Path(data_dir).mkdir(parents=True, exist_ok=True)
     link = Path(data_dir) / "blobs"
     if not link.is_symlink():
         link.symlink_to(blobs, target_is_directory=True)
-    return server.env(prefix)
+    return {**server.env("arca"), "ARCA_S3_BUCKET": bucket}
 
 
 def launch(workdir: Path, extra_args=(), env=None, data_dir: Optional[Path] = None) -> Arca:

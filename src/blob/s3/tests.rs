@@ -252,6 +252,39 @@ async fn listing_by_prefix_skips_keys_that_are_not_blobs() {
 }
 
 #[tokio::test]
+async fn the_sweep_lists_in_batches_of_a_page() {
+    let server = S3Server::start();
+    let store = server.store("b").with_page(3);
+    let mut stored = Vec::new();
+    for i in 0..7u8 {
+        stored.push(store.put(&mut &[i][..], 1 << 20).await.unwrap().sha256);
+    }
+    // Keys that are not blobs take places in a page but are never listed as blobs.
+    store
+        .store
+        .put(
+            &Path::from("b/blobs/zz/notes.txt"),
+            Bytes::from_static(b"x").into(),
+        )
+        .await
+        .unwrap();
+    let (mut listed, mut cursor, mut batches) = (Vec::new(), None, 0);
+    loop {
+        let (batch, next) = store.list_batch(cursor).await.unwrap();
+        assert!(batch.len() <= 3);
+        listed.extend(batch.into_iter().map(|b| b.sha256));
+        batches += 1;
+        match next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    stored.sort();
+    assert_eq!(listed, stored, "every blob once, in key order");
+    assert!(batches >= 3, "{batches}");
+}
+
+#[tokio::test]
 async fn large_uploads_go_in_parts_and_are_copied_into_place() {
     let server = S3Server::start();
     // Copies above 6 MiB take the path of blobs beyond CopyObject's 5 GiB.
