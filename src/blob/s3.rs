@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use bytes::BytesMut;
+use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path;
@@ -38,7 +38,7 @@ use super::{
 const MIN_PART_SIZE: usize = 8 * 1024 * 1024;
 const MAX_PARTS: u64 = 10_000;
 /// Parts sent at once by one upload, besides the one being read.
-const PARTS_IN_FLIGHT: usize = 2;
+const PARTS_IN_FLIGHT: usize = 1;
 /// The largest object CopyObject copies.
 const COPY_LIMIT: u64 = 5 * 1024 * 1024 * 1024;
 /// Keys a sweep looks at per listing request (S3's page).
@@ -261,29 +261,31 @@ impl S3BlobStore {
     }
 }
 
-/// Reads one part: from `reader` until `size` bytes or the body's end, hashing and counting on the way.
-/// The part grows as bytes arrive, so a small body never costs a whole part's memory.
+/// Reads up to `size` bytes of the body as the chunks they arrived in (each copied to an allocation of
+/// its own size: no part-sized buffer grown by copying, nothing kept that was not read), hashing and
+/// counting on the way. Fewer than `size` bytes: the body ended.
 async fn fill(
     reader: &mut (dyn AsyncRead + Send + Unpin),
     size: usize,
     hasher: &mut MultiHasher,
     limit: u64,
-    chunk: &mut [u8],
-) -> Result<BytesMut, BlobError> {
-    let mut part = BytesMut::new();
-    while part.len() < size {
-        let want = (size - part.len()).min(chunk.len());
-        let n = reader.read(&mut chunk[..want]).await?;
+    buf: &mut [u8],
+) -> Result<(Vec<Bytes>, usize), BlobError> {
+    let (mut chunks, mut len) = (Vec::new(), 0);
+    while len < size {
+        let want = (size - len).min(buf.len());
+        let n = reader.read(&mut buf[..want]).await?;
         if n == 0 {
             break;
         }
-        hasher.update(&chunk[..n]);
+        hasher.update(&buf[..n]);
         if hasher.size > limit {
             return Err(BlobError::TooLarge(limit));
         }
-        part.extend_from_slice(&chunk[..n]);
+        chunks.push(Bytes::copy_from_slice(&buf[..n]));
+        len += n;
     }
-    Ok(part)
+    Ok((chunks, len))
 }
 
 /// A multipart upload that is aborted in the background if dropped before it finished (the client went
@@ -393,15 +395,15 @@ impl BlobStore for S3BlobStore {
             .part_size
             .max(limit.div_ceil(MAX_PARTS).min(COPY_LIMIT) as usize);
         let mut hasher = MultiHasher::default();
-        let mut chunk = vec![0u8; READ_CHUNK];
-        let first = fill(reader, part_size, &mut hasher, limit, &mut chunk).await?;
-        if first.len() < part_size {
+        let mut buf = vec![0u8; READ_CHUNK];
+        let (first, len) = fill(reader, part_size, &mut hasher, limit, &mut buf).await?;
+        if len < part_size {
             // The whole body is here: its key is known, so it goes there directly.
             let info = hasher.finish();
             let key = self.blob_path(&info.sha256);
             if !self.exists(&key).await? {
                 self.store
-                    .put(&key, PutPayload::from(first.freeze()))
+                    .put(&key, first.into_iter().collect::<PutPayload>())
                     .await
                     .map_err(failure)?;
             }
@@ -414,20 +416,21 @@ impl BlobStore for S3BlobStore {
             self.store.clone(),
             Some(temp.clone()),
         );
-        writer.get().put(first.freeze());
+        let mut part = first;
         loop {
-            let part = fill(reader, part_size, &mut hasher, limit, &mut chunk).await?;
-            let last = part.len() < part_size;
-            if !part.is_empty() {
-                let w = writer.get();
-                w.wait_for_capacity(PARTS_IN_FLIGHT)
-                    .await
-                    .map_err(failure)?;
-                w.put(part.freeze());
+            let w = writer.get();
+            w.wait_for_capacity(PARTS_IN_FLIGHT)
+                .await
+                .map_err(failure)?;
+            // Chunks are handed over without copying; a part starts uploading once it is whole.
+            for chunk in part {
+                w.put(chunk);
             }
-            if last {
+            let (next, len) = fill(reader, part_size, &mut hasher, limit, &mut buf).await?;
+            if len == 0 {
                 break;
             }
+            part = next;
         }
         writer.take().finish().await.map_err(failure)?;
         let info = hasher.finish();
