@@ -1,8 +1,9 @@
 """Issue 12: blobs on S3 (`blob_store = "s3"`) against a real S3 server (s3s-fs, scripts/s3-server.sh) that
-the test stops and restarts: while it is down an upload fails cleanly (503 `ARCA.00000018`, a message that
-says what to check and no SDK text, no file row pointing at a missing blob), a download answers 503 and
-`GET /health` 503; once it is back, everything works again without restarting arca. Bad S3 settings stop
-arca at start with a message naming the setting. Runs in every mode (each test has its own S3 server)."""
+the test stops (before an upload, or in the middle of one) and restarts: while it is down an upload fails
+cleanly (503 `ARCA.00000018`, a message that says what to check and no SDK text, no file row pointing at a
+missing blob), a download answers 503 and `GET /health` 503; once it is back, everything works again
+without restarting arca. Bad S3 settings stop arca at start with a message naming the setting. Runs in
+every mode (each test has its own S3 server)."""
 
 import hashlib
 import os
@@ -97,3 +98,33 @@ def test_bad_s3_settings_stop_arca_at_start_naming_the_setting(s3, tmp_path):
     shown = subprocess.run([arca_bin(), "config", "show"], capture_output=True, text=True, env=base, timeout=30)
     assert shown.returncode == 0, shown.stderr
     assert 'blob_store = "s3"' in shown.stdout and secret not in shown.stdout
+
+
+def test_s3_stopping_in_the_middle_of_an_upload_leaves_nothing_visible(s3, start_arca):
+    """The store goes away after two 8 MiB parts of a streamed (chunked) upload have been sent: the upload
+    fails (503 when the answer gets through, else the connection is dropped), and no file is recorded."""
+    srv = start_arca(env=s3.env("midway"))
+    repo = srv.create_repo(srv.create_project(), "generic")
+    auth = srv.repo_login()
+    url = srv.url("/artifactory/%s/midway.bin" % repo)
+    chunk = os.urandom(4 * 1024 * 1024)
+
+    def body():
+        for i in range(12):
+            if i == 6:
+                s3.stop()
+            yield chunk
+
+    try:
+        resp = requests.put(url, data=body(), auth=auth, timeout=120)
+    except requests.ConnectionError:
+        resp = None
+    if resp is not None:
+        assert_error(resp, 503, UNAVAILABLE)
+    assert live_rows(srv, "midway.bin") == []
+    s3.restart()
+    assert requests.get(url, auth=auth, timeout=60).status_code == 404
+    assert not any(p.is_file() for p in (s3.bucket_dir() / "midway" / "blobs").rglob("*"))
+    # The store is back: the same upload succeeds.
+    resp = requests.put(url, data=chunk * 3, auth=auth, timeout=120)
+    assert resp.status_code == 201, resp.text
