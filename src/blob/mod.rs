@@ -74,6 +74,12 @@ pub enum BlobError {
     Unavailable(Unavailable, String),
 }
 
+/// A remote blob store failing while a read streams: the `io::Error` a `ByteStream` yields carries it, so
+/// that a caller that collects the stream (a metadata document) answers 503, not an opaque 500.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the blob store failed while a blob was read ({0:?})")]
+pub struct StreamFailure(pub Unavailable);
+
 /// Why a remote blob store could not serve a request, as far as an operator needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unavailable {

@@ -31,7 +31,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
 use super::{
     is_sha256_hex, BlobError, BlobInfo, BlobStore, ByteStream, ListedBlob, LocalBlob, MultiHasher,
-    Unavailable,
+    StreamFailure, Unavailable,
 };
 
 /// The smallest part; larger limits get larger parts, as S3 allows 10,000 parts to an upload.
@@ -464,7 +464,10 @@ impl BlobStore for S3BlobStore {
             .map_err(|e| missing_or_failure(sha256, e))?;
         Ok(Box::pin(found.into_stream().map_err(|e| {
             tracing::warn!(error = %e, "reading a blob from S3 failed mid-stream");
-            io::Error::other(e)
+            match failure(e) {
+                BlobError::Unavailable(problem, _) => io::Error::other(StreamFailure(problem)),
+                other => io::Error::other(other),
+            }
         })))
     }
 

@@ -463,3 +463,31 @@ async fn failures_are_named_for_the_operator() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_read_the_store_cuts_short_is_a_store_failure_not_a_500() {
+    let server = S3Server::start();
+    let store = server.store("").with_sizes(PART, COPY_LIMIT);
+    // Far more than the loopback socket buffers hold, so most of it is still to come when the store stops.
+    let data = pattern(48 * 1024 * 1024, 7);
+    let info = store.put(&mut data.as_slice(), 1 << 30).await.unwrap();
+    let mut stream = store.read(&info.sha256, 0, info.size).await.unwrap();
+    let mut received = stream.next().await.unwrap().unwrap().len();
+    server.stop();
+    let failure = loop {
+        match stream.next().await {
+            Some(Ok(chunk)) => received += chunk.len(),
+            Some(Err(e)) => break e,
+            None => panic!("the whole blob arrived ({received} bytes) although the store stopped"),
+        }
+    };
+    assert!((received as u64) < info.size);
+    let answer = crate::http::error::ApiError::from(BlobError::Io(failure));
+    assert!(
+        matches!(
+            answer,
+            crate::http::error::ApiError::BlobStoreUnavailable(Unavailable::Unreachable)
+        ),
+        "{answer:?}"
+    );
+}
