@@ -71,8 +71,34 @@ pub struct Config {
     /// Longest wait for an upstream's next bytes (its answer, then each piece of its body). An idle
     /// timeout, not a total one, so a large download that keeps streaming is never cut.
     pub remote_read_timeout_secs: u64,
+    /// Where blobs live: `fs` (the data directory) or `s3` (an S3-compatible bucket, the `s3_*` settings).
+    pub blob_store: BlobBackend,
+    /// The bucket blobs go to when `blob_store = "s3"`; it must exist.
+    pub s3_bucket: String,
+    /// A key prefix inside the bucket (`team/arca`), so that one bucket can hold several installations.
+    pub s3_prefix: String,
+    /// The S3 endpoint URL (`https://s3.example.com`, `http://127.0.0.1:9000`); empty: AWS for `s3_region`.
+    pub s3_endpoint: String,
+    /// The region requests are signed for.
+    pub s3_region: String,
+    /// Path-style requests (`endpoint/bucket/key`) instead of virtual-hosted ones (`bucket.endpoint/key`):
+    /// what most self-hosted stores (MinIO, Garage, Ceph) want.
+    pub s3_path_style: bool,
+    /// Credentials; the standard `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` variables override them.
+    /// The secret is never printed (`config show` masks it) nor logged.
+    pub s3_access_key_id: String,
+    pub s3_secret_access_key: String,
     /// `tracing` filter directive, e.g. `info` or `arca=debug`.
     pub log: String,
+}
+
+/// The blob store backends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum BlobBackend {
+    #[default]
+    Fs,
+    S3,
 }
 
 impl Default for Config {
@@ -102,6 +128,14 @@ impl Default for Config {
             remote_allow_private_networks: false,
             remote_connect_timeout_secs: 10,
             remote_read_timeout_secs: 60,
+            blob_store: BlobBackend::Fs,
+            s3_bucket: String::new(),
+            s3_prefix: String::new(),
+            s3_endpoint: String::new(),
+            s3_region: "us-east-1".to_string(),
+            s3_path_style: false,
+            s3_access_key_id: String::new(),
+            s3_secret_access_key: String::new(),
             log: "info".to_string(),
         }
     }
@@ -191,6 +225,37 @@ pub struct Overrides {
     /// Seconds an upstream may stay silent before the transfer is dropped [default: 60].
     #[arg(long, env = "ARCA_REMOTE_READ_TIMEOUT_SECS")]
     pub remote_read_timeout_secs: Option<u64>,
+    /// Blob store backend: fs or s3 [default: fs].
+    #[arg(long, env = "ARCA_BLOB_STORE", value_enum)]
+    pub blob_store: Option<BlobBackend>,
+    /// S3 bucket of the blobs (blob_store = s3).
+    #[arg(long, env = "ARCA_S3_BUCKET")]
+    pub s3_bucket: Option<String>,
+    /// Key prefix inside the S3 bucket [default: none].
+    #[arg(long, env = "ARCA_S3_PREFIX")]
+    pub s3_prefix: Option<String>,
+    /// S3 endpoint URL [default: AWS for the region].
+    #[arg(long, env = "ARCA_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    /// S3 signing region [default: us-east-1].
+    #[arg(long, env = "ARCA_S3_REGION")]
+    pub s3_region: Option<String>,
+    /// Path-style S3 requests (self-hosted stores) [default: false].
+    #[arg(
+        long,
+        env = "ARCA_S3_PATH_STYLE",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub s3_path_style: Option<bool>,
+    /// S3 access key id (the standard AWS_ACCESS_KEY_ID variable).
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
+    pub s3_access_key_id: Option<String>,
+    /// S3 secret access key (the standard AWS_SECRET_ACCESS_KEY variable; prefer it to the flag, which
+    /// other users of the machine can see).
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_secret_access_key: Option<String>,
     /// Log filter [default: info].
     #[arg(long, env = "ARCA_LOG")]
     pub log: Option<String>,
@@ -263,9 +328,19 @@ impl Config {
             remote_allow_private_networks,
             remote_connect_timeout_secs,
             remote_read_timeout_secs,
+            blob_store,
+            s3_bucket,
+            s3_prefix,
+            s3_endpoint,
+            s3_region,
+            s3_path_style,
+            s3_access_key_id,
+            s3_secret_access_key,
             log
         );
         self.public_url = self.public_url.trim_end_matches('/').to_string();
+        self.s3_prefix = self.s3_prefix.trim_matches('/').to_string();
+        self.s3_endpoint = self.s3_endpoint.trim_end_matches('/').to_string();
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -331,13 +406,78 @@ impl Config {
                     .into(),
             ));
         }
+        if self.blob_store == BlobBackend::S3 {
+            self.validate_s3()?;
+        }
         Ok(())
     }
 
+    /// The S3 settings, each named when it is missing or malformed (never its value: a secret put in the
+    /// wrong setting must not reach the log).
+    fn validate_s3(&self) -> Result<(), ConfigError> {
+        let invalid = |what: &str| {
+            Err(ConfigError::Invalid(format!(
+                "blob_store = \"s3\" needs {what}"
+            )))
+        };
+        let bucket_ok = (3..=63).contains(&self.s3_bucket.len())
+            && self
+                .s3_bucket
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+            && !self.s3_bucket.starts_with(['-', '.'])
+            && !self.s3_bucket.ends_with(['-', '.']);
+        if !bucket_ok {
+            return invalid("s3_bucket (ARCA_S3_BUCKET): an existing bucket's name, 3-63 lower-case letters, digits, '-' or '.'");
+        }
+        let prefix_ok = self.s3_prefix.is_empty()
+            || self.s3_prefix.split('/').all(|segment| {
+                !segment.is_empty()
+                    && segment != "."
+                    && segment != ".."
+                    && segment
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            });
+        if !prefix_ok {
+            return invalid("s3_prefix (ARCA_S3_PREFIX) to be empty or '/'-separated segments of letters, digits, '-', '_' or '.'");
+        }
+        if !self.s3_endpoint.is_empty() && !is_plausible_base_url(&self.s3_endpoint) {
+            return invalid(
+                "s3_endpoint (ARCA_S3_ENDPOINT) to be empty (AWS) or an http:// or https:// URL",
+            );
+        }
+        let region_ok = !self.s3_region.is_empty()
+            && self.s3_region.len() <= 64
+            && self
+                .s3_region
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !region_ok {
+            return invalid("s3_region (ARCA_S3_REGION): letters, digits, '-' or '_'");
+        }
+        if self.s3_access_key_id.is_empty() {
+            return invalid("s3_access_key_id (or the AWS_ACCESS_KEY_ID environment variable)");
+        }
+        if self.s3_secret_access_key.is_empty() {
+            return invalid(
+                "s3_secret_access_key (or the AWS_SECRET_ACCESS_KEY environment variable)",
+            );
+        }
+        Ok(())
+    }
+
+    /// The configuration as TOML, secrets masked: `config show` output is pasted into tickets and chats.
     pub fn to_toml(&self) -> String {
-        toml::to_string_pretty(self).expect("config is always serialisable")
+        let mut shown = self.clone();
+        if !shown.s3_secret_access_key.is_empty() {
+            shown.s3_secret_access_key = MASK.to_string();
+        }
+        toml::to_string_pretty(&shown).expect("config is always serialisable")
     }
 }
+
+const MASK: &str = "********";
 
 /// `http(s)://host[:port][/path]`, nothing that would break the URLs it prefixes.
 fn is_plausible_base_url(url: &str) -> bool {
@@ -520,6 +660,61 @@ mod tests {
         ] {
             assert!(matches!(Config::load(&bad), Err(ConfigError::Invalid(_))));
         }
+    }
+
+    #[test]
+    fn s3_settings_are_required_and_named_when_wrong() {
+        let s3 = || Overrides {
+            blob_store: Some(BlobBackend::S3),
+            s3_bucket: Some("arca-blobs".into()),
+            s3_prefix: Some("/team/arca/".into()),
+            s3_endpoint: Some("http://127.0.0.1:9000/".into()),
+            s3_access_key_id: Some("AKIDEXAMPLE".into()),
+            s3_secret_access_key: Some("wJalrXUtnFEMI-secret".into()),
+            ..Default::default()
+        };
+        let config = Config::load(&s3()).unwrap();
+        assert_eq!(config.s3_prefix, "team/arca");
+        assert_eq!(config.s3_endpoint, "http://127.0.0.1:9000");
+        assert_eq!(config.s3_region, "us-east-1");
+        let shown = config.to_toml();
+        assert!(shown.contains("blob_store = \"s3\""));
+        assert!(
+            !shown.contains("wJalrXUtnFEMI"),
+            "config show masks the secret"
+        );
+
+        type Breakage = (fn(&mut Overrides), &'static str);
+        let broken: [Breakage; 7] = [
+            (|o| o.s3_bucket = None, "s3_bucket"),
+            (|o| o.s3_bucket = Some("Not_A_Bucket".into()), "s3_bucket"),
+            (|o| o.s3_prefix = Some("a/../b".into()), "s3_prefix"),
+            (
+                |o| o.s3_endpoint = Some("s3.example.com".into()),
+                "s3_endpoint",
+            ),
+            (|o| o.s3_region = Some(String::new()), "s3_region"),
+            (|o| o.s3_access_key_id = None, "s3_access_key_id"),
+            (
+                |o| o.s3_secret_access_key = Some(String::new()),
+                "s3_secret_access_key",
+            ),
+        ];
+        for (breaks, setting) in broken {
+            let mut overrides = s3();
+            breaks(&mut overrides);
+            let Err(ConfigError::Invalid(message)) = Config::load(&overrides) else {
+                panic!("{setting} was not refused");
+            };
+            assert!(message.contains(setting), "{message}");
+            assert!(!message.contains("wJalrXUtnFEMI"), "{message}");
+        }
+        // The fs store needs none of them.
+        assert!(Config::load(&Overrides {
+            s3_bucket: Some("Not_A_Bucket".into()),
+            ..Default::default()
+        })
+        .is_ok());
     }
 
     #[test]

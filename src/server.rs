@@ -16,7 +16,10 @@ use tower::ServiceExt;
 
 use crate::auth::secrets::SecretBox;
 use crate::blob::fs::FsBlobStore;
+use crate::blob::s3::{S3BlobStore, S3Settings};
+use crate::blob::BlobStore;
 use crate::bootstrap;
+use crate::config::BlobBackend;
 use crate::config::Config;
 use crate::http::app::{router, AppState};
 use crate::http::auth_limit::AuthLimiter;
@@ -54,7 +57,11 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
             }
         };
         bootstrap::check_read_only(&db, &config.region)?;
-        (db, Arc::new(FsBlobStore::open_read_only(data_dir)))
+        let blobs: Arc<dyn BlobStore> = match config.blob_store {
+            BlobBackend::Fs => Arc::new(FsBlobStore::open_read_only(data_dir)),
+            BlobBackend::S3 => Arc::new(open_s3(&config, true)?),
+        };
+        (db, blobs)
     } else {
         let db = match &database {
             DatabaseUrl::Postgres(url) => postgres(url)?,
@@ -63,7 +70,11 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
         bootstrap::ensure(&db, &secrets, data_dir, &config.region)?;
         crate::service::remote_fetch::reset_spool(data_dir)
             .context("cannot prepare the spool directory for upstream fetches")?;
-        (db, Arc::new(FsBlobStore::open(data_dir)?))
+        let blobs: Arc<dyn BlobStore> = match config.blob_store {
+            BlobBackend::Fs => Arc::new(FsBlobStore::open(data_dir)?),
+            BlobBackend::S3 => Arc::new(open_s3(&config, false)?),
+        };
+        (db, blobs)
     };
     Ok(AppState {
         auth_limiter: Arc::new(AuthLimiter::new(&config)),
@@ -77,6 +88,16 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
         in_flight: Default::default(),
         allow_lists: Default::default(),
     })
+}
+
+/// The S3 blob store. Its local spool (`tmp/` in the data directory) holds only `local_copy`'s files.
+/// Whether the bucket answers is not checked here: a store that is down at start makes `GET /health`
+/// answer 503 until it is back, rather than keeping arca from starting.
+fn open_s3(config: &Config, read_only: bool) -> anyhow::Result<S3BlobStore> {
+    let settings = S3Settings::of(config);
+    tracing::info!(bucket = %settings.bucket, prefix = %settings.prefix, endpoint = %settings.endpoint, "blobs are stored in S3");
+    S3BlobStore::open(&settings, config.data_dir.join("tmp"), read_only)
+        .context("cannot set up the S3 blob store")
 }
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {

@@ -1,9 +1,10 @@
 //! Content-addressed blob storage (SPEC §8). Blobs are named by their SHA-256; writes stream to a temporary
 //! file while every digest clients ask for is computed, are fsync'ed and renamed into place, and only then
-//! may metadata point at them. The trait keeps callers independent of where bytes live (filesystem now,
-//! S3-compatible storage later).
+//! may metadata point at them. The trait keeps callers independent of where bytes live: the data
+//! directory (`fs`) or an S3-compatible bucket (`s3`).
 
 pub mod fs;
+pub mod s3;
 
 use std::io;
 use std::pin::Pin;
@@ -67,6 +68,27 @@ pub enum BlobError {
     Missing(String),
     #[error("the blob store was opened read-only")]
     ReadOnly,
+    /// A remote blob store (S3) failed: what the operator must look at, and the store's own words (for
+    /// the log only; they never reach a client).
+    #[error("the blob store is unavailable ({0:?}): {1}")]
+    Unavailable(Unavailable, String),
+}
+
+/// A remote blob store failing while a read streams: the `io::Error` a `ByteStream` yields carries it, so
+/// that a caller that collects the stream (a metadata document) answers 503, not an opaque 500.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the blob store failed while a blob was read ({0:?})")]
+pub struct StreamFailure(pub Unavailable);
+
+/// Why a remote blob store could not serve a request, as far as an operator needs to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailable {
+    /// Not reachable, timed out, or answered a server error.
+    Unreachable,
+    /// It refused the credentials or the request (access denied, a bad signature).
+    Refused,
+    /// The configured bucket does not exist.
+    NoBucket,
 }
 
 #[async_trait]
@@ -88,9 +110,39 @@ pub trait BlobStore: Send + Sync {
     /// store a slice at a time.
     async fn list(&self, prefix: &str) -> Result<Vec<ListedBlob>, BlobError>;
 
+    /// The blobs after `cursor` (`None`: from the start), a batch at a time, and the cursor of the next
+    /// batch (`None`: that was the last), for the orphan sweep. By default a batch is one `list` slice;
+    /// a store whose every listing is a request lists more at once.
+    async fn list_batch(
+        &self,
+        cursor: Option<String>,
+    ) -> Result<(Vec<ListedBlob>, Option<String>), BlobError> {
+        let slice = match cursor {
+            Some(c) => u8::from_str_radix(&c, 16).unwrap_or(u8::MAX),
+            None => 0,
+        };
+        let listed = self.list(&format!("{slice:02x}")).await?;
+        Ok((
+            listed,
+            slice.checked_add(1).map(|next| format!("{next:02x}")),
+        ))
+    }
+
     /// The blob as a local file, for readers that need to seek (a wheel's zip directory). A backend that
     /// keeps blobs elsewhere copies it to a temporary file, removed when the answer is dropped.
     async fn local_copy(&self, sha256: &str) -> Result<LocalBlob, BlobError>;
+
+    /// Removes what interrupted uploads left in the store's temporary area before `cutoff` (the
+    /// filesystem store clears its own at start, with no other writer; a shared bucket cannot).
+    /// Answers how many it removed.
+    async fn clear_temporary(&self, _cutoff: std::time::SystemTime) -> Result<usize, BlobError> {
+        Ok(0)
+    }
+
+    /// Whether the store answers at all, cheaply (`GET /health`).
+    async fn check(&self) -> Result<(), BlobError> {
+        Ok(())
+    }
 }
 
 /// A blob readable from the local filesystem.
@@ -105,6 +157,14 @@ impl LocalBlob {
         LocalBlob {
             path,
             temporary: false,
+        }
+    }
+
+    /// A copy made for the caller, removed when dropped.
+    pub fn temporary(path: std::path::PathBuf) -> Self {
+        LocalBlob {
+            path,
+            temporary: true,
         }
     }
 

@@ -2,8 +2,10 @@
 
 use std::sync::Arc;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use axum::middleware;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use serde_json::json;
@@ -15,7 +17,7 @@ use super::{artifact, authn, iam, projectman, protocols, trace};
 use crate::auth::secrets::SecretBox;
 use crate::auth::Principal;
 use crate::authz::policy::{self, PolicyDocument};
-use crate::blob::BlobStore;
+use crate::blob::{BlobError, BlobStore, Unavailable};
 use crate::config::Config;
 use crate::store::{identity, Db};
 
@@ -110,8 +112,25 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn health() -> Json<serde_json::Value> {
-    Json(json!({"status": "ok"}))
+/// For a load balancer: 200 while this node can serve, 503 when its blob store cannot be reached (the
+/// filesystem store always can). The check is one cheap request with a short timeout.
+async fn health(State(state): State<AppState>) -> Response {
+    match state.blobs.check().await {
+        Ok(()) => Json(json!({"status": "ok"})).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: the blob store is unavailable");
+            let problem = match e {
+                BlobError::Unavailable(Unavailable::Refused, _) => "refused",
+                BlobError::Unavailable(Unavailable::NoBucket, _) => "no_bucket",
+                _ => "unreachable",
+            };
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "unavailable", "blob_store": problem})),
+            )
+                .into_response()
+        }
+    }
 }
 
 async fn no_route(request: Request) -> ApiError {

@@ -29,6 +29,8 @@ pub struct SweepReport {
     pub unreferenced_bytes: i64,
     /// Blobs looked at on disk.
     pub listed: usize,
+    /// Temporary objects interrupted uploads left in a shared store (S3), older than the grace period.
+    pub temporary: usize,
 }
 
 /// Sweeps the whole store once. Unrecorded blobs younger than `grace` are left alone.
@@ -45,26 +47,39 @@ pub async fn sweep(state: &AppState, grace: Duration) -> Result<SweepReport, Api
     let cutoff = SystemTime::now()
         .checked_sub(grace)
         .unwrap_or(SystemTime::UNIX_EPOCH);
-    for prefix in (0..=255u8).map(|b| format!("{b:02x}")) {
-        let listed = state.blobs.list(&prefix).await?;
+    // A temporary object lives from a multipart upload's completion to its copy into place. Under the
+    // collection lock no upload of this process is in flight, so its own are leftovers; other processes'
+    // are what the grace period keeps (theirs live seconds).
+    report.temporary = {
+        let _exclusive = state.blob_gc.write().await;
+        state.blobs.clear_temporary(cutoff).await?
+    };
+    // A batch at a time (a two-digit slice of the filesystem store, a listing page of S3), so memory
+    // stays bounded whatever the store holds.
+    let mut cursor = None;
+    loop {
+        let (listed, next) = state.blobs.list_batch(cursor).await?;
         report.listed += listed.len();
         let aged: HashMap<String, u64> = listed
             .into_iter()
             .filter(|b| b.written <= cutoff)
             .map(|b| (b.sha256, b.size))
             .collect();
-        if aged.is_empty() {
-            continue;
+        if !aged.is_empty() {
+            // A first look without the lock, so uploads wait only for the few candidates.
+            let candidates: Vec<String> = aged.keys().cloned().collect();
+            let unrecorded = state
+                .db
+                .call(move |conn| repos::unrecorded_blobs(conn, &candidates))
+                .await?;
+            let gone = reclaim_blobs(state, unrecorded).await?;
+            report.orphans += gone.unrecorded.len();
+            report.orphan_bytes += gone.unrecorded.iter().map(|s| aged[s]).sum::<u64>();
         }
-        // A first look without the lock, so uploads wait only for the few candidates.
-        let candidates: Vec<String> = aged.keys().cloned().collect();
-        let unrecorded = state
-            .db
-            .call(move |conn| repos::unrecorded_blobs(conn, &candidates))
-            .await?;
-        let gone = reclaim_blobs(state, unrecorded).await?;
-        report.orphans += gone.unrecorded.len();
-        report.orphan_bytes += gone.unrecorded.iter().map(|s| aged[s]).sum::<u64>();
+        match next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
     }
     Ok(report)
 }
@@ -82,6 +97,7 @@ pub async fn run(state: AppState) {
                 unreferenced = r.unreferenced,
                 unreferenced_bytes = r.unreferenced_bytes,
                 listed = r.listed,
+                temporary = r.temporary,
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "blob sweep finished"
             ),
@@ -101,6 +117,7 @@ mod tests {
     use super::*;
     use crate::auth::secrets::SecretBox;
     use crate::blob::fs::FsBlobStore;
+    use crate::blob::s3::tests::S3Server;
     use crate::blob::BlobInfo;
     use crate::config::Config;
     use crate::params;
@@ -108,6 +125,10 @@ mod tests {
     use crate::store::Db;
 
     fn state(dir: &std::path::Path) -> AppState {
+        with_blobs(dir, Arc::new(FsBlobStore::open(dir).unwrap()))
+    }
+
+    fn with_blobs(dir: &std::path::Path, blobs: Arc<dyn crate::blob::BlobStore>) -> AppState {
         let db = Db::open(&dir.join("arca.db")).unwrap();
         db.blocking(|conn| {
             insert_domain(
@@ -128,7 +149,7 @@ mod tests {
             config: Arc::new(config),
             db,
             secrets: SecretBox::load_or_create(&dir.join("secret.key")).unwrap(),
-            blobs: Arc::new(FsBlobStore::open(dir).unwrap()),
+            blobs,
             blob_gc: Arc::default(),
             upstreams: Default::default(),
             in_flight: Default::default(),
@@ -173,7 +194,18 @@ mod tests {
     #[tokio::test]
     async fn crash_leftovers_go_and_recorded_blobs_stay() {
         let dir = tempfile::tempdir().unwrap();
-        let state = state(dir.path());
+        crash_leftovers(&state(dir.path())).await;
+    }
+
+    #[tokio::test]
+    async fn crash_leftovers_go_and_recorded_blobs_stay_on_s3() {
+        let server = S3Server::start();
+        let dir = tempfile::tempdir().unwrap();
+        crash_leftovers(&with_blobs(dir.path(), Arc::new(server.store("sweep")))).await;
+    }
+
+    async fn crash_leftovers(state: &AppState) {
+        let state = state.clone();
         let kept = put(&state, b"recorded").await;
         record(&state, "kept.bin", &kept).await;
         let orphan = put(&state, b"stored, never committed").await;
@@ -215,5 +247,32 @@ mod tests {
         let report = sweeping.await.unwrap().unwrap();
         assert_eq!(report.orphans, 0);
         assert_eq!(on_disk(&state).await, [info.sha256]);
+    }
+
+    #[tokio::test]
+    async fn on_s3_a_temporary_object_of_an_upload_in_flight_is_kept() {
+        let server = S3Server::start();
+        let dir = tempfile::tempdir().unwrap();
+        let s3 = Arc::new(server.store("sweep"));
+        let state = with_blobs(dir.path(), s3.clone());
+        // An upload between completing its multipart upload and copying it into place: it holds the
+        // collection lock shared, and its temporary object is there. The sweep has no grace period.
+        let upload = state.blob_gc.read().await;
+        s3.plant_temporary("in-flight").await;
+        let sweeping = tokio::spawn({
+            let state = state.clone();
+            async move { sweep(&state, Duration::ZERO).await }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            s3.temporary_count().await,
+            1,
+            "deleted under an upload in flight"
+        );
+        drop(upload);
+        // Once no upload is in flight, what is left is a crash's leftover.
+        let report = sweeping.await.unwrap().unwrap();
+        assert_eq!(report.temporary, 1);
+        assert_eq!(s3.temporary_count().await, 0);
     }
 }

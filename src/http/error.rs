@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::trace::current_trace_id;
+use crate::blob::Unavailable;
 use crate::storage_fault::StorageFault;
 use crate::store::StoreError;
 
@@ -64,6 +65,10 @@ pub enum ApiError {
     StorageReadOnly,
     #[error("Too many failed authentication attempts from this address or for this user: retry after {retry_after_secs} seconds")]
     TooManyAuthFailures { retry_after_secs: u64 },
+    /// The S3 blob store could not be reached or refused arca: 503, saying what to check; the store's
+    /// own words go to the log only.
+    #[error("{}", blob_store_message(*.0))]
+    BlobStoreUnavailable(Unavailable),
     /// An error answered in DataArts Insight's code family (the seed-001 endpoints).
     #[error("{0}")]
     Insight(Box<ApiError>),
@@ -165,6 +170,11 @@ pub const CODE_TABLE: &[(&str, u16, &str)] = &[
         "the account has an IP allow-list and the request's client address is not in it",
     ),
     (
+        "ARCA.00000019",
+        503,
+        "the S3 blob store cannot be reached, refused arca's credentials or lacks its bucket; nothing was stored or served",
+    ),
+    (
         "DataArtsInsight.00000001",
         400,
         "ticket list: a parameter is missing, malformed or out of range",
@@ -220,7 +230,9 @@ impl ApiError {
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
-            ApiError::StorageReadOnly => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::StorageReadOnly | ApiError::BlobStoreUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::TooManyAuthFailures { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Insight(inner) => inner.status(),
         }
@@ -257,6 +269,7 @@ impl ApiError {
             (ApiError::Upstream { timeout: false, .. }, _) => "ARCA.00000016",
             (ApiError::Upstream { timeout: true, .. }, _) => "ARCA.00000017",
             (ApiError::AddressRefused, _) => "ARCA.00000018",
+            (ApiError::BlobStoreUnavailable(_), _) => "ARCA.00000019",
         }
     }
 
@@ -298,6 +311,15 @@ impl ApiError {
                 ApiError::StorageReadOnly
             }
         }
+    }
+}
+
+/// What an operator must check when the S3 blob store fails, without the store's own text.
+fn blob_store_message(problem: Unavailable) -> &'static str {
+    match problem {
+        Unavailable::Unreachable => "The blob store (S3) cannot be reached or is failing, so nothing was stored or served: check that the object store is up and reachable at s3_endpoint, then retry",
+        Unavailable::Refused => "The blob store (S3) refused arca's requests, so nothing was stored or served: check the S3 credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY) and the bucket's policy, then retry",
+        Unavailable::NoBucket => "The blob store's bucket (s3_bucket) does not exist, so nothing was stored or served: create it or correct the setting, then retry",
     }
 }
 
@@ -450,6 +472,7 @@ mod tests {
             ApiError::invalid("limit", "x").insight(),
             ApiError::forbidden("x").insight(),
             ApiError::not_found("x").insight(),
+            ApiError::BlobStoreUnavailable(Unavailable::Unreachable),
         ];
         for e in samples {
             let row = CODE_TABLE

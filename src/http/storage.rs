@@ -9,7 +9,7 @@ use super::app::AppState;
 use super::error::ApiError;
 use super::limits::{client_body_failure, client_io_error};
 use super::payload;
-use crate::blob::{BlobError, BlobInfo};
+use crate::blob::{BlobError, BlobInfo, StreamFailure};
 use crate::storage_fault::{self, StorageFault};
 use crate::store::repos::{self, FileEntry, Repository};
 use crate::store::{now_ms, StoreError};
@@ -21,10 +21,16 @@ impl From<BlobError> for ApiError {
                 limit: limit as usize,
             },
             BlobError::ReadOnly => ApiError::storage(StorageFault::ReadOnly, &e),
+            BlobError::Unavailable(problem, ref detail) => {
+                tracing::warn!(%detail, ?problem, "the blob store failed");
+                ApiError::BlobStoreUnavailable(problem)
+            }
             // The client's body failing (stalled, cut short) is not a storage failure.
-            BlobError::Io(ref io) => match client_body_failure(io) {
-                Some(failure) => failure,
-                None => match storage_fault::of_io(io) {
+            // Nor is a remote store failing while a read streams (its detail was logged there).
+            BlobError::Io(ref io) => match (client_body_failure(io), stream_failure(io)) {
+                (Some(failure), _) => failure,
+                (None, Some(problem)) => ApiError::BlobStoreUnavailable(problem),
+                (None, None) => match storage_fault::of_io(io) {
                     Some(fault) => ApiError::storage(fault, &e),
                     None => ApiError::Internal(e.to_string()),
                 },
@@ -32,6 +38,11 @@ impl From<BlobError> for ApiError {
             other => ApiError::Internal(other.to_string()),
         }
     }
+}
+
+/// The remote blob store's failure a read stream's error carries, if it carries one.
+fn stream_failure(io: &std::io::Error) -> Option<crate::blob::Unavailable> {
+    Some(io.get_ref()?.downcast_ref::<StreamFailure>()?.0)
 }
 
 /// How an upload treats a live file already at its path.

@@ -2,6 +2,7 @@
 //! query on `Conn` (conn.rs), with one module per aggregate. Every call runs on the blocking pool so the
 //! async runtime never waits on disk.
 
+pub mod attentions;
 pub mod cargo;
 mod conn;
 pub mod dialect;
@@ -36,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_npm.sql"),
     include_str!("migrations/0006_remote_virtual.sql"),
     include_str!("migrations/0007_ip_allow_list.sql"),
+    include_str!("migrations/0008_attention.sql"),
 ];
 
 /// The same schema in PostgreSQL's words, one file per SQLite migration (`migrations/pg/`): the two lists
@@ -48,6 +50,7 @@ const PG_MIGRATIONS: &[&str] = &[
     include_str!("migrations/pg/0005_npm.sql"),
     include_str!("migrations/pg/0006_remote_virtual.sql"),
     include_str!("migrations/pg/0007_ip_allow_list.sql"),
+    include_str!("migrations/pg/0008_attention.sql"),
 ];
 
 /// Where the metadata lives, read from the `database_url` setting.

@@ -64,6 +64,23 @@ pub struct VirtualSettings {
     pub hosted_names_hide_remote: bool,
 }
 
+/// A virtual repository's settings and its members in order, active ones only.
+pub fn virtual_with_members(
+    conn: &Conn,
+    repo_id: &str,
+) -> StoreResult<(VirtualSettings, Vec<super::repos::Repository>)> {
+    let settings = get_virtual(conn, repo_id)?.unwrap_or_default();
+    let mut found = Vec::with_capacity(settings.members.len());
+    for member in &settings.members {
+        if let Some(m) = super::repos::get_repo(conn, member)? {
+            if m.status == super::repos::STATUS_ACTIVE {
+                found.push(m);
+            }
+        }
+    }
+    Ok((settings, found))
+}
+
 pub fn get_virtual(conn: &Conn, repo_id: &str) -> StoreResult<Option<VirtualSettings>> {
     let Some((default_deploy_repo_id, hosted_names_hide_remote)) = conn
         .query_opt(

@@ -227,6 +227,15 @@ pub fn get_live_file(conn: &Conn, repo_id: &str, path: &str) -> StoreResult<Opti
     )
 }
 
+/// A live file by its id (the artifact id the management API answers).
+pub fn get_live_file_by_id(conn: &Conn, id: i64) -> StoreResult<Option<FileEntry>> {
+    conn.query_opt(
+        &format!("{FILE_SELECT} WHERE f.id = ?1 AND f.deleted_at IS NULL"),
+        params![id],
+        file_from_row,
+    )
+}
+
 /// Points `path` at a stored blob, replacing a live file there. The blob row must already exist.
 /// Answers the sha256 of a replaced file's blob, which may now be garbage.
 pub fn put_file(

@@ -15,7 +15,8 @@ Every server is stopped with SIGTERM and must exit 0 within 10 s (graceful shutd
 the server's log tail when it does not, or when it cannot start. A failing test's report carries what
 the running servers logged while it ran.
 
-Environment: ARCA_BIN (default <repo>/target/debug/arca), ARCA_SHARED (default <repo>/../shared).
+Environment: ARCA_BIN (default <repo>/target/debug/arca), ARCA_SHARED (default <repo>/../shared),
+ARCA_TEST_BLOBS (`fs`, the default, or `s3`: every server keeps its blobs on a real S3 server, harness.py).
 """
 
 import os

@@ -525,6 +525,121 @@ def arca_bin() -> str:
     return path
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Blobs on S3: ARCA_TEST_BLOBS=s3 runs every server on a real S3 server (s3s-fs, scripts/s3-server.sh)
+# ---------------------------------------------------------------------------------------------------------
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+S3_SCRIPT = REPO_ROOT / "scripts" / "s3-server.sh"
+
+
+class S3Server:
+    """One s3s-fs process on loopback, its data in `dir/data/<bucket>`."""
+
+    def __init__(self, dir: Path, port: int = 0):
+        self.dir = Path(dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._start(port)
+
+    def restart(self):
+        """Starts the server again (after `stop`) on the same data and port."""
+        self._start(self.port)
+
+    def _start(self, port: int):
+        out = subprocess.run(["bash", str(S3_SCRIPT), "start", str(self.dir), str(port)],
+                             capture_output=True, text=True, timeout=1800)
+        if out.returncode != 0:
+            raise RuntimeError("scripts/s3-server.sh start failed:\n%s" % out.stderr)
+        exports = dict(line[len("export "):].split("=", 1) for line in out.stdout.splitlines()
+                       if line.startswith("export "))
+        self.endpoint = exports["ARCA_TEST_S3_ENDPOINT"]
+        self.port = int(self.endpoint.rsplit(":", 1)[1])
+        self.bucket = exports["ARCA_TEST_S3_BUCKET"]
+        self.access_key = exports["AWS_ACCESS_KEY_ID"]
+        self.secret_key = exports["AWS_SECRET_ACCESS_KEY"]
+        self.pid = int(exports["ARCA_TEST_S3_PID"])
+
+    def bucket_dir(self) -> Path:
+        return self.dir / "data" / self.bucket
+
+    def env(self, prefix: str) -> dict:
+        """The environment that runs arca on this server under key prefix `prefix`."""
+        return {
+            "ARCA_BLOB_STORE": "s3",
+            "ARCA_S3_ENDPOINT": self.endpoint,
+            "ARCA_S3_BUCKET": self.bucket,
+            "ARCA_S3_PREFIX": prefix,
+            "ARCA_S3_PATH_STYLE": "true",
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.secret_key,
+        }
+
+    def stop(self):
+        try:
+            os.kill(self.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                return
+            # Not our child (the script started it): gone once its /proc entry is a zombie or absent.
+            try:
+                if ") Z " in Path("/proc/%d/stat" % self.pid).read_text():
+                    return
+            except OSError:
+                return
+            time.sleep(0.05)
+        os.kill(self.pid, signal.SIGKILL)
+
+
+_SESSION_S3: Optional[S3Server] = None
+
+
+def blobs_on_s3() -> bool:
+    mode = os.environ.get("ARCA_TEST_BLOBS", "fs")
+    if mode not in ("fs", "s3"):
+        raise RuntimeError("ARCA_TEST_BLOBS must be fs or s3, not %r" % mode)
+    return mode == "s3"
+
+
+def session_s3() -> S3Server:
+    """The S3 server every server of an ARCA_TEST_BLOBS=s3 run shares, started on first use and stopped
+    when the test process ends."""
+    global _SESSION_S3
+    if _SESSION_S3 is None:
+        import atexit
+        import tempfile
+        _SESSION_S3 = S3Server(Path(tempfile.mkdtemp(prefix="arca-e2e-s3-")))
+        atexit.register(_stop_session_s3)
+    return _SESSION_S3
+
+
+def _stop_session_s3():
+    if _SESSION_S3 is not None:
+        _SESSION_S3.stop()
+        shutil.rmtree(_SESSION_S3.dir, ignore_errors=True)
+
+
+def s3_env_for(data_dir: Path) -> dict:
+    """Runs the server of `data_dir` on the session's S3 server, in a bucket of that data directory's own
+    (a restart on the same directory finds its blobs again; servers never share blobs; s3s-fs walks a
+    whole bucket to answer a listing, so one shared bucket would make every sweep slower as the suite
+    goes on), under the prefix `arca`. The directory's `blobs` is a link to the prefix's blobs in the S3
+    server's files, so the tests that look at stored blobs see the bucket's."""
+    server = session_s3()
+    bucket = "e2e-" + hashlib.sha256(str(Path(data_dir).resolve()).encode()).hexdigest()[:16]
+    blobs = server.dir / "data" / bucket / "arca" / "blobs"
+    blobs.mkdir(parents=True, exist_ok=True)
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    link = Path(data_dir) / "blobs"
+    if not link.is_symlink():
+        link.symlink_to(blobs, target_is_directory=True)
+    return {**server.env("arca"), "ARCA_S3_BUCKET": bucket}
+
+
 def launch(workdir: Path, extra_args=(), env=None, data_dir: Optional[Path] = None) -> Arca:
     """Start `arca serve` on a free loopback port with a fresh data directory under `workdir` (or the
     given `data_dir`, which may hold a previous server's data), wait for GET /health to answer 200 and for
@@ -545,6 +660,8 @@ def launch(workdir: Path, extra_args=(), env=None, data_dir: Optional[Path] = No
     full_env.setdefault("ARCA_AUTH_FAILURE_LIMIT", "0")
     if PG_ADMIN_URL:
         full_env["ARCA_DATABASE_URL"] = pg_database_url(data_dir)
+    if blobs_on_s3() and "ARCA_BLOB_STORE" not in (env or {}):
+        full_env.update(s3_env_for(data_dir))
     full_env.update(env or {})
     log = open(log_path, "ab")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=full_env)

@@ -33,8 +33,9 @@ def put_file(srv, login, repo, path, data: bytes):
 
 def blob_files(srv):
     """Every regular file in the data directory's blob store (the content-addressed bytes)."""
-    root = Path(srv.data_dir)
-    return sorted(p for p in root.rglob("*") if p.is_file() and "blobs" in p.parts)
+    # From `blobs` itself: with ARCA_TEST_BLOBS=s3 it is a link into the S3 server's files, which a glob
+    # from the data directory would not follow.
+    return sorted(p for p in (Path(srv.data_dir) / "blobs").rglob("*") if p.is_file())
 
 
 def test_create_maven_pair_and_show_both(srv, client, project):

@@ -76,6 +76,29 @@ def test_a_directory_lists_what_the_members_hold(srv, project, login, upstream):
     assert get(srv, login, front, "nothing-here/").status_code == 404
 
 
+def test_show_file_tree_of_a_virtual_repository_shows_its_members_files(srv, project, login, upstream):
+    first_project, private_project = srv.create_project(), srv.create_project()
+    first = srv.create_repo(first_project, "generic")
+    private = srv.create_repo(private_project, "generic")
+    remote = remote_repo(srv, first_project, upstream, prefix="/g4")
+    put(srv, login, first, "tree/a.txt", b"a")
+    put(srv, login, private, "tree/secret.txt", b"s")
+    upstream.put("g4/tree/cached.txt", b"c")
+    assert get(srv, login, remote, "tree/cached.txt").status_code == 200
+    front = virtual(srv, first_project, "generic", [first, private, remote])
+
+    def names(ak=None, sk=None):
+        resp = srv.signed("GET", "/cloudartifact/v5/%s/%s/%s/file-tree" % (srv.domain_id, first_project, front),
+                          query={"path": "/tree/"}, ak=ak, sk=sk)
+        assert resp.status_code == 200, resp.text
+        return sorted(c["name"] for c in resp.json()["result"]["children"])
+
+    assert names() == ["a.txt", "cached.txt", "secret.txt"]
+    user = srv.create_user()
+    srv.add_member(first_project, user.user_id, ROLE_DEVELOPER)
+    assert names(user.ak, user.sk) == ["a.txt", "cached.txt"], "the private member's file is not the user's to see"
+
+
 def test_a_ticket_scoped_to_the_virtual_repository_reads_through_it(srv, project, login):
     hosted = srv.create_repo(project, "generic")
     put(srv, login, hosted, "t/file.txt", b"through the front")

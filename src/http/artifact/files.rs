@@ -71,6 +71,8 @@ pub async fn file_tree(
     let prefix = path.dir_prefix();
     let (repo_id, domain_id) = (repo.id.clone(), principal.domain_id.clone());
     let config = state.config.clone();
+    let is_virtual = repo.repo_type == crate::service::repo_kinds::VIRTUAL;
+    let (user_id, is_root) = (principal.user_id.clone(), principal.is_root);
     let (files, ctx) = state
         .db
         .call(move |conn| {
@@ -79,6 +81,8 @@ pub async fn file_tree(
                     .into_iter()
                     .filter(|f| f.path.starts_with(&prefix))
                     .collect()
+            } else if is_virtual {
+                virtual_files_under(conn, &repo_id, &prefix, &user_id, is_root)?
             } else {
                 repos::live_files_under(conn, &repo_id, &prefix)?
             };
@@ -135,6 +139,37 @@ pub async fn file_tree(
         "created": created.map(|t| ctx.time(t)).unwrap_or_else(|| ctx.time(repo.created_at)),
         "children": view,
     })))
+}
+
+/// What a virtual repository shows under `prefix`: its members' files in member order, a path two members
+/// hold being the first one's, and only files of members the user may download from (as its package URLs
+/// serve them; a ticket's scope was checked on the virtual repository).
+fn virtual_files_under(
+    conn: &crate::store::Conn,
+    virtual_id: &str,
+    prefix: &str,
+    user_id: &str,
+    is_root: bool,
+) -> crate::store::StoreResult<Vec<FileEntry>> {
+    let (_, members) = crate::store::remote::virtual_with_members(conn, virtual_id)?;
+    let access = CallerAccess::load_for_user(
+        conn,
+        user_id,
+        is_root,
+        members.iter().map(|m| m.project_id.as_str()),
+    )?;
+    let mut seen = std::collections::HashSet::new();
+    let mut files = Vec::new();
+    for member in &members {
+        for file in repos::live_files_under(conn, &member.id, prefix)? {
+            let readable =
+                member.allow_anonymous || access.allows(member, Operation::Download, &file.path);
+            if readable && seen.insert(file.path.clone()) {
+                files.push(file);
+            }
+        }
+    }
+    Ok(files)
 }
 
 /// `GET /cloudartifact/v5/{tenant_id}/{project_id}/{repo_name}/file-detail` (list_artifactory_component):
@@ -201,6 +236,7 @@ pub async fn file_detail(
     if let Some(f) = file {
         let name = f.path.rsplit('/').next().unwrap_or_default().to_string();
         return Ok(success(json!({
+            "id": f.id.to_string(),
             "name": name,
             "path": f.path,
             "uri": uri,
@@ -243,6 +279,7 @@ pub async fn file_detail(
 /// The SDK's `ArtifactSearchResult`.
 fn search_result(f: &FileEntry, repo: &Repository, ctx: &ViewContext) -> Value {
     json!({
+        "id": f.id.to_string(),
         "name": f.path.rsplit('/').next().unwrap_or_default(),
         "relativePath": f.path,
         "repo": repo.id,

@@ -2,6 +2,7 @@
 //! repository users (seed 003), and repositories with their files, recycle bin and storage figures.
 
 pub(crate) mod access;
+mod attention;
 mod files;
 pub mod privileges;
 mod remote_repos;
@@ -66,6 +67,11 @@ pub fn router() -> Router<AppState> {
         .route(
             "/cloudartifact/v5/opensource/enabled",
             get(remote_repos::open_source_enabled),
+        )
+        .route("/cloudartifact/v5/attention", post(attention::create))
+        .route(
+            "/cloudartifact/v5/attention/artifacts",
+            get(attention::list),
         )
         .route(
             "/cloudartifact/v5/domain/ipconfig",

@@ -9,7 +9,7 @@ use crate::http::app::AppState;
 use crate::http::error::ApiError;
 use crate::service::repo_kinds::HOSTED;
 use crate::store::remote::{self as remote_store, VirtualSettings};
-use crate::store::repos::{self, Repository, STATUS_ACTIVE};
+use crate::store::repos::Repository;
 
 /// The members of `repo` in order, active ones only, and its settings.
 pub async fn all(
@@ -19,18 +19,7 @@ pub async fn all(
     let id = repo.id.clone();
     Ok(state
         .db
-        .call(move |conn| {
-            let settings = remote_store::get_virtual(conn, &id)?.unwrap_or_default();
-            let mut found = Vec::new();
-            for member in &settings.members {
-                if let Some(m) = repos::get_repo(conn, member)? {
-                    if m.status == STATUS_ACTIVE {
-                        found.push(m);
-                    }
-                }
-            }
-            Ok((settings, found))
-        })
+        .call(move |conn| remote_store::virtual_with_members(conn, &id))
         .await?)
 }
 
