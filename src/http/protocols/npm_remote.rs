@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::access::authorize;
 use super::download::serve_bytes;
-use super::remote::{respond, settings_of, taker};
+use super::remote::{mark_stale, respond, settings_of, taker};
 use crate::auth::Principal;
 use crate::domain::operation::Operation;
 use crate::formats::npm as format;
@@ -17,9 +17,6 @@ use crate::http::app::AppState;
 use crate::http::error::ApiError;
 use crate::service::npm_remote::{self as service, RemotePackument};
 use crate::store::repos::Repository;
-
-/// What a copy served because the upstream could not be asked carries (as other remote reads).
-const STALE: &str = "110 arca \"Response is Stale\"";
 
 async fn load(
     state: &AppState,
@@ -32,14 +29,6 @@ async fn load(
     service::packument(state, repo, &settings, name, taker(caller))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("package {name} not found")))
-}
-
-fn mark_stale(response: &mut Response, stale: bool) {
-    if stale {
-        response
-            .headers_mut()
-            .insert(header::WARNING, HeaderValue::from_static(STALE));
-    }
 }
 
 /// The packument, with the ETag of the document served and the Last-Modified of the cached copy.

@@ -4,13 +4,14 @@
 //! tarball file. With `hosted_names_hide_remote`, a package a hosted member holds is read from hosted
 //! members only. Changes go to the default deploy repository (see `npm::dispatch`).
 
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{Map, Value};
 
 use super::access::authorize;
 use super::download::serve_bytes;
 use super::npm::{hosted_packument, hosted_tarball, iso, load_package, packument_response};
+use super::remote::mark_stale;
 use super::{members, npm_remote, remote};
 use crate::auth::Principal;
 use crate::domain::operation::Operation;
@@ -96,15 +97,6 @@ async fn merged(
         }),
         None => Err(upstream_failure
             .unwrap_or_else(|| ApiError::not_found(format!("package {name} not found")))),
-    }
-}
-
-fn mark_stale(response: &mut Response, stale: bool) {
-    if stale {
-        response.headers_mut().insert(
-            header::WARNING,
-            HeaderValue::from_static("110 arca \"Response is Stale\""),
-        );
     }
 }
 

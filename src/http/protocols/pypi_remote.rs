@@ -4,13 +4,13 @@
 //! link rewritten to the repository. A file is fetched from the link the page gives for its name,
 //! verified against the page's hash, and kept for good. Paths: `formats::pypi_upstream`.
 
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::StreamExt;
 
 use super::download::{serve_bytes, serve_file};
 use super::pypi::{wants, with_vary};
-use super::remote::{respond, settings_of, taker};
+use super::remote::{mark_stale, respond, settings_of, taker};
 use crate::auth::Principal;
 use crate::formats::pypi::{self, IndexFile};
 use crate::formats::pypi_upstream::{self, Page, ACCEPT, MAX_PAGE_BYTES};
@@ -86,27 +86,15 @@ pub async fn project_index(
     } else {
         pypi::project_html(project, &listed.files)
     };
-    let response = with_vary(serve_bytes(
+    let mut response = with_vary(serve_bytes(
         body.into_bytes(),
         media,
         listed.modified,
         headers,
         head,
     ));
-    Ok(if listed.stale {
-        mark_stale(response)
-    } else {
-        response
-    })
-}
-
-/// `Warning: 110`: the answer rests on a copy the upstream could not confirm.
-pub(super) fn mark_stale(mut response: Response) -> Response {
-    response.headers_mut().insert(
-        header::WARNING,
-        HeaderValue::from_static("110 arca \"Response is Stale\""),
-    );
-    response
+    mark_stale(&mut response, listed.stale);
+    Ok(response)
 }
 
 /// A remote repository's files of a project, as its page lists them (links under the repository).

@@ -109,12 +109,9 @@ pub async fn project_index(
             .unwrap_or_else(|| ApiError::not_found(format!("No project {project}"))));
     }
     let files: Vec<IndexFile> = merged.into_iter().map(|(file, _)| file).collect();
-    let response = page_response(&name, &files, media, modified, headers, head);
-    Ok(if stale {
-        pypi_remote::mark_stale(response)
-    } else {
-        response
-    })
+    let mut response = page_response(&name, &files, media, modified, headers, head);
+    super::remote::mark_stale(&mut response, stale);
+    Ok(response)
 }
 
 /// `simple/` through a virtual repository: the projects of its readable members — a hosted member's

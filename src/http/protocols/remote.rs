@@ -31,6 +31,16 @@ pub fn taker(caller: Option<&Principal>) -> &str {
     caller.map(|p| p.user_id.as_str()).unwrap_or("")
 }
 
+/// `Warning: 110` on an answer that rests on a copy the upstream could not confirm.
+pub fn mark_stale(response: &mut Response, stale: bool) {
+    if stale {
+        response.headers_mut().insert(
+            header::WARNING,
+            HeaderValue::from_static("110 arca \"Response is Stale\""),
+        );
+    }
+}
+
 /// The answer for what a read through a remote repository found.
 pub async fn respond(
     state: &AppState,
@@ -43,12 +53,7 @@ pub async fn respond(
         Fetched::Missing => Err(missing()),
         Fetched::Cached { file, stale } => {
             let mut response = serve_file(state, &file, request_headers, head).await?;
-            if stale {
-                response.headers_mut().insert(
-                    header::WARNING,
-                    HeaderValue::from_static("110 arca \"Response is Stale\""),
-                );
-            }
+            mark_stale(&mut response, stale);
             Ok(response)
         }
         Fetched::Streaming {
