@@ -32,6 +32,8 @@ pub enum BootstrapError {
     Store(#[from] StoreError),
     #[error("cannot write {0}: {1}")]
     Write(PathBuf, std::io::Error),
+    #[error("the secret key (secret_key_file, or secret.key in the data directory) is not the one this database's secrets were encrypted with: give every node the same key file")]
+    ForeignSecretKey,
 }
 
 pub fn bootstrap_path(data_dir: &Path) -> PathBuf {
@@ -82,6 +84,25 @@ pub fn ensure(
         None => tracing::info!(path = %path.display(), "existing data directory reused"),
     }
     Ok(())
+}
+
+/// Refuses to start with a key that cannot open the database's secrets: on a shared database that is a node
+/// given another key file (or none), which would otherwise refuse every signed request it is sent.
+pub fn check_secret_key(db: &Db, secrets: &SecretBox) -> Result<(), BootstrapError> {
+    let sealed: Option<Vec<u8>> = db.blocking(|conn| {
+        Ok(conn
+            .query_map(
+                "SELECT secret_enc FROM access_keys ORDER BY created_at LIMIT 1",
+                params![],
+                |r| r.get(0),
+            )?
+            .into_iter()
+            .next())
+    })?;
+    match sealed {
+        Some(sealed) if secrets.open(&sealed).is_err() => Err(BootstrapError::ForeignSecretKey),
+        _ => Ok(()),
+    }
 }
 
 /// `ensure` for a data directory that cannot be written: the account must exist already. A domain without

@@ -16,6 +16,9 @@ pub struct Config {
     /// Where the metadata lives: empty or `sqlite://[PATH]` — the embedded SQLite database (in the data
     /// directory unless a path is given); `postgres://…` — a PostgreSQL database, shared by several nodes.
     pub database_url: String,
+    /// The 32-byte key that encrypts secrets at rest (secret access keys). Empty: `secret.key` in the data
+    /// directory, made on first start. Several nodes on one database must all be given the same file.
+    pub secret_key_file: PathBuf,
     /// The region id every `region` field answers, and the name of the bootstrap IAM project.
     pub region: String,
     /// Offset (minutes east of UTC) in which ticket expiry times are displayed; +08:00 as the seeds.
@@ -107,6 +110,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./arca-data"),
             database_url: String::new(),
+            secret_key_file: PathBuf::new(),
             region: "local-1".to_string(),
             display_offset_minutes: 8 * 60,
             ticket_lifetime_secs: 24 * 3600,
@@ -156,6 +160,9 @@ pub struct Overrides {
     /// Metadata database: empty or sqlite://[PATH] (embedded), postgres://… [default: empty].
     #[arg(long, env = "ARCA_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// Key file encrypting secrets at rest, shared by every node [default: DATA_DIR/secret.key].
+    #[arg(long, env = "ARCA_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
     /// Region id [default: local-1].
     #[arg(long, env = "ARCA_REGION")]
     pub region: Option<String>,
@@ -307,6 +314,7 @@ impl Config {
             listen,
             data_dir,
             database_url,
+            secret_key_file,
             region,
             display_offset_minutes,
             ticket_lifetime_secs,

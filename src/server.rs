@@ -34,8 +34,17 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
     let read_only = storage_fault::probe(data_dir) == Some(StorageFault::ReadOnly);
-    let secrets = SecretBox::load_or_create(&data_dir.join("secret.key"))?;
     let database = DatabaseUrl::parse(&config.database_url).map_err(anyhow::Error::msg)?;
+    let secrets = if config.secret_key_file.as_os_str().is_empty() {
+        if matches!(database, DatabaseUrl::Postgres(_)) {
+            tracing::warn!(
+                "secret_key_file is not set: this node encrypts secrets with its own data directory's key, which other nodes on the same database do not have"
+            );
+        }
+        SecretBox::load_or_create(&data_dir.join("secret.key"))?
+    } else {
+        SecretBox::load(&config.secret_key_file).context("cannot use secret_key_file")?
+    };
     let db_path = match &database {
         DatabaseUrl::Sqlite(Some(path)) => path.clone(),
         _ => data_dir.join("arca.db"),
@@ -57,6 +66,7 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
             }
         };
         bootstrap::check_read_only(&db, &config.region)?;
+        bootstrap::check_secret_key(&db, &secrets)?;
         let blobs: Arc<dyn BlobStore> = match config.blob_store {
             BlobBackend::Fs => Arc::new(FsBlobStore::open_read_only(data_dir)),
             BlobBackend::S3 => Arc::new(open_s3(&config, true)?),
@@ -68,6 +78,7 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
             DatabaseUrl::Sqlite(_) => Db::open(&db_path)?,
         };
         bootstrap::ensure(&db, &secrets, data_dir, &config.region)?;
+        bootstrap::check_secret_key(&db, &secrets)?;
         crate::service::remote_fetch::reset_spool(data_dir)
             .context("cannot prepare the spool directory for upstream fetches")?;
         let blobs: Arc<dyn BlobStore> = match config.blob_store {

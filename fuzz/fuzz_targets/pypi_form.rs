@@ -16,6 +16,7 @@ use std::collections::HashMap;
 
 use arca::domain::artifact_path::ArtifactPath;
 use arca::formats::pypi::{is_valid_name, is_valid_version, normalize, parse_filename};
+use arca::blob::Ungated;
 use arca::http::error::ApiError;
 use arca::http::protocols::pypi::validate_upload;
 use arca::http::protocols::pypi_form::{read, FormLimits, Uploaded, KEPT, LIMITS};
@@ -55,7 +56,7 @@ fn read_form(boundary: &str, body: Body, limits: &FormLimits, max_file: u64) -> 
         .expect("a request");
     let blobs = MemBlobs::default();
     let mut reported = Vec::new();
-    let form = block_on(read(&blobs, max_file, limits, request, &mut reported));
+    let form = block_on(read(&blobs, &Ungated, max_file, limits, request, &mut reported));
     // Whatever the outcome, the caller can reclaim every blob the form made the store keep.
     let stored = blobs.stored.lock().unwrap();
     for (info, _) in stored.iter() {

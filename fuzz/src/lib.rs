@@ -5,7 +5,9 @@
 use std::future::Future;
 use std::sync::Mutex;
 
-use arca::blob::{BlobError, BlobInfo, BlobStore, ByteStream, ListedBlob, LocalBlob, MultiHasher};
+use arca::blob::{
+    BlobError, BlobInfo, BlobStore, ByteStream, ListedBlob, LocalBlob, MultiHasher, PlaceGate,
+};
 use async_trait::async_trait;
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -54,10 +56,11 @@ pub struct MemBlobs {
 
 #[async_trait]
 impl BlobStore for MemBlobs {
-    async fn put(
+    async fn put_gated(
         &self,
         reader: &mut (dyn AsyncRead + Send + Unpin),
         limit: u64,
+        gate: &dyn PlaceGate,
     ) -> Result<BlobInfo, BlobError> {
         let mut bytes = Vec::new();
         reader.take(limit + 1).read_to_end(&mut bytes).await?;
@@ -67,6 +70,7 @@ impl BlobStore for MemBlobs {
         let mut hasher = MultiHasher::default();
         hasher.update(&bytes);
         let info = hasher.finish();
+        gate.before_place(&info).await?;
         self.stored.lock().unwrap().push((info.clone(), bytes));
         Ok(info)
     }

@@ -37,6 +37,13 @@ impl SecretBox {
             rand::thread_rng().fill_bytes(&mut key);
             write_private_file(path, &key).map_err(|e| SecretError::KeyFile(shown.clone(), e))?;
         }
+        Self::load(path)
+    }
+
+    /// Loads a key file that must exist: the one given to every node of a cluster, which a node must not
+    /// make up on its own (a key of its own could not open what the others sealed).
+    pub fn load(path: &Path) -> Result<Self, SecretError> {
+        let shown = path.display().to_string();
         let key = std::fs::read(path).map_err(|e| SecretError::KeyFile(shown.clone(), e))?;
         if key.len() != 32 {
             return Err(SecretError::KeyLength(shown));

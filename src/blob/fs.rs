@@ -10,6 +10,7 @@ use tokio_util::io::ReaderStream;
 
 use super::{
     is_sha256_hex, BlobError, BlobInfo, BlobStore, ByteStream, ListedBlob, LocalBlob, MultiHasher,
+    PlaceGate,
 };
 
 const CHUNK: usize = 256 * 1024;
@@ -98,8 +99,10 @@ impl FsBlobStore {
         reader: &mut (dyn AsyncRead + Send + Unpin),
         limit: u64,
         temp: &Path,
+        gate: &dyn PlaceGate,
     ) -> Result<BlobInfo, BlobError> {
         let info = self.write_temp(reader, limit, temp).await?;
+        gate.before_place(&info).await?;
         let target = self.path_of(&info.sha256);
         if fs::try_exists(&target).await? {
             // Identical content is stored once.
@@ -157,10 +160,11 @@ fn list_slice(top: &Path) -> io::Result<Vec<ListedBlob>> {
 
 #[async_trait]
 impl BlobStore for FsBlobStore {
-    async fn put(
+    async fn put_gated(
         &self,
         reader: &mut (dyn AsyncRead + Send + Unpin),
         limit: u64,
+        gate: &dyn PlaceGate,
     ) -> Result<BlobInfo, BlobError> {
         if self.read_only {
             return Err(BlobError::ReadOnly);
@@ -171,7 +175,9 @@ impl BlobStore for FsBlobStore {
             path: self.tmp.join(crate::domain::new_hex_id()),
             keep: false,
         };
-        let info = self.write_and_place(reader, limit, &temp.path).await?;
+        let info = self
+            .write_and_place(reader, limit, &temp.path, gate)
+            .await?;
         // Renamed into place or already removed as a duplicate: nothing left to clean up.
         temp.keep = true;
         Ok(info)

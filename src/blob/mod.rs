@@ -91,6 +91,23 @@ pub enum Unavailable {
     NoBucket,
 }
 
+/// Told a blob's digests once they are known and before its bytes are placed under them (or found there
+/// already): where an upload fences itself against another node's collection of the same digest.
+#[async_trait]
+pub trait PlaceGate: Send + Sync {
+    async fn before_place(&self, info: &BlobInfo) -> Result<(), BlobError>;
+}
+
+/// No fence: one process owns the store, and its collection lock is enough.
+pub struct Ungated;
+
+#[async_trait]
+impl PlaceGate for Ungated {
+    async fn before_place(&self, _info: &BlobInfo) -> Result<(), BlobError> {
+        Ok(())
+    }
+}
+
 #[async_trait]
 pub trait BlobStore: Send + Sync {
     /// Streams `reader` into the store and answers the blob's digests. At most `limit` bytes are accepted.
@@ -98,6 +115,16 @@ pub trait BlobStore: Send + Sync {
         &self,
         reader: &mut (dyn AsyncRead + Send + Unpin),
         limit: u64,
+    ) -> Result<BlobInfo, BlobError> {
+        self.put_gated(reader, limit, &Ungated).await
+    }
+
+    /// `put`, passing through `gate` between hashing and placing.
+    async fn put_gated(
+        &self,
+        reader: &mut (dyn AsyncRead + Send + Unpin),
+        limit: u64,
+        gate: &dyn PlaceGate,
     ) -> Result<BlobInfo, BlobError>;
 
     /// Streams `len` bytes of blob `sha256` from `offset`.

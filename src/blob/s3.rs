@@ -31,7 +31,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
 use super::{
     is_sha256_hex, BlobError, BlobInfo, BlobStore, ByteStream, ListedBlob, LocalBlob, MultiHasher,
-    StreamFailure, Unavailable,
+    PlaceGate, StreamFailure, Unavailable,
 };
 
 /// The smallest part; larger limits get larger parts, as S3 allows 10,000 parts to an upload.
@@ -383,10 +383,11 @@ fn missing_or_failure(sha256: &str, e: object_store::Error) -> BlobError {
 
 #[async_trait]
 impl BlobStore for S3BlobStore {
-    async fn put(
+    async fn put_gated(
         &self,
         reader: &mut (dyn AsyncRead + Send + Unpin),
         limit: u64,
+        gate: &dyn PlaceGate,
     ) -> Result<BlobInfo, BlobError> {
         if self.read_only {
             return Err(BlobError::ReadOnly);
@@ -400,6 +401,7 @@ impl BlobStore for S3BlobStore {
         if len < part_size {
             // The whole body is here: its key is known, so it goes there directly.
             let info = hasher.finish();
+            gate.before_place(&info).await?;
             let key = self.blob_path(&info.sha256);
             if !self.exists(&key).await? {
                 self.store
@@ -434,7 +436,8 @@ impl BlobStore for S3BlobStore {
         }
         writer.take().finish().await.map_err(failure)?;
         let info = hasher.finish();
-        // Should `place` fail, the guard deletes the temporary object in the background.
+        // Should the gate or `place` fail, the guard deletes the temporary object in the background.
+        gate.before_place(&info).await?;
         self.place(&temp, &info).await?;
         writer.temp = None;
         if let Err(e) = self.store.delete(&temp).await {

@@ -1,5 +1,6 @@
 //! Application state and the router that assembles every API group.
 
+use crate::params;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
@@ -40,6 +41,26 @@ pub struct AppState {
     pub allow_lists: Arc<crate::http::ip_allow::AllowLists>,
     /// What `GET /metrics` encodes.
     pub metrics: Arc<prometheus_client::registry::Registry>,
+}
+
+impl AppState {
+    /// A node on `db` and `blobs` with the default configuration, its key in `dir`.
+    #[cfg(test)]
+    pub fn for_tests(db: Db, blobs: Arc<dyn BlobStore>, dir: &std::path::Path) -> AppState {
+        let config = Config::default();
+        AppState {
+            auth_limiter: Arc::new(AuthLimiter::new(&config)),
+            metrics: Arc::new(crate::http::metrics::registry(&db)),
+            config: Arc::new(config),
+            db,
+            secrets: SecretBox::load_or_create(&dir.join("secret.key")).unwrap(),
+            blobs,
+            blob_gc: Arc::default(),
+            upstreams: Default::default(),
+            in_flight: Default::default(),
+            allow_lists: Default::default(),
+        }
+    }
 }
 
 impl AppState {
@@ -112,26 +133,55 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// For a load balancer: 200 while this node can serve, 503 when its blob store cannot be reached (the
-/// filesystem store always can). The check is one cheap request with a short timeout.
+/// For a load balancer: 200 while this node can serve, 503 when it cannot reach its database or its blob
+/// store (SQLite and the filesystem store always can). Each check is one cheap request with a short
+/// timeout, and both run at once.
 async fn health(State(state): State<AppState>) -> Response {
-    match state.blobs.check().await {
-        Ok(()) => Json(json!({"status": "ok"})).into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "health check: the blob store is unavailable");
-            let problem = match e {
-                BlobError::Unavailable(Unavailable::Refused, _) => "refused",
-                BlobError::Unavailable(Unavailable::NoBucket, _) => "no_bucket",
-                _ => "unreachable",
-            };
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "unavailable", "blob_store": problem})),
-            )
-                .into_response()
+    let database = async {
+        let ping = state.db.call(|conn| {
+            conn.query_row("SELECT CAST(1 AS BIGINT)", params![], |r| r.get::<i64>(0))
+                .map(|_| ())
+        });
+        match tokio::time::timeout(HEALTH_TIMEOUT, ping).await {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "health check: the database is unavailable");
+                Some("unreachable")
+            }
+            Err(_) => {
+                tracing::warn!("health check: the database did not answer in time");
+                Some("timeout")
+            }
         }
+    };
+    let blobs = async {
+        match state.blobs.check().await {
+            Ok(()) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "health check: the blob store is unavailable");
+                Some(match e {
+                    BlobError::Unavailable(Unavailable::Refused, _) => "refused",
+                    BlobError::Unavailable(Unavailable::NoBucket, _) => "no_bucket",
+                    _ => "unreachable",
+                })
+            }
+        }
+    };
+    let (database, blobs) = tokio::join!(database, blobs);
+    if database.is_none() && blobs.is_none() {
+        return Json(json!({"status": "ok"})).into_response();
     }
+    let mut body = json!({"status": "unavailable"});
+    if let Some(problem) = database {
+        body["database"] = json!(problem);
+    }
+    if let Some(problem) = blobs {
+        body["blob_store"] = json!(problem);
+    }
+    (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
 }
+
+const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 async fn no_route(request: Request) -> ApiError {
     ApiError::NoRoute {

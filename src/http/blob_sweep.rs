@@ -8,7 +8,9 @@
 //! `blob_gc` shared from storing its bytes to committing their row, and `reclaim` re-checks each
 //! candidate under the lock held exclusively, so a blob an upload is about to record (or has just
 //! deduplicated onto) is never deleted. The grace period is a second fence for writers that lock cannot
-//! see (another process on the same store): bytes younger than it are left for a later sweep.
+//! see (another process on the same store): bytes younger than it are left for a later sweep. On a
+//! shared database (several nodes, one bucket) uploads also hold leases in the database that every
+//! node's collection respects (store::blob_leases), so the grace period is not what keeps them safe.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
@@ -16,7 +18,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::app::AppState;
 use super::error::ApiError;
 use super::storage::reclaim_blobs;
-use crate::store::repos;
+use crate::store::{blob_leases, now_ms, repos};
 
 /// What one sweep found and reclaimed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -36,6 +38,14 @@ pub struct SweepReport {
 /// Sweeps the whole store once. Unrecorded blobs younger than `grace` are left alone.
 pub async fn sweep(state: &AppState, grace: Duration) -> Result<SweepReport, ApiError> {
     let mut report = SweepReport::default();
+    if state.db.is_shared() {
+        // Leases and deletion marks of nodes that died mid-way; the live ones are what keeps this sweep
+        // off other nodes' uploads.
+        state
+            .db
+            .call(|conn| blob_leases::purge_expired(conn, now_ms()))
+            .await?;
+    }
     let rows = state
         .db
         .call(|conn| repos::unreferenced_blobs(conn))
@@ -115,11 +125,9 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::auth::secrets::SecretBox;
     use crate::blob::fs::FsBlobStore;
     use crate::blob::s3::tests::S3Server;
     use crate::blob::BlobInfo;
-    use crate::config::Config;
     use crate::params;
     use crate::store::identity::{insert_domain, Domain};
     use crate::store::Db;
@@ -142,19 +150,7 @@ mod tests {
             repos::insert_repo(conn, &repos::tests_support::repo_fixture())
         })
         .unwrap();
-        let config = Config::default();
-        AppState {
-            auth_limiter: Arc::new(crate::http::auth_limit::AuthLimiter::new(&config)),
-            metrics: Arc::new(crate::http::metrics::registry(&db)),
-            config: Arc::new(config),
-            db,
-            secrets: SecretBox::load_or_create(&dir.join("secret.key")).unwrap(),
-            blobs,
-            blob_gc: Arc::default(),
-            upstreams: Default::default(),
-            in_flight: Default::default(),
-            allow_lists: Default::default(),
-        }
+        AppState::for_tests(db, blobs, dir)
     }
 
     async fn put(state: &AppState, bytes: &[u8]) -> BlobInfo {

@@ -69,6 +69,9 @@ pub enum ApiError {
     /// own words go to the log only.
     #[error("{}", blob_store_message(*.0))]
     BlobStoreUnavailable(Unavailable),
+    /// The metadata database (PostgreSQL) cannot be reached or refuses connections: 503, nothing changed.
+    #[error("The metadata database (database_url) cannot be reached or is not accepting connections, so nothing was read or changed: check that PostgreSQL is up and reachable, then retry")]
+    DatabaseUnavailable,
     /// An error answered in DataArts Insight's code family (the seed-001 endpoints).
     #[error("{0}")]
     Insight(Box<ApiError>),
@@ -175,6 +178,11 @@ pub const CODE_TABLE: &[(&str, u16, &str)] = &[
         "the S3 blob store cannot be reached, refused arca's credentials or lacks its bucket; nothing was stored or served",
     ),
     (
+        "ARCA.00000020",
+        503,
+        "the metadata database (PostgreSQL) cannot be reached or is not accepting connections; nothing was read or changed",
+    ),
+    (
         "DataArtsInsight.00000001",
         400,
         "ticket list: a parameter is missing, malformed or out of range",
@@ -230,9 +238,9 @@ impl ApiError {
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
-            ApiError::StorageReadOnly | ApiError::BlobStoreUnavailable(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::StorageReadOnly
+            | ApiError::BlobStoreUnavailable(_)
+            | ApiError::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::TooManyAuthFailures { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Insight(inner) => inner.status(),
         }
@@ -270,6 +278,7 @@ impl ApiError {
             (ApiError::Upstream { timeout: true, .. }, _) => "ARCA.00000017",
             (ApiError::AddressRefused, _) => "ARCA.00000018",
             (ApiError::BlobStoreUnavailable(_), _) => "ARCA.00000019",
+            (ApiError::DatabaseUnavailable, _) => "ARCA.00000020",
         }
     }
 
@@ -329,6 +338,10 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
             StoreError::Full(detail) => ApiError::storage(StorageFault::Full, &detail),
             StoreError::ReadOnly(detail) => ApiError::storage(StorageFault::ReadOnly, &detail),
+            StoreError::Unavailable(detail) => {
+                tracing::warn!(%detail, "the metadata database is unavailable");
+                ApiError::DatabaseUnavailable
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -473,6 +486,7 @@ mod tests {
             ApiError::forbidden("x").insight(),
             ApiError::not_found("x").insight(),
             ApiError::BlobStoreUnavailable(Unavailable::Unreachable),
+            ApiError::DatabaseUnavailable,
         ];
         for e in samples {
             let row = CODE_TABLE

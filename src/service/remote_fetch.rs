@@ -23,6 +23,7 @@ use tokio::sync::watch;
 use crate::blob::{BlobInfo, ByteStream, MultiHasher};
 use crate::http::app::AppState;
 use crate::http::error::ApiError;
+use crate::http::storage::UploadFence;
 use crate::store::now_ms;
 use crate::store::remote::{self, RemotePath, RemoteSettings};
 use crate::store::repos::{self, FileEntry, Repository};
@@ -525,15 +526,21 @@ impl Job {
         last_modified: Option<String>,
     ) -> Result<(), Failure> {
         let state = &self.state;
-        let guard = state.blob_gc.read().await;
+        let fence = UploadFence::new(state).await;
         let mut reader = tokio::fs::File::open(&self.spool)
             .await
             .map_err(io_failure)?;
-        let info: BlobInfo = state
-            .blobs
-            .put(&mut reader, state.config.max_artifact_bytes)
+        let info: BlobInfo = match fence
+            .put(state, &mut reader, state.config.max_artifact_bytes)
             .await
-            .map_err(|e| local_failure_of(ApiError::from(e)))?;
+        {
+            Ok(info) => info,
+            Err(e) => {
+                let e = fence.error(e);
+                fence.release(state).await;
+                return Err(local_failure_of(e));
+            }
+        };
         let (repo_id, path, user_id) = (
             self.repo.id.clone(),
             self.path.clone(),
@@ -561,9 +568,9 @@ impl Job {
                 tx.commit()?;
                 Ok(replaced)
             })
-            .await
-            .map_err(|e| local_failure_of(e.into()))?;
-        drop(guard);
+            .await;
+        fence.release(state).await;
+        let replaced = replaced.map_err(|e| local_failure_of(e.into()))?;
         if let Some(old) = replaced {
             let _ = crate::http::storage::reclaim(state, vec![old]).await;
         }

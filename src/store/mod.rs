@@ -3,6 +3,7 @@
 //! async runtime never waits on disk.
 
 pub mod attentions;
+pub mod blob_leases;
 pub mod cargo;
 mod conn;
 pub mod dialect;
@@ -38,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_remote_virtual.sql"),
     include_str!("migrations/0007_ip_allow_list.sql"),
     include_str!("migrations/0008_attention.sql"),
+    include_str!("migrations/0009_blob_leases.sql"),
 ];
 
 /// The same schema in PostgreSQL's words, one file per SQLite migration (`migrations/pg/`): the two lists
@@ -51,6 +53,7 @@ const PG_MIGRATIONS: &[&str] = &[
     include_str!("migrations/pg/0006_remote_virtual.sql"),
     include_str!("migrations/pg/0007_ip_allow_list.sql"),
     include_str!("migrations/pg/0008_attention.sql"),
+    include_str!("migrations/pg/0009_blob_leases.sql"),
 ];
 
 /// Where the metadata lives, read from the `database_url` setting.
@@ -108,6 +111,10 @@ pub enum StoreError {
     /// A write failed because the data directory is read-only; the text is SQLite's, for the log.
     #[error("the data directory is read-only: {0}")]
     ReadOnly(String),
+    /// The database server cannot be reached, is shutting down or starting, or refuses connections; the
+    /// text is the client's, for the log.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl StoreError {
@@ -254,7 +261,16 @@ impl Db {
     }
 
     fn postgres_pool(config: postgres::Config, size: u32) -> StoreResult<Db> {
-        let pool = Pool::builder().max_size(size).build(PgManager(config))?;
+        let mut config = config;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(PG_WAIT);
+        }
+        // A request waits this long for a connection when the server is down, then answers 503 rather
+        // than holding its client for r2d2's default 30 s.
+        let pool = Pool::builder()
+            .max_size(size)
+            .connection_timeout(PG_WAIT)
+            .build(PgManager(config))?;
         Ok(Db {
             pool: Pools::Postgres(pool),
             dir: Arc::new(PathBuf::from(".")),
@@ -271,6 +287,12 @@ impl Db {
         tokio::task::spawn_blocking(move || db.blocking(f)).await?
     }
 
+    /// Whether other nodes may share this database (PostgreSQL), and so the blob store: in-process locks
+    /// then fence nothing against them.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.pool, Pools::Postgres(_))
+    }
+
     /// Connections the pool holds, and how many of them are idle.
     pub fn pool_state(&self) -> (u32, u32) {
         let state = match &self.pool {
@@ -284,13 +306,21 @@ impl Db {
     pub fn blocking<T>(&self, f: impl FnOnce(&mut Conn) -> StoreResult<T>) -> StoreResult<T> {
         let mut conn = match &self.pool {
             Pools::Sqlite(pool) => Conn::sqlite(pool.get()?),
-            Pools::Postgres(pool) => Conn::postgres(pool.get()?),
+            Pools::Postgres(pool) => {
+                Conn::postgres(pool.get().map_err(|e| self.classify(e.into()))?)
+            }
         };
         f(&mut conn).map_err(|e| self.classify(e))
     }
 
-    /// Tells a full or read-only data directory apart from other database failures.
+    /// Tells a full or read-only data directory (or database server) and an unreachable database server
+    /// apart from other database failures.
     fn classify(&self, e: StoreError) -> StoreError {
+        if matches!(self.pool, Pools::Postgres(_)) {
+            if let Some(classified) = classify_postgres(&e) {
+                return classified;
+            }
+        }
         let StoreError::Sqlite(rusqlite::Error::SqliteFailure(failure, _)) = &e else {
             return e;
         };
@@ -305,6 +335,37 @@ impl Db {
             Some(StorageFault::ReadOnly) => StoreError::ReadOnly(e.to_string()),
             None => e,
         }
+    }
+}
+
+const PG_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What a PostgreSQL failure means for the caller. SQLSTATE classes 08 (connection exception) and 57P (operator
+/// intervention: shutting down, starting up) are a server that cannot serve now. A pool that times out
+/// waiting for a connection is one whose server does not accept new ones.
+fn classify_postgres(e: &StoreError) -> Option<StoreError> {
+    use postgres::error::SqlState;
+    let pg = match e {
+        StoreError::Postgres(pg) => pg,
+        StoreError::Pool(pool) => return Some(StoreError::Unavailable(pool.to_string())),
+        _ => return None,
+    };
+    let message = postgres_message(pg);
+    let Some(db) = pg.as_db_error() else {
+        // No answer from the server: a closed connection or a socket error is a server out of reach;
+        // anything else (a value that does not convert) is arca's own failure.
+        let io = std::error::Error::source(pg).is_some_and(|s| s.is::<std::io::Error>());
+        return (pg.is_closed() || io).then_some(StoreError::Unavailable(message));
+    };
+    let code = db.code();
+    if *code == SqlState::DISK_FULL || *code == SqlState::INSUFFICIENT_RESOURCES {
+        Some(StoreError::Full(message))
+    } else if *code == SqlState::READ_ONLY_SQL_TRANSACTION {
+        Some(StoreError::ReadOnly(message))
+    } else if code.code().starts_with("08") || code.code().starts_with("57P") {
+        Some(StoreError::Unavailable(message))
+    } else {
+        None
     }
 }
 

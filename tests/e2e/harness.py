@@ -226,7 +226,14 @@ class Arca:
         self.host = base_url.split("://", 1)[1]
         self.data_dir = data_dir
         self.log_path = log_path
+        self.adopt(bootstrap)
+
+    def adopt(self, bootstrap: dict):
+        """Acts as the account `bootstrap` describes (a node of a cluster uses the one another node made)."""
         self.bootstrap = bootstrap
+        if not bootstrap:
+            self.domain_id = self.domain_name = self.iam_project_id = self.root = None
+            return
         self.domain_id = bootstrap["domain_id"]
         self.domain_name = bootstrap["domain_name"]
         self.iam_project_id = bootstrap["iam_project_id"]
@@ -640,10 +647,12 @@ def s3_env_for(data_dir: Path) -> dict:
     return {**server.env("arca"), "ARCA_S3_BUCKET": bucket}
 
 
-def launch(workdir: Path, extra_args=(), env=None, data_dir: Optional[Path] = None) -> Arca:
+def launch(workdir: Path, extra_args=(), env=None, data_dir: Optional[Path] = None,
+           wait_bootstrap: bool = True) -> Arca:
     """Start `arca serve` on a free loopback port with a fresh data directory under `workdir` (or the
     given `data_dir`, which may hold a previous server's data), wait for GET /health to answer 200 and for
-    bootstrap.json to appear. Raises with the log tail on failure."""
+    bootstrap.json to appear (unless `wait_bootstrap` is false: a node joining a database another node
+    bootstrapped writes none, and its `bootstrap` is then empty). Raises with the log tail on failure."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     data_dir = Path(data_dir) if data_dir is not None else workdir / "data"
@@ -692,6 +701,8 @@ def launch(workdir: Path, extra_args=(), env=None, data_dir: Optional[Path] = No
         time.sleep(0.1)
 
     bootstrap_path = data_dir / "bootstrap.json"
+    if not wait_bootstrap and not bootstrap_path.exists():
+        return Arca(proc, base_url, data_dir, log_path, {})
     while not bootstrap_path.exists():
         if time.monotonic() > deadline:
             fail("%s was not written" % bootstrap_path)

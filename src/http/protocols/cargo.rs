@@ -24,7 +24,7 @@ use crate::http::app::AppState;
 use crate::http::error::{json_problem, malformed_json, ApiError};
 use crate::http::limits::{client_body_failure, client_io_error};
 use crate::http::payload;
-use crate::http::storage::reclaim;
+use crate::http::storage::{reclaim, UploadFence};
 use crate::http::urls::public_base_url;
 use crate::service::repo_kinds;
 use crate::store::cargo::{self as store, NewVersion};
@@ -359,14 +359,21 @@ async fn publish(
     if let Some(reason) = clash {
         return Err(ApiError::invalid("metadata", reason));
     }
-    let guard = state.blob_gc.read().await;
+    let fence = UploadFence::new(state).await;
     let mut limited = (&mut reader).take(crate_len.min(state.config.max_artifact_bytes));
-    let info = state
-        .blobs
-        .put(&mut limited, state.config.max_artifact_bytes)
-        .await?;
+    let info = match fence
+        .put(state, &mut limited, state.config.max_artifact_bytes)
+        .await
+    {
+        Ok(info) => info,
+        Err(e) => {
+            let e = fence.error(e);
+            fence.release(state).await;
+            return Err(e);
+        }
+    };
     if info.size != crate_len {
-        drop(guard);
+        fence.release(state).await;
         reclaim(state, vec![info.sha256]).await?;
         return Err(ApiError::invalid(
             "body",
@@ -374,7 +381,7 @@ async fn publish(
         ));
     }
     if let Err(e) = payload::finish().await {
-        drop(guard);
+        fence.release(state).await;
         reclaim(state, vec![info.sha256]).await?;
         return Err(e);
     }
@@ -424,7 +431,7 @@ async fn publish(
             Ok(Some(replaced))
         })
         .await;
-    drop(guard);
+    fence.release(state).await;
     match inserted {
         Ok(Some(replaced)) => reclaim(state, replaced.into_iter().collect()).await?,
         Ok(None) => {

@@ -33,7 +33,7 @@ use crate::http::app::AppState;
 use crate::http::artifact::tickets::{caller_project, store_new_ticket};
 use crate::http::error::{malformed_json, ApiError};
 use crate::http::extract::read_body;
-use crate::http::storage::reclaim;
+use crate::http::storage::{reclaim, UploadFence};
 use crate::http::urls::public_base_url;
 use crate::service::repo_kinds;
 use crate::store::now_ms;
@@ -693,18 +693,22 @@ async fn publish(
     {
         return Err(republish());
     }
-    let guard = state.blob_gc.read().await;
+    let fence = UploadFence::new(state).await;
     let mut reader = Base64Reader::new(&attachment.data);
-    let info = match state
-        .blobs
-        .put(&mut reader, state.config.max_artifact_bytes)
+    let info = match fence
+        .put(state, &mut reader, state.config.max_artifact_bytes)
         .await
     {
         Ok(info) => info,
-        Err(_) if reader.invalid => {
-            return Err(ApiError::invalid("_attachments", "data must be base64"))
+        Err(e) => {
+            let e = if reader.invalid {
+                ApiError::invalid("_attachments", "data must be base64")
+            } else {
+                fence.error(e)
+            };
+            fence.release(state).await;
+            return Err(e);
         }
-        Err(e) => return Err(e.into()),
     };
     let refusal = if attachment.length.is_some_and(|l| l != info.size) {
         Some(ApiError::invalid(
@@ -733,7 +737,7 @@ async fn publish(
         None
     };
     if let Some(refusal) = refusal {
-        drop(guard);
+        fence.release(state).await;
         reclaim(state, vec![info.sha256]).await?;
         return Err(refusal);
     }
@@ -791,7 +795,7 @@ async fn publish(
             Ok(Some(replaced))
         })
         .await;
-    drop(guard);
+    fence.release(state).await;
     match outcome {
         Ok(Some(replaced)) => {
             reclaim(state, replaced.into_iter().collect()).await?;

@@ -25,7 +25,7 @@ use crate::formats::wheel;
 use crate::http::app::AppState;
 use crate::http::error::{malformed_json, ApiError};
 use crate::http::payload;
-use crate::http::storage::reclaim;
+use crate::http::storage::{reclaim, UploadFence};
 use crate::service::repo_kinds;
 use crate::store::now_ms;
 use crate::store::pypi::{self as store, Distribution};
@@ -345,11 +345,12 @@ async fn upload(
 ) -> Result<Response, ApiError> {
     let principal = caller.ok_or(ApiError::Unauthenticated("credentials required"))?;
     may_upload_somewhere(state, &principal, repo).await?;
-    let guard = state.blob_gc.read().await;
+    let fence = UploadFence::new(state).await;
     // Every blob this upload streams into the store, reclaimed if the upload is refused afterwards.
     let mut stored = Vec::new();
     let form = pypi_form::read(
         &*state.blobs,
+        fence.gate(),
         state.config.max_artifact_bytes,
         &pypi_form::LIMITS,
         request,
@@ -363,7 +364,8 @@ async fn upload(
     let (fields, uploaded) = match form {
         Ok(form) => form,
         Err(e) => {
-            drop(guard);
+            let e = fence.database_failure().unwrap_or(e);
+            fence.release(state).await;
             reclaim(state, stored).await?;
             return Err(e);
         }
@@ -378,14 +380,14 @@ async fn upload(
     let (dist_kind, project, display, version) = match checked {
         Ok(v) => v,
         Err(e) => {
-            drop(guard);
+            fence.release(state).await;
             reclaim(state, stored).await?;
             return Err(e);
         }
     };
     let rel = format!("packages/{project}/{version}/{}", uploaded.filename);
     if let Err(e) = authorize(state, Some(&principal), repo, Operation::Upload, &rel).await {
-        drop(guard);
+        fence.release(state).await;
         reclaim(state, stored).await?;
         return Err(e);
     }
@@ -399,7 +401,7 @@ async fn upload(
         match checked {
             Ok(m) => m,
             Err(e) => {
-                drop(guard);
+                fence.release(state).await;
                 reclaim(state, stored).await?;
                 return Err(e);
             }
@@ -410,15 +412,16 @@ async fn upload(
     let metadata_blob = match metadata {
         Some(bytes) => {
             let mut cursor = std::io::Cursor::new(bytes);
-            match state.blobs.put(&mut cursor, MAX_METADATA_BYTES).await {
+            match fence.put(state, &mut cursor, MAX_METADATA_BYTES).await {
                 Ok(info) => {
                     stored.push(info.sha256.clone());
                     Some(info)
                 }
                 Err(e) => {
-                    drop(guard);
+                    let e = fence.error(e);
+                    fence.release(state).await;
                     reclaim(state, stored).await?;
-                    return Err(e.into());
+                    return Err(e);
                 }
             }
         }
@@ -426,7 +429,7 @@ async fn upload(
     };
     let requires_python = field(&fields, "requires_python").unwrap_or("").to_string();
     if requires_python.len() > 256 || requires_python.chars().any(char::is_control) {
-        drop(guard);
+        fence.release(state).await;
         reclaim(state, stored).await?;
         return Err(ApiError::invalid(
             "requires_python",
@@ -493,7 +496,7 @@ async fn upload(
         .await
         .map_err(ApiError::from)
         .and_then(|checked| checked);
-    drop(guard);
+    fence.release(state).await;
     let replaced = match outcome {
         Ok(replaced) => replaced,
         Err(e) => {

@@ -17,7 +17,7 @@ use futures_util::TryStreamExt;
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio_util::io::StreamReader;
 
-use crate::blob::{BlobInfo, BlobStore};
+use crate::blob::{BlobInfo, BlobStore, PlaceGate};
 use crate::http::error::ApiError;
 use crate::http::limits::{body_failure, client_io_error, FramingBudget};
 
@@ -88,6 +88,7 @@ impl<R: AsyncRead + Unpin> AsyncRead for Blake2Reader<R> {
 /// can reclaim it when the form turns out to be unusable, even when reading fails half-way.
 pub async fn read(
     blobs: &dyn BlobStore,
+    gate: &dyn PlaceGate,
     max_artifact_bytes: u64,
     limits: &FormLimits,
     request: Request,
@@ -128,7 +129,9 @@ pub async fn read(
                 inner: StreamReader::new(field.map_err(client_io_error)),
                 hasher: Blake2b::<U32>::new(),
             };
-            let info = blobs.put(&mut reader, max_artifact_bytes).await?;
+            let info = blobs
+                .put_gated(&mut reader, max_artifact_bytes, gate)
+                .await?;
             stored.push(info.sha256.clone());
             uploaded = Some(Uploaded {
                 info,
