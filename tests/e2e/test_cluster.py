@@ -74,6 +74,102 @@ def tickets_path(node):
     return "/v1/%s/tickets" % node.iam_project_id
 
 
+def test_what_one_node_publishes_the_real_clients_resolve_through_another(cluster, tmp_path):
+    """Maven, npm, PyPI, Cargo and generic: published through node A with the real client, resolved,
+    installed and run through node B at once."""
+    import subprocess
+
+    import test_cargo
+    import test_maven
+    import test_npm
+    import test_pypi
+
+    a, b = live(cluster, 2)
+    project = a.create_project()
+    user, password = a.repo_login()
+    stamp = unique("x").replace("_", "")
+
+    # generic
+    generic = a.create_repo(project, "generic")
+    assert uploads.put_file(a.base_url, generic, "g/file.txt", b"generic", (user, password)).status_code == 201
+    assert uploads.served_file(b.base_url, generic, "g/file.txt", (user, password)) == b"generic"
+
+    # npm
+    npm_repo = a.create_repo(project, "npm")
+    ticket = test_npm.ticket_for(a)
+    name = "greet-%s" % stamp.lower()
+    pkg = test_npm.package(tmp_path / "npm-src", name, "1.0.0", "module.exports = () => 'hello from A';\n")
+    out = test_npm.npm(test_npm.npmrc(tmp_path / "a.npmrc", a, npm_repo, ticket), pkg, "publish")
+    assert out.returncode == 0, out.stderr
+    consumer = tmp_path / "npm-app"
+    consumer.mkdir()
+    (consumer / "package.json").write_text('{"name": "app", "version": "1.0.0"}')
+    rc_b = test_npm.npmrc(tmp_path / "b.npmrc", b, npm_repo, ticket)
+    out = test_npm.npm(rc_b, consumer, "install", name)
+    assert out.returncode == 0, out.stderr
+    run = subprocess.run(["node", "-e", "console.log(require(%r)())" % name], cwd=consumer, capture_output=True,
+                         text=True, timeout=60)
+    assert run.stdout.strip() == "hello from A", run.stderr
+
+    # PyPI
+    pypi_repo = a.create_repo(project, "pypi")
+    module = "hello_%s" % stamp.lower()
+    (tmp_path / "dist").mkdir()
+    wheel = test_pypi.make_wheel(tmp_path / "dist", module, "1.0", "GREETING = 'hello from A'\n")
+    out = test_pypi.twine_upload(a, pypi_repo, (user, password), wheel)
+    assert out.returncode == 0, out.stdout + out.stderr
+    target = tmp_path / "site"
+    out = test_pypi.pip_install(b, pypi_repo, (user, password), target, module)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert test_pypi.imported(target, module, "%s.GREETING" % module) == "hello from A"
+
+    # Cargo
+    cargo_repo = a.create_repo(project, "cargo")
+    crate_name = "greeter-%s" % stamp.lower()
+    env_a = test_cargo.cargo_home(tmp_path / "cargo-a", a, cargo_repo, test_cargo.basic_token((user, password)))
+    crate = test_cargo.library(tmp_path / "crates", crate_name, "0.1.0",
+                               'pub fn greet() -> &\'static str { "hello from A" }\n')
+    out = test_cargo.cargo(env_a, crate, "publish", "--registry", "arca", "--allow-dirty")
+    assert out.returncode == 0, out.stderr
+    env_b = test_cargo.cargo_home(tmp_path / "cargo-b", b, cargo_repo, test_cargo.basic_token((user, password)))
+    out = test_cargo.cargo(env_b, tmp_path, "new", "--bin", "app", "--vcs", "none")
+    assert out.returncode == 0, out.stderr
+    out = test_cargo.cargo(env_b, tmp_path / "app", "add", crate_name, "--registry", "arca")
+    assert out.returncode == 0, out.stderr
+    (tmp_path / "app/src/main.rs").write_text(
+        'fn main() { println!("{}", %s::greet()); }\n' % crate_name.replace("-", "_"))
+    out = test_cargo.cargo(env_b, tmp_path / "app", "run", "-q")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "hello from A"
+
+    # Maven
+    pair = a.create_maven_repo(project, unique("mvn"))
+    urls = {node: (node.url("/artifactory/%s/" % pair["release"]), node.url("/artifactory/%s/" % pair["snapshot"]))
+            for node in (a, b)}
+    settings_a = tmp_path / "settings-a.xml"
+    test_maven.settings_xml(settings_a, tmp_path / "m2-a", user, password)
+    lib = test_maven.java_project(tmp_path / "greeter", test_maven.pom("com.acme", "greeter", "1.0", *urls[a]), {
+        "com/acme/Greeter.java": """\
+            package com.acme;
+            public class Greeter { public static String greet() { return "hello from A"; } }
+            """})
+    test_maven.mvn(settings_a, lib, "deploy")
+    settings_b = tmp_path / "settings-b.xml"
+    local_b = tmp_path / "m2-b"
+    test_maven.settings_xml(settings_b, local_b, user, password)
+    deps = "<dependency><groupId>com.acme</groupId><artifactId>greeter</artifactId><version>1.0</version></dependency>"
+    app = test_maven.java_project(tmp_path / "mvn-app", test_maven.pom("com.example", "app", "1.0", *urls[b], deps), {
+        "com/example/Main.java": """\
+            package com.example;
+            public class Main { public static void main(String[] a) { System.out.println(com.acme.Greeter.greet()); } }
+            """})
+    test_maven.mvn(settings_b, app, "package")
+    run = subprocess.run(["java", "-cp", "%s:%s" % (app / "target/app-1.0.jar",
+                                                   local_b / "com/acme/greeter/1.0/greeter-1.0.jar"),
+                          "com.example.Main"], capture_output=True, text=True, timeout=60)
+    assert run.stdout.strip() == "hello from A", run.stderr
+
+
 def test_ticket_uses_are_exact_across_nodes_and_revocation_is_immediate(cluster):
     nodes = live(cluster, 3)
     token = nodes[0].root_token()
