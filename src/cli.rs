@@ -1,4 +1,4 @@
-//! Command line: `arca serve`, `arca config show`.
+//! Command line: `arca serve`, `arca config show`, `arca migrate`.
 
 use clap::{Parser, Subcommand};
 
@@ -19,6 +19,15 @@ pub struct Cli {
 pub enum Command {
     /// Start the server (creates and bootstraps the data directory on first start).
     Serve(Overrides),
+    /// Copy an embedded installation (SQLite + data directory) into the configured PostgreSQL database
+    /// and blob store, verifying every blob's SHA-256; re-running copies only what is missing.
+    Migrate {
+        /// The data directory of the installation to copy (stop its arca first).
+        #[arg(long)]
+        from: std::path::PathBuf,
+        #[command(flatten)]
+        target: Overrides,
+    },
     /// Inspect configuration.
     Config {
         #[command(subcommand)]

@@ -31,6 +31,16 @@ fn main() -> std::process::ExitCode {
         } => Config::load(&overrides)
             .map(|c| print!("{}", c.to_toml()))
             .map_err(anyhow::Error::from),
+        Command::Migrate { from, target } => Config::load(&target)
+            .map_err(anyhow::Error::from)
+            .and_then(|config| arca::migrate::run(&config, &from))
+            .map(|summary| {
+                print!("{summary}");
+                println!(
+                    "give every node the source's key: secret_key_file = {}",
+                    from.join("secret.key").display()
+                );
+            }),
         Command::Serve(overrides) => Config::load(&overrides)
             .map_err(anyhow::Error::from)
             .and_then(run),

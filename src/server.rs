@@ -67,10 +67,7 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
         };
         bootstrap::check_read_only(&db, &config.region)?;
         bootstrap::check_secret_key(&db, &secrets)?;
-        let blobs: Arc<dyn BlobStore> = match config.blob_store {
-            BlobBackend::Fs => Arc::new(FsBlobStore::open_read_only(data_dir)),
-            BlobBackend::S3 => Arc::new(open_s3(&config, true)?),
-        };
+        let blobs = open_blob_store(&config, true)?;
         (db, blobs)
     } else {
         let db = match &database {
@@ -81,10 +78,7 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
         bootstrap::check_secret_key(&db, &secrets)?;
         crate::service::remote_fetch::reset_spool(data_dir)
             .context("cannot prepare the spool directory for upstream fetches")?;
-        let blobs: Arc<dyn BlobStore> = match config.blob_store {
-            BlobBackend::Fs => Arc::new(FsBlobStore::open(data_dir)?),
-            BlobBackend::S3 => Arc::new(open_s3(&config, false)?),
-        };
+        let blobs = open_blob_store(&config, false)?;
         (db, blobs)
     };
     Ok(AppState {
@@ -98,6 +92,15 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
         upstreams: Default::default(),
         in_flight: Default::default(),
         allow_lists: Default::default(),
+    })
+}
+
+/// The configured blob store (its directories made unless `read_only`).
+pub fn open_blob_store(config: &Config, read_only: bool) -> anyhow::Result<Arc<dyn BlobStore>> {
+    Ok(match (config.blob_store, read_only) {
+        (BlobBackend::Fs, true) => Arc::new(FsBlobStore::open_read_only(&config.data_dir)),
+        (BlobBackend::Fs, false) => Arc::new(FsBlobStore::open(&config.data_dir)?),
+        (BlobBackend::S3, _) => Arc::new(open_s3(config, read_only)?),
     })
 }
 
