@@ -29,13 +29,13 @@ import os
 import random
 import re
 import signal
-import sqlite3
 import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Optional
 
 E2E = Path(__file__).resolve().parents[1] / "tests" / "e2e"
@@ -44,7 +44,7 @@ sys.path.insert(0, str(E2E))
 import requests  # noqa: E402
 
 import uploads  # noqa: E402
-from harness import launch  # noqa: E402
+from harness import launch, sql_rows  # noqa: E402
 
 FORMATS = ("generic", "maven", "pypi", "npm", "cargo")
 SWEEP_WAIT_S = 30
@@ -265,13 +265,10 @@ def upload_all(world: World, batch, purges, rng: random.Random):
 def store_state(data_dir: Path):
     """(blobs on disk {sha: size}, blob rows {sha: size}, rows no file references)."""
     on_disk = {p.name: p.stat().st_size for p in (data_dir / "blobs").rglob("*") if p.is_file()}
-    conn = sqlite3.connect(str(data_dir / "arca.db"), timeout=30)
-    try:
-        rows = dict(conn.execute("SELECT sha256, size FROM blobs"))
-        unreferenced = {r[0] for r in conn.execute(
-            "SELECT sha256 FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = b.sha256)")}
-    finally:
-        conn.close()
+    server = SimpleNamespace(data_dir=data_dir)
+    rows = dict(sql_rows(server, "SELECT sha256, size FROM blobs"))
+    unreferenced = {r[0] for r in sql_rows(
+        server, "SELECT sha256 FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = b.sha256)")}
     return on_disk, rows, unreferenced
 
 

@@ -26,10 +26,12 @@ fi
 bash scripts/s3-server.sh install >/dev/null
 cargo build --locked
 # The store's connection tests run on PostgreSQL as well as SQLite: a throwaway cluster for the run
-# (scripts/pg-server.sh installs Debian's postgresql when it is missing).
+# (scripts/pg-server.sh installs Debian's postgresql when it is missing), kept for the end-to-end suite.
 pg_dir=$(mktemp -d)
 trap 'bash scripts/pg-server.sh stop "$pg_dir" >/dev/null 2>&1 || true; rm -rf "$pg_dir"' EXIT
-ARCA_TEST_PG_URL=$(bash scripts/pg-server.sh start "$pg_dir") cargo test --locked
+export ARCA_TEST_PG_URL
+ARCA_TEST_PG_URL=$(bash scripts/pg-server.sh start "$pg_dir")
+cargo test --locked
 # Every cargo-fuzz target for a short while, its build included (longer offline: scripts/fuzz.sh 600).
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
 
@@ -42,18 +44,20 @@ fi
 export ARCA_BIN="$target_dir/debug/arca"
 export ARCA_SHARED="${ARCA_SHARED:-$repo/../shared}"
 
-# The end-to-end suite with every server's blobs on a real S3 server (s3s-fs; ~10 min on CI's 2 cores).
-# ARCA_TEST_S3_E2E=subset runs only the files that exercise the blob store most (every package format,
-# the 2 GiB stream, storage faults, crashes, races, refused uploads, purges); off skips it.
+# The end-to-end suite on the scale-out backends: every server's metadata in a fresh database of the
+# PostgreSQL cluster above and its blobs on a real S3 server (s3s-fs). ARCA_TEST_S3_E2E=subset runs only the
+# files that exercise the storage most (every package format, the 2 GiB stream, storage faults, crashes,
+# races, refused uploads, purges); off skips it.
 s3_e2e=${ARCA_TEST_S3_E2E:-all}
+scale_out=(env ARCA_TEST_DB=pg ARCA_TEST_BLOBS=s3)
 case $s3_e2e in
-all) ARCA_TEST_BLOBS=s3 "$venv/bin/python" -m pytest tests/e2e -q -p no:cacheprovider ;;
+all) "${scale_out[@]}" "$venv/bin/python" -m pytest tests/e2e -q -p no:cacheprovider ;;
 subset)
     files=()
     for name in generic maven npm pypi cargo large storage_faults crash races refused_uploads repositories; do
         files+=("tests/e2e/test_$name.py")
     done
-    ARCA_TEST_BLOBS=s3 "$venv/bin/python" -m pytest "${files[@]}" -q -p no:cacheprovider
+    "${scale_out[@]}" "$venv/bin/python" -m pytest "${files[@]}" -q -p no:cacheprovider
     ;;
 off) ;;
 *)
@@ -62,5 +66,6 @@ off) ;;
     ;;
 esac
 
-# Last, so that its summary is the closing line: the default (filesystem) blob store.
+# Last, so that its summary is the closing line: the embedded defaults (SQLite and the filesystem), and
+# the multi-node and migration tests, which bring their own PostgreSQL and S3 servers.
 "$venv/bin/python" -m pytest tests/e2e -q -p no:cacheprovider

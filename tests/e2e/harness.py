@@ -742,15 +742,25 @@ def pg_database_url(data_dir: Path) -> str:
 def sql_row(srv, sql: str, *args):
     """The first row of a query (`?` placeholders) on a server's own database, SQLite or PostgreSQL; bytea
     values come back as bytes, as SQLite's BLOBs do."""
+    rows = sql_rows(srv, sql, *args)
+    return rows[0] if rows else None
+
+
+def sql_rows(srv, sql: str, *args):
+    """Every row of a query on a server's own database (`srv` needs only `data_dir`), as `sql_row`."""
     if not PG_ADMIN_URL:
-        with sqlite3.connect(srv.data_dir / "arca.db", timeout=30) as db:
-            return db.execute(sql, args).fetchone()
+        with sqlite3.connect("file:%s?mode=ro" % (Path(srv.data_dir) / "arca.db"), uri=True, timeout=30) as db:
+            return db.execute(sql, args).fetchall()
     quoted = iter("'%s'" % str(a).replace("'", "''") for a in args)
     text = re.sub(r"\?", lambda _: next(quoted), sql)
     out = _psql(pg_database_url(srv.data_dir), text, "-F", "\t")
-    if not out:
-        return None
-    return tuple(bytes.fromhex(v[2:]) if v.startswith("\\x") else v for v in out.splitlines()[0].split("\t"))
+    return [tuple(bytes.fromhex(v[2:]) if v.startswith("\\x") else _pg_value(v) for v in line.split("\t"))
+            for line in out.splitlines()]
+
+
+def _pg_value(text: str):
+    """psql's unaligned text of a value as SQLite's module would give it: integers as int."""
+    return int(text) if re.fullmatch(r"-?\d+", text) else text
 
 
 _ACCOUNT_TABLES = ("domains", "users", "access_keys", "iam_projects", "user_profiles")

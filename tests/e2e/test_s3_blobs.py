@@ -7,13 +7,12 @@ every mode (each test has its own S3 server)."""
 
 import hashlib
 import os
-import sqlite3
 import subprocess
 
 import pytest
 import requests
 
-from harness import S3Server, arca_bin, assert_error
+from harness import S3Server, arca_bin, assert_error, sql_rows
 
 UNAVAILABLE = "ARCA.00000019"
 
@@ -26,8 +25,7 @@ def s3(tmp_path):
 
 
 def live_rows(srv, path):
-    with sqlite3.connect("file:%s?mode=ro" % (srv.data_dir / "arca.db"), uri=True, timeout=30) as db:
-        return db.execute("SELECT sha256 FROM files WHERE path = ? AND deleted_at IS NULL", (path,)).fetchall()
+    return sql_rows(srv, "SELECT sha256 FROM files WHERE path = ? AND deleted_at IS NULL", path)
 
 
 def test_s3_down_fails_uploads_and_downloads_cleanly_and_recovers(s3, start_arca, tmp_path):
