@@ -13,7 +13,7 @@ use serde_json::json;
 use super::auth_limit::AuthLimiter;
 use super::error::ApiError;
 use super::extract::BodyLimit;
-use super::{artifact, authn, iam, projectman, protocols, trace};
+use super::{artifact, authn, iam, projectman, protocols, release, trace};
 use crate::auth::secrets::SecretBox;
 use crate::auth::Principal;
 use crate::authz::policy::{self, PolicyDocument};
@@ -93,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         ));
     let authenticated = Router::new()
         .merge(artifact::router())
+        .merge(release::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             authn::authenticate,
@@ -104,6 +105,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(super::metrics::serve))
         .merge(iam::public_router())
         .merge(protocols::router())
+        .merge(release::transfer_router())
         .merge(authenticated)
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)

@@ -11,6 +11,8 @@ pub mod ip_rules;
 pub mod npm;
 pub mod projects;
 pub mod pypi;
+pub mod release;
+pub mod release_settings;
 pub mod remote;
 pub mod repos;
 pub mod tickets;
@@ -38,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_remote_virtual.sql"),
     include_str!("migrations/0007_ip_allow_list.sql"),
     include_str!("migrations/0008_attention.sql"),
+    include_str!("migrations/0010_release.sql"),
 ];
 
 /// The same schema in PostgreSQL's words, one file per SQLite migration (`migrations/pg/`): the two lists
@@ -51,6 +54,7 @@ const PG_MIGRATIONS: &[&str] = &[
     include_str!("migrations/pg/0006_remote_virtual.sql"),
     include_str!("migrations/pg/0007_ip_allow_list.sql"),
     include_str!("migrations/pg/0008_attention.sql"),
+    include_str!("migrations/pg/0010_release.sql"),
 ];
 
 /// Where the metadata lives, read from the `database_url` setting.

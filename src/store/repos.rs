@@ -385,11 +385,12 @@ pub fn unrecorded_blobs(conn: &Conn, candidates: &[String]) -> StoreResult<Vec<S
     Ok(unrecorded)
 }
 
-/// Blob rows no file references: left by a crash between deleting files for good and reclaiming their
+/// Blob rows no file (of a repository or a release repository) references: left by a crash between deleting files for good and reclaiming their
 /// blobs (reclaiming runs after that commit).
 pub fn unreferenced_blobs(conn: &Conn) -> StoreResult<Vec<String>> {
     conn.query_map(
-        "SELECT b.sha256 FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = b.sha256)", params![], |r| r.get(0))
+        "SELECT b.sha256 FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = b.sha256) \
+         AND NOT EXISTS (SELECT 1 FROM release_files r WHERE r.sha256 = b.sha256)", params![], |r| r.get(0))
 }
 
 /// Deletes blob rows among `candidates` that no file references any more; answers `(sha256, size)` of
@@ -400,7 +401,8 @@ pub fn collect_garbage(conn: &mut Conn, candidates: &[String]) -> StoreResult<Ve
     for sha in candidates {
         let gone: Option<i64> = tx
             .query_opt(
-                "DELETE FROM blobs WHERE sha256 = ?1 AND NOT EXISTS (SELECT 1 FROM files WHERE sha256 = ?1) RETURNING size",
+                "DELETE FROM blobs WHERE sha256 = ?1 AND NOT EXISTS (SELECT 1 FROM files WHERE sha256 = ?1) \
+                 AND NOT EXISTS (SELECT 1 FROM release_files WHERE sha256 = ?1) RETURNING size",
                 params![sha],
                 |r| r.get(0),
             )?;
