@@ -111,10 +111,12 @@ pub async fn latest_versions_count(
     ))
 }
 
-/// Release versions (the `release_version` uploads declared) with their live files, newest first.
+/// Release versions (the `release_version` uploads declared), newest first, each with the number of
+/// files (distinct full names) that have a live version in it.
 fn release_versions(versions: &[ReleaseFile], search: &Option<String>) -> Vec<Value> {
     let search = search.as_ref().map(|s| s.to_lowercase());
-    let mut by_version: Vec<(String, i64, usize, bool)> = Vec::new();
+    // name -> (newest upload, paths, every version prod)
+    let mut by_version: Vec<(String, i64, Vec<&str>, bool)> = Vec::new();
     for v in versions.iter().filter(|v| v.is_live()) {
         let name = &v.provenance.release_version;
         if name.is_empty()
@@ -124,23 +126,26 @@ fn release_versions(versions: &[ReleaseFile], search: &Option<String>) -> Vec<Va
         {
             continue;
         }
+        let prod = v.category == "prod";
         match by_version.iter_mut().find(|(n, ..)| n == name) {
             Some(entry) => {
                 entry.1 = entry.1.max(v.created_at);
-                entry.2 += 1;
-                entry.3 &= v.category == "prod";
+                if !entry.2.contains(&v.path.as_str()) {
+                    entry.2.push(&v.path);
+                }
+                entry.3 &= prod;
             }
-            None => by_version.push((name.clone(), v.created_at, 1, v.category == "prod")),
+            None => by_version.push((name.clone(), v.created_at, vec![&v.path], prod)),
         }
     }
     by_version.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     by_version
         .into_iter()
-        .map(|(name, _, count, prod)| {
+        .map(|(name, _, paths, prod)| {
             json!({
                 "category": if prod { "prod" } else { "test" },
                 "build_version": name,
-                "files_count": count,
+                "files_count": paths.len(),
             })
         })
         .collect()
