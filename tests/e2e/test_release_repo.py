@@ -85,6 +85,21 @@ def test_upload_makes_versions_and_downloads_honour_ranges(srv, project, login, 
     signed = srv.signed("GET", "/devreposerver/v5/release/%s/files/1.0/app.tar.gz" % project)
     assert signed.status_code == 200 and signed.content == b"second build bytes!"
     assert requests.get(url, timeout=10).status_code == 401
+    # A signed upload streams with its declared hash; a body that differs from it is refused, unrecorded.
+    path = "/devreposerver/v5/release/%s/files/signed/s.bin" % srv.create_project()
+    data = b"signed bytes"
+    declared = {"X-Sdk-Content-Sha256": hashlib.sha256(data).hexdigest(),
+                "Content-Type": "application/octet-stream"}
+    ok = srv.signed("PUT", path, body=data, headers=declared, query={"build_no": "7"})
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["result"]["sha256"] == declared["X-Sdk-Content-Sha256"]
+
+    def swap_body(req):
+        req.body = b"other bytes!"
+
+    bad = srv.signed("PUT", path, body=data, headers=declared, tamper=swap_body)
+    assert bad.status_code == 401, bad.text
+    assert requests.get(srv.url(path), auth=login, timeout=10).content == data
     assert_error(requests.get(url, params={"version": 9}, auth=login, timeout=10), 404)
 
 
