@@ -330,3 +330,99 @@ pub fn removals(
     )?;
     Ok((total, rows))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::identity::{insert_domain, Domain};
+    use crate::store::projects::{insert_project, Project};
+    use crate::store::test_backends;
+
+    fn blob(tag: &str) -> BlobInfo {
+        BlobInfo {
+            sha256: format!("{tag:0>64}"),
+            size: 5,
+            md5: format!("{tag:0>32}"),
+            sha1: format!("{tag:0>40}"),
+            sha512: format!("{tag:0>128}"),
+        }
+    }
+
+    fn new(path: &str) -> NewVersion {
+        NewVersion {
+            domain_id: "d".into(),
+            project_id: "p".repeat(32),
+            path: path.into(),
+            content_type: "application/octet-stream".into(),
+            category: "test".into(),
+            provenance: Provenance {
+                build_no: "7".into(),
+                ..Provenance::default()
+            },
+            user_id: "u".into(),
+            user_name: "user".into(),
+        }
+    }
+
+    /// Versions, folders, the bin and purging on every backend; a blob a release file uses is never
+    /// collected as garbage, and is once the last version using it is gone.
+    #[test]
+    fn versions_bin_purge_and_garbage() {
+        for (_guard, db) in test_backends() {
+            db.blocking(|conn| {
+                let domain = Domain {
+                    id: "d".into(),
+                    name: "dom".into(),
+                };
+                insert_domain(conn, &domain, 0)?;
+                insert_project(
+                    conn,
+                    &Project {
+                        id: "p".repeat(32),
+                        domain_id: "d".into(),
+                        name: "proj".into(),
+                        description: String::new(),
+                        project_type: "scrum".into(),
+                        creator_id: "u".into(),
+                        created_at: 0,
+                        updated_at: 0,
+                    },
+                )?;
+                let one = insert_version(conn, &new("1.0/a/app.bin"), &blob("a"), 10)?;
+                let two = insert_version(conn, &new("1.0/a/app.bin"), &blob("b"), 20)?;
+                let other = insert_version(conn, &new("top.bin"), &blob("a"), 30)?;
+                assert_eq!((one.version, two.version, other.version), (1, 2, 1));
+                assert_eq!(one.file_id, two.file_id);
+                assert_ne!(one.file_id, other.file_id);
+                assert_eq!(two.provenance.build_no, "7");
+                let folders: Vec<String> = folders_of_project(conn, &one.project_id)?
+                    .into_iter()
+                    .map(|f| f.1)
+                    .collect();
+                assert_eq!(folders, ["1.0", "1.0/a"]);
+                assert!(get(conn, "elsewhere", &one.id)?.is_none());
+
+                assert_eq!(trash(conn, &[two.id.clone(), two.id.clone()], "u", 40)?, 1);
+                assert_eq!(get(conn, "d", &two.id)?.unwrap().deleted_at, Some(40));
+                assert_eq!(restore(conn, std::slice::from_ref(&two.id))?, 1);
+                assert!(get(conn, "d", &two.id)?.unwrap().is_live());
+                assert_eq!(domain_usage(conn, "d")?, (3, 15));
+
+                let shared = vec![blob("a").sha256, blob("b").sha256];
+                assert!(repos::collect_garbage(conn, &shared)?.is_empty());
+                assert!(repos::unreferenced_blobs(conn)?.is_empty());
+                let freed = purge(conn, &[one.id.clone(), two.id.clone()])?;
+                assert_eq!(freed.len(), 2);
+                drop_empty_folders(conn, &one.project_id)?;
+                assert!(folders_of_project(conn, &one.project_id)?.is_empty());
+                // "a" is still used by top.bin; "b" is garbage now.
+                let collected = repos::collect_garbage(conn, &shared)?;
+                assert_eq!(collected, [(blob("b").sha256, 5)]);
+                let again = insert_version(conn, &new("1.0/a/app.bin"), &blob("c"), 50)?;
+                assert_eq!(again.version, 1);
+                Ok(())
+            })
+            .unwrap();
+        }
+    }
+}

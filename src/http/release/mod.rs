@@ -4,6 +4,7 @@
 //! retention and capacity notices (settings.rs, applied by retention.rs and capacity.rs). The rules are
 //! `service::release`'s, the rows `store::release`'s.
 
+mod bin;
 mod capacity;
 mod figures;
 mod files;
@@ -42,9 +43,9 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/devreposerver/v5/files/compeletion",
-            delete(files::delete_completely),
+            delete(bin::delete_completely),
         )
-        .route("/devreposerver/v5/files/status", put(files::update_status))
+        .route("/devreposerver/v5/files/status", put(bin::update_status))
         .route("/devreposerver/v5/files/{id}/info", get(files::detail))
         .route(
             "/devreposerver/v5/{project_id}/files/version",
