@@ -215,10 +215,14 @@ def test_storage_and_package_figures(srv, client, project, world):
     domain = client.show_domain_release_repo_storage(ShowDomainReleaseRepoStorageRequest()).result
     assert domain.used_capacity_size >= stored.used_space_length
     assert domain.total_capacity_size == 500 * 1024 ** 3 and domain.total_count >= 1
-    detail = client.show_package_data_detail(ShowPackageDataDetailRequest(project_id=project)).result
+    detail = client.show_package_data_detail(ShowPackageDataDetailRequest()).result
     assert detail["totalStorage"] == "500.00 GB" and detail["packageStatus"] == 1
-    info = client.show_package_info(ShowPackageInfoRequest()).result
-    assert info["resources"][0]["used"] == domain.used_capacity_size
+    whole = client.show_package_info(ShowPackageInfoRequest()).result["resources"][0]
+    assert whole["used"] == domain.used_capacity_size
+    mine = client.show_package_info(ShowPackageInfoRequest(project_id=project)).result["resources"][0]
+    assert (mine["used"], mine["files"]) == (stored.used_space_length, stored.files_count)
+    detail = client.show_package_data_detail(ShowPackageDataDetailRequest(project_id=project)).result
+    assert detail["usedStorage"] == stored.used_space
     with pytest.raises(ClientRequestException) as e:
         client.show_package_info(ShowPackageInfoRequest(project_id="f" * 32))
     assert_sdk_error(e.value, 404)

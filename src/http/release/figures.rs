@@ -289,29 +289,21 @@ async fn account_figures(
         .await?)
 }
 
-/// `project_id`, when given, must be a project of the caller's account.
-async fn check_optional_project(
+/// Versions and bytes of the project `project_id` names (one the caller may read something of), or
+/// `None` without one.
+async fn project_usage(
     state: &AppState,
     principal: &Principal,
     query: &QueryParams,
-) -> ApiResult<()> {
+) -> ApiResult<Option<(i64, i64)>> {
     let Some(project_id) = query.filter("project_id", 32)? else {
-        return Ok(());
+        return Ok(None);
     };
-    check_project_id("project_id", &project_id)?;
-    let domain_id = principal.domain_id.clone();
-    let exists = state
-        .db
-        .call(move |conn| {
-            Ok(crate::store::projects::get_project(conn, &domain_id, &project_id)?.map(|p| p.id))
-        })
-        .await?;
-    match exists {
-        Some(_) => Ok(()),
-        None => Err(super::no_project(
-            query.get("project_id").unwrap_or_default(),
-        )),
-    }
+    let (_, _, versions) = readable(state, principal, project_id).await?;
+    Ok(Some((
+        versions.len() as i64,
+        versions.iter().map(|v| v.size).sum(),
+    )))
 }
 
 fn percent(used: i64, total: i64) -> f64 {
@@ -340,14 +332,16 @@ pub async fn domain_storage(
 }
 
 /// `GET /devreposerver/v5/data/package` (show_package_data_detail): the plan figures CodeArts answers,
-/// from the configured capacity and what is stored. Download traffic is not metered (0).
+/// from the configured capacity and what is stored (in the account, or in the project `project_id`).
+/// Download traffic is not metered (0).
 pub async fn package_detail(
     State(state): State<AppState>,
     principal: Principal,
     query: QueryParams,
 ) -> ApiResult<Json<Value>> {
-    check_optional_project(&state, &principal, &query).await?;
+    let of_project = project_usage(&state, &principal, &query).await?;
     let (_, used, total, _) = account_figures(&state, &principal).await?;
+    let used = of_project.map_or(used, |p| p.1);
     let domain_id = principal.domain_id.clone();
     let over = state
         .db
@@ -371,14 +365,16 @@ pub async fn package_detail(
 }
 
 /// `GET /devreposerver/v5/data/package/info` (show_package_info): the plan's state and its resources.
-/// A self-hosted server's plan never expires (`remainingDays` null); storage is the configured capacity.
+/// A self-hosted server's plan never expires (`remainingDays` null); storage is the configured capacity,
+/// used by the account or by the project `project_id`.
 pub async fn package_info(
     State(state): State<AppState>,
     principal: Principal,
     query: QueryParams,
 ) -> ApiResult<Json<Value>> {
-    check_optional_project(&state, &principal, &query).await?;
+    let of_project = project_usage(&state, &principal, &query).await?;
     let (count, used, total, _) = account_figures(&state, &principal).await?;
+    let (count, used) = of_project.unwrap_or((count, used));
     Ok(success(json!({
         "packageType": 0,
         "packageStatus": 1,
