@@ -201,6 +201,16 @@ pub fn domain_usage(conn: &Conn, domain_id: &str) -> StoreResult<(i64, i64)> {
     )
 }
 
+/// Live bytes per project of an account: `(project_id, bytes)`.
+pub fn live_bytes_by_project(conn: &Conn, domain_id: &str) -> StoreResult<Vec<(String, i64)>> {
+    conn.query_map(
+        "SELECT project_id, CAST(coalesce(sum(size), 0) AS BIGINT) FROM release_files \
+         WHERE domain_id = ?1 AND deleted_at IS NULL GROUP BY project_id",
+        params![domain_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+}
+
 /// A folder of the account by id: `(project_id, path)`.
 pub fn folder(conn: &Conn, domain_id: &str, id: &str) -> StoreResult<Option<(String, String)>> {
     conn.query_opt(

@@ -120,6 +120,8 @@ def test_list_files_walks_projects_folders_and_files(srv, client, project, world
     assert len(mine) == 1 and mine[0].type == "folder"
     root = list_files(client, project_id=project)
     assert [(d.name, d.type) for d in root.data] == [("1.0", "folder")]
+    # A folder's (and a project's) size is every live version below it: 17 + 19 + 13 bytes.
+    assert root.data[0].size == mine[0].size == 49
     folder_id = root.data[0].id
     inside = list_files(client, parent_id=folder_id)
     assert [(d.name, d.type) for d in inside.data] == [("app.tar.gz", "file"), ("docs", "folder")]

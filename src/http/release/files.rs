@@ -177,10 +177,11 @@ pub async fn list_files(
                     if !placed || !wanted(name) || extension.is_some() || category.is_some() {
                         continue;
                     }
-                    let size = files
+                    // What the folder holds: every live version below it, as a project's size.
+                    let size = versions
                         .iter()
-                        .filter(|f| rules::is_under(path, &f.path))
-                        .map(|f| f.size)
+                        .filter(|v| v.is_live() && readable(v) && rules::is_under(path, &v.path))
+                        .map(|v| v.size)
                         .sum();
                     rows.push(Listed {
                         view: folder_view(
@@ -260,6 +261,9 @@ pub async fn list_files(
 /// The account's projects whose release repository the caller may read something of, as folders.
 fn list_projects(conn: &Conn, principal: &Principal) -> StoreResult<Vec<Listed>> {
     let (_, all) = projects::list_projects(conn, &principal.domain_id, None, None, 0, i64::MAX)?;
+    let sizes: HashMap<String, i64> = release::live_bytes_by_project(conn, &principal.domain_id)?
+        .into_iter()
+        .collect();
     let mut rows = Vec::new();
     for project in all {
         let Ok((_, access)) = project_access(conn, principal, &project.id)? else {
@@ -268,11 +272,7 @@ fn list_projects(conn: &Conn, principal: &Principal) -> StoreResult<Vec<Listed>>
         if !access.may_somewhere(Operation::Download) {
             continue;
         }
-        let size: i64 = release::of_project(conn, &project.id)?
-            .iter()
-            .filter(|v| v.is_live())
-            .map(|v| v.size)
-            .sum();
+        let size = sizes.get(&project.id).copied().unwrap_or(0);
         rows.push(Listed {
             view: folder_view(&project.id, &project.id, &project.name, "0", "", size),
             name: project.name.clone(),
