@@ -17,7 +17,7 @@ from huaweicloudsdkcodeartsartifact.v2 import (
     ShowVersionListRequest)
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 
-from harness import ROLE_DEVELOPER, ROLE_VIEWER, assert_error, assert_sdk_error, unique
+from harness import ROLE_DEVELOPER, ROLE_VIEWER, assert_error, assert_sdk_error
 
 
 def release_url(srv, project, path, **query):
@@ -139,6 +139,12 @@ def test_list_files_walks_projects_folders_and_files(srv, client, project, world
     assert by_size.total_records == 1
     paged = list_files(client, project_id=project, search_name="t", page_size=1, page_no=2)
     assert (paged.total_records, paged.total_pages, len(paged.data)) == (2, 2, 1)
+    for bad in ({"page_size": 101}, {"page_size": 0}, {"page_no": 0}, {"status": "lost"},
+                {"order_by": "color"}, {"project_id": "short"}):
+        with pytest.raises(ClientRequestException) as e:
+            list_files(client, **bad)
+        assert_sdk_error(e.value, 400)
+        assert list(bad)[0] in e.value.error_msg
 
 
 def test_file_details(srv, client, project, world):
@@ -348,7 +354,7 @@ def test_capacity_notices_once_per_crossing(srv, client, login):
     assert (shown.capacity_threshold, shown.message_type, shown.is_mail_enabled) == (50, 1, 1)
     count = lambda: srv.signed("GET", records).json()["result"]["total_records"]  # noqa: E731
     before = count()
-    small = uploaded(srv, login, project, "c/small.bin", b"s" * 400)
+    uploaded(srv, login, project, "c/small.bin", b"s" * 400)
     assert count() == before
     big = uploaded(srv, login, project, "c/big.bin", b"b" * 700)
     assert count() == before + 1
@@ -366,7 +372,6 @@ def test_capacity_notices_once_per_crossing(srv, client, login):
                 {"capacity_threshold": 50, "total_capacity_size": 0}):
         assert list(bad)[-1] in assert_error(srv.signed("PUT", settings, body=bad), 400)["error_msg"]
     srv.signed("PUT", settings, body={"capacity_threshold": 80})
-    del small
 
 
 def test_another_accounts_ids_are_404(two_domains):
@@ -392,4 +397,27 @@ def test_another_accounts_ids_are_404(two_domains):
     assert_error(upload(b, login_b, project_a, "y.bin", b"theirs"), 404)
     assert requests.get(file_a["download_url_with_id"], auth=login_b, timeout=10).status_code == 404
     assert all(d.id != project_a for d in client_b.list_files(ListFilesRequest(body=RepoFileQueryDTOV5())).result.data)
-    assert unique("x")
+
+
+def test_the_ip_allow_list_covers_release_transfers(srv, project, login, world):
+    class FromAddress(requests.adapters.HTTPAdapter):
+        def init_poolmanager(self, *args, **kw):
+            kw["source_address"] = ("127.0.0.2", 0)
+            super().init_poolmanager(*args, **kw)
+
+    other = requests.Session()
+    other.mount("http://", FromAddress())
+    made = srv.signed("POST", "/cloudartifact/v5/domain/ipconfig", body={"value": "127.0.0.1"})
+    assert made.status_code == 200, made.text
+    url, _ = release_url(srv, project, "1.0/app.tar.gz")
+    try:
+        assert_error(other.get(url, auth=login, timeout=10), 403, "ARCA.00000018")
+        assert_error(other.put(release_url(srv, project, "ip/x.bin")[0], data=b"x", auth=login, timeout=10), 403,
+                     "ARCA.00000018")
+        assert_error(other.get(world["second"]["download_url_with_id"], auth=login, timeout=10), 403,
+                     "ARCA.00000018")
+        assert requests.get(url, auth=login, timeout=10).status_code == 200
+    finally:
+        gone = srv.signed("DELETE", "/cloudartifact/v5/domain/ipconfig/%s" % made.json()["result"]["id"])
+        assert gone.status_code == 200, gone.text
+    assert other.get(url, auth=login, timeout=10).status_code == 200
