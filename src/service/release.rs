@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::auth::Principal;
+use crate::auth::{Credential, Principal};
 use crate::authz::privileges::{allows, PrivilegeEntry};
 use crate::authz::scope::Scope;
 use crate::domain::operation::{Operation, OperationSet};
@@ -38,7 +38,11 @@ impl ReleaseAccess {
     pub fn new(entries: Vec<PrivilegeEntry>, principal: &Principal) -> Self {
         ReleaseAccess {
             entries,
-            scope: crate::http::artifact::access::scope_of(principal),
+            // A ticket reaches what its `embed_id` names (as `http::artifact::access::scope_of`).
+            scope: match &principal.credential {
+                Credential::Ticket { embed_id, .. } => Scope::from_embed_id(embed_id),
+                _ => Scope::Everything,
+            },
         }
     }
 
