@@ -405,19 +405,23 @@ def test_the_ip_allow_list_covers_release_transfers(srv, project, login, world):
             kw["source_address"] = ("127.0.0.2", 0)
             super().init_poolmanager(*args, **kw)
 
-    other = requests.Session()
-    other.mount("http://", FromAddress())
+    def other():
+        # A fresh connection per request: a refused upload's unread body closes its connection.
+        session = requests.Session()
+        session.mount("http://", FromAddress())
+        return session
+
     made = srv.signed("POST", "/cloudartifact/v5/domain/ipconfig", body={"value": "127.0.0.1"})
     assert made.status_code == 200, made.text
     url, _ = release_url(srv, project, "1.0/app.tar.gz")
     try:
-        assert_error(other.get(url, auth=login, timeout=10), 403, "ARCA.00000018")
-        assert_error(other.put(release_url(srv, project, "ip/x.bin")[0], data=b"x", auth=login, timeout=10), 403,
+        assert_error(other().get(url, auth=login, timeout=10), 403, "ARCA.00000018")
+        assert_error(other().put(release_url(srv, project, "ip/x.bin")[0], data=b"x", auth=login, timeout=10), 403,
                      "ARCA.00000018")
-        assert_error(other.get(world["second"]["download_url_with_id"], auth=login, timeout=10), 403,
+        assert_error(other().get(world["second"]["download_url_with_id"], auth=login, timeout=10), 403,
                      "ARCA.00000018")
         assert requests.get(url, auth=login, timeout=10).status_code == 200
     finally:
         gone = srv.signed("DELETE", "/cloudartifact/v5/domain/ipconfig/%s" % made.json()["result"]["id"])
         assert gone.status_code == 200, gone.text
-    assert other.get(url, auth=login, timeout=10).status_code == 200
+    assert other().get(url, auth=login, timeout=10).status_code == 200
