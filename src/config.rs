@@ -55,6 +55,12 @@ pub struct Config {
     /// safe without it (they hold the collection lock from storing bytes to committing their row); the
     /// grace keeps the sweep away from writers that lock cannot see.
     pub blob_sweep_grace_secs: u64,
+    /// Seconds between runs of the release repositories' retention job; one run always happens at start.
+    /// 0: only at start.
+    pub release_retention_interval_secs: u64,
+    /// The length of a retention "day" (`file_expire_time`, `trash_file_expire_time`), in seconds: 86400,
+    /// shortened only to test the job.
+    pub release_retention_day_secs: u64,
     /// Failed authentications from one client address, or naming one user, after which further attempts
     /// are refused (429) for `auth_failure_window_secs`; 0 turns the limit off.
     pub auth_failure_limit: u32,
@@ -125,6 +131,8 @@ impl Default for Config {
             public_url: String::new(),
             blob_sweep_interval_secs: 3600,
             blob_sweep_grace_secs: 600,
+            release_retention_interval_secs: 3600,
+            release_retention_day_secs: 86400,
             auth_failure_limit: 10,
             auth_failure_window_secs: 60,
             trusted_proxies: Vec::new(),
@@ -205,6 +213,12 @@ pub struct Overrides {
     /// Age an unrecorded blob must reach before a sweep reclaims it, in seconds [default: 600].
     #[arg(long, env = "ARCA_BLOB_SWEEP_GRACE_SECS")]
     pub blob_sweep_grace_secs: Option<u64>,
+    /// Seconds between runs of the release retention job; 0: only at start [default: 3600].
+    #[arg(long, env = "ARCA_RELEASE_RETENTION_INTERVAL_SECS")]
+    pub release_retention_interval_secs: Option<u64>,
+    /// Length of a retention day in seconds, shortened only for tests [default: 86400].
+    #[arg(long, env = "ARCA_RELEASE_RETENTION_DAY_SECS")]
+    pub release_retention_day_secs: Option<u64>,
     /// Failed authentications per client address or user before refusing [default: 10; 0: no limit].
     #[arg(long, env = "ARCA_AUTH_FAILURE_LIMIT")]
     pub auth_failure_limit: Option<u32>,
@@ -329,6 +343,8 @@ impl Config {
             public_url,
             blob_sweep_interval_secs,
             blob_sweep_grace_secs,
+            release_retention_interval_secs,
+            release_retention_day_secs,
             auth_failure_limit,
             auth_failure_window_secs,
             trusted_proxies,

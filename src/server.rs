@@ -164,10 +164,18 @@ pub async fn serve_on(
     // Stopping drops a sweep half-way safely: rows are deleted before their bytes, so what is left is
     // bytes without a row, which the next sweep reclaims.
     tokio::spawn(crate::http::blob_sweep::run(state.clone()));
+    tokio::spawn(crate::http::release::retention::run(state.clone()));
     let app = router(state);
     let connections = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
+    // Polled once before the first accept so the signal handlers exist before anyone can have been
+    // answered: `select!` may otherwise pick a ready accept first, and a SIGTERM sent right after that
+    // first answer (a supervisor's health check) would kill the process instead of draining it.
+    let stopped_early = futures_util::FutureExt::now_or_never(&mut shutdown).is_some();
     loop {
+        if stopped_early {
+            break;
+        }
         let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,

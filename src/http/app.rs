@@ -14,7 +14,7 @@ use serde_json::json;
 use super::auth_limit::AuthLimiter;
 use super::error::ApiError;
 use super::extract::BodyLimit;
-use super::{artifact, authn, iam, projectman, protocols, trace};
+use super::{artifact, authn, iam, projectman, protocols, release, trace};
 use crate::auth::secrets::SecretBox;
 use crate::auth::Principal;
 use crate::authz::policy::{self, PolicyDocument};
@@ -114,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         ));
     let authenticated = Router::new()
         .merge(artifact::router())
+        .merge(release::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             authn::authenticate,
@@ -125,6 +126,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(super::metrics::serve))
         .merge(iam::public_router())
         .merge(protocols::router())
+        .merge(release::transfer_router())
         .merge(authenticated)
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod payload;
 pub mod projectman;
 pub mod protocols;
+pub mod release;
 pub mod storage;
 pub mod trace;
 pub mod urls;

@@ -2,6 +2,7 @@
 //! for every API that changes it.
 
 pub mod npm_remote;
+pub mod release;
 pub mod remote_fetch;
 pub mod repo_kinds;
 pub mod upstreams;

@@ -98,11 +98,10 @@ pub fn claim_for_deletion(
         if recorded.is_none() {
             claimed.unrecorded.push(sha.clone());
         } else {
-            let gone: Option<i64> = tx.query_opt(
-                "DELETE FROM blobs WHERE sha256 = ?1 AND NOT EXISTS (SELECT 1 FROM files WHERE sha256 = ?1) RETURNING size",
-                params![sha],
-                |r| r.get(0),
-            )?;
+            let gone: Option<i64> =
+                tx.query_opt(super::repos::DELETE_UNREFERENCED_BLOB, params![sha], |r| {
+                    r.get(0)
+                })?;
             match gone {
                 Some(size) => claimed.freed.push((sha.clone(), size)),
                 None => continue,

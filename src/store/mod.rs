@@ -12,6 +12,8 @@ pub mod ip_rules;
 pub mod npm;
 pub mod projects;
 pub mod pypi;
+pub mod release;
+pub mod release_settings;
 pub mod remote;
 pub mod repos;
 pub mod tickets;
@@ -40,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_ip_allow_list.sql"),
     include_str!("migrations/0008_attention.sql"),
     include_str!("migrations/0009_blob_leases.sql"),
+    include_str!("migrations/0010_release.sql"),
 ];
 
 /// The same schema in PostgreSQL's words, one file per SQLite migration (`migrations/pg/`): the two lists
@@ -54,6 +57,7 @@ const PG_MIGRATIONS: &[&str] = &[
     include_str!("migrations/pg/0007_ip_allow_list.sql"),
     include_str!("migrations/pg/0008_attention.sql"),
     include_str!("migrations/pg/0009_blob_leases.sql"),
+    include_str!("migrations/pg/0010_release.sql"),
 ];
 
 /// Where the metadata lives, read from the `database_url` setting.

@@ -385,12 +385,19 @@ pub fn unrecorded_blobs(conn: &Conn, candidates: &[String]) -> StoreResult<Vec<S
     Ok(unrecorded)
 }
 
-/// Blob rows no file references: left by a crash between deleting files for good and reclaiming their
+/// Blob rows no file (of a repository or a release repository) references: left by a crash between deleting files for good and reclaiming their
 /// blobs (reclaiming runs after that commit).
 pub fn unreferenced_blobs(conn: &Conn) -> StoreResult<Vec<String>> {
     conn.query_map(
-        "SELECT b.sha256 FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = b.sha256)", params![], |r| r.get(0))
+        "SELECT b.sha256 FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = b.sha256) \
+         AND NOT EXISTS (SELECT 1 FROM release_files r WHERE r.sha256 = b.sha256)", params![], |r| r.get(0))
 }
+
+/// Deletes the row of blob `?1` unless a file (of a repository or a release repository) references it;
+/// answers its size when it did.
+pub(crate) const DELETE_UNREFERENCED_BLOB: &str = "DELETE FROM blobs WHERE sha256 = ?1 \
+     AND NOT EXISTS (SELECT 1 FROM files WHERE sha256 = ?1) \
+     AND NOT EXISTS (SELECT 1 FROM release_files WHERE sha256 = ?1) RETURNING size";
 
 /// Deletes blob rows among `candidates` that no file references any more; answers `(sha256, size)` of
 /// each, whose bytes the caller then removes from the blob store.
@@ -398,12 +405,8 @@ pub fn collect_garbage(conn: &mut Conn, candidates: &[String]) -> StoreResult<Ve
     let tx = conn.transaction()?;
     let mut freed = Vec::new();
     for sha in candidates {
-        let gone: Option<i64> = tx
-            .query_opt(
-                "DELETE FROM blobs WHERE sha256 = ?1 AND NOT EXISTS (SELECT 1 FROM files WHERE sha256 = ?1) RETURNING size",
-                params![sha],
-                |r| r.get(0),
-            )?;
+        let gone: Option<i64> =
+            tx.query_opt(DELETE_UNREFERENCED_BLOB, params![sha], |r| r.get(0))?;
         if let Some(size) = gone {
             freed.push((sha.clone(), size));
         }

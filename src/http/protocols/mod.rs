@@ -3,11 +3,11 @@
 
 // The formats' request parsers are public for the fuzz targets (fuzz/), which drive them without a
 // server; the handlers are reached through `router` only.
-mod access;
+pub(crate) mod access;
 pub mod cargo;
 mod cargo_remote;
 mod cargo_virtual;
-mod download;
+pub(crate) mod download;
 mod hosted;
 mod members;
 pub mod npm;
