@@ -52,6 +52,8 @@ pub struct Config {
     /// safe without it (they hold the collection lock from storing bytes to committing their row); the
     /// grace keeps the sweep away from writers that lock cannot see.
     pub blob_sweep_grace_secs: u64,
+    /// Audit log entries older than this many days are deleted (at start, then hourly); 0 keeps them all.
+    pub audit_retention_days: u64,
     /// Failed authentications from one client address, or naming one user, after which further attempts
     /// are refused (429) for `auth_failure_window_secs`; 0 turns the limit off.
     pub auth_failure_limit: u32,
@@ -121,6 +123,7 @@ impl Default for Config {
             public_url: String::new(),
             blob_sweep_interval_secs: 3600,
             blob_sweep_grace_secs: 600,
+            audit_retention_days: 180,
             auth_failure_limit: 10,
             auth_failure_window_secs: 60,
             trusted_proxies: Vec::new(),
@@ -198,6 +201,9 @@ pub struct Overrides {
     /// Age an unrecorded blob must reach before a sweep reclaims it, in seconds [default: 600].
     #[arg(long, env = "ARCA_BLOB_SWEEP_GRACE_SECS")]
     pub blob_sweep_grace_secs: Option<u64>,
+    /// Days audit log entries are kept [default: 180; 0: for ever].
+    #[arg(long, env = "ARCA_AUDIT_RETENTION_DAYS")]
+    pub audit_retention_days: Option<u64>,
     /// Failed authentications per client address or user before refusing [default: 10; 0: no limit].
     #[arg(long, env = "ARCA_AUTH_FAILURE_LIMIT")]
     pub auth_failure_limit: Option<u32>,
@@ -321,6 +327,7 @@ impl Config {
             public_url,
             blob_sweep_interval_secs,
             blob_sweep_grace_secs,
+            audit_retention_days,
             auth_failure_limit,
             auth_failure_window_secs,
             trusted_proxies,
@@ -358,6 +365,11 @@ impl Config {
         if !(-14 * 60..=14 * 60).contains(&self.display_offset_minutes) {
             return Err(ConfigError::Invalid(
                 "display_offset_minutes must be within -840..=840".into(),
+            ));
+        }
+        if self.audit_retention_days > 36_500 {
+            return Err(ConfigError::Invalid(
+                "audit_retention_days must be within 0..=36500 (0 keeps entries for ever)".into(),
             ));
         }
         if self.ticket_uses == 0 || self.ticket_lifetime_secs == 0 || self.token_lifetime_secs == 0

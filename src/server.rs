@@ -150,6 +150,7 @@ pub async fn serve_on(
     // Stopping drops a sweep half-way safely: rows are deleted before their bytes, so what is left is
     // bytes without a row, which the next sweep reclaims.
     tokio::spawn(crate::http::blob_sweep::run(state.clone()));
+    tokio::spawn(crate::http::audit::prune::run(state.clone()));
     let app = router(state);
     let connections = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);

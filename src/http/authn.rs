@@ -105,6 +105,7 @@ async fn identify(
     .await?;
     let mut request = request;
     tracing::debug!(user_id = %principal.user_id, "authenticated");
+    crate::http::audit::note_principal(&principal);
     request.extensions_mut().insert(principal);
     Ok(request)
 }

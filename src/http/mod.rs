@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod artifact;
+pub mod audit;
 pub mod auth_limit;
 pub mod authn;
 pub mod blob_sweep;

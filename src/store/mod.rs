@@ -3,6 +3,7 @@
 //! async runtime never waits on disk.
 
 pub mod attentions;
+pub mod audit;
 pub mod cargo;
 mod conn;
 pub mod dialect;
@@ -38,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_remote_virtual.sql"),
     include_str!("migrations/0007_ip_allow_list.sql"),
     include_str!("migrations/0008_attention.sql"),
+    include_str!("migrations/0009_audit.sql"),
 ];
 
 /// The same schema in PostgreSQL's words, one file per SQLite migration (`migrations/pg/`): the two lists
@@ -51,6 +53,7 @@ const PG_MIGRATIONS: &[&str] = &[
     include_str!("migrations/pg/0006_remote_virtual.sql"),
     include_str!("migrations/pg/0007_ip_allow_list.sql"),
     include_str!("migrations/pg/0008_attention.sql"),
+    include_str!("migrations/pg/0009_audit.sql"),
 ];
 
 /// Where the metadata lives, read from the `database_url` setting.

@@ -153,4 +153,8 @@ pub fn router() -> Router<AppState> {
             get(files::search_by_checksum),
         )
         .route("/cloudartifact/v5/storage", get(stats::show_storage))
+        .route(
+            "/cloudartifact/v5/{a}/{b}/{c}/{d}/audit",
+            get(crate::http::audit::show),
+        )
 }

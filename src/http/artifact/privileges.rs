@@ -227,6 +227,7 @@ pub async fn update_role_grants(
                 "must start with '/' and hold only letters, digits and / * - _ .",
             ));
         }
+        crate::http::audit::note_project(&p.project_id);
         let operations =
             parse_operation_list(&p.operations).map_err(|e| ApiError::invalid("operations", e))?;
         let grant = projects::Grant {

@@ -1,0 +1,25 @@
+-- The audit log (show_audit): one row per recorded change, or refused attempt at one, with who made it,
+-- from where and what came of it. Rows are never updated; the retention job deletes old ones.
+CREATE TABLE audit_log (
+    seq            INTEGER PRIMARY KEY,
+    id             TEXT NOT NULL UNIQUE,
+    domain_id      TEXT NOT NULL,
+    project_id     TEXT NOT NULL DEFAULT '',
+    repo_id        TEXT NOT NULL DEFAULT '',
+    repo_name      TEXT NOT NULL DEFAULT '',
+    module         TEXT NOT NULL,
+    operation      TEXT NOT NULL,
+    operator_id    TEXT NOT NULL DEFAULT '',
+    operator_name  TEXT NOT NULL DEFAULT '',
+    tenant_name    TEXT NOT NULL DEFAULT '',
+    ip             TEXT NOT NULL DEFAULT '',
+    user_agent     TEXT NOT NULL DEFAULT '',
+    info           TEXT NOT NULL DEFAULT '',
+    data           TEXT NOT NULL DEFAULT '',
+    result         TEXT NOT NULL,
+    status         INTEGER NOT NULL,
+    reason         TEXT NOT NULL DEFAULT '',
+    at_ms          INTEGER NOT NULL
+);
+CREATE INDEX audit_log_domain_time ON audit_log (domain_id, at_ms, seq);
+CREATE INDEX audit_log_time ON audit_log (at_ms);
