@@ -64,6 +64,7 @@ fn management(m: &str, rest: &[&str]) -> Option<Kind> {
     match rest {
         ["v5", "tree", "repos", "artifacts"] => None,
         ["v5", "maven", "repositories"] => kind("repository", "createRepository"),
+        ["v5", "maven", "project", "repository"] => kind("repository", "shareRepositories"),
         ["v5", "artifact", ..] => kind(
             "repository",
             verb(

@@ -23,3 +23,14 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_domain_time ON audit_log (domain_id, at_ms, seq);
 CREATE INDEX audit_log_time ON audit_log (at_ms);
+
+-- Repositories shared into other projects of their account (create_project_related_repository): members
+-- of those projects may read them. A repository's own project is never among them.
+CREATE TABLE repo_shares (
+    repo_id     TEXT NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+    project_id  TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    created_at  BIGINT NOT NULL,
+    created_by  TEXT NOT NULL,
+    PRIMARY KEY (repo_id, project_id)
+);
+CREATE INDEX repo_shares_project ON repo_shares (project_id);
