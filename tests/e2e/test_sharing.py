@@ -47,6 +47,11 @@ def test_sharing_gives_members_of_the_other_project_read_only(srv, world):
     assert sorted(answer.result["ids"]) == sorted([world["generic_id"], world["maven"]["release_id"]])
     got = requests.get(url, auth=world["reader_login"], timeout=10)
     assert got.status_code == 200 and got.content == b"shared bytes"
+    reader = world["reader"]
+    across = srv.signed("GET", "/cloudartifact/v5/%s/%s/repositories" % (srv.domain_id, world["other"]),
+                        query={"in_project": "false", "page_size": "100"}, ak=reader.ak, sk=reader.sk)
+    assert across.status_code == 200, across.text
+    assert world["generic"] in [r["repositoryName"] for r in across.json()["result"]["repositories"]]
     jar = requests.get(srv.url("/artifactory/%s/%s" % (world["maven"]["release"], JAR)),
                        auth=world["reader_login"], timeout=10)
     assert jar.status_code == 200
