@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod payload;
 pub mod projectman;
 pub mod protocols;
+pub mod sec_guard;
 pub mod storage;
 pub mod trace;
 pub mod urls;

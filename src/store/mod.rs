@@ -14,6 +14,7 @@ pub mod projects;
 pub mod pypi;
 pub mod remote;
 pub mod repos;
+pub mod scans;
 pub mod shares;
 pub mod tickets;
 

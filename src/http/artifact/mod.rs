@@ -166,6 +166,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/cloudartifact/v5/maven/list", get(sharing::maven_list))
         .route(
+            "/cloudartifact/v5/sec-guard/task/list",
+            get(crate::http::sec_guard::list),
+        )
+        .route(
             "/cloudartifact/v5/{a}/{b}/{c}/{d}/audit",
             get(crate::http::audit::show),
         )

@@ -34,3 +34,23 @@ CREATE TABLE repo_shares (
     PRIMARY KEY (repo_id, project_id)
 );
 CREATE INDEX repo_shares_project ON repo_shares (project_id);
+
+-- Offline security scans (list_sec_guard_list): one task per uploaded file, written once its scan is done.
+-- Files are scanned in id order, so the highest file_id is where the scanner goes on after a restart. No
+-- reference to files: a task outlives the file it scanned.
+CREATE TABLE scan_tasks (
+    id          TEXT PRIMARY KEY,
+    file_id     BIGINT NOT NULL UNIQUE,
+    domain_id   TEXT NOT NULL,
+    repo_id     TEXT NOT NULL,
+    repo_name   TEXT NOT NULL,
+    path        TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    high        BIGINT NOT NULL,
+    medium      BIGINT NOT NULL,
+    low         BIGINT NOT NULL,
+    findings    TEXT NOT NULL,
+    created_at  BIGINT NOT NULL
+);
+CREATE INDEX scan_tasks_domain_time ON scan_tasks (domain_id, created_at);
