@@ -96,6 +96,8 @@ async fn identify(
         }
         (None, None) => return Err(ApiError::Unauthenticated("no credentials")),
     };
+    // Noted before the allow-list check, so a change refused for its address is in the audit log too.
+    crate::http::audit::note_principal(&principal);
     crate::http::ip_allow::check(
         state,
         &principal.domain_id,
@@ -105,7 +107,6 @@ async fn identify(
     .await?;
     let mut request = request;
     tracing::debug!(user_id = %principal.user_id, "authenticated");
-    crate::http::audit::note_principal(&principal);
     request.extensions_mut().insert(principal);
     Ok(request)
 }
