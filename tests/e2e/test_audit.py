@@ -19,6 +19,18 @@ from harness import ROLE_DEVELOPER, ROLE_VIEWER, assert_error, assert_sdk_error,
 from uploads import npm_publish, put_file
 
 
+class FromAddress(requests.adapters.HTTPAdapter):
+    """Requests from another loopback address (as test_ip_allow_list.py sends them)."""
+
+    def __init__(self, source, **kw):
+        self.source = source
+        super().__init__(**kw)
+
+    def init_poolmanager(self, *args, **kw):
+        kw["source_address"] = (self.source, 0)
+        super().init_poolmanager(*args, **kw)
+
+
 @pytest.fixture(scope="module")
 def domains(two_domains):
     return two_domains
@@ -203,3 +215,25 @@ def test_retention_prunes_old_entries_at_start(start_arca):
             break
         time.sleep(0.2)
     assert old[0].id not in remaining and len(remaining) == 1
+
+
+def test_a_change_refused_for_its_address_is_recorded(srv, world):
+    """With an allow-list, a change from an address outside it is refused (403) and recorded with that
+    address and the refusal."""
+    rule = srv.signed("POST", "/cloudartifact/v5/domain/ipconfig", body={"value": "127.0.0.1"})
+    assert rule.status_code == 200, rule.text
+    try:
+        session = requests.Session()
+        session.mount("http://", FromAddress("127.0.0.2"))
+        resp = session.put(srv.url("/cloudartifact/v5/artifact/"), json={"repo_name": world["generic"],
+                                                                          "description": "from outside"},
+                           headers={"X-Auth-Token": srv.root_token(), "User-Agent": "audit-test/1"}, timeout=10)
+        assert_error(resp, 403, "ARCA.00000018")
+    finally:
+        deleted = srv.signed("DELETE", "/cloudartifact/v5/domain/ipconfig/%s" % rule.json()["result"]["id"])
+        assert deleted.status_code == 200, deleted.text
+    refused = [e for e in entries(srv, module="repository") if e.ip_source == "127.0.0.2"]
+    assert len(refused) == 1
+    e = refused[0]
+    assert (e.operation, e.user_agent, e.operator) == ("updateRepository", "audit-test/1", srv.root.name)
+    assert e.reason.startswith("ARCA.00000018") and data_of(e)["result"] == "failure"
