@@ -16,7 +16,7 @@ from huaweicloudsdkcodeartsartifact.v2 import (
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 
 from harness import ROLE_DEVELOPER, ROLE_VIEWER, assert_error, assert_sdk_error, sql_row, unique
-from uploads import npm_publish, put_file
+from uploads import cargo_publish, npm_publish, put_file, pypi_upload, wheel
 
 
 class FromAddress(requests.adapters.HTTPAdapter):
@@ -77,12 +77,17 @@ def world(srv, project, login):
     assert put_file(srv.base_url, maven["release"], jar, b"jar", login).status_code in (200, 201)
     npm = srv.create_repo(project, "npm")
     assert npm_publish(srv.base_url, npm, "audited-pkg", "1.0.0", b"tgz", login).status_code in (200, 201)
+    pypi = srv.create_repo(project, "pypi")
+    assert pypi_upload(srv.base_url, pypi, "audited", "1.0", wheel("audited", "1.0", "audit"), login).ok
+    cargo = srv.create_repo(project, "cargo")
+    assert cargo_publish(srv.base_url, cargo, "audited", "1.0.0", b"crate bytes", login).ok
     viewer = srv.create_user()
     srv.add_member(project, viewer.user_id, ROLE_VIEWER)
     role_id = srv.privileges(viewer, project)["role_id"].rstrip(",")
     srv.set_role_grants(role_id, [{"project_id": project, "granted_object_path": "/%s/*" % generic,
                                    "operations": "download"}])
-    return {"generic": generic, "generic_id": repo_id, "maven": maven, "npm": npm, "viewer": viewer,
+    return {"generic": generic, "generic_id": repo_id, "maven": maven, "npm": npm, "pypi": pypi, "cargo": cargo,
+            "viewer": viewer,
             "project": project}
 
 
@@ -110,6 +115,10 @@ def test_every_kind_of_change_is_recorded(srv, world):
     npm = entries(srv, repo=world["npm"], module="npm")
     assert [(e.operation, e.info) for e in npm] == [("publish", "audited-pkg@1.0.0")]
     assert (data_of(npm[0])["package"], data_of(npm[0])["version"]) == ("audited-pkg", "1.0.0")
+
+    for fmt, operation, package in (("pypi", "upload", "audited@1.0"), ("cargo", "publish", "audited@1.0.0")):
+        published = entries(srv, repo=world[fmt], module=fmt)
+        assert [(e.operation, e.info) for e in published] == [(operation, package)], fmt
 
     privileges = entries(srv, module="privilege", project=world["project"])
     assert [e.operation for e in privileges] == ["updatePrivileges"]
