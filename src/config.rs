@@ -61,6 +61,8 @@ pub struct Config {
     /// The length of a retention "day" (`file_expire_time`, `trash_file_expire_time`), in seconds: 86400,
     /// shortened only to test the job.
     pub release_retention_day_secs: u64,
+    /// Audit log entries older than this many days are deleted (at start, then hourly); 0 keeps them all.
+    pub audit_retention_days: u64,
     /// Failed authentications from one client address, or naming one user, after which further attempts
     /// are refused (429) for `auth_failure_window_secs`; 0 turns the limit off.
     pub auth_failure_limit: u32,
@@ -133,6 +135,7 @@ impl Default for Config {
             blob_sweep_grace_secs: 600,
             release_retention_interval_secs: 3600,
             release_retention_day_secs: 86400,
+            audit_retention_days: 180,
             auth_failure_limit: 10,
             auth_failure_window_secs: 60,
             trusted_proxies: Vec::new(),
@@ -219,6 +222,9 @@ pub struct Overrides {
     /// Length of a retention day in seconds, shortened only for tests [default: 86400].
     #[arg(long, env = "ARCA_RELEASE_RETENTION_DAY_SECS")]
     pub release_retention_day_secs: Option<u64>,
+    /// Days audit log entries are kept [default: 180; 0: for ever].
+    #[arg(long, env = "ARCA_AUDIT_RETENTION_DAYS")]
+    pub audit_retention_days: Option<u64>,
     /// Failed authentications per client address or user before refusing [default: 10; 0: no limit].
     #[arg(long, env = "ARCA_AUTH_FAILURE_LIMIT")]
     pub auth_failure_limit: Option<u32>,
@@ -345,6 +351,7 @@ impl Config {
             blob_sweep_grace_secs,
             release_retention_interval_secs,
             release_retention_day_secs,
+            audit_retention_days,
             auth_failure_limit,
             auth_failure_window_secs,
             trusted_proxies,
@@ -382,6 +389,11 @@ impl Config {
         if !(-14 * 60..=14 * 60).contains(&self.display_offset_minutes) {
             return Err(ConfigError::Invalid(
                 "display_offset_minutes must be within -840..=840".into(),
+            ));
+        }
+        if self.audit_retention_days > 36_500 {
+            return Err(ConfigError::Invalid(
+                "audit_retention_days must be within 0..=36500 (0 keeps entries for ever)".into(),
             ));
         }
         if self.ticket_uses == 0 || self.ticket_lifetime_secs == 0 || self.token_lifetime_secs == 0

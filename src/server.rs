@@ -165,6 +165,8 @@ pub async fn serve_on(
     // bytes without a row, which the next sweep reclaims.
     tokio::spawn(crate::http::blob_sweep::run(state.clone()));
     tokio::spawn(crate::http::release::retention::run(state.clone()));
+    tokio::spawn(crate::http::audit::prune::run(state.clone()));
+    tokio::spawn(crate::http::sec_guard::run(state.clone()));
     let app = router(state);
     let connections = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);

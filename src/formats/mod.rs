@@ -10,4 +10,5 @@ pub mod npm_merge;
 pub mod npm_upstream;
 pub mod pypi;
 pub mod pypi_upstream;
+pub mod scan;
 pub mod wheel;

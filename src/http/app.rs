@@ -131,6 +131,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(Extension(BodyLimit(state.config.max_body_bytes)))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            super::audit::record_changes,
+        ))
         .layer(middleware::from_fn(trace::assign_trace_id))
         .with_state(state)
 }

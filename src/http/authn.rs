@@ -96,6 +96,8 @@ async fn identify(
         }
         (None, None) => return Err(ApiError::Unauthenticated("no credentials")),
     };
+    // Noted before the allow-list check, so a change refused for its address is in the audit log too.
+    crate::http::audit::note_principal(&principal);
     crate::http::ip_allow::check(
         state,
         &principal.domain_id,

@@ -297,6 +297,13 @@ impl ApiError {
     /// Headers this error's answer carries whatever shape its body takes (the package protocols answer
     /// errors in their clients' own shapes).
     pub fn add_headers(&self, response: &mut Response) {
+        // Every error answer passes here, whatever its shape: the audit log reads the reason from it.
+        response
+            .extensions_mut()
+            .insert(crate::http::audit::ErrorSummary {
+                code: self.code(),
+                message: self.message(),
+            });
         match self {
             ApiError::Insight(inner) => inner.add_headers(response),
             ApiError::TooManyAuthFailures { retry_after_secs } => {

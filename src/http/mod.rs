@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod artifact;
+pub mod audit;
 pub mod auth_limit;
 pub mod authn;
 pub mod blob_sweep;
@@ -17,6 +18,7 @@ pub mod payload;
 pub mod projectman;
 pub mod protocols;
 pub mod release;
+pub mod sec_guard;
 pub mod storage;
 pub mod trace;
 pub mod urls;

@@ -3,6 +3,7 @@
 //! async runtime never waits on disk.
 
 pub mod attentions;
+pub mod audit;
 pub mod blob_leases;
 pub mod cargo;
 mod conn;
@@ -16,6 +17,8 @@ pub mod release;
 pub mod release_settings;
 pub mod remote;
 pub mod repos;
+pub mod scans;
+pub mod shares;
 pub mod tickets;
 
 use std::path::{Path, PathBuf};
@@ -43,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_attention.sql"),
     include_str!("migrations/0009_blob_leases.sql"),
     include_str!("migrations/0010_release.sql"),
+    include_str!("migrations/0011_audit.sql"),
 ];
 
 /// The same schema in PostgreSQL's words, one file per SQLite migration (`migrations/pg/`): the two lists
@@ -58,6 +62,7 @@ const PG_MIGRATIONS: &[&str] = &[
     include_str!("migrations/pg/0008_attention.sql"),
     include_str!("migrations/pg/0009_blob_leases.sql"),
     include_str!("migrations/pg/0010_release.sql"),
+    include_str!("migrations/pg/0011_audit.sql"),
 ];
 
 /// Where the metadata lives, read from the `database_url` setting.

@@ -38,11 +38,11 @@ pub struct Repository {
 pub const STATUS_ACTIVE: &str = "active";
 pub const STATUS_TRASH: &str = "trash";
 
-const REPO_COLS: &str = "id, domain_id, project_id, name, display_name, description, format, repo_type, policy, \
+pub(super) const REPO_COLS: &str = "id, domain_id, project_id, name, display_name, description, format, repo_type, policy, \
     tab_id, includes_pattern, deployment_policy, allow_anonymous, max_unique_snapshots, share_right, status, \
     deleted_at, created_at, created_by, modified_at, modified_by";
 
-fn repo_from_row(r: &Row<'_>) -> StoreResult<Repository> {
+pub(super) fn repo_from_row(r: &Row<'_>) -> StoreResult<Repository> {
     Ok(Repository {
         id: r.get(0)?,
         domain_id: r.get(1)?,

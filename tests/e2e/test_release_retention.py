@@ -7,7 +7,8 @@ import time
 
 import requests
 from huaweicloudsdkcodeartsartifact.v2 import (ListFilesRequest, RepoFileQueryDTOV5,
-                                               ShowAutoDeleteJobSettingsRequest, ShowProjectStorageInfoRequest)
+                                               ShowAuditRequest, ShowAutoDeleteJobSettingsRequest,
+                                               ShowProjectStorageInfoRequest)
 
 SHORT_DAYS = ["--release-retention-day-secs", "1", "--release-retention-interval-secs", "1"]
 
@@ -74,6 +75,11 @@ def test_retention_bins_then_deletes_and_survives_a_restart(start_arca):
     after = client.show_project_storage_info(ShowProjectStorageInfoRequest(project_id=project)).result
     assert after.used_space_length == before.used_space_length - len(b"old bytes")
     assert records(srv, project)["total_records"] == 2
+    # What the job removed is in the audit log too, filed under arca as the operator.
+    logged = srv.artifact_client().show_audit(ShowAuditRequest(
+        tenant_id=srv.domain_id, project_id=project, module="release", repo="all", page_size=100)).result
+    operations = [(e.operation, e.operator) for e in logged.audit_info_list or []]
+    assert ("retentionTrash", "arca") in operations and ("retentionDelete", "arca") in operations, operations
 
     # A restart keeps the settings and the records, removes nothing twice, and the job runs again.
     assert srv.stop() == 0

@@ -222,7 +222,11 @@ pub async fn repo_with_access(
             Ok(Some((repo, access)))
         })
         .await?;
-    found.ok_or_else(|| ApiError::not_found(format!("No repository {key} in the caller's account")))
+    let (repo, access) = found.ok_or_else(|| {
+        ApiError::not_found(format!("No repository {key} in the caller's account"))
+    })?;
+    crate::http::audit::note_repo(&repo);
+    Ok((repo, access))
 }
 
 /// Fails with 403 unless the caller may perform `op` on `rel` inside `repo`.

@@ -8,6 +8,7 @@ pub mod privileges;
 mod remote_repos;
 mod repo_access;
 pub mod repositories;
+mod sharing;
 mod stats;
 pub(crate) mod tickets;
 mod trash;
@@ -153,4 +154,23 @@ pub fn router() -> Router<AppState> {
             get(files::search_by_checksum),
         )
         .route("/cloudartifact/v5/storage", get(stats::show_storage))
+        // Repositories shared into other projects.
+        .route(
+            "/cloudartifact/v5/maven/project/repository",
+            post(sharing::create_related),
+        )
+        .route("/v5/maven/project/repository", get(sharing::show_related))
+        .route(
+            "/cloudartifact/v5/maven/repository/list",
+            get(sharing::project_list),
+        )
+        .route("/cloudartifact/v5/maven/list", get(sharing::maven_list))
+        .route(
+            "/cloudartifact/v5/sec-guard/task/list",
+            get(crate::http::sec_guard::list),
+        )
+        .route(
+            "/cloudartifact/v5/{a}/{b}/{c}/{d}/audit",
+            get(crate::http::audit::show),
+        )
 }

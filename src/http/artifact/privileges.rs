@@ -16,7 +16,7 @@ use crate::http::artifact::access::ScopeTarget;
 use crate::http::envelope::{success, success_camel};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::JsonBody;
-use crate::store::projects;
+use crate::store::{projects, shares};
 use crate::store::{Conn, StoreResult};
 
 /// `GET /cloudartifact/v3/user/{project_id}/privileges` (seed 002: the envelope spells `traceId`).
@@ -91,10 +91,33 @@ pub fn entries_for_user(
         Some(member) => roles::from_projectman_role(member.role_id),
         None => None,
     };
-    let Some(role) = role else {
-        return Ok(Vec::new());
+    let mut entries = match role {
+        Some(role) => entries_for_role(conn, project_id, role)?,
+        None => Vec::new(),
     };
-    entries_for_role(conn, project_id, role)
+    // A repository of this project shared into one the user is a member of: they may read it there.
+    for name in shares::readable_through_shares(conn, project_id, user_id)? {
+        entries.push(shared_read_entry(project_id, &name));
+    }
+    Ok(entries)
+}
+
+/// Reading one repository through a share: the Viewer role's download, on that repository only.
+fn shared_read_entry(project_id: &str, repo_name: &str) -> PrivilegeEntry {
+    let viewer = roles::BUILTIN_ROLES
+        .iter()
+        .find(|r| r.name == "Viewer")
+        .unwrap_or(&roles::BUILTIN_ROLES[roles::BUILTIN_ROLES.len() - 1]);
+    PrivilegeEntry {
+        role_id: viewer.id.to_string(),
+        role_name: viewer.name.to_string(),
+        role_chinese_name: viewer.chinese_name.to_string(),
+        project_id: project_id.to_string(),
+        area_service_id: roles::AREA_SERVICE_ID.to_string(),
+        granted_object_path: format!("/{repo_name}/*"),
+        granted_object_type_id: roles::OBJECT_TYPE_PROJECT.to_string(),
+        operations: OperationSet::of(&[Operation::Download]),
+    }
 }
 
 /// A role's default operations on the whole project.
@@ -227,6 +250,7 @@ pub async fn update_role_grants(
                 "must start with '/' and hold only letters, digits and / * - _ .",
             ));
         }
+        crate::http::audit::note_project(&p.project_id);
         let operations =
             parse_operation_list(&p.operations).map_err(|e| ApiError::invalid("operations", e))?;
         let grant = projects::Grant {

@@ -505,6 +505,8 @@ pub async fn create_maven(
     let release = make(release_name, "release");
     let snapshot = make(snapshot_name, "snapshot");
     let ids = json!({"release": release.id, "snapshot": snapshot.id});
+    crate::http::audit::note_repo(&release);
+    crate::http::audit::note_repo(&snapshot);
     state
         .db
         .call(move |conn| {
@@ -627,6 +629,7 @@ pub async fn create_other(
     let domain_id = principal.domain_id.clone();
     let config = state.config.clone();
     let principal = principal.clone();
+    crate::http::audit::note_repo(&repo);
     let view = state
         .db
         .call(move |conn| {
@@ -870,6 +873,7 @@ pub async fn modify_tab(
     if members.is_empty() {
         return Err(ApiError::not_found(format!("No repository tab {tab_id}")));
     }
+    members.iter().for_each(crate::http::audit::note_repo);
     if let Some(p) = body.project_id.as_deref().filter(|p| !p.is_empty()) {
         if members.iter().any(|r| r.project_id != p) {
             return Err(ApiError::invalid(

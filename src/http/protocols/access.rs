@@ -46,6 +46,7 @@ pub async fn identify(
         .attempt_of(&parts.headers, &parts.extensions);
     let (caller, body) = attempt.run(identify_credential(state, parts, body)).await?;
     if let Some(principal) = &caller {
+        crate::http::audit::note_principal(principal);
         crate::http::ip_allow::check_parts(state, &principal.domain_id, parts).await?;
     }
     Ok((caller, body))
@@ -352,6 +353,7 @@ pub async fn load_repo(
         });
     match (found, caller) {
         (Some(repo), _) => {
+            crate::http::audit::note_repo(&repo);
             crate::http::ip_allow::check_parts(state, &repo.domain_id, parts).await?;
             Ok(repo)
         }

@@ -335,6 +335,7 @@ async fn publish(
     let mut reader = StreamReader::new(body.into_data_stream().map_err(client_io_error));
     let (meta, crate_len) = read_publish_head(&mut reader).await?;
     let rel = crate_path(&meta.name, &meta.vers);
+    crate::http::audit::note_detail(&meta.name, Some(&meta.vers));
     authorize(state, Some(principal), repo, Operation::Upload, &rel).await?;
     let (repo_id, key, vers, canonical) = (
         repo.id.clone(),

@@ -57,7 +57,7 @@ pub fn keep_hosted_only(members: &mut Vec<Repository>) {
 /// Where a change sent to virtual repository `repo` goes: its default deploy repository.
 pub async fn deploy_target(state: &AppState, repo: &Repository) -> Result<Repository, ApiError> {
     let (settings, members) = all(state, repo).await?;
-    settings
+    let target = settings
         .default_deploy_repo_id
         .and_then(|id| members.into_iter().find(|m| m.id == id))
         .ok_or_else(|| {
@@ -68,5 +68,7 @@ pub async fn deploy_target(state: &AppState, repo: &Repository) -> Result<Reposi
                     repo.name
                 ),
             )
-        })
+        })?;
+    crate::http::audit::note_repo_instead(repo, &target);
+    Ok(target)
 }

@@ -678,6 +678,7 @@ async fn publish(
         attachment,
     } = plan_publish(name, doc, attachments)?;
     let version = version.to_string();
+    crate::http::audit::note_detail(name, Some(&version));
     let rel = format::tarball_path(name, &version);
     authorize(state, Some(principal), repo, Operation::Upload, &rel).await?;
     let (repo_id, key, v) = (repo.id.clone(), name.to_string(), version.clone());
@@ -845,6 +846,15 @@ async fn edit(
         &facts,
         &live_tags(&pkg.tags, &pkg.version_names()),
     );
+    // A document edit unpublishes versions, deprecates or moves tags: the audit log names which.
+    crate::http::audit::note_detail(name, plan.removed.first().map(String::as_str));
+    crate::http::audit::note_operation(if !plan.removed.is_empty() {
+        "unpublishVersion"
+    } else if !plan.deprecations.is_empty() {
+        "deprecate"
+    } else {
+        "editPackage"
+    });
     if plan.needs_upload {
         authorize(state, Some(principal), repo, Operation::Upload, name).await?;
     }

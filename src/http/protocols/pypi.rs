@@ -386,6 +386,7 @@ async fn upload(
         }
     };
     let rel = format!("packages/{project}/{version}/{}", uploaded.filename);
+    crate::http::audit::note_detail(&project, Some(&version.to_string()));
     if let Err(e) = authorize(state, Some(&principal), repo, Operation::Upload, &rel).await {
         fence.release(state).await;
         reclaim(state, stored).await?;

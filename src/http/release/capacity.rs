@@ -4,6 +4,7 @@
 
 use crate::http::app::AppState;
 use crate::service::release::is_over;
+use crate::store::audit::{self, AuditEntry};
 use crate::store::release_settings::{self, Capacity};
 use crate::store::{now_ms, release, Conn, StoreResult};
 
@@ -53,6 +54,14 @@ pub async fn check(state: &AppState, domain_id: &str) {
                     settings.total_bytes,
                     settings.threshold_percent,
                     now_ms(),
+                )?;
+                let info = format!(
+                    "release storage {used} of {} bytes crossed {}%",
+                    settings.total_bytes, settings.threshold_percent
+                );
+                audit::record(
+                    &tx,
+                    &AuditEntry::by_arca(&domain, "", "release", "capacityNotice", info),
                 )?;
             }
             tx.commit()?;

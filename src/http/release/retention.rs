@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::http::app::AppState;
 use crate::http::storage::reclaim;
 use crate::service::release::expired;
+use crate::store::audit::{self, AuditEntry};
 use crate::store::now_ms;
 use crate::store::release::{self, Removal};
 use crate::store::release_settings;
@@ -50,13 +51,19 @@ pub async fn run_once(state: &AppState, now: i64) -> anyhow::Result<RunReport> {
                 };
                 let bin_ids: Vec<String> = to_bin.iter().map(|v| v.id.clone()).collect();
                 release::trash(&tx, &bin_ids, "retention", now)?;
+                let audit = |v: &release::ReleaseFile, operation: &str| {
+                    let info = format!("{} version {}", v.path, v.version);
+                    AuditEntry::by_arca(&retention.domain_id, &v.project_id, "release", operation, info)
+                };
                 for v in &to_bin {
                     release::record_removal(&tx, &retention.domain_id, &record(v, "trash"))?;
+                    audit::record(&tx, &audit(v, "retentionTrash"))?;
                 }
                 let delete_ids: Vec<String> = to_delete.iter().map(|v| v.id.clone()).collect();
                 let blobs = release::purge(&tx, &delete_ids)?;
                 for v in &to_delete {
                     release::record_removal(&tx, &retention.domain_id, &record(v, "delete"))?;
+                    audit::record(&tx, &audit(v, "retentionDelete"))?;
                 }
                 if !delete_ids.is_empty() {
                     release::drop_empty_folders(&tx, &retention.project_id)?;
