@@ -747,10 +747,15 @@ def sql_row(srv, sql: str, *args):
 
 
 def sql_rows(srv, sql: str, *args):
-    """Every row of a query on a server's own database (`srv` needs only `data_dir`), as `sql_row`."""
+    """Every row of a query on a server's own database (`srv` needs only `data_dir`), as `sql_row`; a
+    statement that changes rows is committed."""
     if not PG_ADMIN_URL:
-        with sqlite3.connect("file:%s?mode=ro" % (Path(srv.data_dir) / "arca.db"), uri=True, timeout=30) as db:
-            return db.execute(sql, args).fetchall()
+        db = sqlite3.connect(str(Path(srv.data_dir) / "arca.db"), timeout=30)
+        try:
+            with db:
+                return db.execute(sql, args).fetchall()
+        finally:
+            db.close()
     quoted = iter("'%s'" % str(a).replace("'", "''") for a in args)
     text = re.sub(r"\?", lambda _: next(quoted), sql)
     out = _psql(pg_database_url(srv.data_dir), text, "-F", "\t")
