@@ -25,7 +25,7 @@ use crate::http::app::{router, AppState};
 use crate::http::auth_limit::AuthLimiter;
 use crate::http::limits::IdleTimeoutBody;
 use crate::storage_fault::{self, StorageFault};
-use crate::store::{DatabaseUrl, Db};
+use crate::store::{blob_leases, DatabaseUrl, Db};
 
 /// Opens (creating if needed) the data directory and builds the application state. A data directory that
 /// cannot be written is opened read-only: arca then serves reads and answers every change 503.
@@ -34,6 +34,7 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
     let read_only = storage_fault::probe(data_dir) == Some(StorageFault::ReadOnly);
+    let node_id = node_id(data_dir, read_only)?;
     let database = DatabaseUrl::parse(&config.database_url).map_err(anyhow::Error::msg)?;
     let secrets = if config.secret_key_file.as_os_str().is_empty() {
         if matches!(database, DatabaseUrl::Postgres(_)) {
@@ -76,6 +77,17 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
         };
         bootstrap::ensure(&db, &secrets, data_dir, &config.region)?;
         bootstrap::check_secret_key(&db, &secrets)?;
+        if db.is_shared() {
+            // What this node was uploading when it last stopped (a crash) is over: its leases go, so
+            // the start-up sweep can reclaim what those uploads left.
+            let ended = db.blocking(|conn| blob_leases::end_all_of(conn, &node_id))?;
+            if ended > 0 {
+                tracing::info!(
+                    leases = ended,
+                    "ended the blob leases this node held before its restart"
+                );
+            }
+        }
         crate::service::remote_fetch::reset_spool(data_dir)
             .context("cannot prepare the spool directory for upstream fetches")?;
         let blobs = open_blob_store(&config, false)?;
@@ -92,7 +104,22 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
         upstreams: Default::default(),
         in_flight: Default::default(),
         allow_lists: Default::default(),
+        node_id: Arc::from(node_id),
     })
+}
+
+/// The node's lasting name, kept in `node.id` in the data directory (made on first start); a read-only
+/// directory gets a name for this run only (such a node uploads nothing).
+fn node_id(data_dir: &std::path::Path, read_only: bool) -> anyhow::Result<String> {
+    let path = data_dir.join("node.id");
+    match std::fs::read_to_string(&path) {
+        Ok(id) if crate::domain::is_hex32(id.trim()) => return Ok(id.trim().to_string()),
+        _ if read_only => return Ok(crate::domain::new_hex_id()),
+        _ => {}
+    }
+    let id = crate::domain::new_hex_id();
+    std::fs::write(&path, &id).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(id)
 }
 
 /// The configured blob store (its directories made unless `read_only`).

@@ -41,6 +41,8 @@ pub struct AppState {
     pub allow_lists: Arc<crate::http::ip_allow::AllowLists>,
     /// What `GET /metrics` encodes.
     pub metrics: Arc<prometheus_client::registry::Registry>,
+    /// This node's lasting name (`node.id` in the data directory): what its blob leases carry.
+    pub node_id: Arc<str>,
 }
 
 impl AppState {
@@ -59,6 +61,7 @@ impl AppState {
             upstreams: Default::default(),
             in_flight: Default::default(),
             allow_lists: Default::default(),
+            node_id: Arc::from(crate::domain::new_hex_id()),
         }
     }
 }

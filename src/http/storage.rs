@@ -9,6 +9,8 @@ use super::app::AppState;
 use super::error::ApiError;
 use super::limits::{client_body_failure, client_io_error};
 use super::payload;
+use std::sync::Arc;
+
 use crate::blob::{BlobError, BlobInfo, PlaceGate, StreamFailure};
 use crate::storage_fault::{self, StorageFault};
 use crate::store::blob_leases;
@@ -69,6 +71,7 @@ impl<'a> UploadFence<'a> {
             _guard: state.blob_gc.read().await,
             leases: state.db.is_shared().then(|| LeaseGate {
                 db: state.db.clone(),
+                holder: state.node_id.clone(),
                 taken: Default::default(),
                 failure: Default::default(),
             }),
@@ -127,6 +130,7 @@ impl<'a> UploadFence<'a> {
 /// under way.
 pub struct LeaseGate {
     db: crate::store::Db,
+    holder: Arc<str>,
     taken: std::sync::Mutex<Vec<String>>,
     failure: std::sync::Mutex<Option<StoreError>>,
 }
@@ -137,8 +141,11 @@ impl PlaceGate for LeaseGate {
         let id = crate::domain::new_hex_id();
         loop {
             let (db, lease, sha256) = (self.db.clone(), id.clone(), info.sha256.clone());
+            let holder = self.holder.clone();
             let taken = db
-                .call(move |conn| blob_leases::take(conn, &lease, &sha256, now_ms(), LEASE_TTL_MS))
+                .call(move |conn| {
+                    blob_leases::take(conn, &lease, &holder, &sha256, now_ms(), LEASE_TTL_MS)
+                })
                 .await;
             match taken {
                 Ok(true) => {

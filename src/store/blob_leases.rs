@@ -9,7 +9,8 @@
 //! - an upload that finds its digest marked waits until the mark goes, so it places its bytes after the
 //!   deletion and not before it.
 //!
-//! Leases and marks expire, so a node killed mid-way blocks nothing for long.
+//! Leases and marks expire, so a node killed mid-way blocks nothing for long; a node that restarts ends its
+//! own old leases at once (they carry its `node.id`).
 
 use crate::params;
 
@@ -19,6 +20,7 @@ use super::{Conn, StoreResult};
 pub fn take(
     conn: &mut Conn,
     lease_id: &str,
+    holder: &str,
     sha256: &str,
     now: i64,
     ttl_ms: i64,
@@ -33,8 +35,8 @@ pub fn take(
         return Ok(false);
     }
     tx.execute(
-        "INSERT INTO blob_leases (id, sha256, expires_at) VALUES (?1, ?2, ?3)",
-        params![lease_id, sha256, now + ttl_ms],
+        "INSERT INTO blob_leases (id, holder, sha256, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        params![lease_id, holder, sha256, now + ttl_ms],
     )?;
     tx.commit()?;
     Ok(true)
@@ -44,6 +46,12 @@ pub fn take(
 pub fn end(conn: &Conn, lease_id: &str) -> StoreResult<()> {
     conn.execute("DELETE FROM blob_leases WHERE id = ?1", params![lease_id])?;
     Ok(())
+}
+
+/// Ends every lease `holder` took: called by a node as it starts, when whatever it was uploading before
+/// (a crash) is over. Answers how many there were.
+pub fn end_all_of(conn: &Conn, holder: &str) -> StoreResult<usize> {
+    conn.execute("DELETE FROM blob_leases WHERE holder = ?1", params![holder])
 }
 
 /// Whether a live lease holds `sha256`.
@@ -147,17 +155,17 @@ mod tests {
                 let tx = c.transaction()?;
                 mark_deleting(&tx, "aa", 1_000, 500)?;
                 tx.commit()?;
-                assert!(!take(c, "l1", "aa", 1_200, 60_000)?);
+                assert!(!take(c, "l1", "n", "aa", 1_200, 60_000)?);
                 assert!(
-                    take(c, "l1", "bb", 1_200, 60_000)?,
+                    take(c, "l1", "n", "bb", 1_200, 60_000)?,
                     "other digests are free"
                 );
                 assert!(
-                    take(c, "l2", "aa", 1_600, 60_000)?,
+                    take(c, "l2", "n", "aa", 1_600, 60_000)?,
                     "an expired mark blocks nothing"
                 );
                 unmark_deleting(c, &["aa".to_string()])?;
-                assert!(take(c, "l3", "aa", 1_200, 60_000)?);
+                assert!(take(c, "l3", "n", "aa", 1_200, 60_000)?);
                 Ok(())
             })
             .unwrap();
@@ -188,7 +196,7 @@ mod tests {
                 repos::put_file(c, &repo.id, "a/idle", &idle, "x", "u", 1)?;
                 repos::put_file(c, &repo.id, "a/leased", &leased, "x", "u", 1)?;
                 c.execute("DELETE FROM files WHERE path <> 'a/used'", params![])?;
-                assert!(take(c, "l", &leased.sha256, 0, 1_000)?);
+                assert!(take(c, "l", "n", &leased.sha256, 0, 1_000)?);
                 let all = [&used, &idle, &leased]
                     .iter()
                     .map(|b| b.sha256.clone())
@@ -198,10 +206,10 @@ mod tests {
                 assert_eq!(claimed.freed, vec![(idle.sha256.clone(), 4)]);
                 assert_eq!(claimed.unrecorded, vec!["f".repeat(64)]);
                 assert!(
-                    !take(c, "l2", &idle.sha256, 20, 1_000)?,
+                    !take(c, "l2", "n", &idle.sha256, 20, 1_000)?,
                     "marked while deleted"
                 );
-                assert!(take(c, "l3", &used.sha256, 20, 1_000)?, "never marked");
+                assert!(take(c, "l3", "n", &used.sha256, 20, 1_000)?, "never marked");
                 Ok(())
             })
             .unwrap();
@@ -212,8 +220,8 @@ mod tests {
     fn leases_hold_until_ended_or_expired() {
         for (_guard, db) in test_backends() {
             db.blocking(|c| {
-                assert!(take(c, "l1", "aa", 0, 1_000)?);
-                assert!(take(c, "l2", "aa", 0, 5_000)?);
+                assert!(take(c, "l1", "n", "aa", 0, 1_000)?);
+                assert!(take(c, "l2", "n", "aa", 0, 5_000)?);
                 assert!(is_leased(c, "aa", 500)?);
                 end(c, "l2")?;
                 assert!(is_leased(c, "aa", 500)?, "l1 still holds it");

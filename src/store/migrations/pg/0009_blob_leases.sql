@@ -3,6 +3,8 @@
 -- digests and marks what it is deleting, and an upload waits for such a mark to clear before placing.
 CREATE TABLE blob_leases (
     id          TEXT PRIMARY KEY,
+    -- The node that took it (its `node.id`): a node restarted after a crash ends its old leases at once.
+    holder      TEXT NOT NULL,
     sha256      TEXT NOT NULL,
     expires_at  BIGINT NOT NULL
 );
