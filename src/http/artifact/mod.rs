@@ -3,7 +3,7 @@
 
 pub(crate) mod access;
 mod attention;
-mod files;
+pub(crate) mod files;
 pub mod privileges;
 mod remote_repos;
 mod repo_access;
@@ -11,7 +11,7 @@ pub mod repositories;
 mod sharing;
 mod stats;
 pub(crate) mod tickets;
-mod trash;
+pub(crate) mod trash;
 mod users;
 
 use axum::routing::{delete, get, post, put};
