@@ -186,3 +186,45 @@ def test_sign_out_invalidates_the_cookie_and_bad_passwords_get_no_session(srv):
                          allow_redirects=False, timeout=30)
     assert resp.status_code == 401 and "Set-Cookie" not in resp.headers
     assert "Sign-in failed" in resp.text
+
+
+class FromAddress(requests.adapters.HTTPAdapter):
+    def __init__(self, source, **kw):
+        self.source = source
+        super().__init__(**kw)
+
+    def init_poolmanager(self, *args, **kw):
+        kw["source_address"] = (self.source, 0)
+        super().init_poolmanager(*args, **kw)
+
+
+def test_sign_in_failures_are_limited_and_the_allow_list_applies_to_sessions(start_arca):
+    srv = start_arca(["--auth-failure-limit", "3", "--auth-failure-window-secs", "60"])
+    form = {"domain": srv.domain_name, "user": srv.root.name, "password": srv.root.password}
+    far = requests.Session()
+    far.mount("http://", FromAddress("127.0.0.2"))
+    resp = far.post(srv.url("/ui/sign-in"), data=form, allow_redirects=False, timeout=30)
+    assert resp.status_code == 303
+    assert far.get(srv.url("/ui/repositories"), allow_redirects=False, timeout=30).status_code == 200
+
+    rule = srv.signed("POST", "/cloudartifact/v5/domain/ipconfig", body={"value": "127.0.0.1"})
+    assert rule.status_code == 200, rule.text
+    try:
+        # A session made from an address the allow-list now leaves out opens nothing from there.
+        assert far.get(srv.url("/ui/repositories"), allow_redirects=False, timeout=30).status_code == 403
+        again = far.post(srv.url("/ui/sign-in"), data=form, allow_redirects=False, timeout=30)
+        assert again.status_code == 403 and "Set-Cookie" not in again.headers
+        # From an address on the list, signing in still works.
+        assert requests.post(srv.url("/ui/sign-in"), data=form, allow_redirects=False,
+                             timeout=30).status_code == 303
+    finally:
+        deleted = srv.signed("DELETE", "/cloudartifact/v5/domain/ipconfig/%s" % rule.json()["result"]["id"])
+        assert deleted.status_code == 200
+
+    # The same failure limiter as the IAM password flow: after 3 failures the right password is refused too.
+    wrong = dict(form, password="wrong-" + srv.root.password)
+    for _ in range(3):
+        resp = requests.post(srv.url("/ui/sign-in"), data=wrong, allow_redirects=False, timeout=30)
+        assert resp.status_code == 401
+    resp = requests.post(srv.url("/ui/sign-in"), data=form, allow_redirects=False, timeout=30)
+    assert resp.status_code == 429 and "Retry-After" in resp.headers and "Set-Cookie" not in resp.headers
