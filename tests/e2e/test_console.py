@@ -1,8 +1,9 @@
 """Issue 14: the web console, driven in Debian's headless Chromium through Playwright against the real binary.
 Sign in, list and create repositories, browse a file published with a real client, delete a repository to
 the bin and restore it; a Viewer sees no buttons it may not use; forged state-changing requests (no CSRF
-token, another session's token, another origin) are refused; sign-out kills the cookie. Screenshots, light
-and dark, go to the test's tmp dir."""
+token, another session's token, another origin) are refused; sign-out kills the cookie; the failure limiter
+and the IP allow-list apply; "Me" resets the repo password (used with a real client) and issues and revokes
+tickets. Screenshots, light and dark, go to the test's tmp dir."""
 
 import hashlib
 import re
@@ -11,7 +12,7 @@ import shutil
 import pytest
 import requests
 
-from harness import ROLE_VIEWER, unique
+from harness import ROLE_DEVELOPER, ROLE_VIEWER, unique
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
@@ -228,3 +229,50 @@ def test_sign_in_failures_are_limited_and_the_allow_list_applies_to_sessions(sta
         assert resp.status_code == 401
     resp = requests.post(srv.url("/ui/sign-in"), data=form, allow_redirects=False, timeout=30)
     assert resp.status_code == 429 and "Retry-After" in resp.headers and "Set-Cookie" not in resp.headers
+
+
+def test_me_resets_the_repo_password_and_issues_and_revokes_tickets(srv, project, browser, tmp_path):
+    repo = srv.create_repo(project, "generic")
+    dev = srv.create_user()
+    srv.add_member(project, dev.user_id, ROLE_DEVELOPER)
+    context, page = sign_in_page(browser, srv, dev.name, dev.password)
+    page.get_by_role("link", name="Me").click()
+    repo_user = page.locator("[data-repo-user]").inner_text()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Reset repo password").click()
+    password = page.locator("[data-secret=repo-password]").inner_text()
+    url = srv.url("/artifactory/%s/me/one.txt" % repo)
+    resp = requests.put(url, data=b"one", auth=(repo_user, password), timeout=30)
+    assert resp.status_code in (200, 201), resp.text
+    # Reset again: the first password stops working, the new one works.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Reset repo password").click()
+    second = page.locator("[data-secret=repo-password]").inner_text()
+    assert second != password
+    assert requests.get(url, auth=(repo_user, password), timeout=30).status_code == 401
+    assert requests.get(url, auth=(repo_user, second), timeout=30).content == b"one"
+    # A reload shows the password no more.
+    page.goto(srv.url("/ui/me"))
+    assert page.locator("[data-secret]").count() == 0
+
+    tickets = page.locator("#tickets")
+    tickets.get_by_label("Scope (optional)").fill("/%s" % repo)
+    tickets.get_by_label("Uses").fill("5")
+    tickets.get_by_role("button", name="Issue ticket").click()
+    ticket = page.locator("[data-secret=ticket]").inner_text()
+    bearer = {"Authorization": "Bearer " + ticket}
+    assert requests.get(url, headers=bearer, timeout=30).content == b"one"
+    row = page.locator("#tickets tbody tr")
+    # Listed with its scope, one of its 5 uses spent (the page was rendered before the download: reload).
+    page.goto(srv.url("/ui/me"))
+    row = page.locator("#tickets tbody tr")
+    assert row.count() == 1 and "/%s" % repo in row.inner_text()
+    assert row.locator("td.num").inner_text().strip() == "4"
+    page.emulate_media(color_scheme="dark")
+    page.screenshot(path=str(tmp_path / "console-me-dark.png"), full_page=True)
+    row.get_by_role("button", name=re.compile("^Revoke ")).click()
+    page.wait_for_url("**done=revoked")
+    assert page.locator("#tickets tbody tr td.empty").count() == 1
+    assert requests.get(url, headers=bearer, timeout=30).status_code == 401
+    context.close()

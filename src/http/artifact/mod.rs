@@ -6,7 +6,7 @@ mod attention;
 pub(crate) mod files;
 pub mod privileges;
 mod remote_repos;
-mod repo_access;
+pub(crate) mod repo_access;
 pub mod repositories;
 mod sharing;
 mod stats;

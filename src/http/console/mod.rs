@@ -7,6 +7,7 @@
 //! API lets the same user do, through the same privilege engine.
 
 mod csrf;
+mod me;
 mod pages;
 mod session;
 mod views;
@@ -38,6 +39,10 @@ pub fn router() -> Router<AppState> {
         .route("/ui/repositories/delete", post(pages::delete_repository))
         .route("/ui/repositories/restore", post(pages::restore_repository))
         .route("/ui/browse/{project}/{repo}", get(pages::browse))
+        .route("/ui/me", get(me::show))
+        .route("/ui/me/repo-password", post(me::reset_repo_password))
+        .route("/ui/me/tickets", post(me::issue_ticket))
+        .route("/ui/me/tickets/revoke", post(me::revoke_ticket))
         .route("/ui/assets/console.css", get(css))
         .route("/ui/assets/console.js", get(js))
         .layer(middleware::from_fn(security_headers))

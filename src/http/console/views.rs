@@ -101,6 +101,28 @@ pub struct Browse {
     pub file: Option<FileFacts>,
 }
 
+pub struct TicketRow {
+    pub project_id: String,
+    pub project_name: String,
+    pub ticket: String,
+    pub scope: String,
+    pub expires: String,
+    pub uses_left: i64,
+}
+
+#[derive(Template)]
+#[template(path = "console/me.html")]
+pub struct Me {
+    pub chrome: Chrome,
+    pub repo_user: String,
+    /// The account's IAM projects (id, name), which tickets belong to.
+    pub projects: Vec<(String, String)>,
+    pub tickets: Vec<TicketRow>,
+    pub new_password: Option<String>,
+    pub new_ticket: Option<String>,
+    pub notice: Option<String>,
+}
+
 pub fn render(template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => Html(html).into_response(),
