@@ -126,6 +126,15 @@ def test_sign_in_create_browse_delete_restore(srv, project, login, browser, tmp_
     page.screenshot(path=str(tmp_path / "console-phone-light.png"), full_page=True)
     context.close()
 
+    # The console's changes are in the audit log as the API operations they are, by the signed-in user.
+    resp = srv.signed("GET", "/cloudartifact/v5/%s/all/all/all/audit" % srv.domain_id,
+                      query={"page_size": "100"})
+    assert resp.status_code == 200, resp.text
+    ops = {(e["operation"], e["operator"]) for e in resp.json()["result"]["auditInfoList"]
+           if name in (e["info"] or "") + (e["data"] or "")}
+    assert {("createRepository", srv.root.name), ("deleteRepository", srv.root.name),
+            ("restore", srv.root.name)} <= ops, ops
+
 
 def test_a_viewer_sees_no_buttons_and_forged_posts_are_refused(srv, project, browser):
     repo = srv.create_repo(project, "generic")
