@@ -196,6 +196,8 @@ def test_sign_out_invalidates_the_cookie_and_bad_passwords_get_no_session(srv):
                          allow_redirects=False, timeout=30)
     assert resp.status_code == 401 and "Set-Cookie" not in resp.headers
     assert "Sign-in failed" in resp.text
+    resp = requests.post(srv.url("/ui/sign-in"), data={"user": srv.root.name}, allow_redirects=False, timeout=30)
+    assert resp.status_code == 400 and "body" in resp.text and "Set-Cookie" not in resp.headers
 
 
 class FromAddress(requests.adapters.HTTPAdapter):

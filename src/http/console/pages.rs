@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -74,11 +75,17 @@ pub async fn sign_in(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     headers: HeaderMap,
-    Form(form): Form<SignInForm>,
+    form: Result<Form<SignInForm>, FormRejection>,
 ) -> Response {
     if let Err(e) = same_origin(&state, &headers) {
         return views::error_page(e);
     }
+    let Ok(Form(form)) = form else {
+        return views::error_page(ApiError::invalid(
+            "body",
+            "must be a form with domain, user and password",
+        ));
+    };
     let again = |status: StatusCode, message: &str, form: &SignInForm| {
         let mut page = views::render(&SignIn {
             error: Some(message.to_string()),
