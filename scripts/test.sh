@@ -22,6 +22,16 @@ if ! dpkg -s "${maven_packages[@]}" >/dev/null 2>&1; then
         "${maven_packages[@]}" >/dev/null
 fi
 
+# The console's browser tests (tests/e2e/test_console.py) drive Debian's chromium through Playwright, whose
+# own browser download is never used.
+if ! command -v chromium >/dev/null 2>&1; then
+    sudo_cmd=()
+    [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends chromium \
+        >/dev/null
+fi
+
 # The real S3 server the S3 blob store's tests start (built once, cached under ~/.cargo).
 bash scripts/s3-server.sh install >/dev/null
 cargo build --locked

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::auth_limit::AuthLimiter;
 use super::error::ApiError;
 use super::extract::BodyLimit;
-use super::{artifact, authn, iam, projectman, protocols, release, trace};
+use super::{artifact, authn, console, iam, projectman, protocols, release, trace};
 use crate::auth::secrets::SecretBox;
 use crate::auth::Principal;
 use crate::authz::policy::{self, PolicyDocument};
@@ -130,6 +130,7 @@ pub fn router(state: AppState) -> Router {
         .merge(iam::public_router())
         .merge(protocols::router())
         .merge(release::transfer_router())
+        .merge(console::router())
         .merge(authenticated)
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)

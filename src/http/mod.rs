@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth_limit;
 pub mod authn;
 pub mod blob_sweep;
+pub mod console;
 pub mod envelope;
 pub mod error;
 pub mod extract;

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod blob_leases;
 pub mod cargo;
 mod conn;
+pub mod console_sessions;
 pub mod dialect;
 pub mod identity;
 pub mod ip_rules;
@@ -47,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_blob_leases.sql"),
     include_str!("migrations/0010_release.sql"),
     include_str!("migrations/0011_audit.sql"),
+    include_str!("migrations/0012_console_sessions.sql"),
 ];
 
 /// The same schema in PostgreSQL's words, one file per SQLite migration (`migrations/pg/`): the two lists
@@ -63,6 +65,7 @@ const PG_MIGRATIONS: &[&str] = &[
     include_str!("migrations/pg/0009_blob_leases.sql"),
     include_str!("migrations/pg/0010_release.sql"),
     include_str!("migrations/pg/0011_audit.sql"),
+    include_str!("migrations/pg/0012_console_sessions.sql"),
 ];
 
 /// Where the metadata lives, read from the `database_url` setting.

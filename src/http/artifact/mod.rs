@@ -3,15 +3,15 @@
 
 pub(crate) mod access;
 mod attention;
-mod files;
+pub(crate) mod files;
 pub mod privileges;
 mod remote_repos;
-mod repo_access;
+pub(crate) mod repo_access;
 pub mod repositories;
 mod sharing;
 mod stats;
 pub(crate) mod tickets;
-mod trash;
+pub(crate) mod trash;
 mod users;
 
 use axum::routing::{delete, get, post, put};

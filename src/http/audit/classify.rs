@@ -49,6 +49,20 @@ pub fn classify(method: &Method, path: &str) -> Option<Kind> {
         ["v3", "auth", ..] => None,
         ["v3" | "v3.0", rest @ ..] => iam(m, rest),
         ["v4", rest @ ..] => projectman(m, rest),
+        ["ui", rest @ ..] => console(rest),
+        _ => None,
+    }
+}
+
+/// The web console's changes, filed as the API operations they call (signing in and out are logins).
+fn console(rest: &[&str]) -> Option<Kind> {
+    match rest {
+        ["repositories"] => kind("repository", "createRepository"),
+        ["repositories", "delete"] => kind("repository", "deleteRepository"),
+        ["repositories", "restore"] => kind("trash", "restore"),
+        ["me", "repo-password"] => kind("user", "resetRepoPassword"),
+        ["me", "tickets"] => kind("ticket", "createTicket"),
+        ["me", "tickets", "revoke"] => kind("ticket", "revokeTicket"),
         _ => None,
     }
 }
@@ -217,6 +231,15 @@ mod tests {
             None
         );
         assert_eq!(op(Method::POST, "/v3/auth/tokens"), None);
+        assert_eq!(op(Method::POST, "/ui/sign-in"), None);
+        assert_eq!(
+            op(Method::POST, "/ui/repositories/delete"),
+            Some(("repository", "deleteRepository"))
+        );
+        assert_eq!(
+            op(Method::POST, "/ui/me/tickets"),
+            Some(("ticket", "createTicket"))
+        );
         assert_eq!(
             op(Method::POST, "/cloudartifact/v5/artifact/"),
             Some(("repository", "createRepository"))

@@ -9,7 +9,7 @@ mod credentials;
 mod groups;
 mod policies;
 mod projects;
-mod tokens;
+pub(crate) mod tokens;
 mod users;
 
 use axum::http::HeaderMap;

@@ -293,6 +293,40 @@ fn authenticate(
     }))
 }
 
+/// The console's sign-in form: the same check as a domain-scoped password token, counted by the same
+/// failure limiter and refused by the account's IP allow-list alike. Answers the user signed in.
+pub(crate) async fn password_login(
+    state: &AppState,
+    client: Option<std::net::IpAddr>,
+    domain_name: String,
+    user_name: String,
+    password: String,
+) -> ApiResult<User> {
+    let login = Login::ByName {
+        name: user_name,
+        domain: DomainRef::Name(domain_name),
+        password,
+    };
+    let attempt = state
+        .auth_limiter
+        .attempt(client, Some(login.claimed_user()));
+    let issued = attempt
+        .run(async {
+            state
+                .db
+                .call(move |conn| authenticate(conn, &login, &ScopeRef::Domain(None)))
+                .await?
+        })
+        .await?;
+    crate::http::ip_allow::check_client(state, &issued.domain.id, client).await?;
+    let user_id = issued.user.id.clone();
+    state
+        .db
+        .call(move |conn| identity::record_login(conn, &user_id, None, now_ms()))
+        .await?;
+    Ok(issued.user)
+}
+
 /// The `token` object of Keystone's answers.
 fn token_json(
     user: &User,
