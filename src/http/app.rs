@@ -128,6 +128,7 @@ pub fn router(state: AppState) -> Router {
         .merge(protocols::router())
         .merge(release::transfer_router())
         .merge(authenticated)
+        .route_layer(middleware::from_fn(super::observe::note_route))
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(Extension(BodyLimit(state.config.max_body_bytes)))
@@ -136,6 +137,7 @@ pub fn router(state: AppState) -> Router {
             super::audit::record_changes,
         ))
         .layer(middleware::from_fn(trace::assign_trace_id))
+        .layer(middleware::from_fn(super::observe::observe))
         .with_state(state)
 }
 

@@ -14,6 +14,7 @@ pub mod iam;
 pub mod ip_allow;
 pub mod limits;
 pub mod metrics;
+pub mod observe;
 pub mod payload;
 pub mod projectman;
 pub mod protocols;
