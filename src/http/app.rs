@@ -124,6 +124,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/metrics", get(super::metrics::serve))
+        .route("/openapi.json", get(super::openapi::serve))
         .merge(iam::public_router())
         .merge(protocols::router())
         .merge(release::transfer_router())
