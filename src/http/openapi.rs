@@ -51,6 +51,60 @@ envelope!(ChecksumAnswer, Vec<serde_json::Value>);
 envelope!(OpenSourceAnswer, bool);
 envelope!(IpConfigAnswer, IpConfigPage);
 envelope!(NetProxiesAnswer, Vec<serde_json::Value>);
+envelope!(RepositoryAnswer, RepositoryRow);
+envelope!(FileTreeAnswer, FileTree);
+envelope!(FileDetailAnswer, FileDetail);
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileTree {
+    /// The count of children, as a string (the SDK model's type).
+    total: String,
+    uri: String,
+    created: String,
+    /// `true` or `false`, as a string.
+    #[serde(rename = "uploadAccess")]
+    upload_access: String,
+    children: Vec<FileTreeChild>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileTreeChild {
+    name: String,
+    uri: String,
+    path: String,
+    modified: String,
+    folder: bool,
+    modified_by: String,
+    has_child: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FileDetail {
+    id: String,
+    name: String,
+    path: String,
+    uri: String,
+    repo: String,
+    repo_name: String,
+    format: String,
+    folder: bool,
+    size: i64,
+    mime_type: String,
+    md5: String,
+    sha1: String,
+    sha256: String,
+    sha512: String,
+    created: String,
+    created_by: String,
+    created_user_name: String,
+    modified: String,
+    modified_by: String,
+    modified_user_name: String,
+    download_url: String,
+}
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -339,6 +393,33 @@ fn show_user_info() {}
     responses((status = 200, body = RepositoriesAnswer), (status = 404, body = ErrorAnswer)))]
 fn list_all_repositories() {}
 
+#[utoipa::path(get, path = "/cloudartifact/v5/{tenant_id}/{project_id}/{repository_name}/repositories",
+    operation_id = "show_repository", tag = "CodeArts Artifact",
+    params(("tenant_id" = String, Path, description = "account (domain) id"),
+           ("project_id" = String, Path, description = "CodeArts project id"),
+           ("repository_name" = String, Path, description = "repository name")),
+    responses((status = 200, body = RepositoryAnswer), (status = 404, body = ErrorAnswer)))]
+fn show_repository() {}
+
+#[utoipa::path(get, path = "/cloudartifact/v5/{tenant_id}/{project_id}/{repository_name}/file-tree",
+    operation_id = "show_file_tree", tag = "CodeArts Artifact",
+    params(("tenant_id" = String, Path, description = "account (domain) id"),
+           ("project_id" = String, Path, description = "CodeArts project id"),
+           ("repository_name" = String, Path, description = "repository name"),
+           ("path" = Option<String>, Query, description = "directory, `/` for the root"),
+           ("is_recycle_bin" = Option<bool>, Query, description = "list the recycle bin instead")),
+    responses((status = 200, body = FileTreeAnswer), (status = 400, body = ErrorAnswer), (status = 404, body = ErrorAnswer)))]
+fn show_file_tree() {}
+
+#[utoipa::path(get, path = "/cloudartifact/v5/{tenant_id}/{project_id}/{repository_name}/file-detail",
+    operation_id = "show_file_detail", tag = "CodeArts Artifact",
+    params(("tenant_id" = String, Path, description = "account (domain) id"),
+           ("project_id" = String, Path, description = "CodeArts project id"),
+           ("repository_name" = String, Path, description = "repository name"),
+           ("path" = String, Query, description = "the file's path")),
+    responses((status = 200, body = FileDetailAnswer), (status = 400, body = ErrorAnswer), (status = 404, body = ErrorAnswer)))]
+fn show_file_detail() {}
+
 #[utoipa::path(get, path = "/cloudartifact/v5/search/checksum", operation_id = "search_by_checksum",
     tag = "CodeArts Artifact", params(("checksum" = String, Query, description = "MD5, SHA-1 or SHA-256, hex")),
     responses((status = 200, body = ChecksumAnswer), (status = 400, body = ErrorAnswer)))]
@@ -390,6 +471,9 @@ fn health() {}
         show_storage,
         show_user_info,
         list_all_repositories,
+        show_repository,
+        show_file_tree,
+        show_file_detail,
         search_by_checksum,
         open_source_enabled,
         ip_config,
@@ -415,4 +499,23 @@ pub async fn serve() -> Response {
         DOCUMENT.as_str(),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_document_builds_with_unique_operation_ids() {
+        let doc: serde_json::Value = serde_json::from_str(&super::DOCUMENT).unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+        let ids: Vec<&str> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|path| path.as_object().unwrap().values())
+            .map(|op| op["operationId"].as_str().unwrap())
+            .collect();
+        let unique: std::collections::HashSet<&&str> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len());
+        assert!(ids.len() >= 19);
+    }
 }
