@@ -16,4 +16,5 @@ pub mod server;
 pub mod service;
 pub mod storage_fault;
 pub mod store;
+pub mod telemetry;
 pub mod upstream;

@@ -127,11 +127,13 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/metrics", get(super::metrics::serve))
+        .route("/openapi.json", get(super::openapi::serve))
         .merge(iam::public_router())
         .merge(protocols::router())
         .merge(release::transfer_router())
         .merge(console::router())
         .merge(authenticated)
+        .route_layer(middleware::from_fn(super::observe::note_route))
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(Extension(BodyLimit(state.config.max_body_bytes)))
@@ -140,6 +142,7 @@ pub fn router(state: AppState) -> Router {
             super::audit::record_changes,
         ))
         .layer(middleware::from_fn(trace::assign_trace_id))
+        .layer(middleware::from_fn(super::observe::observe))
         .with_state(state)
 }
 

@@ -231,17 +231,26 @@ impl Attempt<'_> {
         check: impl Future<Output = Result<T, ApiError>>,
     ) -> Result<T, ApiError> {
         let limiter = self.limiter;
-        if !self.presented || limiter.limit == 0 {
+        if !self.presented {
             return check.await;
+        }
+        if limiter.limit == 0 {
+            let outcome = check.await;
+            if let Err(ApiError::Unauthenticated(_)) = &outcome {
+                crate::telemetry::record_auth_failure("rejected");
+            }
+            return outcome;
         }
         let keys = limiter.hashed(self.client, self.user.as_deref());
         if let Some(wait) = limiter.refused_for(&keys, Instant::now()) {
+            crate::telemetry::record_auth_failure("rate_limited");
             return Err(ApiError::TooManyAuthFailures {
                 retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
             });
         }
         let outcome = check.await;
         if let Err(ApiError::Unauthenticated(_)) = &outcome {
+            crate::telemetry::record_auth_failure("rejected");
             if limiter.count_failure(&keys, Instant::now()) {
                 tracing::warn!(
                     client = ?self.client,

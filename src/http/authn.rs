@@ -79,12 +79,14 @@ async fn identify(
                 "unsupported Authorization scheme",
             ))?;
             if tickets == Tickets::Refused {
+                crate::telemetry::record_ticket_refusal("not_accepted");
                 return Err(ApiError::Unauthenticated(
                     "tickets are not accepted by this API",
                 ));
             }
             // Tickets are a download credential: on the management API they open only reads.
             if request.method() != Method::GET && request.method() != Method::HEAD {
+                crate::telemetry::record_ticket_refusal("not_accepted");
                 return Err(ApiError::Unauthenticated(
                     "tickets only authenticate GET requests",
                 ));
@@ -245,6 +247,7 @@ pub async fn use_ticket(
     name: Option<&str>,
 ) -> Result<Principal, ApiError> {
     if !ticket::looks_like_ticket(presented) {
+        crate::telemetry::record_ticket_refusal("malformed");
         return Err(ApiError::Unauthenticated("malformed ticket"));
     }
     let id = ticket::public_id(presented);
@@ -260,9 +263,13 @@ pub async fn use_ticket(
             Ok(identity::get_user(conn, &user_id)?.map(|u| (u, embed_id)))
         })
         .await?;
-    let (user, embed_id) = used.ok_or(ApiError::Unauthenticated(
-        "unknown, expired, exhausted or revoked ticket, disabled user, or another user's name",
-    ))?;
+    let Some((user, embed_id)) = used else {
+        crate::telemetry::record_ticket_refusal("invalid");
+        return Err(ApiError::Unauthenticated(
+            "unknown, expired, exhausted or revoked ticket, disabled user, or another user's name",
+        ));
+    };
+    crate::telemetry::METRICS.ticket_uses.inc();
     Ok(Principal {
         user_id: user.id,
         user_name: user.name,

@@ -25,6 +25,7 @@ const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset
 pub fn registry(db: &Db) -> Registry {
     let mut registry = Registry::with_prefix("arca");
     registry.register_collector(Box::new(ProcessCollector { db: db.clone() }));
+    crate::telemetry::register(&mut registry);
     registry
 }
 
@@ -53,6 +54,7 @@ pub async fn serve(
         )
             .into_response());
     }
+    refresh_blob_totals(&state.db).await;
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &state.metrics)
         .map_err(|_| ApiError::Internal("metrics encoding failed".into()))?;
@@ -174,4 +176,37 @@ fn open_descriptors() -> Option<i64> {
     let count = std::fs::read_dir("/proc/self/fd").ok()?.count();
     // The directory handle read_dir opened is one of them.
     i64::try_from(count.saturating_sub(1)).ok()
+}
+
+/// How long a reading of the blobs table serves scrapes: summing it is a scan, and several Prometheus
+/// servers (or an impatient operator) may scrape at once.
+const BLOB_TOTALS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+static BLOB_TOTALS_READ: std::sync::Mutex<Option<std::time::Instant>> = std::sync::Mutex::new(None);
+
+async fn refresh_blob_totals(db: &Db) {
+    {
+        let mut last = BLOB_TOTALS_READ.lock().unwrap_or_else(|e| e.into_inner());
+        if last.is_some_and(|at| at.elapsed() < BLOB_TOTALS_TTL) {
+            return;
+        }
+        // Claimed before the read, so concurrent scrapes do not all scan.
+        *last = Some(std::time::Instant::now());
+    }
+    let totals = db
+        .call(|conn| {
+            conn.query_row(
+                "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM blobs",
+                crate::params![],
+                |r| Ok((r.get::<i64>(0)?, r.get::<i64>(1)?)),
+            )
+        })
+        .await;
+    match totals {
+        Ok((count, bytes)) => {
+            crate::telemetry::METRICS.blob_count.set(count);
+            crate::telemetry::METRICS.blob_bytes.set(bytes);
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics: could not read the blob totals"),
+    }
 }

@@ -15,6 +15,8 @@ pub mod iam;
 pub mod ip_allow;
 pub mod limits;
 pub mod metrics;
+pub mod observe;
+pub mod openapi;
 pub mod payload;
 pub mod projectman;
 pub mod protocols;

@@ -253,6 +253,7 @@ pub async fn store_file(
     fence.release(state).await;
     match committed {
         Ok(Some((entry, replaced))) => {
+            crate::telemetry::record_upload(&repo.format);
             let created = replaced.is_none();
             reclaim(state, replaced.into_iter().collect()).await?;
             Ok(Stored {

@@ -316,12 +316,18 @@ impl Db {
 
     /// Synchronous access for start-up work that runs before the server accepts requests.
     pub fn blocking<T>(&self, f: impl FnOnce(&mut Conn) -> StoreResult<T>) -> StoreResult<T> {
-        let mut conn = match &self.pool {
+        let waited = std::time::Instant::now();
+        let conn = match &self.pool {
             Pools::Sqlite(pool) => Conn::sqlite(pool.get()?),
             Pools::Postgres(pool) => {
                 Conn::postgres(pool.get().map_err(|e| self.classify(e.into()))?)
             }
         };
+        // A pool too small for the load shows here first, before requests time out.
+        crate::telemetry::METRICS
+            .pool_wait
+            .observe(waited.elapsed().as_secs_f64());
+        let mut conn = conn;
         f(&mut conn).map_err(|e| self.classify(e))
     }
 

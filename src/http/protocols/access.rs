@@ -207,6 +207,7 @@ fn needs_privileges<'c>(
         return Err(not_the_callers(repo));
     }
     if check_scope && !scope_of(principal).covers(&repo.name, &repo.id, &full_path) {
+        crate::telemetry::record_ticket_refusal("out_of_scope");
         return Err(ApiError::forbidden(
             "The ticket is restricted to another repository or file",
         ));

@@ -448,6 +448,7 @@ async fn publish(
         }
     };
     tracing::info!(repo = %repo.name, name = %meta.name, vers = %meta.vers, "crate published");
+    crate::telemetry::record_publish("cargo");
     Ok(
         Json(json!({"warnings": {"invalid_categories": [], "invalid_badges": [], "other": []}}))
             .into_response(),

@@ -811,6 +811,7 @@ async fn publish(
         }
     }
     tracing::info!(repo = %repo.name, package = %name, version = %version, "npm package published");
+    crate::telemetry::record_publish("npm");
     Ok((StatusCode::CREATED, Json(json!({"ok": true, "id": name}))).into_response())
 }
 

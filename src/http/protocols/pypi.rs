@@ -512,6 +512,7 @@ async fn upload(
     // Files of a distribution whose row was gone (deleted for good) but whose file was not.
     reclaim(state, replaced).await?;
     tracing::info!(repo = %repo.name, project = %project, file = %uploaded.filename, "distribution uploaded");
+    crate::telemetry::record_upload("pypi");
     Ok((StatusCode::OK, "OK").into_response())
 }
 

@@ -292,6 +292,7 @@ async fn upload(
         size = stored.size,
         "release file stored"
     );
+    crate::telemetry::record_upload("release");
     super::capacity::check(state, &principal.domain_id).await;
     let view = file_view(
         &stored,
