@@ -27,6 +27,8 @@ use crate::store::{now_ms, repos, StoreError};
 /// How often the job looks for new uploads when it has caught up.
 const POLL: Duration = Duration::from_secs(2);
 const BATCH: i64 = 20;
+/// Files larger than this are recorded as `skipped`, not read.
+const SCAN_MAX_BYTES: i64 = 32 << 20;
 const DAY_MS: i64 = 86_400_000;
 
 /// Scans what was uploaded since the last scan, then keeps polling; a restart goes on from the last
@@ -59,6 +61,11 @@ async fn scan_batch(state: &AppState) -> Result<usize, StoreError> {
 }
 
 async fn scan_file(state: &AppState, file: &Pending) -> ScanTask {
+    if file.size > SCAN_MAX_BYTES {
+        // Reading it whole (a download from a bucket, a local copy) would cost more than a background
+        // check should; its digest was computed from the bytes as they were stored.
+        return task_of(file, "skipped", Vec::new());
+    }
     let outcome = match state.blobs.local_copy(&file.sha256).await {
         Ok(local) => {
             let (path, sha256) = (file.path.clone(), file.sha256.clone());
@@ -76,6 +83,10 @@ async fn scan_file(state: &AppState, file: &Pending) -> ScanTask {
             ("failed", Vec::new())
         }
     };
+    task_of(file, status, findings)
+}
+
+fn task_of(file: &Pending, status: &str, findings: Vec<Finding>) -> ScanTask {
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count() as i64;
     let listed: Vec<Value> = findings
         .iter()
