@@ -189,16 +189,12 @@ pub struct Stored {
     pub created: bool,
 }
 
-/// Streams `body` into the blob store and points `file.path` of `repo` at it. Whether a live file holds
-/// the path is decided in the same immediate transaction that writes the row, so concurrent uploads to
-/// an immutable path have exactly one winner; the answer is read in that transaction too, so it
-/// describes these bytes and not a concurrent writer's.
-pub async fn store_file(
-    state: &AppState,
-    repo: &Repository,
-    file: NewFile<'_>,
+/// Streams a request body into the blob store under an `UploadFence` (to be released once the row that
+/// records it committed); a body that fails its signed hash at the end is refused and its blob reclaimed.
+pub async fn store_body<'s>(
+    state: &'s AppState,
     body: Body,
-) -> Result<Stored, ApiError> {
+) -> Result<(BlobInfo, UploadFence<'s>), ApiError> {
     let stream = body.into_data_stream().map_err(client_io_error);
     let mut reader = StreamReader::new(stream);
     let fence = UploadFence::new(state).await;
@@ -218,6 +214,20 @@ pub async fn store_file(
         reclaim(state, vec![info.sha256]).await?;
         return Err(e);
     }
+    Ok((info, fence))
+}
+
+/// Streams `body` into the blob store and points `file.path` of `repo` at it. Whether a live file holds
+/// the path is decided in the same immediate transaction that writes the row, so concurrent uploads to
+/// an immutable path have exactly one winner; the answer is read in that transaction too, so it
+/// describes these bytes and not a concurrent writer's.
+pub async fn store_file(
+    state: &AppState,
+    repo: &Repository,
+    file: NewFile<'_>,
+    body: Body,
+) -> Result<Stored, ApiError> {
+    let (info, fence) = store_body(state, body).await?;
     let sha256 = info.sha256.clone();
     let (repo_id, path, content_type, user_id, existing) = (
         repo.id.clone(),

@@ -26,7 +26,6 @@ fn kind(module: &'static str, operation: &'static str) -> Option<Kind> {
 /// The audit kind of a request, or `None` when it changes nothing worth recording: reads, searches sent
 /// as POST, logins (they change no one's data; failed ones are the authentication limiter's business).
 pub fn classify(method: &Method, path: &str) -> Option<Kind> {
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let m = method.as_str();
     // Issuing a ticket is a GET that creates a credential.
     if m == "GET" && path == "/cloudartifact/v5/ticket" {
@@ -35,6 +34,8 @@ pub fn classify(method: &Method, path: &str) -> Option<Kind> {
     if !matches!(m, "POST" | "PUT" | "PATCH" | "DELETE") {
         return None;
     }
+    // Split only for changes: every artifact read passes here.
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segments.as_slice() {
         ["artifactory", "api", format, _repo, rest @ ..] => package(m, format, rest),
         ["artifactory", _repo, ..] => match m {

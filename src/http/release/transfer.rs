@@ -10,8 +10,6 @@ use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use futures_util::TryStreamExt;
-use tokio_util::io::StreamReader;
 
 use super::{base_url, check_project_id, file_view, parent_id, project_access};
 use crate::auth::Principal;
@@ -21,11 +19,9 @@ use crate::http::app::AppState;
 use crate::http::envelope::success;
 use crate::http::error::ApiError;
 use crate::http::extract::QueryParams;
-use crate::http::limits::client_io_error;
-use crate::http::payload;
 use crate::http::protocols::access::identify;
 use crate::http::protocols::download::serve_file;
-use crate::http::storage::{reclaim, UploadFence};
+use crate::http::storage::{reclaim, store_body};
 use crate::service::release::CATEGORIES;
 use crate::store::now_ms;
 use crate::store::release::{self, NewVersion, Provenance, ReleaseFile};
@@ -235,25 +231,7 @@ async fn upload(
         })
         .await??;
 
-    let stream = body.into_data_stream().map_err(client_io_error);
-    let mut reader = StreamReader::new(stream);
-    let fence = UploadFence::new(state).await;
-    let info = match fence
-        .put(state, &mut reader, state.config.max_artifact_bytes)
-        .await
-    {
-        Ok(info) => info,
-        Err(e) => {
-            let e = fence.error(e);
-            fence.release(state).await;
-            return Err(e);
-        }
-    };
-    if let Err(e) = payload::finish().await {
-        fence.release(state).await;
-        reclaim(state, vec![info.sha256]).await?;
-        return Err(e);
-    }
+    let (info, fence) = store_body(state, body).await?;
     let sha256 = info.sha256.clone();
     let new = NewVersion {
         domain_id: principal.domain_id.clone(),
