@@ -73,6 +73,9 @@ pub struct Config {
     pub trusted_proxies: Vec<IpAddr>,
     /// Bearer token that `GET /metrics` requires; empty: no `/metrics` (404).
     pub metrics_token: String,
+    /// Memory for generated metadata documents kept once built (packuments, simple pages, index files,
+    /// maven-metadata.xml, each with its gzip and brotli forms), in MiB; 0 builds every one per request.
+    pub metadata_cache_mib: u64,
     /// Lets remote repositories (and the outbound proxy) reach loopback, private (RFC 1918, `fc00::/7`) and
     /// shared (`100.64.0.0/10`) addresses. Link-local addresses, where cloud metadata services answer, stay
     /// refused whatever this says.
@@ -140,6 +143,7 @@ impl Default for Config {
             auth_failure_window_secs: 60,
             trusted_proxies: Vec::new(),
             metrics_token: String::new(),
+            metadata_cache_mib: 32,
             remote_allow_private_networks: false,
             remote_connect_timeout_secs: 10,
             remote_read_timeout_secs: 60,
@@ -237,6 +241,9 @@ pub struct Overrides {
     /// Bearer token for `GET /metrics` (at least 16 characters); unset: no metrics endpoint.
     #[arg(long, env = "ARCA_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// MiB of memory for generated metadata documents kept between requests [default: 32; 0: none].
+    #[arg(long, env = "ARCA_METADATA_CACHE_MIB")]
+    pub metadata_cache_mib: Option<u64>,
     /// Let remote repositories reach loopback and private addresses (never link-local) [default: false].
     #[arg(
         long,
@@ -356,6 +363,7 @@ impl Config {
             auth_failure_window_secs,
             trusted_proxies,
             metrics_token,
+            metadata_cache_mib,
             remote_allow_private_networks,
             remote_connect_timeout_secs,
             remote_read_timeout_secs,

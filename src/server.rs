@@ -94,6 +94,7 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
         (db, blobs)
     };
     Ok(AppState {
+        documents: crate::service::documents::Documents::new(config.metadata_cache_mib),
         auth_limiter: Arc::new(AuthLimiter::new(&config)),
         metrics: Arc::new(crate::http::metrics::registry(&db)),
         config: Arc::new(config),

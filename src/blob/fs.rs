@@ -9,8 +9,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio_util::io::ReaderStream;
 
 use super::{
-    is_sha256_hex, BlobError, BlobInfo, BlobStore, ByteStream, ListedBlob, LocalBlob, MultiHasher,
-    PlaceGate,
+    is_sha256_hex, BlobError, BlobInfo, BlobStore, ByteStream, ListedBlob, LocalBlob, PlaceGate,
+    StreamHasher,
 };
 
 const CHUNK: usize = 256 * 1024;
@@ -76,22 +76,25 @@ impl FsBlobStore {
         temp: &Path,
     ) -> Result<BlobInfo, BlobError> {
         let mut file = File::create(temp).await?;
-        let mut hasher = MultiHasher::default();
-        let mut buf = vec![0u8; CHUNK];
+        let mut hasher = StreamHasher::default();
+        let mut buf = bytes::BytesMut::new();
         loop {
-            let n = reader.read(&mut buf).await?;
+            buf.reserve(CHUNK);
+            let n = reader.read_buf(&mut buf).await?;
             if n == 0 {
                 break;
             }
-            hasher.update(&buf[..n]);
-            if hasher.size > limit {
+            let chunk = buf.split().freeze();
+            if hasher.size() + n as u64 > limit {
                 return Err(BlobError::TooLarge(limit));
             }
-            file.write_all(&buf[..n]).await?;
+            // The digests run on their threads while this one writes.
+            hasher.update(chunk.clone()).await;
+            file.write_all(&chunk).await?;
         }
         file.flush().await?;
         file.sync_all().await?;
-        Ok(hasher.finish())
+        Ok(hasher.finish().await)
     }
 
     async fn write_and_place(

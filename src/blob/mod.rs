@@ -4,7 +4,10 @@
 //! directory (`fs`) or an S3-compatible bucket (`s3`).
 
 pub mod fs;
+mod hashing;
 pub mod s3;
+
+pub use hashing::StreamHasher;
 
 use std::io;
 use std::pin::Pin;

@@ -30,8 +30,8 @@ use object_store::{
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
 use super::{
-    is_sha256_hex, BlobError, BlobInfo, BlobStore, ByteStream, ListedBlob, LocalBlob, MultiHasher,
-    PlaceGate, StreamFailure, Unavailable,
+    is_sha256_hex, BlobError, BlobInfo, BlobStore, ByteStream, ListedBlob, LocalBlob, PlaceGate,
+    StreamFailure, StreamHasher, Unavailable,
 };
 
 /// The smallest part; larger limits get larger parts, as S3 allows 10,000 parts to an upload.
@@ -267,7 +267,7 @@ impl S3BlobStore {
 async fn fill(
     reader: &mut (dyn AsyncRead + Send + Unpin),
     size: usize,
-    hasher: &mut MultiHasher,
+    hasher: &mut StreamHasher,
     limit: u64,
     buf: &mut [u8],
 ) -> Result<(Vec<Bytes>, usize), BlobError> {
@@ -278,11 +278,12 @@ async fn fill(
         if n == 0 {
             break;
         }
-        hasher.update(&buf[..n]);
-        if hasher.size > limit {
+        if hasher.size() + n as u64 > limit {
             return Err(BlobError::TooLarge(limit));
         }
-        chunks.push(Bytes::copy_from_slice(&buf[..n]));
+        let chunk = Bytes::copy_from_slice(&buf[..n]);
+        hasher.update(chunk.clone()).await;
+        chunks.push(chunk);
         len += n;
     }
     Ok((chunks, len))
@@ -395,12 +396,12 @@ impl BlobStore for S3BlobStore {
         let part_size = self
             .part_size
             .max(limit.div_ceil(MAX_PARTS).min(COPY_LIMIT) as usize);
-        let mut hasher = MultiHasher::default();
+        let mut hasher = StreamHasher::default();
         let mut buf = vec![0u8; READ_CHUNK];
         let (first, len) = fill(reader, part_size, &mut hasher, limit, &mut buf).await?;
         if len < part_size {
             // The whole body is here: its key is known, so it goes there directly.
-            let info = hasher.finish();
+            let info = hasher.finish().await;
             gate.before_place(&info).await?;
             let key = self.blob_path(&info.sha256);
             if !self.exists(&key).await? {
@@ -435,7 +436,7 @@ impl BlobStore for S3BlobStore {
             part = next;
         }
         writer.take().finish().await.map_err(failure)?;
-        let info = hasher.finish();
+        let info = hasher.finish().await;
         // Should the gate or `place` fail, the guard deletes the temporary object in the background.
         gate.before_place(&info).await?;
         self.place(&temp, &info).await?;

@@ -43,6 +43,8 @@ pub struct AppState {
     pub metrics: Arc<prometheus_client::registry::Registry>,
     /// This node's lasting name (`node.id` in the data directory): what its blob leases carry.
     pub node_id: Arc<str>,
+    /// Generated metadata documents kept once built, per repository metadata generation.
+    pub documents: crate::service::documents::Documents,
 }
 
 impl AppState {
@@ -62,6 +64,7 @@ impl AppState {
             in_flight: Default::default(),
             allow_lists: Default::default(),
             node_id: Arc::from(crate::domain::new_hex_id()),
+            documents: crate::service::documents::Documents::new(32),
         }
     }
 }

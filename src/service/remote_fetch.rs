@@ -20,7 +20,7 @@ use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio::sync::watch;
 
-use crate::blob::{BlobInfo, ByteStream, MultiHasher};
+use crate::blob::{BlobInfo, ByteStream, StreamHasher};
 use crate::http::app::AppState;
 use crate::http::error::ApiError;
 use crate::http::storage::UploadFence;
@@ -491,13 +491,13 @@ impl Job {
             .open(&self.spool)
             .await
             .map_err(io_failure)?;
-        let mut hashes = MultiHasher::default();
+        let mut hashes = StreamHasher::default();
         let mut written = 0u64;
         let mut body = response.body;
         while let Some(chunk) = body.next().await {
             let chunk: Bytes = chunk.map_err(|e| Failure::from(&e))?;
+            hashes.update(chunk.clone()).await;
             spool.write_all(&chunk).await.map_err(io_failure)?;
-            hashes.update(&chunk);
             written += chunk.len() as u64;
             sender.send_modify(|p| p.written = written);
         }
@@ -510,7 +510,7 @@ impl Job {
                     .or(published_sha1(&upstream, url, self.credentials.as_ref()).await);
         }
         verify(
-            &hashes.finish(),
+            &hashes.finish().await,
             &expected,
             self.request.url().host_str().unwrap_or(""),
         )?;

@@ -49,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_release.sql"),
     include_str!("migrations/0011_audit.sql"),
     include_str!("migrations/0012_console_sessions.sql"),
+    include_str!("migrations/0013_metadata_generation.sql"),
 ];
 
 /// The same schema in PostgreSQL's words, one file per SQLite migration (`migrations/pg/`): the two lists
@@ -66,6 +67,7 @@ const PG_MIGRATIONS: &[&str] = &[
     include_str!("migrations/pg/0010_release.sql"),
     include_str!("migrations/pg/0011_audit.sql"),
     include_str!("migrations/pg/0012_console_sessions.sql"),
+    include_str!("migrations/pg/0013_metadata_generation.sql"),
 ];
 
 /// Where the metadata lives, read from the `database_url` setting.

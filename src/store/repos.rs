@@ -114,6 +114,16 @@ pub fn get_repo(conn: &Conn, id: &str) -> StoreResult<Option<Repository>> {
     )
 }
 
+/// The repository's metadata generation: bumped (by triggers, migration 0013) in every transaction that
+/// changes a row a generated metadata document is built from. None when the repository is gone.
+pub fn metadata_generation(conn: &Conn, repo_id: &str) -> StoreResult<Option<i64>> {
+    conn.query_opt(
+        "SELECT meta_gen FROM repositories WHERE id = ?1",
+        params![repo_id],
+        |r| r.get(0),
+    )
+}
+
 pub fn get_repo_by_name(conn: &Conn, name: &str) -> StoreResult<Option<Repository>> {
     conn.query_opt(
         &format!("SELECT {REPO_COLS} FROM repositories WHERE name = ?1"),

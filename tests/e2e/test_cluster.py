@@ -241,6 +241,30 @@ def test_concurrent_dist_tags_through_different_nodes_lose_none(cluster):
         assert all(tags.get(t) == "1.0.0" for t in labels), tags
 
 
+def test_a_document_kept_by_one_node_is_not_served_after_another_node_publishes(cluster):
+    """Issue 15: every node keeps built packuments and index files; a publish acknowledged by one node
+    is in the very next read from any other, whatever that node had kept."""
+    nodes = live(cluster, 3)
+    project = nodes[0].create_project()
+    npm_repo = nodes[0].create_repo(project, "npm")
+    cargo_repo = nodes[0].create_repo(project, "cargo")
+    auth = nodes[0].repo_login()
+    name = unique("kept").replace("_", "-")
+    crate = unique("kept").replace("-", "_")
+    packument = "/artifactory/api/npm/%s/%s" % (npm_repo, name)
+    index = "/artifactory/api/cargo/%s/index/%s" % (cargo_repo, uploads.cargo_index_path(crate))
+    for i in range(12):
+        version = "1.0.%d" % i
+        writer = nodes[i % 3]
+        assert uploads.npm_publish(writer.base_url, npm_repo, name, version, b"v%d" % i, auth).status_code == 201
+        assert uploads.cargo_publish(writer.base_url, cargo_repo, crate, version, b"c%d" % i, auth).status_code == 200
+        for node in nodes:
+            doc = requests.get(node.url(packument), auth=auth, timeout=TIMEOUT).json()
+            assert version in doc["versions"] and doc["dist-tags"]["latest"] == version, node.base_url
+            lines = requests.get(node.url(index), auth=auth, timeout=TIMEOUT).text
+            assert '"vers":"%s"' % version in lines, node.base_url
+
+
 def test_kill_9_of_a_node_during_uploads_loses_nothing_acknowledged(cluster):
     a, b = live(cluster, 2)
     project = a.create_project()

@@ -15,6 +15,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio_util::io::StreamReader;
 
 use super::access::{authorize, identify, load_repo, refuse_change_unless_hosted};
+use super::documents::document_response;
 use super::download::{serve_bytes, serve_file};
 use super::{cargo_remote, cargo_virtual};
 use crate::auth::Principal;
@@ -26,6 +27,7 @@ use crate::http::limits::{client_body_failure, client_io_error};
 use crate::http::payload;
 use crate::http::storage::{reclaim, UploadFence};
 use crate::http::urls::public_base_url;
+use crate::service::documents::Document;
 use crate::service::repo_kinds;
 use crate::store::cargo::{self as store, NewVersion};
 use crate::store::repos::{self, Repository};
@@ -227,16 +229,21 @@ async fn index_file(
     headers: &HeaderMap,
     head: bool,
 ) -> Result<Response, ApiError> {
-    let (body, modified) = hosted_index(state, repo, name)
+    let key = format!("cargo\0{name}");
+    let document = state
+        .documents
+        .get_or_build(&state.db, &repo.id, key, || async {
+            let Some((body, modified)) = hosted_index(state, repo, name).await? else {
+                return Ok::<_, ApiError>(None);
+            };
+            let content_type = "text/plain; charset=utf-8";
+            Ok(Some(
+                Document::build(body.into_bytes(), content_type, modified).await,
+            ))
+        })
         .await?
         .ok_or_else(|| ApiError::not_found(format!("No crate {name}")))?;
-    Ok(serve_bytes(
-        body.into_bytes(),
-        "text/plain; charset=utf-8",
-        modified,
-        headers,
-        head,
-    ))
+    Ok(document_response(&document, headers, head, None))
 }
 
 /// A hosted repository's index file of crate `name` (a JSON line per live version) and when it changed;

@@ -1,6 +1,8 @@
 //! Hosted Maven and generic repositories at `/artifactory/{repo}/{path}` (SPEC §7): thin handlers over
 //! `formats::maven`, `formats::listing`, the store and the blob store.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
@@ -8,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::access::{authorize, identify, load_repo, operation_of, refuse_change_unless_hosted};
+use super::documents::document_response;
 use super::download::{serve_bytes, serve_file};
 use super::{remote, virtual_repo};
 use crate::auth::Principal;
@@ -19,6 +22,7 @@ use crate::http::app::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::read_body;
 use crate::http::storage::{reclaim, redeploy_refused, store_file, Existing, NewFile, Stored};
+use crate::service::documents::Document;
 use crate::service::repo_kinds;
 use crate::store::now_ms;
 use crate::store::repos::{self, FileEntry, Repository};
@@ -144,14 +148,8 @@ pub(super) async fn get_file(
     }
     if repo.format == MAVEN && maven::is_metadata(rel) {
         let parent = rel.rsplit_once('/').map_or("", |(dir, _)| dir);
-        let (xml, modified) = maven_metadata(state, repo, parent).await?;
-        return Ok(Some(serve_bytes(
-            xml.into_bytes(),
-            "application/xml",
-            modified,
-            headers,
-            head,
-        )));
+        let document = kept_maven_metadata(state, repo, parent).await?;
+        return Ok(Some(document_response(&document, headers, head, None)));
     }
     if let Some((base, algorithm)) = maven::checksum_target(rel) {
         if let Some((digest, modified)) = checksum_of(state, repo, base, algorithm).await? {
@@ -180,16 +178,34 @@ async fn checksum_of(
     }
     if repo.format == MAVEN && maven::is_metadata(base) {
         let dir = base.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-        let (xml, modified) = match maven_metadata(state, repo, dir).await {
+        let document = match kept_maven_metadata(state, repo, dir).await {
             Ok(found) => found,
             Err(ApiError::NotFound(_)) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let info = crate::blob::BlobInfo::of(xml.as_bytes());
+        let info = crate::blob::BlobInfo::of(&document.identity);
         let digest = info.digest(algorithm).unwrap_or_default().to_string();
-        return Ok(Some((digest, modified)));
+        return Ok(Some((digest, document.modified_at)));
     }
     Ok(None)
+}
+
+/// The generated metadata of directory `dir`, kept between requests until the repository changes.
+async fn kept_maven_metadata(
+    state: &AppState,
+    repo: &Repository,
+    dir: &str,
+) -> Result<Arc<Document>, ApiError> {
+    let key = format!("maven\0{dir}");
+    let built = state
+        .documents
+        .get_or_build(&state.db, &repo.id, key, || async {
+            let (xml, modified) = maven_metadata(state, repo, dir).await?;
+            let document = Document::build(xml.into_bytes(), "application/xml", modified).await;
+            Ok::<_, ApiError>(Some(document))
+        })
+        .await?;
+    built.ok_or_else(|| ApiError::not_found("No artifact at this path"))
 }
 
 /// Generates the metadata of directory `dir`: a SNAPSHOT version's, or an artifact's.

@@ -7,6 +7,7 @@ pub(crate) mod access;
 pub mod cargo;
 mod cargo_remote;
 mod cargo_virtual;
+mod documents;
 pub(crate) mod download;
 mod hosted;
 mod members;

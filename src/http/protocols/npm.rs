@@ -22,6 +22,7 @@ use tokio::io::{AsyncRead, ReadBuf};
 use super::access::{
     authorize, identify, load_repo, may_do_somewhere, refuse_change_unless_hosted, repo_user_login,
 };
+use super::documents::document_response;
 use super::download::{serve_bytes, serve_file};
 use super::{members, npm_remote, npm_virtual};
 use crate::auth::Principal;
@@ -35,6 +36,7 @@ use crate::http::error::{malformed_json, ApiError};
 use crate::http::extract::read_body;
 use crate::http::storage::{reclaim, UploadFence};
 use crate::http::urls::public_base_url;
+use crate::service::documents::Document as KeptDocument;
 use crate::service::repo_kinds;
 use crate::store::now_ms;
 use crate::store::npm as store;
@@ -452,16 +454,30 @@ async fn packument(
     head: bool,
 ) -> Result<Response, ApiError> {
     authorize(state, caller.as_ref(), repo, Operation::Download, name).await?;
-    let (body, modified) = hosted_packument(state, repo, name, base, abbreviated)
+    let form = if abbreviated { "abbreviated" } else { "full" };
+    // The tarball links carry `base`, which follows the request's host when no public_url is set.
+    let key = format!("npm\0{form}\0{base}\0{name}");
+    let document = state
+        .documents
+        .get_or_build(&state.db, &repo.id, key, || async {
+            let Some((body, modified)) =
+                hosted_packument(state, repo, name, base, abbreviated).await?
+            else {
+                return Ok::<_, ApiError>(None);
+            };
+            let content_type = if abbreviated {
+                format::ABBREVIATED
+            } else {
+                "application/json"
+            };
+            let bytes = body.to_string().into_bytes();
+            Ok(Some(
+                KeptDocument::build(bytes, content_type, modified).await,
+            ))
+        })
         .await?
         .ok_or_else(|| ApiError::not_found(format!("package {name} not found")))?;
-    Ok(packument_response(
-        &body,
-        abbreviated,
-        modified,
-        headers,
-        head,
-    ))
+    Ok(document_response(&document, headers, head, Some("Accept")))
 }
 
 /// The package document as `npm publish`, `npm deprecate` and `npm unpublish` PUT it; other fields are

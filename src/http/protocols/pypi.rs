@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::access::{
     authorize, identify, load_repo, may_upload_somewhere, refuse_change_unless_hosted,
 };
+use super::documents::document_response;
 use super::download::{http_date, serve_bytes, serve_file};
 use super::pypi_form::{self, Uploaded};
 use super::{pypi_remote, pypi_virtual};
@@ -26,6 +27,7 @@ use crate::http::app::AppState;
 use crate::http::error::{malformed_json, ApiError};
 use crate::http::payload;
 use crate::http::storage::{reclaim, UploadFence};
+use crate::service::documents::Document;
 use crate::service::repo_kinds;
 use crate::store::now_ms;
 use crate::store::pypi::{self as store, Distribution};
@@ -216,23 +218,26 @@ async fn root_index(
     head: bool,
 ) -> Result<Response, ApiError> {
     let media = wants(headers)?;
-    let repo_id = repo.id.clone();
-    let projects = state
-        .db
-        .call(move |conn| store::live_projects(conn, &repo_id))
-        .await?;
-    let body = if media == pypi::JSON_V1 {
-        pypi::root_json(&projects).to_string()
-    } else {
-        pypi::root_html(&projects)
-    };
-    Ok(with_vary(serve_bytes(
-        body.into_bytes(),
-        media,
-        repo.modified_at,
-        headers,
-        head,
-    )))
+    let key = format!("pypi-root\0{media}");
+    let document = state
+        .documents
+        .get_or_build(&state.db, &repo.id, key, || async {
+            let repo_id = repo.id.clone();
+            let projects = state
+                .db
+                .call(move |conn| store::live_projects(conn, &repo_id))
+                .await?;
+            let body = if media == pypi::JSON_V1 {
+                pypi::root_json(&projects).to_string()
+            } else {
+                pypi::root_html(&projects)
+            };
+            let document = Document::build(body.into_bytes(), media, repo.modified_at).await;
+            Ok::<_, ApiError>(Some(document))
+        })
+        .await?
+        .ok_or_else(|| ApiError::not_found("No simple index"))?;
+    Ok(document_response(&document, headers, head, Some("Accept")))
 }
 
 pub(super) fn with_vary(mut response: Response) -> Response {
@@ -282,6 +287,14 @@ pub(super) async fn hosted_files(
     Ok(Some((name, files, modified)))
 }
 
+fn page_body(name: &str, files: &[IndexFile], media: &str) -> String {
+    if media == pypi::JSON_V1 {
+        pypi::project_json(name, files).to_string()
+    } else {
+        pypi::project_html(name, files)
+    }
+}
+
 /// A project page in the negotiated format, with `Last-Modified` the newest file's upload.
 pub(super) fn page_response(
     name: &str,
@@ -291,11 +304,7 @@ pub(super) fn page_response(
     headers: &HeaderMap,
     head: bool,
 ) -> Response {
-    let body = if media == pypi::JSON_V1 {
-        pypi::project_json(name, files).to_string()
-    } else {
-        pypi::project_html(name, files)
-    };
+    let body = page_body(name, files, media);
     let mut response = with_vary(serve_bytes(
         body.into_bytes(),
         media,
@@ -317,10 +326,21 @@ async fn project_index(
     head: bool,
 ) -> Result<Response, ApiError> {
     let media = wants(headers)?;
-    let (name, files, modified) = hosted_files(state, repo, project)
+    let key = format!("pypi\0{media}\0{project}");
+    let document = state
+        .documents
+        .get_or_build(&state.db, &repo.id, key, || async {
+            let Some((name, files, modified)) = hosted_files(state, repo, project).await? else {
+                return Ok::<_, ApiError>(None);
+            };
+            let body = page_body(&name, &files, media);
+            Ok(Some(
+                Document::build(body.into_bytes(), media, modified).await,
+            ))
+        })
         .await?
         .ok_or_else(|| ApiError::not_found(format!("No project {project}")))?;
-    Ok(page_response(&name, &files, media, modified, headers, head))
+    Ok(document_response(&document, headers, head, Some("Accept")))
 }
 
 fn field<'a>(fields: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
