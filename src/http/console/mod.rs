@@ -7,7 +7,10 @@
 //! API lets the same user do, through the same privilege engine.
 
 mod csrf;
+mod markdown;
 mod me;
+mod package_data;
+mod packages;
 mod pages;
 mod session;
 mod views;
@@ -43,6 +46,8 @@ pub fn router() -> Router<AppState> {
         .route("/ui/me/repo-password", post(me::reset_repo_password))
         .route("/ui/me/tickets", post(me::issue_ticket))
         .route("/ui/me/tickets/revoke", post(me::revoke_ticket))
+        // Package pages (packages.rs).
+        .route("/ui/packages/{repo}/{*package}", get(packages::show))
         .route("/ui/assets/console.css", get(css))
         .route("/ui/assets/console.js", get(js))
         .layer(middleware::from_fn(security_headers))
