@@ -79,12 +79,12 @@ def shot(page, name, tmp_path):
     page.emulate_media(color_scheme="light")
 
 
-def described_wheel(dest: Path, name: str, version: str, description: str) -> Path:
-    """A wheel whose METADATA carries a Markdown long description in its body (metadata 2.1)."""
+def described_wheel(dest: Path, name: str, version: str, description: str, content_type="text/markdown") -> Path:
+    """A wheel whose METADATA carries a long description in its body (metadata 2.1)."""
     module = name.replace("-", "_").lower()
     dist_info = "%s-%s.dist-info" % (module, version)
     metadata = ("Metadata-Version: 2.1\nName: %s\nVersion: %s\nSummary: described\nRequires-Python: >=3.9\n"
-                "Description-Content-Type: text/markdown\n\n%s" % (name, version, description))
+                "Description-Content-Type: %s\n\n%s" % (name, version, content_type, description))
     files = {
         "%s/__init__.py" % module: b"VERSION = %r\n" % version.encode(),
         "%s/METADATA" % dist_info: metadata.encode(),
@@ -289,6 +289,20 @@ def test_pypi_page_and_a_checksum_search(srv, world, root_page, tmp_path):
     assert page.locator("#results tbody").inner_text().strip() == "Nothing found."
     page.goto(srv.url("/ui/search?q=%s" % world["npm"][:12]))
     shot(page, "console-search", tmp_path)
+
+
+def test_a_description_that_is_not_markdown_is_shown_as_text(srv, project, login, tmp_path):
+    repo = srv.create_repo(project, "pypi")
+    name = unique("plain")
+    rst = "Title\n=====\n\n<b>not bold</b> and `a link <javascript:alert(1)>`_\n"
+    out = twine_upload(srv, repo, login, described_wheel(tmp_path, name, "1.0", rst, "text/x-rst"))
+    assert out.returncode == 0, out.stdout + out.stderr
+    s, _ = http_session(srv, srv.root.name, srv.root.password)
+    resp = s.get(srv.url("/ui/packages/%s/%s" % (repo, name)), timeout=30)
+    assert resp.status_code == 200, resp.text
+    readme = re.search(r'<section class="card readme" id="readme"[^>]*>(.*?)</section>', resp.text, re.S).group(1)
+    assert readme.startswith('<pre class="plain">Title\n=====')
+    assert "&#60;b&#62;not bold&#60;/b&#62;" in readme and "<b>" not in readme and "href" not in readme
 
 
 def test_cargo_page_versions_features_and_dependencies(srv, world, root_page):
