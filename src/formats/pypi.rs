@@ -351,6 +351,55 @@ pub fn core_metadata_identity(metadata: &str) -> (Option<String>, Option<String>
     (name, version)
 }
 
+/// The long description of core metadata and its `Description-Content-Type` (empty when not given): the
+/// message body (metadata 2.1 and later), else the `Description` header with its continuation lines, whose
+/// historical indent (eight spaces, or seven and a `|`) is taken off.
+pub fn core_metadata_description(metadata: &str) -> (String, String) {
+    let (mut content_type, mut header) = (String::new(), None::<String>);
+    let mut in_description = false;
+    let mut body_start = metadata.len();
+    let mut offset = 0;
+    for line in metadata.split_inclusive('\n') {
+        offset += line.len();
+        let bare = line.trim_end_matches(['\r', '\n']);
+        if bare.trim().is_empty() {
+            body_start = offset;
+            break;
+        }
+        if bare.starts_with([' ', '\t']) {
+            if in_description {
+                let text = bare
+                    .strip_prefix("       |")
+                    .or_else(|| bare.strip_prefix("        "))
+                    .unwrap_or(bare.trim_start());
+                if let Some(h) = header.as_mut() {
+                    h.push('\n');
+                    h.push_str(text);
+                }
+            }
+            continue;
+        }
+        in_description = false;
+        if let Some((key, value)) = bare.split_once(':') {
+            match key.trim().to_ascii_lowercase().as_str() {
+                "description-content-type" => content_type = value.trim().to_string(),
+                "description" if header.is_none() => {
+                    in_description = true;
+                    header = Some(value.trim().to_string());
+                }
+                _ => {}
+            }
+        }
+    }
+    let body = metadata[body_start.min(metadata.len())..].trim_end();
+    let description = if body.trim().is_empty() {
+        header.unwrap_or_default()
+    } else {
+        body.to_string()
+    };
+    (content_type, description)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -501,5 +550,23 @@ mod tests {
         assert_eq!(j["files"][0]["yanked"], "broken");
         assert_eq!(j["files"][0]["requires-python"], ">=3.8");
         assert_eq!(j["versions"][0], "1.0");
+    }
+
+    #[test]
+    fn descriptions_from_the_body_or_the_header() {
+        let body = "Metadata-Version: 2.1\nName: demo\nDescription-Content-Type: text/markdown\n\n# Demo\n\n- a\n";
+        assert_eq!(
+            core_metadata_description(body),
+            ("text/markdown".to_string(), "# Demo\n\n- a".to_string())
+        );
+        let header = "Metadata-Version: 1.2\r\nName: old\r\nDescription: first line\r\n        second\r\n       |  third\r\nKeywords: x\r\n\r\n";
+        assert_eq!(
+            core_metadata_description(header),
+            (String::new(), "first line\nsecond\n  third".to_string())
+        );
+        assert_eq!(
+            core_metadata_description("Name: bare\n"),
+            (String::new(), String::new())
+        );
     }
 }

@@ -113,3 +113,14 @@ pub fn live_version_names(conn: &Conn, repo_id: &str, name: &str) -> StoreResult
         |r| r.get(0),
     )
 }
+
+/// Names of the packages with at least one live tarball, in name order, at most `limit`.
+pub fn live_package_names(conn: &Conn, repo_id: &str, limit: i64) -> StoreResult<Vec<String>> {
+    conn.query_map(
+        "SELECT DISTINCT v.name FROM npm_versions v \
+         JOIN files f ON f.repo_id = v.repo_id AND f.path = v.path AND f.deleted_at IS NULL \
+         WHERE v.repo_id = ?1 ORDER BY v.name LIMIT ?2",
+        params![repo_id, limit],
+        |r| r.get(0),
+    )
+}

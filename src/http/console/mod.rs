@@ -7,8 +7,12 @@
 //! API lets the same user do, through the same privilege engine.
 
 mod csrf;
+mod markdown;
 mod me;
+mod package_data;
+mod packages;
 mod pages;
+mod search;
 mod session;
 mod views;
 
@@ -43,6 +47,9 @@ pub fn router() -> Router<AppState> {
         .route("/ui/me/repo-password", post(me::reset_repo_password))
         .route("/ui/me/tickets", post(me::issue_ticket))
         .route("/ui/me/tickets/revoke", post(me::revoke_ticket))
+        // Package pages and search (packages.rs, search.rs).
+        .route("/ui/packages/{repo}/{*package}", get(packages::show))
+        .route("/ui/search", get(search::show))
         .route("/ui/assets/console.css", get(css))
         .route("/ui/assets/console.js", get(js))
         .layer(middleware::from_fn(security_headers))

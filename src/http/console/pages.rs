@@ -513,6 +513,17 @@ async fn browse_page(
             path: so_far.clone(),
         });
     }
+    let (packages, package) = if path.is_empty() {
+        (
+            super::packages::listing(state, &session.principal, &repo).await?,
+            None,
+        )
+    } else {
+        (
+            Vec::new(),
+            package_of_file(state, &repo, &path, file.is_some()).await?,
+        )
+    };
     Ok(Browse {
         chrome: chrome(session),
         project_id: project,
@@ -521,5 +532,30 @@ async fn browse_page(
         path,
         entries,
         file,
+        packages,
+        package,
     })
+}
+
+/// The package a browsed file belongs to, by its repository's format, with its page's URL.
+async fn package_of_file(
+    state: &AppState,
+    repo: &str,
+    path: &str,
+    is_file: bool,
+) -> ApiResult<Option<(String, String)>> {
+    if !is_file {
+        return Ok(None);
+    }
+    let key = repo.to_string();
+    let format = state
+        .db
+        .call(move |conn| repos::get_repo_by_name(conn, &key))
+        .await?
+        .map(|r| r.format)
+        .unwrap_or_default();
+    Ok(super::packages::package_of(&format, path).map(|p| {
+        let href = super::packages::href(repo, &p);
+        (p, href)
+    }))
 }

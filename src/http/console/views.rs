@@ -99,6 +99,10 @@ pub struct Browse {
     pub path: String,
     pub entries: Vec<TreeEntry>,
     pub file: Option<FileFacts>,
+    /// At the repository's root: its packages (npm, PyPI, Cargo, Maven), linking to their pages.
+    pub packages: Vec<super::packages::Listed>,
+    /// For a file of a package: the package's name and page.
+    pub package: Option<(String, String)>,
 }
 
 pub struct TicketRow {

@@ -376,7 +376,7 @@ fn tarball_base(state: &AppState, headers: &HeaderMap, repo: &Repository) -> Str
 
 /// A hosted repository's packument of `name` with its tarball links under `base`, and when the package
 /// last changed; None when it has no live version.
-pub(super) async fn hosted_packument(
+pub(crate) async fn hosted_packument(
     state: &AppState,
     repo: &Repository,
     name: &str,

@@ -255,7 +255,7 @@ fn iso_time(ms: i64) -> String {
 
 /// A hosted repository's files of `project`, as its page lists them: the display name, the files and
 /// when the newest was uploaded. None when it holds no live file of the project.
-pub(super) async fn hosted_files(
+pub(crate) async fn hosted_files(
     state: &AppState,
     repo: &Repository,
     project: &str,
