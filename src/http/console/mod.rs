@@ -6,6 +6,7 @@
 //! management API's own handlers with the session's principal, so the console can do exactly what the
 //! API lets the same user do, through the same privilege engine.
 
+mod admin;
 mod csrf;
 mod me;
 mod pages;
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/ui/me/repo-password", post(me::reset_repo_password))
         .route("/ui/me/tickets", post(me::issue_ticket))
         .route("/ui/me/tickets/revoke", post(me::revoke_ticket))
+        .merge(admin::router())
         .route("/ui/assets/console.css", get(css))
         .route("/ui/assets/console.js", get(js))
         .layer(middleware::from_fn(security_headers))
