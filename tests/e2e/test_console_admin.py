@@ -124,6 +124,7 @@ def test_root_administers_users_groups_projects_members_and_grants(srv, browser,
     page.wait_for_url("**done=added")
     assert group_member_names(srv, group_id) == {name}
     assert name in page.locator("tr[data-group='%s']" % group).inner_text()
+    assert phone_fits(page)
 
     # Projects: create one, open it, add the user as Developer, change the role to Viewer.
     page.locator("nav.subnav").get_by_role("link", name="Projects").click()
@@ -132,6 +133,7 @@ def test_root_administers_users_groups_projects_members_and_grants(srv, browser,
     form.get_by_label("Name").fill(project_name)
     form.get_by_role("button", name="Create project").click()
     page.wait_for_url("**done=created")
+    assert phone_fits(page)
     page.get_by_role("link", name=project_name, exact=True).click()
     page.wait_for_url("**/ui/admin/projects/*")
     project = page.url.rsplit("/", 1)[1]
@@ -303,3 +305,30 @@ def test_a_viewer_sees_no_administration_and_its_forged_posts_change_nothing(srv
                      allow_redirects=False)
     assert resp.status_code == 303
     assert group_member_names(srv, group_id) == {victim.name, stranger.name}
+
+
+def test_a_user_granted_iam_actions_sees_just_what_they_allow(srv, browser):
+    """Administration follows the IAM decision: listUsers and getUser open the Users page (without the
+    buttons of actions not granted); Groups and Projects stay closed."""
+    admin = srv.create_user()
+    srv.grant(admin, ["iam:users:listUsers", "iam:users:getUser"])
+    context, page = sign_in_page(browser, srv, admin.name, admin.password)
+    page.get_by_role("link", name="Administration").click()
+    page.wait_for_url("**/ui/admin/users")
+    assert page.locator("tr[data-user='%s']" % admin.name).count() == 1
+    assert page.locator("#create-user").count() == 0
+    assert page.get_by_role("button", name="Delete %s" % admin.name).count() == 0
+    assert page.get_by_role("button", name="Disable %s" % admin.name).count() == 0
+    sub = page.locator("nav.subnav")
+    assert sub.get_by_role("link", name="Groups").count() == 0
+    assert sub.get_by_role("link", name="Projects").count() == 0
+    context.close()
+
+    session, csrf = http_session(srv, admin.name, admin.password)
+    for path in ("/ui/admin/groups", "/ui/admin/projects"):
+        assert session.get(srv.url(path), timeout=30).status_code == 403
+    name = unique("nope")
+    resp = session.post(srv.url("/ui/admin/users"), data={"csrf": csrf, "name": name, "password": new_password()},
+                        allow_redirects=False, timeout=30)
+    assert resp.status_code == 403 and "iam:users:createUser" in resp.text
+    assert iam_user(srv, name) is None
