@@ -63,9 +63,11 @@ def signs_in(srv, name, password):
     return resp.status_code == 303
 
 
-def phone_fits(page):
+def phone_fits(page, shot=None):
     page.set_viewport_size({"width": 390, "height": 844})
     fits = page.evaluate("document.documentElement.scrollWidth") <= 390
+    if shot:
+        page.screenshot(path=str(shot), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 800})
     return fits
 
@@ -108,7 +110,7 @@ def test_root_administers_users_groups_projects_members_and_grants(srv, browser,
     page.emulate_media(color_scheme="dark")
     page.screenshot(path=str(shots / "admin-users-dark.png"), full_page=True)
     page.emulate_media(color_scheme="light")
-    assert phone_fits(page)
+    assert phone_fits(page, shots / "admin-users-phone.png")
 
     # Groups: create one, add the user.
     page.locator("nav.subnav").get_by_role("link", name="Groups").click()

@@ -282,6 +282,7 @@ async fn role_grants(state: &AppState, project: &str) -> ApiResult<Vec<RoleGrant
                     index,
                     path: e.granted_object_path.clone(),
                     type_id: e.granted_object_type_id.clone(),
+                    area_id: e.area_service_id.clone(),
                     operations: Operation::ALL
                         .iter()
                         .map(|o| (o.name(), e.operations.contains(*o)))
@@ -385,7 +386,7 @@ pub async fn remove_member(
     after(result, &project_url(&project, "removed"))
 }
 
-/// The grants a role form posts: rows `g{i}_path`, `g{i}_type` and one `g{i}_{operation}` per ticked
+/// The grants a role form posts: rows `g{i}_path`, `g{i}_type`, `g{i}_area` and one `g{i}_{operation}` per ticked
 /// operation; a row with an empty path is left out (that is how a grant is removed).
 fn grant_entries(project: &str, fields: &HashMap<String, String>) -> ApiResult<Vec<Value>> {
     let mut entries = Vec::new();
@@ -407,8 +408,17 @@ fn grant_entries(project: &str, fields: &HashMap<String, String>) -> ApiResult<V
             "granted_object_path": path,
             "operations": operations.join(","),
         });
-        if let Some(t) = fields.get(&format!("g{i}_type")).filter(|t| !t.is_empty()) {
-            entry["granted_object_type_id"] = json!(t);
+        // A grant keeps its object type and area service unless the API's defaults applied to it.
+        for (field, key) in [
+            ("type", "granted_object_type_id"),
+            ("area", "area_service_id"),
+        ] {
+            if let Some(v) = fields
+                .get(&format!("g{i}_{field}"))
+                .filter(|v| !v.is_empty())
+            {
+                entry[key] = json!(v);
+            }
         }
         entries.push(entry);
     }
@@ -473,6 +483,7 @@ mod tests {
             ("g1_delete", "on"),
             ("g2_path", "/a/*"),
             ("g2_type", "0123456789abcdef0123456789abcdef"),
+            ("g2_area", "fedcba9876543210fedcba9876543210"),
             ("g2_managePrivileges", "on"),
         ]);
         let e = grant_entries("p", &f).unwrap();
@@ -480,11 +491,13 @@ mod tests {
         assert_eq!(e[0]["operations"], "download,upload");
         assert_eq!(e[0]["granted_object_path"], "/*");
         assert!(e[0].get("granted_object_type_id").is_none());
+        assert!(e[0].get("area_service_id").is_none());
         assert_eq!(e[1]["operations"], "managePrivileges");
         assert_eq!(
             e[1]["granted_object_type_id"],
             "0123456789abcdef0123456789abcdef"
         );
+        assert_eq!(e[1]["area_service_id"], "fedcba9876543210fedcba9876543210");
     }
 
     #[test]

@@ -94,6 +94,7 @@ pub struct GrantRow {
     pub index: usize,
     pub path: String,
     pub type_id: String,
+    pub area_id: String,
     /// Every operation's name and whether this grant holds it.
     pub operations: Vec<(&'static str, bool)>,
 }
