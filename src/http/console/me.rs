@@ -71,6 +71,7 @@ async fn page(
         chrome: Chrome {
             user_name: session.principal.user_name.clone(),
             csrf: session.csrf.clone(),
+            admin: session.admin,
         },
         repo_user: str_of(&info["result"]["username"]),
         projects: projects.into_iter().map(|p| (p.id, p.name)).collect(),

@@ -6,6 +6,7 @@
 //! management API's own handlers with the session's principal, so the console can do exactly what the
 //! API lets the same user do, through the same privilege engine.
 
+mod admin;
 mod csrf;
 mod markdown;
 mod me;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         // Package pages and search (packages.rs, search.rs).
         .route("/ui/packages/{repo}/{*package}", get(packages::show))
         .route("/ui/search", get(search::show))
+        .merge(admin::router())
         .route("/ui/assets/console.css", get(css))
         .route("/ui/assets/console.js", get(js))
         .layer(middleware::from_fn(security_headers))

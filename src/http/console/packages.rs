@@ -214,10 +214,7 @@ async fn page(
         }
     };
     Ok(PackagePage {
-        chrome: Chrome {
-            user_name: principal.user_name.clone(),
-            csrf: session.csrf.clone(),
-        },
+        chrome: super::pages::chrome(&session),
         href: href(&repo.name, name.trim_end_matches('/')),
         repo: repo.name,
         project_id: repo.project_id,

@@ -34,10 +34,11 @@ const FORMATS: [&str; 8] = [
 /// Hosted repositories the create form makes (Maven as a release/snapshot pair, as create_maven_repo).
 const CREATE_FORMATS: [&str; 5] = ["generic", "maven2", "npm", "pypi", "cargo"];
 
-fn chrome(session: &Session) -> Chrome {
+pub(super) fn chrome(session: &Session) -> Chrome {
     Chrome {
         user_name: session.principal.user_name.clone(),
         csrf: session.csrf.clone(),
+        admin: session.admin,
     }
 }
 

@@ -81,10 +81,7 @@ async fn page(
         .to_string();
     let page = query.int("page", 1..=10_000, 1)?;
     let mut result = SearchPage {
-        chrome: Chrome {
-            user_name: session.principal.user_name.clone(),
-            csrf: session.csrf.clone(),
-        },
+        chrome: super::pages::chrome(&session),
         query: q.clone(),
         by: String::new(),
         hits: Vec::new(),

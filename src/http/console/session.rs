@@ -19,6 +19,8 @@ pub const SESSION_COOKIE: &str = "arca_session";
 pub struct Session {
     pub principal: Principal,
     pub csrf: String,
+    /// Whether the console shows the Administration link (`admin::visible`).
+    pub admin: bool,
     hash: String,
 }
 
@@ -77,7 +79,9 @@ pub async fn load(state: &AppState, parts: &Parts) -> Result<Option<Session>, Ap
     };
     crate::http::audit::note_principal(&principal);
     crate::http::ip_allow::check_parts(state, &principal.domain_id, parts).await?;
+    let admin = super::admin::visible(state, &principal).await?;
     Ok(Some(Session {
+        admin,
         principal,
         csrf: session.csrf_token,
         hash,

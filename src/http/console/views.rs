@@ -11,6 +11,8 @@ use crate::http::error::ApiError;
 pub struct Chrome {
     pub user_name: String,
     pub csrf: String,
+    /// Show the Administration link.
+    pub admin: bool,
 }
 
 #[derive(Template)]

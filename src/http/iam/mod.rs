@@ -6,11 +6,11 @@
 //! (404), and a `{domain_id}` path parameter or `domain_id` body field naming another domain is a 403.
 
 mod credentials;
-mod groups;
+pub(crate) mod groups;
 mod policies;
 mod projects;
 pub(crate) mod tokens;
-mod users;
+pub(crate) mod users;
 
 use axum::http::HeaderMap;
 use axum::routing::{get, post, put};

@@ -9,8 +9,8 @@
 //! (`query_type=domain_projects|absent`, `/v4/projects/domain/not-added`) needs the IAM action
 //! `projectman:projects:listAll` for anyone else.
 
-mod members;
-mod projects;
+pub(crate) mod members;
+pub(crate) mod projects;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -154,6 +154,17 @@ async fn access(state: &AppState, principal: &Principal, project_id: &str) -> Ap
         is_root: principal.is_root,
         user_id: principal.user_id.clone(),
     })
+}
+
+/// What the caller may do to a project's membership and the project itself, as the handlers decide:
+/// `(manage members, delete the project)`. The console asks so that it shows only buttons that work.
+pub(crate) async fn powers(
+    state: &AppState,
+    principal: &Principal,
+    project_id: &str,
+) -> ApiResult<(bool, bool)> {
+    let a = access(state, principal, project_id).await?;
+    Ok((a.can_manage(), a.is_root || a.is_creator()))
 }
 
 /// The `creator` object of project answers.
