@@ -11,6 +11,12 @@ mod me;
 mod pages;
 mod session;
 mod views;
+// Storage, following, access keys, repository settings and deleted files (issue 14, second slice).
+mod bin_files;
+mod follow;
+mod keys;
+mod repo_edit;
+mod storage;
 
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};
@@ -43,6 +49,19 @@ pub fn router() -> Router<AppState> {
         .route("/ui/me/repo-password", post(me::reset_repo_password))
         .route("/ui/me/tickets", post(me::issue_ticket))
         .route("/ui/me/tickets/revoke", post(me::revoke_ticket))
+        // Storage, following, access keys, repository settings and deleted files.
+        .route("/ui/storage", get(storage::show))
+        .route("/ui/followed", get(follow::followed))
+        .route("/ui/follow", post(follow::follow))
+        .route("/ui/me/keys", post(keys::create))
+        .route("/ui/me/keys/status", post(keys::set_status))
+        .route("/ui/me/keys/delete", post(keys::delete))
+        .route(
+            "/ui/repositories/edit",
+            get(repo_edit::show).post(repo_edit::save),
+        )
+        .route("/ui/files/delete", post(bin_files::delete))
+        .route("/ui/files/restore", post(bin_files::restore))
         .route("/ui/assets/console.css", get(css))
         .route("/ui/assets/console.js", get(js))
         .layer(middleware::from_fn(security_headers))
