@@ -198,12 +198,13 @@ pub async fn storage_statistic(
     Ok(success(rows))
 }
 
-/// The largest live files the caller may download, largest first, at most `limit` (the console's storage
-/// page; no API operation lists them). Path grants can hide some of the largest files from the caller, so
+/// The largest live files the caller may download, largest first, at most `limit`, optionally of one
+/// project (the console's storage page; no API operation lists them). Path grants can hide some of the largest files from the caller, so
 /// the query looks at a wider window than it answers.
 pub async fn largest_files(
     state: &AppState,
     principal: &Principal,
+    project: Option<String>,
     limit: usize,
 ) -> ApiResult<Vec<(Repository, FileEntry)>> {
     let principal = principal.clone();
@@ -216,6 +217,7 @@ pub async fn largest_files(
             let readable: HashMap<String, Repository> = all
                 .into_iter()
                 .filter(|r| r.status == STATUS_ACTIVE && access.can_read(r))
+                .filter(|r| project.as_ref().is_none_or(|p| *p == r.project_id))
                 .map(|r| (r.id.clone(), r))
                 .collect();
             let ids: Vec<String> = readable.keys().cloned().collect();

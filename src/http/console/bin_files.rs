@@ -12,7 +12,7 @@ use super::csrf::Signed;
 use crate::auth::Principal;
 use crate::domain::operation::Operation;
 use crate::http::app::AppState;
-use crate::http::artifact::access::repo_with_access;
+use crate::http::artifact::access::{repo_with_access, require};
 use crate::http::artifact::{files, repositories, trash};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams};
@@ -143,7 +143,9 @@ pub struct RestoreForm {
 pub async fn restore(State(state): State<AppState>, signed: Signed<RestoreForm>) -> Response {
     let Signed { session, form } = signed;
     let restored = async {
-        let (repo, _) = repo_with_access(&state, &session.principal, &form.repo_id).await?;
+        let (repo, access) = repo_with_access(&state, &session.principal, &form.repo_id).await?;
+        // The batch answers a refused item as "failed"; asked first, a refusal is the 403 it is.
+        require(&access, &repo, Operation::Restore, &form.path)?;
         let body = json!([{ "id": repo.id, "uri": format!("/{}/{}", repo.name, form.path) }]);
         let body =
             serde_json::from_value(body).map_err(|e| ApiError::invalid("body", e.to_string()))?;

@@ -167,10 +167,9 @@ async fn page(
         .collect();
     let more_charts = charts.len().saturating_sub(MAX_CHARTS);
     charts.truncate(MAX_CHARTS);
-    let largest_files = stats::largest_files(state, &principal, TOP)
+    let largest_files = stats::largest_files(state, &principal, project.clone(), TOP)
         .await?
         .into_iter()
-        .filter(|(r, _)| project.as_ref().is_none_or(|p| *p == r.project_id))
         .map(|(r, f)| BigFile {
             repo: r.name,
             project_id: r.project_id,
