@@ -22,10 +22,17 @@ def shots_dir(tmp_path) -> Path:
 
 
 def screenshots(page, tmp_path, name):
+    """Light and dark screenshots; then, at a phone's width, the page must not scroll sideways."""
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
         page.screenshot(path=str(shots_dir(tmp_path) / ("console-%s-%s.png" % (name, scheme))), full_page=True)
     page.emulate_media(color_scheme="light")
+    size = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})
+    wide = page.evaluate("Array.from(document.querySelectorAll('*'))"
+                         ".filter(e => e.getBoundingClientRect().right > 390).map(e => e.tagName).slice(0, 10)")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, (name, wide)
+    page.set_viewport_size(size)
 
 
 def put(srv, login, repo, path, data):
@@ -79,10 +86,6 @@ def test_storage_page_shows_totals_charts_and_the_largest(srv, project, login, b
     assert page.locator("dl.facts").inner_text().count("30000 bytes") == 1
     page.goto(srv.url("/ui/storage?days=5&project=%s" % project))
     screenshots(page, tmp_path, "storage")
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.reload()
-    wide = page.evaluate("Array.from(document.querySelectorAll('*')).filter(e => e.getBoundingClientRect().right > 390).map(e => e.tagName + '.' + e.className + ' ' + e.getBoundingClientRect().right).slice(0, 20)")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide
     context.close()
 
     # Bad input is a 400 naming the parameter; a user of no project sees none of these bytes.
@@ -119,6 +122,16 @@ def test_follow_a_file_and_find_it_in_followed(srv, project, login, browser, tmp
     page.locator("#followed td.empty").wait_for()
     assert attentions(srv, dev) == []
     context.close()
+
+    # Bad input names its parameter; nothing is followed.
+    s, csrf = http_session(srv, dev.name, dev.password)
+    resp = s.post(srv.url("/ui/follow"), data={"csrf": csrf, "id": "abc", "follow": "true"},
+                  allow_redirects=False, timeout=30)
+    assert resp.status_code == 400 and "ids[0]" in resp.text
+    resp = s.post(srv.url("/ui/follow"), data={"csrf": csrf, "id": "1", "follow": "maybe"},
+                  allow_redirects=False, timeout=30)
+    assert resp.status_code == 400 and "attention" in resp.text
+    assert attentions(srv, dev) == []
 
 
 def test_me_access_keys_sign_requests_until_disabled_and_projects_show_roles(srv, project, browser, tmp_path):
@@ -160,6 +173,12 @@ def test_me_access_keys_sign_requests_until_disabled_and_projects_show_roles(srv
     assert keys_now["credentials"] == []
     context.close()
 
+    s, csrf = http_session(srv, user.name, user.password)
+    resp = s.post(srv.url("/ui/me/keys"), data={"csrf": csrf, "description": "d" * 300}, timeout=30)
+    assert resp.status_code == 400 and "credential.description" in resp.text
+    assert srv.signed("GET", "/v3.0/OS-CREDENTIAL/credentials",
+                      query={"user_id": user.user_id}).json()["credentials"] == []
+
 
 def test_edit_repository_settings(srv, project, login, browser):
     repo = srv.create_repo(project, "generic")
@@ -189,6 +208,7 @@ def test_edit_repository_settings(srv, project, login, browser):
                   allow_redirects=False, timeout=30)
     assert resp.status_code == 400 and "includes_pattern" in resp.text
     assert repo_info(srv, repo)["description"] == "built by the console"
+    assert s.get(srv.url("/ui/repositories/edit"), timeout=30).status_code == 400
 
 
 def test_delete_a_file_to_the_bin_and_restore_it(srv, project, login, browser, tmp_path):
