@@ -276,3 +276,31 @@ def test_a_viewer_sees_no_edit_or_delete_and_its_forged_posts_change_nothing(srv
                   timeout=30)
     assert resp.status_code == 403
     assert requests.get(url, auth=login, timeout=30).content == b"keep"
+
+
+def test_edit_a_remote_repositorys_upstream_keeps_its_password(srv, project, browser):
+    name = unique("remote")
+    resp = srv.signed("POST", "/cloudartifact/v5/artifact/", body={
+        "format": "generic", "type": "remote", "repository_name": name, "project_id": project,
+        "remote_url": "http://127.0.0.1:9/a/", "user_name": "mirror", "password": "pw-upstream"})
+    assert resp.status_code == 200, resp.text
+    context, page = sign_in_page(browser, srv, srv.root.name, srv.root.password)
+    page.goto(srv.url("/ui/repositories?project=%s" % project))
+    page.get_by_role("link", name="Edit %s" % name, exact=True).click()
+    form = page.locator("#edit-repository")
+    assert form.get_by_label("Password", exact=True).input_value() == ""
+    form.get_by_label("Remote URL").fill("http://127.0.0.1:9/b/")
+    form.get_by_label("Metadata cache (seconds)").fill("120")
+    form.get_by_role("button", name="Save").click()
+    page.wait_for_url("**done=edited")
+    info = repo_info(srv, name)
+    assert info["remoteUrl"].rstrip("/") == "http://127.0.0.1:9/b"
+    assert info["metadataMaxAgeSecs"] == 120 and info["userName"] == "mirror"
+    assert info["passwordSet"] is True and info["password"] == ""
+    # Removing the password is a choice of its own.
+    page.get_by_role("link", name="Edit %s" % name, exact=True).click()
+    page.locator("#edit-repository").get_by_label("Remove the password").check()
+    page.locator("#edit-repository").get_by_role("button", name="Save").click()
+    page.wait_for_url("**done=edited")
+    assert repo_info(srv, name)["passwordSet"] is False
+    context.close()
