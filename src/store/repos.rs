@@ -555,6 +555,26 @@ pub fn search_files_by_name(
     conn.query_map(&sql, &values, file_from_row)
 }
 
+/// The largest live files of `repo_ids`, largest first, at most `limit` of them (the storage page's list;
+/// the caller filters them further by path privileges).
+pub fn largest_live_files(
+    conn: &Conn,
+    repo_ids: &[String],
+    limit: i64,
+) -> StoreResult<Vec<FileEntry>> {
+    if repo_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders = vec!["?"; repo_ids.len()].join(",");
+    let sql = format!(
+        "{FILE_SELECT} WHERE f.deleted_at IS NULL AND f.repo_id IN ({placeholders}) \
+         ORDER BY f.size DESC, f.id LIMIT ?"
+    );
+    let mut values: Vec<&dyn Param> = repo_ids.iter().map(|id| id as &dyn Param).collect();
+    values.push(&limit);
+    conn.query_map(&sql, &values, file_from_row)
+}
+
 /// A file row's life: (created_at, deleted_at, size, path).
 pub type FileLife = (i64, Option<i64>, i64, String);
 
@@ -727,6 +747,43 @@ mod tests {
                 &[blob("1").sha256, blob("2").sha256, blob("3").sha256],
             )?;
             assert_eq!(freed.len(), 3);
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn largest_live_files_leave_out_the_bin_and_other_repositories() {
+        let (_dir, db) = test_db();
+        db.blocking(|conn| {
+            insert_domain(
+                conn,
+                &Domain {
+                    id: "d".into(),
+                    name: "dom".into(),
+                },
+                0,
+            )?;
+            let r = repo("sizes");
+            insert_repo(conn, &r)?;
+            let other = Repository {
+                id: "other".into(),
+                ..repo("other")
+            };
+            insert_repo(conn, &other)?;
+            let sized = |tag: &str, size: u64| BlobInfo { size, ..blob(tag) };
+            put_file(conn, &r.id, "small", &sized("1", 10), "x/y", "u", 1)?;
+            put_file(conn, &r.id, "big", &sized("2", 30), "x/y", "u", 1)?;
+            put_file(conn, &r.id, "gone", &sized("3", 99), "x/y", "u", 1)?;
+            put_file(conn, &r.id, "mid", &sized("4", 20), "x/y", "u", 1)?;
+            put_file(conn, &other.id, "huge", &sized("5", 500), "x/y", "u", 1)?;
+            trash_file(conn, &r.id, "gone", "u", 2)?;
+            let top: Vec<_> = largest_live_files(conn, std::slice::from_ref(&r.id), 2)?
+                .into_iter()
+                .map(|f| (f.path, f.size))
+                .collect();
+            assert_eq!(top, [("big".to_string(), 30), ("mid".to_string(), 20)]);
+            assert!(largest_live_files(conn, &[], 5)?.is_empty());
             Ok(())
         })
         .unwrap();

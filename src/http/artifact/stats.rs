@@ -1,7 +1,7 @@
 //! Storage figures: the account's total (show_storage) and a repository's daily history
 //! (list_artifactory_storage_statistic), both computed from the file table.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -13,11 +13,12 @@ use super::access::{repo_with_access, CallerAccess};
 use super::repositories::{human_bytes, require_tenant, MAVEN_FORMAT, OTHER_FORMATS};
 use crate::auth::Principal;
 use crate::domain::is_alnum32;
+use crate::domain::operation::Operation;
 use crate::http::app::AppState;
 use crate::http::envelope::success;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::QueryParams;
-use crate::store::repos::{self, STATUS_ACTIVE};
+use crate::store::repos::{self, FileEntry, Repository, STATUS_ACTIVE};
 
 /// Longest history one request may ask for.
 const MAX_DAYS: i64 = 366;
@@ -195,4 +196,42 @@ pub async fn storage_statistic(
         day += Duration::days(1);
     }
     Ok(success(rows))
+}
+
+/// The largest live files the caller may download, largest first, at most `limit`, optionally of one
+/// project (the console's storage page; no API operation lists them). Path grants can hide some of the largest files from the caller, so
+/// the query looks at a wider window than it answers.
+pub async fn largest_files(
+    state: &AppState,
+    principal: &Principal,
+    project: Option<String>,
+    limit: usize,
+) -> ApiResult<Vec<(Repository, FileEntry)>> {
+    let principal = principal.clone();
+    Ok(state
+        .db
+        .call(move |conn| {
+            let all = repos::domain_repos(conn, &principal.domain_id)?;
+            let access =
+                CallerAccess::load(conn, &principal, all.iter().map(|r| r.project_id.as_str()))?;
+            let readable: HashMap<String, Repository> = all
+                .into_iter()
+                .filter(|r| r.status == STATUS_ACTIVE && access.can_read(r))
+                .filter(|r| project.as_ref().is_none_or(|p| *p == r.project_id))
+                .map(|r| (r.id.clone(), r))
+                .collect();
+            let ids: Vec<String> = readable.keys().cloned().collect();
+            let window = (limit as i64 * 20).max(200);
+            Ok(repos::largest_live_files(conn, &ids, window)?
+                .into_iter()
+                .filter_map(|f| {
+                    let repo = readable.get(&f.repo_id)?;
+                    let visible =
+                        repo.allow_anonymous || access.allows(repo, Operation::Download, &f.path);
+                    visible.then(|| (repo.clone(), f))
+                })
+                .take(limit)
+                .collect())
+        })
+        .await?)
 }

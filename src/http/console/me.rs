@@ -22,9 +22,11 @@ pub enum Fresh {
     None,
     RepoPassword(String),
     Ticket(String),
+    /// An access key and its secret.
+    AccessKey(String, String),
 }
 
-async fn page(
+pub async fn page(
     state: &AppState,
     session: &Session,
     fresh: Fresh,
@@ -62,11 +64,15 @@ async fn page(
             });
         }
     }
-    let (new_password, new_ticket) = match fresh {
-        Fresh::None => (None, None),
-        Fresh::RepoPassword(p) => (Some(p), None),
-        Fresh::Ticket(t) => (None, Some(t)),
-    };
+    let (mut new_password, mut new_ticket, mut new_key) = (None, None, None);
+    match fresh {
+        Fresh::None => {}
+        Fresh::RepoPassword(p) => new_password = Some(p),
+        Fresh::Ticket(t) => new_ticket = Some(t),
+        Fresh::AccessKey(ak, sk) => new_key = Some((ak, sk)),
+    }
+    let keys = super::keys::list(state, &session.principal).await?;
+    let memberships = super::keys::memberships(state, &session.principal).await?;
     Ok(Me {
         chrome: Chrome {
             user_name: session.principal.user_name.clone(),
@@ -78,6 +84,9 @@ async fn page(
         tickets: rows,
         new_password,
         new_ticket,
+        keys,
+        new_key,
+        memberships,
         notice: notice.map(str::to_string),
     })
 }
@@ -86,7 +95,7 @@ fn str_of(v: &Value) -> String {
     v.as_str().map(str::to_string).unwrap_or_default()
 }
 
-fn respond(result: ApiResult<Me>) -> Response {
+pub fn respond(result: ApiResult<Me>) -> Response {
     match result {
         Ok(me) => views::render(&me),
         Err(e) => views::error_page(e),
@@ -97,6 +106,9 @@ fn respond(result: ApiResult<Me>) -> Response {
 pub async fn show(State(state): State<AppState>, session: Session, query: QueryParams) -> Response {
     let notice = match query.filter("done", 16) {
         Ok(Some(d)) if d == "revoked" => Some("Ticket revoked."),
+        Ok(Some(d)) if d == "key-enabled" => Some("Access key enabled."),
+        Ok(Some(d)) if d == "key-disabled" => Some("Access key disabled."),
+        Ok(Some(d)) if d == "key-deleted" => Some("Access key deleted."),
         _ => None,
     };
     respond(page(&state, &session, Fresh::None, notice).await)

@@ -16,6 +16,12 @@ mod pages;
 mod search;
 mod session;
 mod views;
+// Storage, following, access keys, repository settings and deleted files (issue 14, second slice).
+mod bin_files;
+mod follow;
+mod keys;
+mod repo_edit;
+mod storage;
 
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};
@@ -52,6 +58,19 @@ pub fn router() -> Router<AppState> {
         .route("/ui/packages/{repo}/{*package}", get(packages::show))
         .route("/ui/search", get(search::show))
         .merge(admin::router())
+        // Storage, following, access keys, repository settings and deleted files.
+        .route("/ui/storage", get(storage::show))
+        .route("/ui/followed", get(follow::followed))
+        .route("/ui/follow", post(follow::follow))
+        .route("/ui/me/keys", post(keys::create))
+        .route("/ui/me/keys/status", post(keys::set_status))
+        .route("/ui/me/keys/delete", post(keys::delete))
+        .route(
+            "/ui/repositories/edit",
+            get(repo_edit::show).post(repo_edit::save),
+        )
+        .route("/ui/files/delete", post(bin_files::delete))
+        .route("/ui/files/restore", post(bin_files::restore))
         .route("/ui/assets/console.css", get(css))
         .route("/ui/assets/console.js", get(js))
         .layer(middleware::from_fn(security_headers))

@@ -214,7 +214,7 @@ async fn page(
         }
     };
     Ok(PackagePage {
-        chrome: super::pages::chrome(&session),
+        chrome: super::pages::chrome(session),
         href: href(&repo.name, name.trim_end_matches('/')),
         repo: repo.name,
         project_id: repo.project_id,

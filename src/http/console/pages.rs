@@ -167,6 +167,7 @@ struct Abilities {
     projects: Vec<projects::Project>,
     delete: HashMap<String, bool>,
     restore: HashMap<String, bool>,
+    edit: HashMap<String, bool>,
     creatable: Vec<String>,
 }
 
@@ -203,6 +204,13 @@ async fn abilities(state: &AppState, principal: &Principal) -> ApiResult<Abiliti
                 restore: all
                     .iter()
                     .map(|r| (r.id.clone(), access.allows(r, Operation::Restore, "")))
+                    .collect(),
+                edit: all
+                    .iter()
+                    .map(|r| {
+                        let edit = access.allows(r, Operation::EditRepository, "");
+                        (r.id.clone(), edit)
+                    })
                     .collect(),
                 projects,
                 creatable,
@@ -246,6 +254,9 @@ async fn repositories_page(
         Some("created") => Some("Repository created."),
         Some("deleted") => Some("Repository moved to the recycle bin."),
         Some("restored") => Some("Repository restored from the recycle bin."),
+        Some("edited") => Some("Repository settings saved."),
+        Some("file-deleted") => Some("File moved to the recycle bin."),
+        Some("file-restored") => Some("File restored from the recycle bin."),
         _ => None,
     };
     let mut api_query = format!(
@@ -256,6 +267,12 @@ async fn repositories_page(
         api_query.push_str(&format!("&format={}", enc(f)));
     }
     let principal = session.principal.clone();
+    let trashed_files = if bin {
+        let (p, f) = (project.as_deref(), format.as_deref());
+        super::bin_files::trashed(state, &principal, &headers, p, f).await?
+    } else {
+        Vec::new()
+    };
     // Without a project filter the whole account is listed and the path's project is not read.
     let path_project = project.clone().unwrap_or_else(|| "0".repeat(32));
     let Json(answer) = repositories::list_all(
@@ -292,6 +309,7 @@ async fn repositories_page(
                 modified: text(r, "modifiedTime"),
                 can_delete: !bin && can.delete.get(&id).copied().unwrap_or(false),
                 can_restore: bin && can.restore.get(&id).copied().unwrap_or(false),
+                can_edit: !bin && can.edit.get(&id).copied().unwrap_or(false),
                 id,
             }
         })
@@ -318,6 +336,7 @@ async fn repositories_page(
         create_formats: CREATE_FORMATS.to_vec(),
         rows,
         notice: notice.map(str::to_string),
+        trashed_files,
     })
 }
 
@@ -463,7 +482,11 @@ async fn browse_page(
     let detail = &detail["result"];
     let mut entries = Vec::new();
     let mut file = None;
+    let mut file_actions = None;
     if detail["folder"].as_bool() == Some(false) {
+        let id = text(detail, "id");
+        let actions = super::follow::file_actions(state, &principal, &headers, &repo, &path, id);
+        file_actions = Some(actions.await?);
         file = Some(FileFacts {
             size: detail["size"].as_i64().unwrap_or(0),
             mime_type: text(detail, "mimeType"),
@@ -535,6 +558,7 @@ async fn browse_page(
         file,
         packages,
         package,
+        file_actions,
     })
 }
 

@@ -81,7 +81,7 @@ async fn page(
         .to_string();
     let page = query.int("page", 1..=10_000, 1)?;
     let mut result = SearchPage {
-        chrome: super::pages::chrome(&session),
+        chrome: super::pages::chrome(session),
         query: q.clone(),
         by: String::new(),
         hits: Vec::new(),

@@ -48,6 +48,7 @@ pub struct RepoRow {
     pub modified: String,
     pub can_delete: bool,
     pub can_restore: bool,
+    pub can_edit: bool,
 }
 
 #[derive(Template)]
@@ -62,6 +63,8 @@ pub struct Repositories {
     pub create_formats: Vec<&'static str>,
     pub rows: Vec<RepoRow>,
     pub notice: Option<String>,
+    /// In the bin view: the deleted files of live repositories.
+    pub trashed_files: Vec<super::bin_files::TrashedFile>,
 }
 
 pub struct Crumb {
@@ -105,6 +108,8 @@ pub struct Browse {
     pub packages: Vec<super::packages::Listed>,
     /// For a file of a package: the package's name and page.
     pub package: Option<(String, String)>,
+    /// Follow and delete, for a file, as far as the caller may use them.
+    pub file_actions: Option<super::follow::FileActions>,
 }
 
 pub struct TicketRow {
@@ -126,6 +131,10 @@ pub struct Me {
     pub tickets: Vec<TicketRow>,
     pub new_password: Option<String>,
     pub new_ticket: Option<String>,
+    /// The caller's access keys, a new one's (access key, secret) shown once, and its project roles.
+    pub keys: Vec<super::keys::KeyRow>,
+    pub new_key: Option<(String, String)>,
+    pub memberships: Vec<super::keys::Membership>,
     pub notice: Option<String>,
 }
 

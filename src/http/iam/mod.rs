@@ -5,7 +5,7 @@
 //! Everything is scoped to the caller's domain: an id of another domain is answered like an unknown id
 //! (404), and a `{domain_id}` path parameter or `domain_id` body field naming another domain is a 403.
 
-mod credentials;
+pub(crate) mod credentials;
 pub(crate) mod groups;
 mod policies;
 mod projects;
