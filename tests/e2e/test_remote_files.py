@@ -141,20 +141,31 @@ def test_many_concurrent_callers_cause_one_upstream_request_and_all_stream(srv, 
     first_bytes = threading.Barrier(callers + 1, timeout=60)
 
     def fetch():
-        with requests.get(srv.url("/artifactory/%s/big/large.bin" % repo), auth=login, stream=True,
-                          timeout=60) as resp:
-            assert resp.status_code == 200
-            chunks = resp.iter_content(64 * 1024)
-            got = bytearray(next(chunks))
-            # Every caller has bytes while the upstream still holds the second half back.
-            first_bytes.wait()
-            for chunk in chunks:
-                got.extend(chunk)
-            return bytes(got)
+        try:
+            with requests.get(srv.url("/artifactory/%s/big/large.bin" % repo), auth=login, stream=True,
+                              timeout=60) as resp:
+                assert resp.status_code == 200, (resp.status_code, resp.headers)
+                chunks = resp.iter_content(64 * 1024)
+                got = bytearray(next(chunks))
+                # Every caller has bytes while the upstream still holds the second half back.
+                first_bytes.wait()
+                for chunk in chunks:
+                    got.extend(chunk)
+                return bytes(got)
+        except BaseException:
+            # Others stop waiting at once, and the cause is this caller's error, not their timeout.
+            first_bytes.abort()
+            raise
 
     with concurrent.futures.ThreadPoolExecutor(callers) as pool:
         futures = [pool.submit(fetch) for _ in range(callers)]
-        first_bytes.wait()
+        try:
+            first_bytes.wait()
+        except threading.BrokenBarrierError:
+            release.set()
+            errors = [f.exception(timeout=120) for f in futures]
+            raise AssertionError("a caller failed before its first bytes: %r"
+                                 % [e for e in errors if not isinstance(e, threading.BrokenBarrierError)])
         assert not release.is_set()
         release.set()
         results = [f.result(timeout=120) for f in futures]

@@ -256,20 +256,32 @@ def test_concurrent_requests_for_one_tarball_make_one_upstream_request(srv, proj
     first_bytes = threading.Barrier(callers + 1, timeout=60)
 
     def fetch():
-        with requests.get(tarball_url(srv, repo, name, "1.0.0"), auth=login, stream=True, timeout=60) as resp:
-            assert resp.status_code == 200
-            chunks = resp.iter_content(64 * 1024)
-            got = bytearray(next(chunks))
-            # Every caller has bytes while the upstream still holds the second half back.
-            first_bytes.wait()
-            for chunk in chunks:
-                got.extend(chunk)
-            return bytes(got)
+        try:
+            with requests.get(tarball_url(srv, repo, name, "1.0.0"), auth=login, stream=True,
+                              timeout=60) as resp:
+                assert resp.status_code == 200, (resp.status_code, resp.headers)
+                chunks = resp.iter_content(64 * 1024)
+                got = bytearray(next(chunks))
+                # Every caller has bytes while the upstream still holds the second half back.
+                first_bytes.wait()
+                for chunk in chunks:
+                    got.extend(chunk)
+                return bytes(got)
+        except BaseException:
+            # Others stop waiting at once, and the cause is this caller's error, not their timeout.
+            first_bytes.abort()
+            raise
 
     try:
         with concurrent.futures.ThreadPoolExecutor(callers) as pool:
             futures = [pool.submit(fetch) for _ in range(callers)]
-            first_bytes.wait()
+            try:
+                first_bytes.wait()
+            except threading.BrokenBarrierError:
+                release.set()
+                errors = [f.exception(timeout=120) for f in futures]
+                raise AssertionError("a caller failed before its first bytes: %r"
+                                     % [e for e in errors if not isinstance(e, threading.BrokenBarrierError)])
             release.set()
             results = [f.result(timeout=120) for f in futures]
     finally:
