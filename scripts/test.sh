@@ -52,6 +52,8 @@ fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
 
 export ARCA_BIN="$target_dir/debug/arca"
+# The console's browser tests save their screenshots (main pages, light and dark) here.
+export ARCA_SCREENSHOTS="${ARCA_SCREENSHOTS:-$target_dir/screenshots}"
 export ARCA_SHARED="${ARCA_SHARED:-$repo/../shared}"
 
 # The end-to-end suite on the scale-out backends: every server's metadata in a fresh database of the

@@ -6,8 +6,10 @@ and the IP allow-list apply; "Me" resets the repo password (used with a real cli
 tickets. Screenshots, light and dark, go to the test's tmp dir."""
 
 import hashlib
+import os
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 import requests
@@ -28,6 +30,13 @@ def browser():
         b = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield b
         b.close()
+
+
+def shots_dir(tmp_path) -> Path:
+    """Where screenshots go: $ARCA_SCREENSHOTS (the test command sets target/screenshots), else tmp_path."""
+    path = Path(os.environ.get("ARCA_SCREENSHOTS") or tmp_path)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def sign_in_page(browser, srv, user_name, password, **context_args):
@@ -98,12 +107,12 @@ def test_sign_in_create_browse_delete_restore(srv, project, login, browser, tmp_
     href = page.get_by_role("link", name="Download").get_attribute("href")
     assert href.endswith("/artifactory/%s/docs/hello.txt" % name)
     assert requests.get(href, auth=login, timeout=30).content == data
-    page.screenshot(path=str(tmp_path / "console-file-light.png"), full_page=True)
+    page.screenshot(path=str(shots_dir(tmp_path) / "console-file-light.png"), full_page=True)
 
     page.goto(srv.url("/ui/repositories?project=%s" % project))
-    page.screenshot(path=str(tmp_path / "console-repositories-light.png"), full_page=True)
+    page.screenshot(path=str(shots_dir(tmp_path) / "console-repositories-light.png"), full_page=True)
     page.emulate_media(color_scheme="dark")
-    page.screenshot(path=str(tmp_path / "console-repositories-dark.png"), full_page=True)
+    page.screenshot(path=str(shots_dir(tmp_path) / "console-repositories-dark.png"), full_page=True)
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") != "rgb(247, 247, 248)"
     page.emulate_media(color_scheme="light")
 
@@ -123,7 +132,7 @@ def test_sign_in_create_browse_delete_restore(srv, project, login, browser, tmp_
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.screenshot(path=str(tmp_path / "console-phone-light.png"), full_page=True)
+    page.screenshot(path=str(shots_dir(tmp_path) / "console-phone-light.png"), full_page=True)
     context.close()
 
     # The console's changes are in the audit log as the API operations they are, by the signed-in user.
@@ -281,7 +290,7 @@ def test_me_resets_the_repo_password_and_issues_and_revokes_tickets(srv, project
     assert row.count() == 1 and "/%s" % repo in row.inner_text()
     assert row.locator("td.num").inner_text().strip() == "4"
     page.emulate_media(color_scheme="dark")
-    page.screenshot(path=str(tmp_path / "console-me-dark.png"), full_page=True)
+    page.screenshot(path=str(shots_dir(tmp_path) / "console-me-dark.png"), full_page=True)
     row.get_by_role("button", name=re.compile("^Revoke ")).click()
     page.wait_for_url("**done=revoked")
     assert page.locator("#tickets tbody tr td.empty").count() == 1

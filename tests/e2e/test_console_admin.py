@@ -4,26 +4,18 @@ A Viewer sees no Administration link, gets 403 for each page, and its forged pos
 token) are refused by the API handlers and change nothing; posts without the token or from another origin
 are refused even for root. Screenshots, light and dark, go to $ARCA_SCREENSHOTS or the test's tmp dir."""
 
-import os
 import shutil
-from pathlib import Path
 
 import pytest
 import requests
 
 from harness import ROLE_DEVELOPER, ROLE_VIEWER, new_password, unique
-from test_console import CHROMIUM, browser, http_session, sign_in_page  # noqa: F401 (browser: a fixture)
+from test_console import CHROMIUM, browser, http_session, shots_dir, sign_in_page  # noqa: F401 (browser: a fixture)
 
 pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
                                 reason="Debian's chromium is not installed (scripts/test.sh installs it)")
 
 DEVELOPER = "b87f4425770344beb186878820e3cbc2"  # the built-in Developer role's id (authz/roles.rs)
-
-
-def shots_dir(tmp_path) -> Path:
-    path = Path(os.environ.get("ARCA_SCREENSHOTS") or tmp_path)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def iam_user(srv, name):

@@ -8,7 +8,6 @@ to $ARCA_SCREENSHOTS if set, else to the test's tmp dir."""
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import textwrap
@@ -20,7 +19,7 @@ import requests
 
 from harness import ROLE_VIEWER, unique
 from test_cargo import basic_token, cargo, cargo_home, library
-from test_console import browser, http_session, sign_in_page  # noqa: F401  (browser is a fixture)
+from test_console import browser, http_session, shots_dir, sign_in_page  # noqa: F401  (browser is a fixture)
 from test_npm import npm, npmrc, package, ticket_for
 from test_pypi import make_sdist, record_hash, twine_upload
 
@@ -71,8 +70,7 @@ PYPI_DESCRIPTION = textwrap.dedent("""\
 
 def shot(page, name, tmp_path):
     """A full-page screenshot, light and dark, where the run keeps them."""
-    where = Path(os.environ.get("ARCA_SCREENSHOTS") or tmp_path)
-    where.mkdir(parents=True, exist_ok=True)
+    where = shots_dir(tmp_path)
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
         page.screenshot(path=str(where / ("%s-%s.png" % (name, scheme))), full_page=True)

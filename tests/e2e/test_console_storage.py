@@ -12,13 +12,7 @@ from pathlib import Path
 import requests
 
 from harness import ROLE_DEVELOPER, ROLE_VIEWER, unique
-from test_console import browser, http_session, pytestmark, sign_in_page  # noqa: F401 (fixture, marker)
-
-
-def shots_dir(tmp_path) -> Path:
-    target = Path(os.environ.get("ARCA_SCREENSHOTS") or tmp_path)
-    target.mkdir(parents=True, exist_ok=True)
-    return target
+from test_console import browser, http_session, pytestmark, shots_dir, sign_in_page  # noqa: F401 (fixture, marker)
 
 
 def screenshots(page, tmp_path, name):
