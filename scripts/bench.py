@@ -199,7 +199,22 @@ def bench_metadata_of_many_versions(srv, login, project, versions=2000):
             times.append((time.monotonic() - start) * 1000)
             assert r.status_code == 200 and count(r) == versions, (what, r.status_code)
         record("%s, %d versions (%d KiB)" % (what, versions, len(r.content) // 1024),
-               "p50 %.2f ms, p99 %.2f ms" % (statistics.median(times), percentile(times, 0.99)))
+               "p50 %.2f ms, p99 %.2f ms" % (statistics.median(times), percentile(times, 0.99)),
+               "sequential, requests (gzip asked and decoded)")
+    # Under load, as npm asks (brotli accepted), against a 10 KiB artifact of the same server.
+    npm_url = srv.url("/artifactory/api/npm/%s/many" % npm_repo)
+    coded = ("Accept: application/vnd.npm.install-v1+json", "Accept-Encoding: gzip, deflate, br")
+    figure = wrk(npm_url, login, headers=coded)
+    if figure:
+        record("npm packument, abbreviated, %d versions, wrk c=32" % versions, figure, "brotli")
+        revalidate = session.get(npm_url, headers=dict(h.split(": ", 1) for h in coded), timeout=30)
+        figure = wrk(npm_url, login, headers=coded + ("If-None-Match: " + revalidate.headers["ETag"],))
+        record("npm packument, abbreviated, %d versions, wrk c=32, If-None-Match" % versions, figure, "304")
+        generic = srv.create_repo(project, "generic")
+        assert session.put(srv.url("/artifactory/%s/ten.bin" % generic), data=os.urandom(10240),
+                           timeout=30).status_code == 201
+        record("10 KiB artifact, wrk c=32", wrk(srv.url("/artifactory/%s/ten.bin" % generic), login),
+               "same run, for the ratio")
 
 
 def timed_gets(session, url, count):
@@ -212,7 +227,7 @@ def timed_gets(session, url, count):
     return "p50 %.2f ms, p99 %.2f ms" % (statistics.median(times), percentile(times, 0.99))
 
 
-def wrk(url, login, seconds=10):
+def wrk(url, login, seconds=10, headers=()):
     """Requests per second and latency from wrk (Debian's `wrk`), or None where it is not installed."""
     import base64
     import re
@@ -220,8 +235,10 @@ def wrk(url, login, seconds=10):
     if shutil.which("wrk") is None:
         return None
     token = base64.b64encode(("%s:%s" % login).encode()).decode()
+    extra = [arg for h in headers for arg in ("-H", h)]
     out = subprocess.run(["wrk", "-t2", "-c32", "-d%ds" % seconds, "--latency", "-H",
-                          "Authorization: Basic " + token, url], capture_output=True, text=True, check=True)
+                          "Authorization: Basic " + token, *extra, url], capture_output=True, text=True,
+                         check=True)
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out.stdout).group(1)
     p50 = re.search(r"^\s*50%\s+(\S+)", out.stdout, re.M).group(1)
     p99 = re.search(r"^\s*99%\s+(\S+)", out.stdout, re.M).group(1)
