@@ -2,13 +2,13 @@
 //! repository users (seed 003), and repositories with their files, recycle bin and storage figures.
 
 pub(crate) mod access;
-mod attention;
+pub(crate) mod attention;
 pub(crate) mod files;
 pub mod privileges;
-mod remote_repos;
+pub(crate) mod remote_repos;
 pub(crate) mod repo_access;
 pub mod repositories;
-mod sharing;
+pub(crate) mod sharing;
 mod stats;
 pub(crate) mod tickets;
 pub(crate) mod trash;

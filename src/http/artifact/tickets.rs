@@ -228,7 +228,7 @@ async fn list_inner(
     Ok(Json(json!({"count": count, "page_data": rows})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTicket {
     embed_id: Option<String>,

@@ -5,12 +5,12 @@
 //! Everything is scoped to the caller's domain: an id of another domain is answered like an unknown id
 //! (404), and a `{domain_id}` path parameter or `domain_id` body field naming another domain is a 403.
 
-mod credentials;
-mod groups;
-mod policies;
-mod projects;
+pub(crate) mod credentials;
+pub(crate) mod groups;
+pub(crate) mod policies;
+pub(crate) mod projects;
 pub(crate) mod tokens;
-mod users;
+pub(crate) mod users;
 
 use axum::http::HeaderMap;
 use axum::routing::{get, post, put};

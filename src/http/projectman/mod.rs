@@ -9,8 +9,8 @@
 //! (`query_type=domain_projects|absent`, `/v4/projects/domain/not-added`) needs the IAM action
 //! `projectman:projects:listAll` for anyone else.
 
-mod members;
-mod projects;
+pub(crate) mod members;
+pub(crate) mod projects;
 
 use axum::routing::{get, post};
 use axum::Router;
