@@ -51,14 +51,17 @@ pub struct Doc;
     summary = "A token (in `X-Subject-Token`) for a user name and password",
     params(("nocatalog" = Option<String>, Query, description = "accepted")),
     request_body = crate::http::iam::tokens::TokenBody,
-    responses((status = 201, description = "success", body = KeystoneCreateUserTokenByPasswordAnswer)))]
+    responses((status = 201, description = "the token's facts; the token itself is in `X-Subject-Token`",
+        body = KeystoneCreateUserTokenByPasswordAnswer,
+        headers(("X-Subject-Token" = String, description = "the token")))))]
 fn keystone_create_user_token_by_password() {}
 
 #[utoipa::path(get, path = "/v3/auth/tokens", operation_id = "KeystoneValidateToken", tag = "iam",
     summary = "Validate the token in `X-Subject-Token`",
     params(("X-Subject-Token" = String, Header, description = "the token to validate"),
         ("nocatalog" = Option<String>, Query, description = "accepted")),
-    responses((status = 200, description = "success", body = KeystoneCreateUserTokenByPasswordAnswer)))]
+    responses((status = 200, description = "the token's facts", body = KeystoneCreateUserTokenByPasswordAnswer,
+        headers(("X-Subject-Token" = String, description = "the token validated")))))]
 fn keystone_validate_token() {}
 
 #[utoipa::path(get, path = "/v3/auth/domains", operation_id = "KeystoneListAuthDomains", tag = "iam",
