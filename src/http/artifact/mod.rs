@@ -9,7 +9,7 @@ pub(crate) mod remote_repos;
 pub(crate) mod repo_access;
 pub mod repositories;
 pub(crate) mod sharing;
-mod stats;
+pub(crate) mod stats;
 pub(crate) mod tickets;
 pub(crate) mod trash;
 mod users;

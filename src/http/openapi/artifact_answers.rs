@@ -40,12 +40,21 @@ envelope!(BatchRestoreRepoAnswer, TrashOutcome);
 envelope!(BatchDeleteTrashesAnswer, TrashOutcome);
 envelope!(SearchArtifactsAnswer, SearchArtifactsResult);
 envelope!(SearchByChecksumAnswer, Vec<ArtifactHit>);
-envelope!(ShowStorageAnswer, ShowStorageResult);
+envelope!(
+    ShowStorageAnswer,
+    crate::http::artifact::stats::StorageTotals
+);
 envelope!(CreateAttentionAnswer, Empty);
 envelope!(ListAttentionsAnswer, ListAttentionsResult);
 envelope!(ListMavenUserAnswer, ListMavenUserResult);
-envelope!(ShowRepoUserInfoAnswer, RepoUser);
-envelope!(ResetUserPasswordAnswer, RepoUser);
+envelope!(
+    ShowRepoUserInfoAnswer,
+    crate::http::artifact::repo_access::RepoUser
+);
+envelope!(
+    ResetUserPasswordAnswer,
+    crate::http::artifact::repo_access::RepoUser
+);
 envelope!(ListChildProxyRepositoriesListAnswer, Vec<RepositoryDoV5>);
 envelope!(ShowOpenSourceEnabledAnswer, bool);
 envelope!(ListNetProxyAnswer, Vec<NetProxy>);
@@ -316,15 +325,6 @@ pub struct SearchArtifactsResult {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ShowStorageResult {
-    #[serde(rename = "totalCount")]
-    total_count: i64,
-    #[serde(rename = "totalStorage")]
-    total_storage: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct ListAttentionsData {
     #[serde(rename = "artifactId")]
     artifact_id: String,
@@ -386,13 +386,6 @@ pub struct ListMavenUserResult {
     data: Vec<ListMavenUserData>,
     total_pages: i64,
     total_records: i64,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RepoUser {
-    password: String,
-    username: String,
 }
 
 #[derive(Deserialize, ToSchema)]
