@@ -93,7 +93,7 @@ pub struct Empty {}
 struct ApiDoc;
 
 /// Statuses every management operation may answer with the common error body.
-const ERROR_STATUSES: [(&str, &str); 4] = [
+const ERROR_STATUSES: [(&str, &str); 6] = [
     (
         "400",
         "a parameter or the body is invalid (the message names it)",
@@ -101,6 +101,17 @@ const ERROR_STATUSES: [(&str, &str); 4] = [
     ("401", "no valid credentials"),
     ("403", "the caller may not do this"),
     ("404", "no such resource in the caller's account"),
+    (
+        "429",
+        "too many failed authentications from this address or for this user",
+    ),
+    ("503", "the database or the blob store is unavailable"),
+];
+
+/// Statuses a write may answer besides.
+const WRITE_ERROR_STATUSES: [(&str, &str); 2] = [
+    ("409", "it would duplicate or contradict what exists"),
+    ("413", "the body is over the size limit"),
 ];
 
 fn document() -> utoipa::openapi::OpenApi {
@@ -120,15 +131,19 @@ fn document() -> utoipa::openapi::OpenApi {
             continue;
         }
         let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-            &mut item.head,
+            (&mut item.get, false),
+            (&mut item.head, false),
+            (&mut item.put, true),
+            (&mut item.post, true),
+            (&mut item.delete, true),
+            (&mut item.patch, true),
         ];
-        for operation in operations.into_iter().flatten() {
-            for (status, description) in ERROR_STATUSES {
+        for (operation, write) in operations {
+            let Some(operation) = operation else {
+                continue;
+            };
+            let writes: &[(&str, &str)] = if write { &WRITE_ERROR_STATUSES } else { &[] };
+            for &(status, description) in ERROR_STATUSES.iter().chain(writes) {
                 operation
                     .responses
                     .responses
