@@ -173,7 +173,6 @@ def exercise_projectman(live, srv, ids):
     live.call("put", "/v4/projects/{project_id}", {"project_id": project}, body={"description": "changed"})
     member = srv.create_user()
     other = srv.create_user(with_key=False)
-    ids["member"] = member
     live.call("post", "/v4/projects/{project_id}/member", {"project_id": project},
               body={"user_id": member.user_id, "role_id": ROLE_DEVELOPER, "domain_id": srv.domain_id})
     live.call("post", "/v4/projects/{project_id}/members", {"project_id": project},
@@ -299,7 +298,6 @@ def exercise_artifact(live, srv, ids):
     live.call("delete", "/cloudartifact/v5/trashes", body=[{"id": generic_id}])
     live.call("delete", "/cloudartifact/v5/repositories", body={"repository_ids": npm})
     live.call("delete", "/cloudartifact/v5/trashes", body=[{"id": npm}])
-    ids.update(generic=generic, generic_id=generic_id)
     live.call("get", "/v5/user/{project_id}/privileges", {"project_id": "x" * 32}, expect=404)
     live.call("get", "/cloudartifact/v5/search/checksum", query={"checksum": "xyz"}, expect=400)
 
@@ -330,7 +328,8 @@ def exercise_release(live, srv, ids):
     live.call("get", "/devreposerver/v5/files/info", query={"file_name": "/%s/app/app.bin" % project})
     live.call("get", "/devreposerver/v5/files/archives", query={"parent_id": project})
     live.call("get", "/devreposerver/v5/files/{id}/info", {"id": version_id})
-    for template in ("/devreposerver/v5/{project_id}/files/version", "/devreposerver/v5/{project_id}/files/version/count",
+    for template in ("/devreposerver/v5/{project_id}/files/version",
+                     "/devreposerver/v5/{project_id}/files/version/count",
                      "/devreposerver/v5/{project_id}/storage", "/v5/{project_id}/versions",
                      "/v5/{project_id}/versions/count", "/v2/{project_id}/release/files",
                      "/devreposerver/v2/release/{project_id}/files",
@@ -368,9 +367,8 @@ def exercise_iam(live, srv, ids):
     live.call("get", "/v3/auth/tokens", headers={"X-Subject-Token": token})
     live.call("get", "/v3/auth/domains")
     live.call("get", "/v3/projects")
-    iam_project = live.call("post", "/v3/projects", body={"project": {"name": "%s_%s" % (REGION, unique("oa")),
-                                                       "parent_id": srv.iam_project_id}}, expect=201).json()["project"]["id"]
-    del iam_project
+    live.call("post", "/v3/projects", body={"project": {"name": "%s_%s" % (REGION, unique("oa")),
+                                                        "parent_id": srv.iam_project_id}}, expect=201)
     user = live.call("post", "/v3/users", body={"user": {"name": unique("oauser"), "domain_id": srv.domain_id,
                                                          "password": new_password()}}, expect=201).json()["user"]
     live.call("get", "/v3/users")
