@@ -319,7 +319,11 @@ def exercise_release(live, srv, ids):
               headers={"Content-Type": "application/octet-stream"}, expect=201)
     uploaded = live.result("put", files, {"project_id": project, "path": "app/app.bin"}, data=b"release 2",
                            headers={"Content-Type": "application/octet-stream"}, expect=201)
-    live.call("get", files, {"project_id": project, "path": "app/app.bin"})
+    etag = live.call("get", files, {"project_id": project, "path": "app/app.bin"}).headers["ETag"]
+    live.call("get", files, {"project_id": project, "path": "app/app.bin"}, headers={"Range": "bytes=0-3"},
+              expect=206)
+    live.call("get", files, {"project_id": project, "path": "app/app.bin"}, headers={"If-None-Match": etag},
+              expect=304)
     live.call("head", files, {"project_id": project, "path": "app/app.bin"})
     version_id = uploaded["id"]
     live.call("get", "/devreposerver/v5/files/{id}/download", {"id": version_id})

@@ -77,28 +77,42 @@ fn upload_release_file_post() {}
     summary = "A file's newest (or a given) version",
     params(("project_id" = String, Path, description = "CodeArts project id (32 letters or digits)"),
         ("path" = String, Path, description = "the file path inside the project (slashes kept)"),
-        ("version" = Option<i64>, Query, description = "version number")),
-    responses((status = 200, description = "the bytes", content_type = "*/*", body = String)))]
+        ("version" = Option<i64>, Query, description = "version number"),
+        ("Range" = Option<String>, Header, description = "one byte range, `bytes=first-last`"),
+        ("If-None-Match" = Option<String>, Header, description = "an ETag this answered before")),
+    responses((status = 200, description = "the bytes", content_type = "*/*", body = String),
+        (status = 206, description = "the range asked for", content_type = "*/*", body = String),
+        (status = 304, description = "not modified since the ETag given"),
+        (status = 416, description = "the range is outside the file")))]
 fn download_release_file() {}
 
 #[utoipa::path(head, path = "/devreposerver/v5/release/{project_id}/files/{path}", operation_id = "HeadReleaseFile", tag = "release",
     summary = "As DownloadReleaseFile, without the body",
     params(("project_id" = String, Path, description = "CodeArts project id (32 letters or digits)"),
         ("path" = String, Path, description = "the file path inside the project (slashes kept)"),
-        ("version" = Option<i64>, Query, description = "version number")),
-    responses((status = 200, description = "the headers a GET would answer")))]
+        ("version" = Option<i64>, Query, description = "version number"),
+        ("If-None-Match" = Option<String>, Header, description = "an ETag this answered before")),
+    responses((status = 200, description = "the headers a GET would answer"),
+        (status = 304, description = "not modified since the ETag given")))]
 fn head_release_file() {}
 
 #[utoipa::path(get, path = "/devreposerver/v5/files/{id}/download", operation_id = "DownloadReleaseFileById", tag = "release",
     summary = "A version by id",
-    params(("id" = String, Path, description = "version id")),
-    responses((status = 200, description = "the bytes", content_type = "*/*", body = String)))]
+    params(("id" = String, Path, description = "version id"),
+        ("Range" = Option<String>, Header, description = "one byte range, `bytes=first-last`"),
+        ("If-None-Match" = Option<String>, Header, description = "an ETag this answered before")),
+    responses((status = 200, description = "the bytes", content_type = "*/*", body = String),
+        (status = 206, description = "the range asked for", content_type = "*/*", body = String),
+        (status = 304, description = "not modified since the ETag given"),
+        (status = 416, description = "the range is outside the file")))]
 fn download_release_file_by_id() {}
 
 #[utoipa::path(head, path = "/devreposerver/v5/files/{id}/download", operation_id = "HeadReleaseFileById", tag = "release",
     summary = "As DownloadReleaseFileById, without the body",
-    params(("id" = String, Path, description = "version id")),
-    responses((status = 200, description = "the headers a GET would answer")))]
+    params(("id" = String, Path, description = "version id"),
+        ("If-None-Match" = Option<String>, Header, description = "an ETag this answered before")),
+    responses((status = 200, description = "the headers a GET would answer"),
+        (status = 304, description = "not modified since the ETag given")))]
 fn head_release_file_by_id() {}
 
 #[utoipa::path(post, path = "/devreposerver/v5/files/list", operation_id = "ListFiles", tag = "release",
