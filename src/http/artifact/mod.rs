@@ -12,7 +12,7 @@ pub(crate) mod sharing;
 pub(crate) mod stats;
 pub(crate) mod tickets;
 pub(crate) mod trash;
-mod users;
+pub(crate) mod users;
 
 use axum::routing::{delete, get, post, put};
 use axum::Router;

@@ -184,8 +184,10 @@ pub struct PrivilegeParam {
     operations: String,
 }
 
-#[derive(Debug, Serialize)]
-struct PrivilegeView {
+/// A grant as update_repo_roles_privilege answers it; /openapi.json describes it from this type.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrivilegeView {
     role_id: String,
     role_name: String,
     role_chinese_name: String,

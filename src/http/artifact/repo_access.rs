@@ -34,7 +34,7 @@ pub async fn show_user_info(principal: Principal) -> ApiResult<Json<Value>> {
 }
 
 /// The `result` of show_repo_user_info and reset_user_password; /openapi.json describes it from this type.
-#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepoUser {
     username: String,

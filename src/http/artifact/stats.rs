@@ -83,7 +83,7 @@ pub async fn show_storage(
 }
 
 /// The `result` of show_storage; /openapi.json describes it from this type.
-#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StorageTotals {
     total_count: i64,

@@ -1,6 +1,6 @@
 //! The answers of the CodeArts Artifact operations (artifact.rs), as the handlers build them.
 
-use serde::Deserialize;
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::artifact_repositories::*;
@@ -9,7 +9,10 @@ use super::Empty;
 envelope!(ShowUserTicketAnswer, String);
 envelope!(ShowUserPrivilegesAnswer, ShowUserPrivilegesResult, camel);
 envelope!(ListUserPrivilegesAnswer, Privileges);
-envelope!(UpdateRepoRolesPrivilegeAnswer, Vec<Privileges>);
+envelope!(
+    UpdateRepoRolesPrivilegeAnswer,
+    Vec<crate::http::artifact::privileges::PrivilegeView>
+);
 envelope!(
     ShowRepositoryRolesPrivilegeAnswer,
     Vec<ShowRepositoryRolesPrivilegeResult>
@@ -77,27 +80,14 @@ envelope!(ShowProjectListAnswer, Vec<ProjectRepository>);
 envelope!(ListMavenListAnswer, Vec<RepositoryDoV5>);
 envelope!(ListSecGuardListAnswer, ListSecGuardListResult);
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ListTicketsPageData {
-    embed_id: String,
-    expire_time: String,
-    group_ids: Vec<String>,
-    left_num: i64,
-    ticket: String,
-    user_id: String,
-    user_name: String,
-    user_type: String,
-}
-
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListTicketsAnswer {
     count: i64,
-    page_data: Vec<ListTicketsPageData>,
+    page_data: Vec<crate::http::artifact::tickets::TicketRow>,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTicketAnswer {
     embed_id: String,
@@ -111,7 +101,7 @@ pub struct CreateTicketAnswer {
     value: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowUserPrivilegesResult {
     area_service_id: String,
@@ -126,7 +116,7 @@ pub struct ShowUserPrivilegesResult {
     role_name: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Privileges {
     area_service_id: String,
@@ -140,7 +130,7 @@ pub struct Privileges {
     role_name: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowRepositoryRolesPrivilegeResult {
     granted_object_paths: Vec<String>,
@@ -153,7 +143,7 @@ pub struct ShowRepositoryRolesPrivilegeResult {
     role_name: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListProjectUsersList {
     domain_id: String,
@@ -165,40 +155,40 @@ pub struct ListProjectUsersList {
     user_name: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListProjectUsersResult {
     list: Vec<ListProjectUsersList>,
     total: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MavenPairIds {
     release: String,
     snapshot: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateArtifactoryResult {
     artifactory: RepositoryDo,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteRepositoryResult {
     repository_ids: Vec<String>,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListAllRepositoriesResult {
     repositories: Vec<RepositoryBasic>,
     total: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListArtifactoryStorageStatisticResult {
     #[serde(rename = "filesCount")]
@@ -215,7 +205,7 @@ pub struct ListArtifactoryStorageStatisticResult {
     used_space_length: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowFileTreeChildren {
     folder: bool,
@@ -227,7 +217,7 @@ pub struct ShowFileTreeChildren {
     uri: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowFileTreeResult {
     children: Vec<ShowFileTreeChildren>,
@@ -238,7 +228,7 @@ pub struct ShowFileTreeResult {
     uri: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListArtifactoryComponentResult {
     created: Option<String>,
@@ -273,14 +263,14 @@ pub struct ListArtifactoryComponentResult {
     uri: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteArtifactFileResult {
     deleted: i64,
     paths: Vec<String>,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrashOutcome {
     #[serde(rename = "failedMessages")]
@@ -293,7 +283,7 @@ pub struct TrashOutcome {
     success_num: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArtifactHit {
     created: String,
@@ -317,13 +307,13 @@ pub struct ArtifactHit {
     repo_type: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchArtifactsResult {
     artifacts: Vec<ArtifactHit>,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListAttentionsData {
     #[serde(rename = "artifactId")]
@@ -349,7 +339,7 @@ pub struct ListAttentionsData {
     user_id: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListAttentionsResult {
     data: Vec<ListAttentionsData>,
@@ -359,36 +349,15 @@ pub struct ListAttentionsResult {
     total_records: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ListMavenUserData {
-    created_time: String,
-    created_user_id: String,
-    created_user_name: String,
-    domain_id: String,
-    enabled: String,
-    inner_repo_user_name: String,
-    modified_time: String,
-    modified_user_id: String,
-    modified_user_name: String,
-    region: String,
-    repo_number: i64,
-    repo_user_name: String,
-    status: i64,
-    user_id: String,
-    user_name: String,
-    user_type: String,
-}
-
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListMavenUserResult {
-    data: Vec<ListMavenUserData>,
+    data: Vec<crate::http::artifact::users::RepoUserRow>,
     total_pages: i64,
     total_records: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NetProxy {
     created_time: String,
@@ -411,13 +380,13 @@ pub struct NetProxy {
     user_name: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeletedId {
     id: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IpRule {
     created: i64,
@@ -430,7 +399,7 @@ pub struct IpRule {
     value: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListDomainIpConfigResult {
     data: Vec<IpRule>,
@@ -438,14 +407,14 @@ pub struct ListDomainIpConfigResult {
     total_records: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProjectRelatedRepositoryResult {
     ids: Vec<String>,
     project_id: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowProjectRelatedRepositoryProjectInfo {
     associated: bool,
@@ -460,14 +429,14 @@ pub struct ShowProjectRelatedRepositoryProjectInfo {
     status: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowProjectRelatedRepositoryResult {
     project_info: Vec<ShowProjectRelatedRepositoryProjectInfo>,
     total_records: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeverityCounts {
     high: i64,
@@ -475,7 +444,7 @@ pub struct SeverityCounts {
     medium: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VulnerabilityCounts {
     critical: i64,
@@ -484,7 +453,7 @@ pub struct VulnerabilityCounts {
     medium: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListSecGuardListResult {
     artifact: i64,
@@ -497,7 +466,7 @@ pub struct ListSecGuardListResult {
 }
 
 /// One scan of a file (`list_sec_guard_list`).
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecGuardTask {
     task_id: String,
@@ -515,7 +484,7 @@ pub struct SecGuardTask {
     findings: Vec<SecGuardFinding>,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecGuardFinding {
     /// `high`, `medium` or `low`.

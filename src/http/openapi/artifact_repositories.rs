@@ -2,10 +2,10 @@
 //! settings), with the caller's repo user name (`RepositoryDoWithUser`), in snake case (`RepositoryDoV5`),
 //! with storage figures (`RepositoryBasic`), and as a project's list has them (`ProjectRepository`).
 
-use serde::Deserialize;
+use serde::Serialize;
 use utoipa::ToSchema;
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepositoryDoWithUser {
     #[serde(rename = "allowAnonymous")]
@@ -93,7 +93,7 @@ pub struct RepositoryDoWithUser {
     username: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepositoryDo {
     #[serde(rename = "allowAnonymous")]
@@ -180,7 +180,7 @@ pub struct RepositoryDo {
     user_name: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StorageSummaryInfo {
     #[serde(rename = "filesCount")]
@@ -189,7 +189,7 @@ pub struct StorageSummaryInfo {
     used_space: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepositoryBasic {
     #[serde(rename = "createdTime")]
@@ -255,7 +255,7 @@ pub struct RepositoryBasic {
     user_name: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepositoryDoV5 {
     allow_anonymous: bool,
@@ -315,7 +315,7 @@ pub struct RepositoryDoV5 {
     user_name: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectRepository {
     #[serde(rename = "allowAnonymous")]

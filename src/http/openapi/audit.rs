@@ -1,6 +1,6 @@
 //! The CodeArts Artifact audit log.
 
-use serde::Deserialize;
+use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 #[derive(OpenApi)]
@@ -24,7 +24,7 @@ fn show_audit() {}
 
 envelope!(ShowAuditAnswer, ShowAuditResult);
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowAuditAuditInfoList {
     data: String,
@@ -45,7 +45,7 @@ pub struct ShowAuditAuditInfoList {
     user_agent: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowAuditResult {
     #[serde(rename = "auditInfoList")]

@@ -1,7 +1,7 @@
 //! IAM: tokens, IAM projects, users, groups and memberships, access keys, custom policies and their
 //! attachment to groups, at Keystone's and IAM 3.0's paths.
 
-use serde::Deserialize;
+use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 #[derive(OpenApi)]
@@ -307,14 +307,14 @@ fn keystone_remove_domain_permission_from_group() {}
 
 // ---- answers, as the handlers build them ----
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IdName {
     id: String,
     name: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeystoneCreateUserTokenByPasswordUser {
     domain: IdName,
@@ -323,7 +323,7 @@ pub struct KeystoneCreateUserTokenByPasswordUser {
     password_expires_at: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeystoneCreateUserTokenByPasswordToken {
     /// Always empty: arca has no service catalog.
@@ -340,20 +340,20 @@ pub struct KeystoneCreateUserTokenByPasswordToken {
     user: KeystoneCreateUserTokenByPasswordUser,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeystoneCreateUserTokenByPasswordAnswer {
     token: KeystoneCreateUserTokenByPasswordToken,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SelfLink {
     #[serde(rename = "self")]
     self_: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeystoneListAuthDomainsDomains {
     description: String,
@@ -363,7 +363,7 @@ pub struct KeystoneListAuthDomainsDomains {
     name: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CollectionLinks {
     next: Option<String>,
@@ -372,14 +372,14 @@ pub struct CollectionLinks {
     self_: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeystoneListAuthDomainsAnswer {
     domains: Vec<KeystoneListAuthDomainsDomains>,
     links: CollectionLinks,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeystoneListProjectsProjects {
     description: String,
@@ -392,14 +392,14 @@ pub struct KeystoneListProjectsProjects {
     parent_id: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeystoneListProjectsAnswer {
     links: CollectionLinks,
     projects: Vec<KeystoneListProjectsProjects>,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeystoneCreateProjectProject {
     description: String,
@@ -412,13 +412,13 @@ pub struct KeystoneCreateProjectProject {
     parent_id: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeystoneCreateProjectAnswer {
     project: KeystoneCreateProjectProject,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeystoneListUsersUsers {
     access_mode: String,
@@ -434,14 +434,14 @@ pub struct KeystoneListUsersUsers {
     pwd_strength: Option<String>,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeystoneListUsersAnswer {
     links: CollectionLinks,
     users: Vec<KeystoneListUsersUsers>,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeystoneCreateUserUser {
     access_mode: String,
@@ -457,13 +457,13 @@ pub struct KeystoneCreateUserUser {
     pwd_strength: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeystoneCreateUserAnswer {
     user: KeystoneCreateUserUser,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeystoneListGroupsForUserGroups {
     create_time: i64,
@@ -474,14 +474,14 @@ pub struct KeystoneListGroupsForUserGroups {
     name: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeystoneListGroupsForUserAnswer {
     groups: Vec<KeystoneListGroupsForUserGroups>,
     links: CollectionLinks,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserUser {
     access_mode: String,
@@ -508,13 +508,13 @@ pub struct CreateUserUser {
     xuser_type: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserAnswer {
     user: CreateUserUser,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeystoneCreateGroupGroup {
     create_time: i64,
@@ -525,26 +525,26 @@ pub struct KeystoneCreateGroupGroup {
     name: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeystoneCreateGroupAnswer {
     group: KeystoneCreateGroupGroup,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeystoneShowGroupAnswer {
     group: KeystoneListGroupsForUserGroups,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeystoneListUsersForGroupByAdminAnswer {
     links: CollectionLinks,
     users: Vec<KeystoneCreateUserUser>,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListPermanentAccessKeysCredentials {
     access: String,
@@ -554,13 +554,13 @@ pub struct ListPermanentAccessKeysCredentials {
     user_id: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListPermanentAccessKeysAnswer {
     credentials: Vec<ListPermanentAccessKeysCredentials>,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePermanentAccessKeyCredential {
     access: String,
@@ -571,19 +571,19 @@ pub struct CreatePermanentAccessKeyCredential {
     user_id: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePermanentAccessKeyAnswer {
     credential: CreatePermanentAccessKeyCredential,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowPermanentAccessKeyAnswer {
     credential: ListPermanentAccessKeysCredentials,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListCustomPoliciesStatement {
     #[serde(rename = "Action")]
@@ -592,7 +592,7 @@ pub struct ListCustomPoliciesStatement {
     effect: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListCustomPoliciesPolicy {
     #[serde(rename = "Statement")]
@@ -601,7 +601,7 @@ pub struct ListCustomPoliciesPolicy {
     version: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListCustomPoliciesRoles {
     catalog: String,
@@ -619,7 +619,7 @@ pub struct ListCustomPoliciesRoles {
     updated_time: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListCustomPoliciesAnswer {
     links: CollectionLinks,
@@ -627,13 +627,13 @@ pub struct ListCustomPoliciesAnswer {
     total_number: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCloudServiceCustomPolicyAnswer {
     role: ListCustomPoliciesRoles,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowCustomPolicyRole {
     catalog: String,
@@ -652,26 +652,26 @@ pub struct ShowCustomPolicyRole {
     updated_time: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowCustomPolicyAnswer {
     role: ShowCustomPolicyRole,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteCustomPolicyAnswer {
     message: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeystoneListDomainPermissionsForGroupAnswer {
     links: CollectionLinks,
     roles: Vec<ListCustomPoliciesRoles>,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenProject {
     id: String,

@@ -1,11 +1,12 @@
 //! `GET /openapi.json`: an OpenAPI 3.1 document of the whole management API (CodeArts Artifact with its
 //! release repositories and audit log, IAM, ProjectMan, and the operations endpoints), one module per API
-//! group. Request bodies are the handlers' own types, so they are true by construction. Answers are built
-//! with `json!` by the handlers, so the answer types here describe them rather than produce them;
-//! tests/e2e/test_openapi.py calls every operation live and validates each answer against the document,
-//! which is what keeps the two together. Objects deny fields they do not list, so an answer that grows a
-//! field fails that test until the document says so. The test below keeps the document's paths and the
-//! routers' paths the same.
+//! group. Request bodies are the handlers' own types, and so are the answers that handlers serialise from
+//! a type (`StorageTotals`, `RepoUser`, `TicketRow`, `RepoUserRow`, `PrivilegeView`): those are true by
+//! construction. The other answers are built with `json!`, so the types here describe them rather than
+//! produce them; tests/e2e/test_openapi.py calls every operation live and validates each answer against
+//! the document, which is what keeps the two together. Objects deny fields they do not list, so an answer
+//! that grows a field fails that test until the document says so. tests.rs keeps the document's paths and
+//! the routers' paths the same.
 //!
 //! The package protocols (`/artifactory/...`, npm, PyPI, Cargo and Maven paths) are not described here:
 //! their own ecosystems describe them.
@@ -17,7 +18,7 @@
 /// field spelt as the operation's SDK model spells it.
 macro_rules! envelope {
     ($name:ident, $result:ty) => {
-        #[derive(serde::Deserialize, utoipa::ToSchema)]
+        #[derive(serde::Serialize, utoipa::ToSchema)]
         #[serde(deny_unknown_fields)]
         pub struct $name {
             /// Always `success`.
@@ -27,7 +28,7 @@ macro_rules! envelope {
         }
     };
     ($name:ident, $result:ty, camel) => {
-        #[derive(serde::Deserialize, utoipa::ToSchema)]
+        #[derive(serde::Serialize, utoipa::ToSchema)]
         #[serde(deny_unknown_fields)]
         pub struct $name {
             /// Always `success`.
@@ -50,12 +51,12 @@ mod release;
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::Serialize;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{OpenApi, ToSchema};
 
 /// Every error answer (README, "Error codes").
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorAnswer {
     /// Always `error`.
@@ -66,7 +67,7 @@ pub struct ErrorAnswer {
 }
 
 /// The answer (or the `result`) of operations that answer nothing more.
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Empty {}
 

@@ -1,7 +1,7 @@
 //! The operations endpoints: health, metrics and this document. They answer in shapes of their own, not
 //! the management API's error envelope.
 
-use serde::Deserialize;
+use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 /// Paths outside the management API's error conventions.
@@ -30,14 +30,14 @@ fn metrics() {}
     responses((status = 200, description = "an OpenAPI 3.1 document", body = serde_json::Value)))]
 fn open_api() {}
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Healthy {
     /// `ok`.
     status: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Unhealthy {
     /// `unavailable`.

@@ -1,6 +1,6 @@
 //! ProjectMan v4: CodeArts projects and their members.
 
-use serde::Deserialize;
+use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 use super::Empty;
@@ -118,7 +118,7 @@ fn show_cur_user_role() {}
 
 // ---- answers, as the handlers build them ----
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProjectV4Answer {
     description: String,
@@ -129,7 +129,7 @@ pub struct CreateProjectV4Answer {
     user_num_id: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectV4Creator {
     domain_id: String,
@@ -140,7 +140,7 @@ pub struct ProjectV4Creator {
     user_num_id: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectV4 {
     created_time: i64,
@@ -153,27 +153,27 @@ pub struct ProjectV4 {
     updated_time: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListProjectsV4Answer {
     projects: Vec<ProjectV4>,
     total: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckProjectNameV4Answer {
     exist: bool,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListDomainNotAddedProjectsV4Answer {
     projects: Vec<ProjectV4>,
     total: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowProjectInfoV4Project {
     archive: i64,
@@ -188,13 +188,13 @@ pub struct ShowProjectInfoV4Project {
     updated_on: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowProjectInfoV4Answer {
     project: ShowProjectInfoV4Project,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListProjectMembersV4Members {
     domain_id: String,
@@ -209,14 +209,14 @@ pub struct ListProjectMembersV4Members {
     user_type: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListProjectMembersV4Answer {
     members: Vec<ListProjectMembersV4Members>,
     total: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowCurUserRoleAnswer {
     user_role: i64,

@@ -1,7 +1,7 @@
 //! CodeArts Artifact release repositories (`devreposerver`): uploads and downloads, listing, the recycle
 //! bin, figures, permissions, retention and capacity notices.
 
-use serde::Deserialize;
+use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 #[derive(OpenApi)]
@@ -337,7 +337,7 @@ envelope!(
 );
 envelope!(ListCapacityNoticesAnswer, ListCapacityNoticesResult);
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseFileVersion {
     category: String,
@@ -369,7 +369,7 @@ pub struct ReleaseFileVersion {
     web_url: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListFilesData {
     category: String,
@@ -396,7 +396,7 @@ pub struct ListFilesData {
     web_url: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListFilesResult {
     data: Vec<ListFilesData>,
@@ -404,7 +404,7 @@ pub struct ListFilesResult {
     total_records: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListFileBuildArchivesData {
     #[serde(rename = "buildId")]
@@ -453,7 +453,7 @@ pub struct ListFileBuildArchivesData {
     version: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListFileBuildArchivesResult {
     data: Vec<ListFileBuildArchivesData>,
@@ -461,20 +461,20 @@ pub struct ListFileBuildArchivesResult {
     total_records: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteCompletelyUpdateFileStateResult {
     deleted: i64,
     freed_bytes: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateFileStatusResult {
     changed: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListLatestVersionFilesResult {
     file_id: String,
@@ -485,13 +485,13 @@ pub struct ListLatestVersionFilesResult {
     version: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Count {
     count: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowProjectStorageInfoResult {
     files_count: i64,
@@ -499,7 +499,7 @@ pub struct ShowProjectStorageInfoResult {
     used_space_length: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowVersionListResult {
     build_version: String,
@@ -507,7 +507,7 @@ pub struct ShowVersionListResult {
     files_count: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowProjectReleaseFilesData {
     download_url: String,
@@ -515,7 +515,7 @@ pub struct ShowProjectReleaseFilesData {
     version: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowProjectReleaseFilesResult {
     data: Vec<ShowProjectReleaseFilesData>,
@@ -523,13 +523,13 @@ pub struct ShowProjectReleaseFilesResult {
     total_records: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowProjectReleaseFilesAnswer {
     result: ShowProjectReleaseFilesResult,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowPackageInfoResources {
     files: Option<i64>,
@@ -543,7 +543,7 @@ pub struct ShowPackageInfoResources {
     used_display: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowPackageInfoResult {
     #[serde(rename = "packageStatus")]
@@ -555,7 +555,7 @@ pub struct ShowPackageInfoResult {
     resources: Vec<ShowPackageInfoResources>,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowPackageDataDetailResult {
     #[serde(rename = "crossTenant")]
@@ -584,7 +584,7 @@ pub struct ShowPackageDataDetailResult {
     used_storage: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowDomainReleaseRepoStorageResult {
     package_type: String,
@@ -595,7 +595,7 @@ pub struct ShowDomainReleaseRepoStorageResult {
     used_capacity_size: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListProjectRolePermissionsResult {
     create_time: i64,
@@ -620,7 +620,7 @@ pub struct ListProjectRolePermissionsResult {
     user_id: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowAutoDeleteJobSettingsSkipAutoTrash {
     #[serde(rename = "packageCategory")]
@@ -628,14 +628,14 @@ pub struct ShowAutoDeleteJobSettingsSkipAutoTrash {
     paths: Vec<String>,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowAutoDeleteJobSettingsCleanRule {
     #[serde(rename = "skipAutoTrash")]
     skip_auto_trash: ShowAutoDeleteJobSettingsSkipAutoTrash,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowAutoDeleteJobSettingsResult {
     #[serde(rename = "cleanRule")]
@@ -647,7 +647,7 @@ pub struct ShowAutoDeleteJobSettingsResult {
     trash_file_expire_time: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListAutoDeleteRecordsResult {
     data: Vec<RetentionRecord>,
@@ -655,7 +655,7 @@ pub struct ListAutoDeleteRecordsResult {
     total_records: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListCapacityMessageSettingResult {
     capacity_threshold: i64,
@@ -666,7 +666,7 @@ pub struct ListCapacityMessageSettingResult {
     total_capacity_size: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListCapacityNoticesData {
     capacity_threshold: i64,
@@ -677,7 +677,7 @@ pub struct ListCapacityNoticesData {
     used_capacity_size: i64,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListCapacityNoticesResult {
     data: Vec<ListCapacityNoticesData>,
@@ -686,7 +686,7 @@ pub struct ListCapacityNoticesResult {
 }
 
 /// What the retention job did to one version.
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionRecord {
     version_id: String,
