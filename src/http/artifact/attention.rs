@@ -24,7 +24,7 @@ use crate::store::{attentions, now_ms};
 /// Ids one request may follow or unfollow.
 const MAX_IDS: usize = 100;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttentionBody {
     attention: Option<String>,

@@ -356,7 +356,7 @@ fn scope_project(in_project: bool, project_id: Option<String>) -> ApiResult<Opti
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchBody {
     artifact_name: Option<String>,

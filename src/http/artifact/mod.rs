@@ -5,14 +5,14 @@ pub(crate) mod access;
 pub(crate) mod attention;
 pub(crate) mod files;
 pub mod privileges;
-mod remote_repos;
+pub(crate) mod remote_repos;
 pub(crate) mod repo_access;
 pub mod repositories;
-mod sharing;
+pub(crate) mod sharing;
 pub(crate) mod stats;
 pub(crate) mod tickets;
 pub(crate) mod trash;
-mod users;
+pub(crate) mod users;
 
 use axum::routing::{delete, get, post, put};
 use axum::Router;

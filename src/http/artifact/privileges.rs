@@ -167,13 +167,13 @@ pub fn entries_for_role(
         .collect())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RolePrivileges {
     privileges: Vec<PrivilegeParam>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PrivilegeParam {
     role_id: Option<String>,
@@ -184,8 +184,10 @@ pub struct PrivilegeParam {
     operations: String,
 }
 
-#[derive(Debug, Serialize)]
-struct PrivilegeView {
+/// A grant as update_repo_roles_privilege answers it; /openapi.json describes it from this type.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrivilegeView {
     role_id: String,
     role_name: String,
     role_chinese_name: String,

@@ -133,7 +133,7 @@ pub async fn list_net_proxies(
     Ok(success(views))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NetProxyBody {
     host_name: Option<String>,

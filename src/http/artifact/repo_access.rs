@@ -27,9 +27,19 @@ pub fn repo_user_name(principal: &Principal) -> String {
 /// `GET /cloudartifact/v5/repositories/user/info` (show_repo_user_info). Only a hash of the password is
 /// kept (SPEC §8), so `password` is empty; `reset_user_password` answers a new one once.
 pub async fn show_user_info(principal: Principal) -> ApiResult<Json<Value>> {
-    Ok(success(
-        json!({"username": repo_user_name(&principal), "password": ""}),
-    ))
+    Ok(success(RepoUser {
+        username: repo_user_name(&principal),
+        password: String::new(),
+    }))
+}
+
+/// The `result` of show_repo_user_info and reset_user_password; /openapi.json describes it from this type.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepoUser {
+    username: String,
+    /// Empty, except in reset_user_password's answer, which shows the new password once.
+    password: String,
 }
 
 /// `POST /cloudartifact/v5/maven/users/me` (reset_user_password): a new random repo password for the
@@ -54,9 +64,10 @@ pub async fn reset_password(
         return Err(ApiError::not_found("the caller's user no longer exists"));
     }
     tracing::info!(user_id = %principal.user_id, "repo password reset");
-    Ok(success(
-        json!({"username": repo_user_name(&principal), "password": password}),
-    ))
+    Ok(success(RepoUser {
+        username: repo_user_name(&principal),
+        password,
+    }))
 }
 
 fn out_of_scope() -> ApiError {

@@ -420,7 +420,7 @@ fn new_repo(
 
 // ---- create ------------------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MavenRepoBody {
     repository_name: Option<String>,
@@ -520,7 +520,7 @@ pub async fn create_maven(
     Ok(success(ids))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OtherRepoBody {
     format: Option<String>,
@@ -655,7 +655,7 @@ pub async fn create_other(
 
 // ---- update and modify -------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRepoBody {
     repo_name: Option<String>,
@@ -812,7 +812,7 @@ pub async fn update_other(
     Ok(success(view))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TabBody {
     repo_name: Option<String>,
@@ -1226,7 +1226,7 @@ pub async fn show_maven_info(
 
 // ---- delete to the recycle bin -----------------------------------------------------------------
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteReposBody {
     repository_ids: Option<String>,

@@ -97,7 +97,7 @@ async fn readable_repos_of(
     Ok((readable, access, ctx))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RelatedBody {
     project_id: Option<String>,

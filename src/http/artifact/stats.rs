@@ -77,9 +77,19 @@ pub async fn show_storage(
             Ok(totals)
         })
         .await?;
-    Ok(success(
-        json!({"totalStorage": human_bytes(bytes), "totalCount": count}),
-    ))
+    Ok(success(StorageTotals {
+        total_count: count,
+        total_storage: human_bytes(bytes),
+    }))
+}
+
+/// The `result` of show_storage; /openapi.json describes it from this type.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StorageTotals {
+    total_count: i64,
+    /// Human-readable, e.g. `2.00 KB`.
+    total_storage: String,
 }
 
 /// A day given as `yyyy-MM-dd` or as epoch milliseconds, in the display offset.

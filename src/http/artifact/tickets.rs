@@ -101,8 +101,11 @@ pub(crate) async fn store_new_ticket(
     Ok((issued.value, issued.public_id))
 }
 
-#[derive(Debug, Serialize)]
-struct TicketRow {
+/// A ticket as `GET /v1/{project_id}/tickets` lists it; /openapi.json describes it from this type.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TicketRow {
+    /// SHA-256 (hex) of the ticket: the ticket itself is never shown again.
     ticket: String,
     embed_id: String,
     expire_time: String,
@@ -228,7 +231,7 @@ async fn list_inner(
     Ok(Json(json!({"count": count, "page_data": rows})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTicket {
     embed_id: Option<String>,

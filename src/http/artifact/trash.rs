@@ -20,7 +20,7 @@ use crate::store::{now_ms, StoreError};
 
 const MAX_ITEMS: usize = 100;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PathBody {
     path: Option<String>,
@@ -103,7 +103,7 @@ pub async fn delete_file(
 
 /// One item of `batch_restore_repo` / `batch_delete_trashes`: a repository (`id`: its id or name) and,
 /// in `uri`, optionally a file or directory inside it (`/path` or `/<repository>/path`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrashItem {
     id: Option<String>,

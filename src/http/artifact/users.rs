@@ -23,8 +23,10 @@ use crate::store::repos::{self, Repository, STATUS_ACTIVE as STATUS_ACTIVE_REPO}
 const STATUS_ACTIVE: u8 = 0;
 const STATUS_DISABLED: u8 = 2;
 
-#[derive(Debug, Serialize)]
-struct RepoUserRow {
+/// A user as list_maven_user lists them; /openapi.json describes it from this type.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepoUserRow {
     status: u8,
     domain_id: String,
     region: String,

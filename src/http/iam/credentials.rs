@@ -47,12 +47,14 @@ fn key_json(k: &AccessKey) -> Value {
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = IamCreateCredentialBody)]
 pub struct CreateBody {
     credential: Option<CreateFields>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = IamCreateCredentialFields)]
 struct CreateFields {
     user_id: Option<String>,
     description: Option<String>,
@@ -217,12 +219,14 @@ pub async fn show(
     Ok(Json(json!({ "credential": key_json(&key) })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = IamUpdateCredentialBody)]
 pub struct UpdateBody {
     credential: Option<UpdateFields>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = IamUpdateCredentialFields)]
 struct UpdateFields {
     status: Option<String>,
     description: Option<String>,

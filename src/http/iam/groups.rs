@@ -18,14 +18,14 @@ use crate::http::extract::{JsonBody, QueryParams};
 use crate::store::identity::{self, Group};
 use crate::store::now_ms;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct GroupFields {
     name: Option<String>,
     description: Option<String>,
     domain_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct GroupBody {
     group: Option<GroupFields>,
 }

@@ -7,8 +7,8 @@
 
 pub(crate) mod credentials;
 pub(crate) mod groups;
-mod policies;
-mod projects;
+pub(crate) mod policies;
+pub(crate) mod projects;
 pub(crate) mod tokens;
 pub(crate) mod users;
 

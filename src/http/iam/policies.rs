@@ -25,12 +25,12 @@ use crate::store::now_ms;
 
 const POLICY_TYPES: [&str; 2] = ["AX", "XA"];
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RoleBody {
     role: Option<RoleFields>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 struct RoleFields {
     display_name: Option<String>,
     #[serde(rename = "type")]

@@ -102,12 +102,14 @@ pub async fn list(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = IamCreateProjectBody)]
 pub struct CreateBody {
     project: Option<CreateFields>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = IamCreateProjectFields)]
 struct CreateFields {
     name: Option<String>,
     parent_id: Option<String>,

@@ -21,29 +21,33 @@ use crate::http::extract::{JsonBody, QueryParams};
 use crate::store::identity::{self, Domain, IamProject, User};
 use crate::store::now_ms;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TokenBody {
     auth: Option<Auth>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = TokenAuth)]
 struct Auth {
     identity: Option<Identity>,
     scope: Option<Scope>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = TokenIdentity)]
 struct Identity {
     methods: Option<Vec<String>>,
     password: Option<PasswordMethod>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = TokenPasswordMethod)]
 struct PasswordMethod {
     user: Option<PasswordUser>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = TokenPasswordUser)]
 struct PasswordUser {
     id: Option<String>,
     name: Option<String>,
@@ -51,13 +55,15 @@ struct PasswordUser {
     domain: Option<NameOrId>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = TokenNameOrId)]
 struct NameOrId {
     id: Option<String>,
     name: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = TokenScope)]
 struct Scope {
     project: Option<NameOrId>,
     domain: Option<NameOrId>,

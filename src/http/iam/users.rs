@@ -93,7 +93,7 @@ fn valid_email(email: &str) -> bool {
 }
 
 /// The fields of a create or update request, whichever API shape it came in.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct UserFields {
     name: Option<String>,
     domain_id: Option<String>,
@@ -109,7 +109,7 @@ pub struct UserFields {
     xuser_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct UserBody {
     user: Option<UserFields>,
 }

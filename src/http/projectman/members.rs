@@ -68,7 +68,7 @@ async fn users_exist(state: &AppState, principal: &Principal, ids: &[String]) ->
     Ok(())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AddBody {
     user_id: Option<String>,
     role_id: Option<i64>,
@@ -149,12 +149,12 @@ pub async fn add(
     Ok(Json(json!({})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct BatchAddBody {
     users: Option<Vec<BatchUser>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct BatchUser {
     user_id: Option<String>,
     role_id: Option<i64>,
@@ -277,7 +277,7 @@ where
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct BatchDeleteBody {
     user_ids: Option<Vec<String>>,
 }
@@ -302,7 +302,7 @@ pub async fn batch_delete(
     Ok(Json(json!({})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct UpdateRoleBody {
     user_ids: Option<Vec<String>>,
     role_id: Option<i64>,

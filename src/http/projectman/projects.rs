@@ -75,7 +75,8 @@ pub fn parse_sort(raw: &str) -> Option<ProjectOrder> {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = CreateProjectV4Body)]
 pub struct CreateBody {
     project_name: Option<String>,
     description: Option<String>,
@@ -342,7 +343,8 @@ pub async fn show(
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = UpdateProjectV4Body)]
 pub struct UpdateBody {
     project_name: Option<String>,
     description: Option<String>,
@@ -415,7 +417,7 @@ pub async fn delete(
     Ok(Json(json!({})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CheckNameBody {
     project_name: Option<String>,
 }

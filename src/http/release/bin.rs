@@ -75,7 +75,7 @@ fn resolve_ids(
     Ok(Ok(chosen))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusChange {
     ids: Vec<String>,

@@ -26,7 +26,7 @@ use crate::store::release::{self, ReleaseFile};
 use crate::store::{Conn, StoreResult};
 
 /// The SDK's `RepoFileQueryDTOV5`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileQuery {
     page_no: Option<i64>,

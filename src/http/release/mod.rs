@@ -4,12 +4,12 @@
 //! retention and capacity notices (settings.rs, applied by retention.rs and capacity.rs). The rules are
 //! `service::release`'s, the rows `store::release`'s.
 
-mod bin;
+pub(crate) mod bin;
 mod capacity;
 mod figures;
-mod files;
+pub(crate) mod files;
 pub mod retention;
-mod settings;
+pub(crate) mod settings;
 mod transfer;
 
 use axum::extract::DefaultBodyLimit;

@@ -198,7 +198,7 @@ pub async fn show_retention(
     )))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionBody {
     is_schedule_to_trash: bool,
@@ -210,14 +210,14 @@ pub struct RetentionBody {
     clean_rule: Option<CleanRule>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CleanRule {
     #[serde(rename = "skipAutoTrash")]
     skip_auto_trash: Option<SkipAutoTrash>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SkipAutoTrash {
     #[serde(rename = "packageCategory")]
@@ -385,7 +385,7 @@ pub async fn show_capacity(
     )))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CapacityBody {
     capacity_threshold: i64,
