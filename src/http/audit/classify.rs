@@ -64,7 +64,49 @@ fn console(rest: &[&str]) -> Option<Kind> {
         ["me", "repo-password"] => kind("user", "resetRepoPassword"),
         ["me", "tickets"] => kind("ticket", "createTicket"),
         ["me", "tickets", "revoke"] => kind("ticket", "revokeTicket"),
+        ["me", "keys"] => kind("iam", "createAccessKey"),
+        ["me", "keys", "status"] => kind("iam", "updateAccessKey"),
+        ["me", "keys", "delete"] => kind("iam", "deleteAccessKey"),
+        ["repositories", "edit"] => kind("repository", "updateRepository"),
+        ["files", "delete"] => kind("file", "deleteFile"),
+        ["files", "restore"] => kind("trash", "restore"),
+        ["follow"] => kind("attention", "follow"),
+        ["admin", rest @ ..] => console_admin(rest),
         _ => None,
+    }
+}
+
+/// The console's Administration forms, filed as the IAM and ProjectMan operations they call.
+fn console_admin(rest: &[&str]) -> Option<Kind> {
+    let project = |id: &str| {
+        Some(Kind {
+            module: "member",
+            operation: "",
+            project_id: Some(id.to_string()),
+        })
+    };
+    let with = |kind: Option<Kind>, module: &'static str, operation: &'static str| {
+        kind.map(|k| Kind {
+            module,
+            operation,
+            ..k
+        })
+    };
+    match rest {
+        ["users"] => kind("iam", "createUser"),
+        ["users", "enabled"] | ["users", "password"] => kind("iam", "updateUser"),
+        ["users", "delete"] => kind("iam", "deleteUser"),
+        ["groups"] => kind("iam", "createGroup"),
+        ["groups", "delete"] => kind("iam", "deleteGroup"),
+        ["groups", "members"] => kind("iam", "addGroupMember"),
+        ["groups", "members", "remove"] => kind("iam", "removeGroupMember"),
+        ["projects"] => kind("project", "createProject"),
+        ["projects", "delete"] => kind("project", "deleteProject"),
+        ["projects", id, "members"] => with(project(id), "member", "addMembers"),
+        ["projects", id, "members", "role"] => with(project(id), "member", "updateMemberRoles"),
+        ["projects", id, "members", "remove"] => with(project(id), "member", "removeMembers"),
+        ["projects", id, "grants"] => with(project(id), "privilege", "updatePrivileges"),
+        _ => kind("iam", "change"),
     }
 }
 
@@ -241,6 +283,23 @@ mod tests {
             op(Method::POST, "/ui/me/tickets"),
             Some(("ticket", "createTicket"))
         );
+        assert_eq!(
+            op(Method::POST, "/ui/me/keys/delete"),
+            Some(("iam", "deleteAccessKey"))
+        );
+        assert_eq!(
+            op(Method::POST, "/ui/files/restore"),
+            Some(("trash", "restore"))
+        );
+        assert_eq!(
+            op(Method::POST, "/ui/admin/projects/p1/members/role"),
+            Some(("member", "updateMemberRoles"))
+        );
+        assert_eq!(
+            classify(&Method::POST, "/ui/admin/projects/p1/grants").and_then(|k| k.project_id),
+            Some("p1".to_string())
+        );
+        assert_eq!(op(Method::GET, "/ui/repositories/edit"), None);
         assert_eq!(
             op(Method::POST, "/cloudartifact/v5/artifact/"),
             Some(("repository", "createRepository"))
