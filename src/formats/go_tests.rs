@@ -174,9 +174,12 @@ fn a_proper_module_zip_passes_with_its_go_mod() {
     assert_eq!(check(without).unwrap().go_mod, None);
 }
 
+/// Whether a refusal is the one a case expects.
+type Expected = fn(&ZipError) -> bool;
+
 #[test]
 fn hostile_zips_are_refused_naming_the_problem() {
-    let cases: Vec<(Vec<u8>, fn(&ZipError) -> bool)> = vec![
+    let cases: Vec<(Vec<u8>, Expected)> = vec![
         (b"not a zip".to_vec(), |e| *e == ZipError::NotZip),
         (zip(&[(&name("../evil.go"), b"x")]), |e| {
             matches!(e, ZipError::UncleanPath(_))

@@ -143,6 +143,7 @@ fn package(m: &str, format: &str, rest: &[&str]) -> Option<Kind> {
             kind("cargo", verb(m, "addOwners", "addOwners", "removeOwners"))
         }
         ("cargo", _) => kind("cargo", "change"),
+        ("go", _) => kind("go", "publish"),
         _ => None,
     }
 }
