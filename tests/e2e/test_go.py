@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 from huaweicloudsdkcodeartsartifact.v2 import (
-    BatchRestoreRepoRequest, DeleteArtifactFileRequest, IDETrashArtifactModel, PathMap, UpdateArtifactoryRequest,
+    BatchRestoreRepoRequest, DeleteArtifactFileRequest, DeleteRepositoryRequest, IDERepoRevisionModel,
+    IDETrashArtifactModel, PathMap, UpdateArtifactoryRequest,
     UpdateNotMavenRepoDO)
 
 from harness import ROLE_VIEWER, unique
@@ -264,7 +265,19 @@ def test_privileges_viewer_ticket_and_anonymous(srv, project, world, login, tmp_
     assert out.returncode != 0 and "401" in out.stderr, out.stderr
 
 
-def test_remote_and_virtual_go_repositories_are_refused(srv, project):
+def test_go_repositories_are_hosted_and_answer_their_goproxy_url(srv, project, login):
+    name = unique("gohost")
+    resp = srv.signed("POST", "/cloudartifact/v5/artifact/", body={
+        "format": "go", "type": "hosted", "repository_name": name, "project_id": project})
+    assert resp.status_code == 200, resp.text
+    view = resp.json()["result"]["artifactory"]
+    assert view["format"] == "go" and view["url"] == base(srv, name)
+    shown = srv.signed("GET", "/cloudartifact/v5/repositories/%s" % name).json()["result"]
+    assert shown["url"] == base(srv, name)
+    # Deleted like any repository (to the recycle bin): its proxy answers no more.
+    srv.artifact_client().delete_repository(DeleteRepositoryRequest(body=IDERepoRevisionModel(repository_ids=name)))
+    gone = requests.get(base(srv, name) + "/example.com/a/@v/list", auth=login, timeout=10)
+    assert gone.status_code == 404 and "No go repository" in gone.text
     for kind in ("remote", "virtual"):
         resp = srv.signed("POST", "/cloudartifact/v5/artifact/", body={
             "format": "go", "type": kind, "repository_name": unique("gor"), "project_id": project,
