@@ -283,3 +283,41 @@ def test_go_repositories_are_hosted_and_answer_their_goproxy_url(srv, project, l
             "format": "go", "type": kind, "repository_name": unique("gor"), "project_id": project,
             "remote_url": "https://proxy.golang.org"})
         assert resp.status_code == 400 and "format" in resp.text, resp.text
+
+
+def test_major_version_suffixes_and_pre_releases_with_the_go_command(srv, world, login, tmp_path):
+    """A /v2 module beside its v1 and an upper-case pre-release (case-encoded in the URL too)."""
+    repo = world["open"]
+    module = "example.com/%s/multi" % unique("Major")
+    v2 = module + "/v2"
+    cases = ((module, "v1.0.0", "one"), (v2, "v2.0.0-RC.1", "two rc"), (v2, "v2.0.0", "two"),
+             (v2, "v2.1.0-Beta", "two-one beta"))
+    for path, version, text in cases:
+        resp = put(srv, repo, path, version, "zip", module_zip(path, version, greet_files(path, text)), login)
+        assert resp.status_code == 201, resp.text
+    assert get(srv, repo, v2, "@v/list", login).text.split() == ["v2.0.0-RC.1", "v2.0.0", "v2.1.0-Beta"]
+    assert get(srv, repo, v2, "@latest", login).json()["Version"] == "v2.0.0"
+    assert requests.get("%s/%s/@v/v2.0.0-!r!c.1.info" % (base(srv, repo), escape(v2)), timeout=10).status_code == 200
+    env = go_env(tmp_path, base(srv, repo))
+    app = consumer(tmp_path, v2, "v2.0.0-RC.1")
+    assert go(env, app, "build", "-o", str(tmp_path / "rc"), ".").returncode == 0
+    assert subprocess.run([str(tmp_path / "rc")], capture_output=True, text=True).stdout.strip() == "two rc"
+    out = go(env, app, "get", v2 + "@latest")
+    assert out.returncode == 0, out.stderr
+    assert "%s v2.0.0" % v2 in (app / "go.mod").read_text()
+    versions = go(env, app, "list", "-m", "-versions", v2)
+    assert versions.stdout.split() == [v2, "v2.0.0-RC.1", "v2.0.0", "v2.1.0-Beta"], versions.stderr
+
+
+def test_a_zip_over_max_artifact_bytes_is_refused(start_arca):
+    small = start_arca(extra_args=["--max-artifact-bytes", "4096"])
+    repo = small.create_repo(small.create_project(), "go")
+    login = small.repo_login()
+    module = "example.com/limit/big"
+    files = greet_files(module, "x")
+    files["data.bin"] = os.urandom(6000)
+    resp = put(small, repo, module, "v1.0.0", "zip", module_zip(module, "v1.0.0", files), login)
+    assert resp.status_code == 413, resp.text
+    assert get(small, repo, module, "@v/list", login).status_code == 404
+    ok = put(small, repo, module, "v1.0.0", "zip", module_zip(module, "v1.0.0", greet_files(module, "x")), login)
+    assert ok.status_code == 201, ok.text
