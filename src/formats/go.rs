@@ -4,7 +4,7 @@
 //! when it extracts a download. A zip is checked by walking its central directory, as `wheel` does, so
 //! nothing is kept per entry except the case-folded names the duplicate check needs.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::io::Read;
 
 use flate2::read::DeflateDecoder;
@@ -241,7 +241,9 @@ pub enum ZipError {
     #[error("holds `{0}`, whose name has a character module files may not")]
     BadCharacter(String),
     #[error("holds `{0}` and `{1}`, which differ only in case")]
-    Duplicate(String, String),
+    CaseCollision(String, String),
+    #[error("holds `{0}` twice, or as both a file and a directory")]
+    Duplicate(String),
     #[error("holds `{0}`: a go.mod belongs at the module root only, spelled go.mod")]
     MisplacedGoMod(String),
     #[error("has a total uncompressed size over 500 MiB")]
@@ -286,6 +288,46 @@ fn check_file_name(name: &str, full: &str) -> Result<(), ZipError> {
     Ok(())
 }
 
+/// The names a zip holds, by their case-folded form, to find what would collide when extracted on a
+/// case-insensitive file system (golang.org/x/mod/zip's collision checker): two names equal but for
+/// case, a file twice, or a name that is a file and a directory. A file's parent directories count as
+/// directories whether or not the zip has entries for them.
+#[derive(Default)]
+struct Names {
+    seen: HashMap<String, (String, bool)>,
+}
+
+impl Names {
+    fn add(&mut self, name: &str, is_dir: bool) -> Result<(), ZipError> {
+        let mut current = name;
+        let mut current_is_dir = is_dir;
+        loop {
+            let folded = current.to_lowercase();
+            match self.seen.get(&folded) {
+                Some((other, _)) if other != current => {
+                    return Err(ZipError::CaseCollision(other.clone(), current.to_string()));
+                }
+                Some((_, was_dir)) if *was_dir != current_is_dir || !current_is_dir => {
+                    return Err(ZipError::Duplicate(current.to_string()));
+                }
+                // A directory met before: its parents were recorded with it.
+                Some(_) => return Ok(()),
+                None => {
+                    self.seen
+                        .insert(folded, (current.to_string(), current_is_dir));
+                }
+            }
+            match current.rsplit_once('/') {
+                Some((parent, _)) => {
+                    current = parent;
+                    current_is_dir = true;
+                }
+                None => return Ok(()),
+            }
+        }
+    }
+}
+
 /// Checks a module zip by the rules of golang.org/x/mod/zip: every entry under `<module>@<version>/`
 /// with a clean relative name, no two names equal when case-folded, a go.mod only at the root, at most
 /// 500 MiB uncompressed, and a go.mod (if any) that declares `module`.
@@ -324,7 +366,7 @@ fn check_zip_within<R: ReaderAt>(
     let archive = ZipLocator::new()
         .locate_in_reader(reader, &mut buffer, len)
         .map_err(|_| ZipError::NotZip)?;
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut names = Names::default();
     let mut total: u64 = 0;
     let mut go_mod = None;
     let mut entries = archive.entries(&mut buffer);
@@ -343,6 +385,7 @@ fn check_zip_within<R: ReaderAt>(
         let is_dir = name.ends_with('/');
         let name = name.strip_suffix('/').unwrap_or(name);
         check_file_name(name, &full)?;
+        names.add(name, is_dir)?;
         if is_dir {
             continue;
         }
@@ -357,10 +400,6 @@ fn check_zip_within<R: ReaderAt>(
         }
         if (name == "go.mod" || name == "LICENSE") && size > limits.one_file {
             return Err(ZipError::FileTooLarge(full));
-        }
-        let folded = name.to_lowercase();
-        if !seen.insert(folded.clone()) {
-            return Err(ZipError::Duplicate(full, folded));
         }
         if name == "go.mod" {
             go_mod = Some((entry.wayfinder(), entry.compression_method()));

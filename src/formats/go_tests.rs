@@ -165,6 +165,9 @@ fn a_proper_module_zip_passes_with_its_go_mod() {
         (&name("go.mod"), go_mod.as_bytes()),
         (&name("greet.go"), b"package greet\n"),
         (&name("sub/x.go"), b"package sub\n"),
+        (&name("sub/"), b""),
+        (&name("sub/deeper/y.go"), b"package deeper\n"),
+        (&name("sub/z.go"), b"package sub\n"),
     ]);
     assert_eq!(
         check(ok).unwrap().go_mod.as_deref(),
@@ -203,7 +206,17 @@ fn hostile_zips_are_refused_naming_the_problem() {
             matches!(e, ZipError::WrongPrefix(..))
         }),
         (zip(&[(&name("A.go"), b"x"), (&name("a.go"), b"y")]), |e| {
-            matches!(e, ZipError::Duplicate(..))
+            matches!(e, ZipError::CaseCollision(..))
+        }),
+        (
+            zip(&[(&name("Sub/x.go"), b"x"), (&name("sub/y.go"), b"y")]),
+            |e| matches!(e, ZipError::CaseCollision(..)),
+        ),
+        (zip(&[(&name("a.go"), b"x"), (&name("a.go"), b"y")]), |e| {
+            matches!(e, ZipError::Duplicate(_))
+        }),
+        (zip(&[(&name("x"), b"x"), (&name("x/y.go"), b"y")]), |e| {
+            matches!(e, ZipError::Duplicate(_))
         }),
         (
             zip(&[(&name("go.mod"), b"module example.com/other\n")]),
