@@ -32,6 +32,15 @@ if ! command -v chromium >/dev/null 2>&1; then
         >/dev/null
 fi
 
+# The Go module tests (tests/e2e/test_go.py) fetch and build modules from arca with Debian's go command.
+if ! command -v go >/dev/null 2>&1; then
+    sudo_cmd=()
+    [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends golang-go \
+        >/dev/null
+fi
+
 # The real S3 server the S3 blob store's tests start (built once, cached under ~/.cargo).
 bash scripts/s3-server.sh install >/dev/null
 cargo build --locked
@@ -66,7 +75,7 @@ case $s3_e2e in
 all) "${scale_out[@]}" "$venv/bin/python" -m pytest tests/e2e -q -p no:cacheprovider ;;
 subset)
     files=()
-    for name in generic maven npm pypi cargo large storage_faults crash races refused_uploads repositories; do
+    for name in generic maven npm pypi cargo go large storage_faults crash races refused_uploads repositories; do
         files+=("tests/e2e/test_$name.py")
     done
     "${scale_out[@]}" "$venv/bin/python" -m pytest "${files[@]}" -q -p no:cacheprovider

@@ -2,6 +2,7 @@
 //! what the store holds and writes out what they answer.
 
 pub mod cargo;
+pub mod go;
 pub mod json_budget;
 pub mod listing;
 pub mod maven;

@@ -80,6 +80,7 @@ pub fn api_group(path: &str) -> &'static str {
         ["artifactory", "api", "pypi", ..] => "protocol_pypi",
         ["artifactory", "api", "npm", ..] => "protocol_npm",
         ["artifactory", "api", "cargo", ..] => "protocol_cargo",
+        ["artifactory", "api", "go", ..] => "protocol_go",
         // Maven and generic repositories share the hosted path; which one a request reached is a
         // repository's property, not the path's.
         ["artifactory", ..] => "protocol_maven_generic",
@@ -170,6 +171,7 @@ mod tests {
         );
         assert_eq!(api_group("/artifactory/api/npm/r/x"), "protocol_npm");
         assert_eq!(api_group("/artifactory/api/cargo/r/x"), "protocol_cargo");
+        assert_eq!(api_group("/artifactory/api/go/r/x/@v/list"), "protocol_go");
         assert_eq!(
             api_group("/artifactory/r/a/b.jar"),
             "protocol_maven_generic"

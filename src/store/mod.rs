@@ -9,6 +9,7 @@ pub mod cargo;
 mod conn;
 pub mod console_sessions;
 pub mod dialect;
+pub mod go;
 pub mod identity;
 pub mod ip_rules;
 pub mod npm;
@@ -50,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_audit.sql"),
     include_str!("migrations/0012_console_sessions.sql"),
     include_str!("migrations/0013_metadata_generation.sql"),
+    include_str!("migrations/0014_go.sql"),
 ];
 
 /// The same schema in PostgreSQL's words, one file per SQLite migration (`migrations/pg/`): the two lists
@@ -68,6 +70,7 @@ const PG_MIGRATIONS: &[&str] = &[
     include_str!("migrations/pg/0011_audit.sql"),
     include_str!("migrations/pg/0012_console_sessions.sql"),
     include_str!("migrations/pg/0013_metadata_generation.sql"),
+    include_str!("migrations/pg/0014_go.sql"),
 ];
 
 /// Where the metadata lives, read from the `database_url` setting.

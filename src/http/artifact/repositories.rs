@@ -31,7 +31,9 @@ use crate::store::{identity, now_ms, projects, Conn, StoreResult};
 
 pub const MAVEN_FORMAT: &str = "maven2";
 /// Formats `create_artifactory` accepts: the ones arca serves to their clients (SPEC §7).
-pub const OTHER_FORMATS: [&str; 4] = ["generic", "npm", "pypi", "cargo"];
+pub const OTHER_FORMATS: [&str; 5] = ["generic", "npm", "pypi", "cargo", "go"];
+/// Formats served from hosted repositories only (no remote or virtual kind yet).
+const HOSTED_ONLY_FORMATS: [&str; 1] = ["go"];
 pub const ALLOW_REDEPLOY: &str = "allow_redeploy";
 pub const DISABLE_REDEPLOY: &str = "disable_redeploy";
 const DEFAULT_SHARE_RIGHT: &str = "private";
@@ -42,6 +44,8 @@ pub fn repo_url(base: &str, repo: &Repository) -> String {
         "npm" => format!("{base}/artifactory/api/npm/{}/", repo.name),
         "pypi" => format!("{base}/artifactory/api/pypi/{}/simple/", repo.name),
         "cargo" => format!("{base}/artifactory/api/cargo/{}/index/", repo.name),
+        // GOPROXY takes the base without a trailing slash.
+        "go" => format!("{base}/artifactory/api/go/{}", repo.name),
         _ => format!("{base}/artifactory/{}/", repo.name),
     }
 }
@@ -565,6 +569,12 @@ macro_rules! kind_input {
 /// remote or virtual Maven repository is one repository and is made here.
 fn other_format(value: Option<String>, kind: &str) -> ApiResult<String> {
     match value {
+        Some(f) if HOSTED_ONLY_FORMATS.contains(&f.as_str()) && kind != repo_kinds::HOSTED => {
+            Err(ApiError::invalid(
+                "format",
+                format!("{f} repositories can only be hosted so far (no remote or virtual ones)"),
+            ))
+        }
         Some(f) if OTHER_FORMATS.contains(&f.as_str()) => Ok(f),
         Some(f) if f == MAVEN_FORMAT && kind != repo_kinds::HOSTED => Ok(f),
         _ => Err(ApiError::invalid(

@@ -185,6 +185,9 @@ fn package(m: &str, format: &str, rest: &[&str]) -> Option<Kind> {
             kind("cargo", verb(m, "addOwners", "addOwners", "removeOwners"))
         }
         ("cargo", _) => kind("cargo", "change"),
+        ("go", [.., file]) if file.ends_with(".zip") => kind("go", "publish"),
+        ("go", [.., file]) if file.ends_with(".mod") => kind("go", "uploadGoMod"),
+        ("go", _) => kind("go", "change"),
         _ => None,
     }
 }
@@ -340,6 +343,20 @@ mod tests {
                 "/artifactory/api/cargo/r/api/v1/crates/c/1.0.0/yank"
             ),
             Some(("cargo", "yank"))
+        );
+        assert_eq!(
+            op(
+                Method::PUT,
+                "/artifactory/api/go/r/example.com/!a/@v/v1.0.0.zip"
+            ),
+            Some(("go", "publish"))
+        );
+        assert_eq!(
+            op(
+                Method::PUT,
+                "/artifactory/api/go/r/example.com/a/@v/v1.0.0.mod"
+            ),
+            Some(("go", "uploadGoMod"))
         );
         assert_eq!(
             op(Method::PUT, "/v3/domains/d/groups/g/roles/r"),

@@ -455,7 +455,7 @@ async fn put(
 
 /// Formats whose files are written only through their client's protocol at `/artifactory/api/{format}/`.
 fn is_published_by_client(format: &str) -> bool {
-    matches!(format, "npm" | "pypi" | "cargo")
+    matches!(format, "npm" | "pypi" | "cargo" | "go")
 }
 
 /// Release repositories take release versions, snapshot repositories SNAPSHOT versions.
@@ -611,6 +611,7 @@ mod tests {
         assert!(is_published_by_client("npm"));
         assert!(is_published_by_client("pypi"));
         assert!(is_published_by_client("cargo"));
+        assert!(is_published_by_client("go"));
         assert!(!is_published_by_client("generic"));
         assert!(!is_published_by_client(MAVEN));
     }

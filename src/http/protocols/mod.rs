@@ -9,6 +9,8 @@ mod cargo_remote;
 mod cargo_virtual;
 mod documents;
 pub(crate) mod download;
+pub mod go;
+mod go_publish;
 mod hosted;
 mod members;
 pub mod npm;
@@ -40,6 +42,7 @@ pub fn router() -> Router<AppState> {
                 .route("/artifactory/api/pypi/{repo}/{*path}", any(pypi::handle))
                 .route("/artifactory/api/cargo/{repo}/{*path}", any(cargo::handle))
                 .route("/artifactory/api/npm/{repo}/{*path}", any(npm::handle))
+                .route("/artifactory/api/go/{repo}/{*path}", any(go::handle))
                 // Uploads stream into the blob store, which enforces its own size limit.
                 .layer(DefaultBodyLimit::disable()),
         )
