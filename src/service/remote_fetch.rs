@@ -498,6 +498,10 @@ impl Job {
             let chunk: Bytes = chunk.map_err(|e| Failure::from(&e))?;
             hashes.update(chunk.clone()).await;
             spool.write_all(&chunk).await.map_err(io_failure)?;
+            // tokio's File hands a write to a blocking thread and answers before it is done; followers
+            // read the spool through handles of their own, so `written` may count only what the file
+            // holds, or a follower reads past its end and ends its answer short.
+            spool.flush().await.map_err(io_failure)?;
             written += chunk.len() as u64;
             sender.send_modify(|p| p.written = written);
         }
