@@ -514,14 +514,49 @@ impl Config {
     /// The configuration as TOML, secrets masked: `config show` output is pasted into tickets and chats.
     pub fn to_toml(&self) -> String {
         let mut shown = self.clone();
-        if !shown.s3_secret_access_key.is_empty() {
-            shown.s3_secret_access_key = MASK.to_string();
+        for secret in [&mut shown.s3_secret_access_key, &mut shown.metrics_token] {
+            if !secret.is_empty() {
+                *secret = MASK.to_string();
+            }
         }
+        shown.database_url = url_without_passwords(&shown.database_url);
         toml::to_string_pretty(&shown).expect("config is always serialisable")
     }
 }
 
 const MASK: &str = "********";
+
+/// `url` with the password of its user info and any `password=` query parameter masked.
+fn url_without_passwords(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _)) => format!("{user}:{MASK}@{host}"),
+            None => authority.to_string(),
+        },
+        None => authority.to_string(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if key.eq_ignore_ascii_case("password") => {
+                        format!("{key}={MASK}")
+                    }
+                    _ => pair.to_string(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => tail.to_string(),
+    };
+    format!("{scheme}://{authority}{tail}")
+}
 
 /// `http(s)://host[:port][/path]`, nothing that would break the URLs it prefixes.
 fn is_plausible_base_url(url: &str) -> bool {
@@ -704,6 +739,39 @@ mod tests {
         ] {
             assert!(matches!(Config::load(&bad), Err(ConfigError::Invalid(_))));
         }
+    }
+
+    #[test]
+    fn config_show_masks_every_secret() {
+        let config = Config {
+            metrics_token: "metrics-token-0123456789".into(),
+            database_url:
+                "postgres://arca:hunter2-db@db.internal:5432/arca?sslmode=disable&password=q-secret"
+                    .into(),
+            s3_secret_access_key: "wJalrXUtnFEMI-secret".into(),
+            ..Config::default()
+        };
+        let shown = config.to_toml();
+        for secret in [
+            "metrics-token-0123456789",
+            "hunter2-db",
+            "q-secret",
+            "wJalrXUtnFEMI",
+        ] {
+            assert!(!shown.contains(secret), "config show prints {secret}");
+        }
+        assert!(shown.contains(
+            "postgres://arca:********@db.internal:5432/arca?sslmode=disable&password=********"
+        ));
+        assert!(shown.contains("metrics_token = \"********\""));
+        // Nothing to hide stays as it is.
+        let plain = Config {
+            database_url: "postgres://arca@db/arca".into(),
+            ..Config::default()
+        };
+        assert!(plain
+            .to_toml()
+            .contains("database_url = \"postgres://arca@db/arca\""));
     }
 
     #[test]
