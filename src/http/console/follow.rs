@@ -142,10 +142,7 @@ pub async fn followed(
     headers: HeaderMap,
     query: QueryParams,
 ) -> Response {
-    match followed_page(&state, &session, headers, &query).await {
-        Ok(page) => views::render(&page),
-        Err(e) => views::error_page(e),
-    }
+    views::respond(followed_page(&state, &session, headers, &query).await)
 }
 
 async fn followed_page(

@@ -131,9 +131,9 @@ pub async fn create(State(state): State<AppState>, signed: Signed<CreateForm>) -
         ))
     };
     match created.await {
-        Ok((access, secret)) => {
-            me::respond(me::page(&state, &session, Fresh::AccessKey(access, secret), None).await)
-        }
+        Ok((access, secret)) => super::views::respond(
+            me::page(&state, &session, Fresh::AccessKey(access, secret), None).await,
+        ),
         Err(e) => super::views::error_page(e),
     }
 }

@@ -95,13 +95,6 @@ fn str_of(v: &Value) -> String {
     v.as_str().map(str::to_string).unwrap_or_default()
 }
 
-pub fn respond(result: ApiResult<Me>) -> Response {
-    match result {
-        Ok(me) => views::render(&me),
-        Err(e) => views::error_page(e),
-    }
-}
-
 /// `GET /ui/me`.
 pub async fn show(State(state): State<AppState>, session: Session, query: QueryParams) -> Response {
     let notice = match query.filter("done", 16) {
@@ -111,7 +104,7 @@ pub async fn show(State(state): State<AppState>, session: Session, query: QueryP
         Ok(Some(d)) if d == "key-deleted" => Some("Access key deleted."),
         _ => None,
     };
-    respond(page(&state, &session, Fresh::None, notice).await)
+    views::respond(page(&state, &session, Fresh::None, notice).await)
 }
 
 #[derive(Deserialize)]
@@ -127,7 +120,7 @@ pub async fn reset_repo_password(
     match reset {
         Ok(Json(answer)) => {
             let password = str_of(&answer["result"]["password"]);
-            respond(page(&state, &session, Fresh::RepoPassword(password), None).await)
+            views::respond(page(&state, &session, Fresh::RepoPassword(password), None).await)
         }
         Err(e) => views::error_page(e),
     }
@@ -187,7 +180,7 @@ pub async fn issue_ticket(State(state): State<AppState>, signed: Signed<IssueFor
         Ok::<_, ApiError>(str_of(&value["value"]))
     };
     match issued.await {
-        Ok(ticket) => respond(page(&state, &session, Fresh::Ticket(ticket), None).await),
+        Ok(ticket) => views::respond(page(&state, &session, Fresh::Ticket(ticket), None).await),
         Err(e) => views::error_page(e),
     }
 }

@@ -171,10 +171,7 @@ pub async fn show(
     Path((repo, name)): Path<(String, String)>,
     query: QueryParams,
 ) -> Response {
-    match page(&state, &session, &headers, &repo, &name, &query).await {
-        Ok(page) => views::render(&page),
-        Err(e) => views::error_page(e),
-    }
+    views::respond(page(&state, &session, &headers, &repo, &name, &query).await)
 }
 
 async fn page(

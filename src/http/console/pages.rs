@@ -235,10 +235,7 @@ pub async fn repositories(
     headers: HeaderMap,
     query: QueryParams,
 ) -> Response {
-    match repositories_page(&state, &session, headers, &query).await {
-        Ok(page) => views::render(&page),
-        Err(e) => views::error_page(e),
-    }
+    views::respond(repositories_page(&state, &session, headers, &query).await)
 }
 
 async fn repositories_page(
@@ -449,10 +446,7 @@ pub async fn browse(
     Path((project, repo)): Path<(String, String)>,
     query: QueryParams,
 ) -> Response {
-    match browse_page(&state, &session, headers, project, repo, &query).await {
-        Ok(page) => views::render(&page),
-        Err(e) => views::error_page(e),
-    }
+    views::respond(browse_page(&state, &session, headers, project, repo, &query).await)
 }
 
 async fn browse_page(

@@ -62,10 +62,7 @@ pub async fn show(
     headers: HeaderMap,
     query: QueryParams,
 ) -> Response {
-    match page(&state, &session, headers, &query).await {
-        Ok(page) => views::render(&page),
-        Err(e) => views::error_page(e),
-    }
+    views::respond(page(&state, &session, headers, &query).await)
 }
 
 async fn page(

@@ -145,6 +145,14 @@ pub fn render(template: &impl Template) -> Response {
     }
 }
 
+/// A page, or its error as a page.
+pub fn respond(result: crate::http::error::ApiResult<impl Template>) -> Response {
+    match result {
+        Ok(page) => render(&page),
+        Err(e) => error_page(e),
+    }
+}
+
 /// An API error as a page: its status, its message (which never echoes a credential), a way back.
 pub fn error_page(error: ApiError) -> Response {
     let status = error.status();
