@@ -55,6 +55,12 @@ pub struct Config {
     /// safe without it (they hold the collection lock from storing bytes to committing their row); the
     /// grace keeps the sweep away from writers that lock cannot see.
     pub blob_sweep_grace_secs: u64,
+    /// Seconds between the container registry's collections (blobs no manifest references, stale
+    /// upload sessions). 0: never.
+    pub oci_gc_interval_secs: u64,
+    /// A container blob no manifest references is collected only once its file is this old (a push
+    /// uploads layers before the manifest that references them).
+    pub oci_gc_grace_secs: u64,
     /// Seconds between runs of the release repositories' retention job; one run always happens at start.
     /// 0: only at start.
     pub release_retention_interval_secs: u64,
@@ -136,6 +142,8 @@ impl Default for Config {
             public_url: String::new(),
             blob_sweep_interval_secs: 3600,
             blob_sweep_grace_secs: 600,
+            oci_gc_interval_secs: 3600,
+            oci_gc_grace_secs: 3600,
             release_retention_interval_secs: 3600,
             release_retention_day_secs: 86400,
             audit_retention_days: 180,
@@ -220,6 +228,12 @@ pub struct Overrides {
     /// Age an unrecorded blob must reach before a sweep reclaims it, in seconds [default: 600].
     #[arg(long, env = "ARCA_BLOB_SWEEP_GRACE_SECS")]
     pub blob_sweep_grace_secs: Option<u64>,
+    /// Seconds between container registry collections; 0: never [default: 3600].
+    #[arg(long, env = "ARCA_OCI_GC_INTERVAL_SECS")]
+    pub oci_gc_interval_secs: Option<u64>,
+    /// Age an unreferenced container blob must reach before it is collected, in seconds [default: 3600].
+    #[arg(long, env = "ARCA_OCI_GC_GRACE_SECS")]
+    pub oci_gc_grace_secs: Option<u64>,
     /// Seconds between runs of the release retention job; 0: only at start [default: 3600].
     #[arg(long, env = "ARCA_RELEASE_RETENTION_INTERVAL_SECS")]
     pub release_retention_interval_secs: Option<u64>,
@@ -356,6 +370,8 @@ impl Config {
             public_url,
             blob_sweep_interval_secs,
             blob_sweep_grace_secs,
+            oci_gc_interval_secs,
+            oci_gc_grace_secs,
             release_retention_interval_secs,
             release_retention_day_secs,
             audit_retention_days,

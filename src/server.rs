@@ -192,6 +192,7 @@ pub async fn serve_on(
     // Stopping drops a sweep half-way safely: rows are deleted before their bytes, so what is left is
     // bytes without a row, which the next sweep reclaims.
     tokio::spawn(crate::http::blob_sweep::run(state.clone()));
+    tokio::spawn(crate::http::oci_gc::run(state.clone()));
     tokio::spawn(crate::http::release::retention::run(state.clone()));
     tokio::spawn(crate::http::audit::prune::run(state.clone()));
     tokio::spawn(crate::http::sec_guard::run(state.clone()));

@@ -1,6 +1,7 @@
 //! Authentication primitives: request signatures, tokens, tickets and secrets at rest, and the
 //! `Principal` every authenticated request carries. Pure: the HTTP layer looks the credentials up.
 
+pub mod registry_token;
 pub mod secrets;
 pub mod signature;
 pub mod ticket;

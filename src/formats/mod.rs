@@ -9,6 +9,7 @@ pub mod maven;
 pub mod npm;
 pub mod npm_merge;
 pub mod npm_upstream;
+pub mod oci;
 pub mod pypi;
 pub mod pypi_upstream;
 pub mod scan;

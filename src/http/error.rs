@@ -72,6 +72,14 @@ pub enum ApiError {
     /// The metadata database (PostgreSQL) cannot be reached or refuses connections: 503, nothing changed.
     #[error("The metadata database (database_url) cannot be reached or is not accepting connections, so nothing was read or changed: check that PostgreSQL is up and reachable, then retry")]
     DatabaseUnavailable,
+    /// A container registry refusal with the OCI Distribution error code its clients read
+    /// (`BLOB_UNKNOWN`, `DIGEST_INVALID`…); only `/v2/` answers it, in the spec's error shape.
+    #[error("{message}")]
+    Registry {
+        oci_code: &'static str,
+        status: u16,
+        message: String,
+    },
     /// An error answered in DataArts Insight's code family (the seed-001 endpoints).
     #[error("{0}")]
     Insight(Box<ApiError>),
@@ -183,6 +191,21 @@ pub const CODE_TABLE: &[(&str, u16, &str)] = &[
         "the metadata database (PostgreSQL) cannot be reached or is not accepting connections; nothing was read or changed",
     ),
     (
+        "ARCA.00000021",
+        400,
+        "container registry: a name, reference, digest, manifest or upload is invalid (the OCI code in the body says which)",
+    ),
+    (
+        "ARCA.00000022",
+        404,
+        "container registry: the image, manifest, blob or upload session is unknown (the OCI code in the body says which)",
+    ),
+    (
+        "ARCA.00000023",
+        416,
+        "container registry: an upload chunk does not start where the upload stands",
+    ),
+    (
         "DataArtsInsight.00000001",
         400,
         "ticket list: a parameter is missing, malformed or out of range",
@@ -243,6 +266,9 @@ impl ApiError {
             | ApiError::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::TooManyAuthFailures { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Insight(inner) => inner.status(),
+            ApiError::Registry { status, .. } => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST)
+            }
         }
     }
 
@@ -279,6 +305,12 @@ impl ApiError {
             (ApiError::AddressRefused, _) => "ARCA.00000018",
             (ApiError::BlobStoreUnavailable(_), _) => "ARCA.00000019",
             (ApiError::DatabaseUnavailable, _) => "ARCA.00000020",
+            (ApiError::Registry { status, .. }, _) => match status {
+                404 => "ARCA.00000022",
+                413 => "ARCA.00000003",
+                416 => "ARCA.00000023",
+                _ => "ARCA.00000021",
+            },
         }
     }
 
@@ -494,6 +526,26 @@ mod tests {
             ApiError::not_found("x").insight(),
             ApiError::BlobStoreUnavailable(Unavailable::Unreachable),
             ApiError::DatabaseUnavailable,
+            ApiError::Registry {
+                oci_code: "DIGEST_INVALID",
+                status: 400,
+                message: "x".into(),
+            },
+            ApiError::Registry {
+                oci_code: "BLOB_UNKNOWN",
+                status: 404,
+                message: "x".into(),
+            },
+            ApiError::Registry {
+                oci_code: "BLOB_UPLOAD_INVALID",
+                status: 416,
+                message: "x".into(),
+            },
+            ApiError::Registry {
+                oci_code: "MANIFEST_INVALID",
+                status: 413,
+                message: "x".into(),
+            },
         ];
         for e in samples {
             let row = CODE_TABLE

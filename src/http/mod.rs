@@ -16,6 +16,7 @@ pub mod ip_allow;
 pub mod limits;
 pub mod metrics;
 pub mod observe;
+pub mod oci_gc;
 pub mod openapi;
 pub mod payload;
 pub mod projectman;

@@ -88,7 +88,9 @@ pub fn api_group(path: &str) -> &'static str {
         ["v4", ..] => "projectman",
         // The release-repository API lives under /devreposerver and two project-scoped paths.
         ["devreposerver", ..] | ["v2", _, "release", ..] | ["v5", _, "versions", ..] => "release",
-        ["cloudartifact" | "v1" | "v2" | "v5", ..] => "artifact",
+        // Every other /v2/ path is the container registry (OCI Distribution).
+        ["v2", ..] => "protocol_oci",
+        ["cloudartifact" | "v1" | "v5", ..] => "artifact",
         _ => "other",
     }
 }

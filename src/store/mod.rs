@@ -13,6 +13,7 @@ pub mod go;
 pub mod identity;
 pub mod ip_rules;
 pub mod npm;
+pub mod oci;
 pub mod projects;
 pub mod pypi;
 pub mod release;
@@ -52,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_console_sessions.sql"),
     include_str!("migrations/0013_metadata_generation.sql"),
     include_str!("migrations/0014_go.sql"),
+    include_str!("migrations/0015_oci.sql"),
 ];
 
 /// The same schema in PostgreSQL's words, one file per SQLite migration (`migrations/pg/`): the two lists
@@ -71,6 +73,7 @@ const PG_MIGRATIONS: &[&str] = &[
     include_str!("migrations/pg/0012_console_sessions.sql"),
     include_str!("migrations/pg/0013_metadata_generation.sql"),
     include_str!("migrations/pg/0014_go.sql"),
+    include_str!("migrations/pg/0015_oci.sql"),
 ];
 
 /// Where the metadata lives, read from the `database_url` setting.

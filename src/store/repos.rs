@@ -400,14 +400,16 @@ pub fn unrecorded_blobs(conn: &Conn, candidates: &[String]) -> StoreResult<Vec<S
 pub fn unreferenced_blobs(conn: &Conn) -> StoreResult<Vec<String>> {
     conn.query_map(
         "SELECT b.sha256 FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = b.sha256) \
-         AND NOT EXISTS (SELECT 1 FROM release_files r WHERE r.sha256 = b.sha256)", params![], |r| r.get(0))
+         AND NOT EXISTS (SELECT 1 FROM release_files r WHERE r.sha256 = b.sha256) \
+         AND NOT EXISTS (SELECT 1 FROM oci_upload_chunks c WHERE c.sha256 = b.sha256)", params![], |r| r.get(0))
 }
 
 /// Deletes the row of blob `?1` unless a file (of a repository or a release repository) references it;
 /// answers its size when it did.
 pub(crate) const DELETE_UNREFERENCED_BLOB: &str = "DELETE FROM blobs WHERE sha256 = ?1 \
      AND NOT EXISTS (SELECT 1 FROM files WHERE sha256 = ?1) \
-     AND NOT EXISTS (SELECT 1 FROM release_files WHERE sha256 = ?1) RETURNING size";
+     AND NOT EXISTS (SELECT 1 FROM release_files WHERE sha256 = ?1) \
+     AND NOT EXISTS (SELECT 1 FROM oci_upload_chunks WHERE sha256 = ?1) RETURNING size";
 
 /// Deletes blob rows among `candidates` that no file references any more; answers `(sha256, size)` of
 /// each, whose bytes the caller then removes from the blob store.

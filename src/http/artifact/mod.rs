@@ -3,6 +3,7 @@
 
 pub(crate) mod access;
 pub(crate) mod attention;
+pub(crate) mod docker_repos;
 pub(crate) mod files;
 pub mod privileges;
 pub(crate) mod remote_repos;
@@ -58,7 +59,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/cloudartifact/v5/repositories",
-            delete(repositories::delete_to_trash),
+            delete(repositories::delete_to_trash).post(docker_repos::create),
         )
         .route("/cloudartifact/v5/repositories/users", get(users::list))
         .route(

@@ -31,9 +31,9 @@ use crate::store::{identity, now_ms, projects, Conn, StoreResult};
 
 pub const MAVEN_FORMAT: &str = "maven2";
 /// Formats `create_artifactory` accepts: the ones arca serves to their clients (SPEC §7).
-pub const OTHER_FORMATS: [&str; 5] = ["generic", "npm", "pypi", "cargo", "go"];
+pub const OTHER_FORMATS: [&str; 6] = ["generic", "npm", "pypi", "cargo", "go", "docker2"];
 /// Formats served from hosted repositories only (no remote or virtual kind yet).
-const HOSTED_ONLY_FORMATS: [&str; 1] = ["go"];
+const HOSTED_ONLY_FORMATS: [&str; 2] = ["go", "docker2"];
 pub const ALLOW_REDEPLOY: &str = "allow_redeploy";
 pub const DISABLE_REDEPLOY: &str = "disable_redeploy";
 const DEFAULT_SHARE_RIGHT: &str = "private";
@@ -46,6 +46,9 @@ pub fn repo_url(base: &str, repo: &Repository) -> String {
         "cargo" => format!("{base}/artifactory/api/cargo/{}/index/", repo.name),
         // GOPROXY takes the base without a trailing slash.
         "go" => format!("{base}/artifactory/api/go/{}", repo.name),
+        // Images are `<host>/<repository>/<image>:<tag>`: the registry is the host, the repository the
+        // first component of each image name.
+        "docker2" => format!("{base}/v2/{}/", repo.name),
         _ => format!("{base}/artifactory/{}/", repo.name),
     }
 }
@@ -348,7 +351,7 @@ fn share_right(value: Option<String>) -> ApiResult<String> {
 }
 
 /// Checks the project exists in the caller's domain and the caller may create `names` there.
-async fn require_create(
+pub(super) async fn require_create(
     state: &AppState,
     principal: &Principal,
     project_id: &str,
@@ -381,7 +384,7 @@ async fn require_create(
     outcome
 }
 
-fn new_repo(
+pub(super) fn new_repo(
     principal: &Principal,
     project_id: &str,
     name: String,

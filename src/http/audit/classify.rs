@@ -45,6 +45,7 @@ pub fn classify(method: &Method, path: &str) -> Option<Kind> {
         },
         ["cloudartifact", rest @ ..] => management(m, rest),
         ["devreposerver", rest @ ..] => release(m, rest),
+        ["v2", rest @ ..] => registry(m, rest),
         ["v1", _, "tickets"] => kind("ticket", "createTicket"),
         ["v1", _, "tickets", _] => kind("ticket", "revokeTicket"),
         ["v3", "auth", ..] => None,
@@ -132,7 +133,15 @@ fn management(m: &str, rest: &[&str]) -> Option<Kind> {
                 "updateRepository",
             ),
         ),
-        ["v5", "repositories"] => kind("repository", "deleteRepository"),
+        ["v5", "repositories"] => kind(
+            "repository",
+            verb(
+                m,
+                "createRepository",
+                "deleteRepository",
+                "deleteRepository",
+            ),
+        ),
         ["v5", "repositories", "tab", _] => kind("repository", "updateRepository"),
         ["v5", "repositories", _, "privileges"] => kind("privilege", "updatePrivileges"),
         ["v5", "maven", "users", "me"] => kind("user", "resetRepoPassword"),
@@ -188,6 +197,22 @@ fn package(m: &str, format: &str, rest: &[&str]) -> Option<Kind> {
         ("go", [.., file]) if file.ends_with(".zip") => kind("go", "publish"),
         ("go", [.., file]) if file.ends_with(".mod") => kind("go", "uploadGoMod"),
         ("go", _) => kind("go", "change"),
+        _ => None,
+    }
+}
+
+/// The container registry (`/v2/<repository>/<image…>/…`): pushes and deletions; a chunk (`PATCH`) is
+/// filed when its upload completes, and a session's start or cancel changes nothing stored.
+fn registry(m: &str, rest: &[&str]) -> Option<Kind> {
+    match (m, rest) {
+        ("PUT", [.., "manifests", _]) => kind("docker", "pushManifest"),
+        ("DELETE", [.., "manifests", _]) => kind("docker", "deleteManifest"),
+        ("PUT", [.., "blobs", "uploads", _]) => kind("docker", "uploadBlob"),
+        ("POST", [.., "blobs", "uploads"] | [.., "blobs", "uploads", ""]) => {
+            kind("docker", "uploadBlob")
+        }
+        ("DELETE", [.., "blobs", "uploads", _]) => None,
+        ("DELETE", [.., "blobs", _]) => kind("docker", "deleteBlob"),
         _ => None,
     }
 }

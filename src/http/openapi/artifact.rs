@@ -24,6 +24,7 @@ use super::artifact_answers::*;
     update_artifactory,
     update_artifactory_no_slash,
     delete_repository,
+    create_docker_repositories,
     modify_repository,
     show_repository_info,
     list_all_repositories,
@@ -168,6 +169,12 @@ fn update_artifactory() {}
     request_body = crate::http::artifact::repositories::UpdateRepoBody,
     responses((status = 200, description = "success", body = UpdateArtifactoryNoSlashAnswer)))]
 fn update_artifactory_no_slash() {}
+
+#[utoipa::path(post, path = "/cloudartifact/v5/repositories", operation_id = "CreateDockerRepositories", tag = "artifact",
+    summary = "A hosted container image repository (docker2); display_name is its name",
+    request_body = crate::http::artifact::docker_repos::DockerRepoBody,
+    responses((status = 200, description = "success", body = CreateDockerRepositoriesAnswer)))]
+fn create_docker_repositories() {}
 
 #[utoipa::path(delete, path = "/cloudartifact/v5/repositories", operation_id = "DeleteRepository", tag = "artifact",
     summary = "Move repositories to the recycle bin",

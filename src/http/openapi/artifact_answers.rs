@@ -25,6 +25,7 @@ envelope!(CreateArtifactoryNoSlashAnswer, CreateArtifactoryResult);
 envelope!(UpdateArtifactoryAnswer, RepositoryDo);
 envelope!(UpdateArtifactoryNoSlashAnswer, RepositoryDo);
 envelope!(DeleteRepositoryAnswer, DeleteRepositoryResult);
+envelope!(CreateDockerRepositoriesAnswer, RepositoryDo);
 envelope!(ModifyRepositoryAnswer, MavenPairIds);
 envelope!(ShowRepositoryInfoAnswer, RepositoryDo);
 envelope!(ListAllRepositoriesAnswer, ListAllRepositoriesResult);

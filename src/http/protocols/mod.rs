@@ -16,6 +16,10 @@ mod members;
 pub mod npm;
 mod npm_remote;
 mod npm_virtual;
+mod oci;
+mod oci_blobs;
+mod oci_manifests;
+mod oci_token;
 pub mod pypi;
 pub mod pypi_form;
 mod pypi_remote;
@@ -43,6 +47,9 @@ pub fn router() -> Router<AppState> {
                 .route("/artifactory/api/cargo/{repo}/{*path}", any(cargo::handle))
                 .route("/artifactory/api/npm/{repo}/{*path}", any(npm::handle))
                 .route("/artifactory/api/go/{repo}/{*path}", any(go::handle))
+                // Container images (OCI Distribution); blob uploads stream like the others.
+                .route("/v2/", any(oci::handle))
+                .route("/v2/{*path}", any(oci::handle))
                 // Uploads stream into the blob store, which enforces its own size limit.
                 .layer(DefaultBodyLimit::disable()),
         )

@@ -1,0 +1,315 @@
+//! Container images: manifests, what they reference, tags and subjects (`oci_*` tables), upload
+//! sessions and their chunks, and the registry token key. A manifest or blob exists while its file
+//! (`<image>/manifests/<digest>`, `<image>/blobs/<digest>`) is live.
+
+use crate::params;
+use crate::store::Conn;
+
+use super::StoreResult;
+
+pub fn blob_path(image: &str, digest: &str) -> String {
+    format!("{image}/blobs/{digest}")
+}
+
+pub fn manifest_path(image: &str, digest: &str) -> String {
+    format!("{image}/manifests/{digest}")
+}
+
+/// A stored manifest, as the referrers API describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestRow {
+    pub digest: String,
+    pub media_type: String,
+    pub size: i64,
+    pub artifact_type: Option<String>,
+    pub annotations: Option<String>,
+}
+
+pub struct NewManifest<'a> {
+    pub digest: &'a str,
+    pub media_type: &'a str,
+    pub size: i64,
+    pub artifact_type: Option<&'a str>,
+    pub subject: Option<&'a str>,
+    pub annotations: Option<&'a str>,
+    pub targets: &'a [String],
+    pub now: i64,
+}
+
+/// Records a manifest and what it references (the same digest twice is the same document).
+pub fn put_manifest(tx: &Conn, repo_id: &str, image: &str, m: &NewManifest<'_>) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO oci_manifests (repo_id, image, digest, media_type, size, artifact_type, subject, annotations, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
+        params![repo_id, image, m.digest, m.media_type, m.size, m.artifact_type, m.subject, m.annotations, m.now],
+    )?;
+    for target in m.targets {
+        tx.execute(
+            "INSERT INTO oci_manifest_refs (repo_id, image, manifest, target) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+            params![repo_id, image, m.digest, target],
+        )?;
+    }
+    Ok(())
+}
+
+pub fn set_tag(
+    tx: &Conn,
+    repo_id: &str,
+    image: &str,
+    tag: &str,
+    digest: &str,
+    now: i64,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO oci_tags (repo_id, image, tag, digest, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (repo_id, image, tag) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at",
+        params![repo_id, image, tag, digest, now],
+    )?;
+    Ok(())
+}
+
+/// The digest a tag points at, while that manifest is live.
+pub fn tag_digest(
+    conn: &Conn,
+    repo_id: &str,
+    image: &str,
+    tag: &str,
+) -> StoreResult<Option<String>> {
+    conn.query_opt(
+        "SELECT t.digest FROM oci_tags t JOIN files f ON f.repo_id = t.repo_id \
+         AND f.path = t.image || '/manifests/' || t.digest AND f.deleted_at IS NULL \
+         WHERE t.repo_id = ?1 AND t.image = ?2 AND t.tag = ?3",
+        params![repo_id, image, tag],
+        |r| r.get(0),
+    )
+}
+
+pub fn delete_tag(conn: &Conn, repo_id: &str, image: &str, tag: &str) -> StoreResult<bool> {
+    Ok(conn.execute(
+        "DELETE FROM oci_tags WHERE repo_id = ?1 AND image = ?2 AND tag = ?3",
+        params![repo_id, image, tag],
+    )? > 0)
+}
+
+/// Forgets a manifest deleted for good: its tags, its row and what it referenced.
+pub fn forget_manifest(conn: &Conn, repo_id: &str, image: &str, digest: &str) -> StoreResult<()> {
+    for table in ["oci_tags", "oci_manifests"] {
+        conn.execute(
+            &format!("DELETE FROM {table} WHERE repo_id = ?1 AND image = ?2 AND digest = ?3"),
+            params![repo_id, image, digest],
+        )?;
+    }
+    conn.execute(
+        "DELETE FROM oci_manifest_refs WHERE repo_id = ?1 AND image = ?2 AND manifest = ?3",
+        params![repo_id, image, digest],
+    )?;
+    Ok(())
+}
+
+/// The tags of an image whose manifests are live.
+pub fn tags(conn: &Conn, repo_id: &str, image: &str) -> StoreResult<Vec<String>> {
+    conn.query_map(
+        "SELECT t.tag FROM oci_tags t JOIN files f ON f.repo_id = t.repo_id \
+         AND f.path = t.image || '/manifests/' || t.digest AND f.deleted_at IS NULL \
+         WHERE t.repo_id = ?1 AND t.image = ?2",
+        params![repo_id, image],
+        |r| r.get(0),
+    )
+}
+
+/// Whether an image has anything live (a manifest or a blob), i.e. whether its name is known.
+pub fn image_exists(conn: &Conn, repo_id: &str, image: &str) -> StoreResult<bool> {
+    let prefix = format!("{image}/");
+    let upper = format!("{prefix}\u{10FFFF}");
+    Ok(conn
+        .query_opt(
+            "SELECT 1 FROM files WHERE repo_id = ?1 AND path >= ?2 AND path < ?3 AND deleted_at IS NULL LIMIT 1",
+            params![repo_id, prefix.as_str(), upper.as_str()],
+            |_| Ok(()),
+        )?
+        .is_some())
+}
+
+/// Live manifests of an image whose `subject` is `digest`.
+pub fn referrers(
+    conn: &Conn,
+    repo_id: &str,
+    image: &str,
+    digest: &str,
+) -> StoreResult<Vec<ManifestRow>> {
+    conn.query_map(
+        "SELECT m.digest, m.media_type, m.size, m.artifact_type, m.annotations FROM oci_manifests m \
+         JOIN files f ON f.repo_id = m.repo_id AND f.path = m.image || '/manifests/' || m.digest AND f.deleted_at IS NULL \
+         WHERE m.repo_id = ?1 AND m.image = ?2 AND m.subject = ?3 ORDER BY m.digest",
+        params![repo_id, image, digest],
+        |r| {
+            Ok(ManifestRow {
+                digest: r.get(0)?,
+                media_type: r.get(1)?,
+                size: r.get(2)?,
+                artifact_type: r.get(3)?,
+                annotations: r.get(4)?,
+            })
+        },
+    )
+}
+
+// ---- upload sessions -------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    pub id: String,
+    pub repo_id: String,
+    pub image: String,
+    pub size: i64,
+    pub created_by: String,
+}
+
+pub fn create_upload(conn: &Conn, u: &Upload, now: i64) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO oci_uploads (id, repo_id, image, size, created_by, created_at, updated_at) VALUES (?1, ?2, ?3, 0, ?4, ?5, ?5)",
+        params![u.id, u.repo_id, u.image, u.created_by, now],
+    )?;
+    Ok(())
+}
+
+pub fn upload(conn: &Conn, id: &str) -> StoreResult<Option<Upload>> {
+    conn.query_opt(
+        "SELECT id, repo_id, image, size, created_by FROM oci_uploads WHERE id = ?1",
+        params![id],
+        |r| {
+            Ok(Upload {
+                id: r.get(0)?,
+                repo_id: r.get(1)?,
+                image: r.get(2)?,
+                size: r.get(3)?,
+                created_by: r.get(4)?,
+            })
+        },
+    )
+}
+
+/// Appends a chunk stored as blob `sha256` if the session is still at `offset` (the chunk's start):
+/// answers false when another request moved it meanwhile, or the session is gone.
+pub fn append_chunk(
+    tx: &Conn,
+    id: &str,
+    offset: i64,
+    sha256: &str,
+    size: i64,
+    now: i64,
+) -> StoreResult<bool> {
+    let moved = tx.execute(
+        "UPDATE oci_uploads SET size = size + ?3, updated_at = ?4 WHERE id = ?1 AND size = ?2",
+        params![id, offset, size, now],
+    )?;
+    if moved == 0 {
+        return Ok(false);
+    }
+    let seq: i64 = tx.query_row(
+        "SELECT count(*) FROM oci_upload_chunks WHERE upload_id = ?1",
+        params![id],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "INSERT INTO oci_upload_chunks (upload_id, seq, sha256, size) VALUES (?1, ?2, ?3, ?4)",
+        params![id, seq, sha256, size],
+    )?;
+    Ok(true)
+}
+
+/// A session's chunks in order: `(sha256, size)`.
+pub fn chunks(conn: &Conn, id: &str) -> StoreResult<Vec<(String, i64)>> {
+    conn.query_map(
+        "SELECT sha256, size FROM oci_upload_chunks WHERE upload_id = ?1 ORDER BY seq",
+        params![id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+}
+
+/// Ends a session; answers its chunks' blobs, which may now be garbage.
+pub fn delete_upload(conn: &Conn, id: &str) -> StoreResult<Vec<String>> {
+    let shas = conn.query_map(
+        "SELECT sha256 FROM oci_upload_chunks WHERE upload_id = ?1",
+        params![id],
+        |r| r.get(0),
+    )?;
+    conn.execute(
+        "DELETE FROM oci_upload_chunks WHERE upload_id = ?1",
+        params![id],
+    )?;
+    conn.execute("DELETE FROM oci_uploads WHERE id = ?1", params![id])?;
+    Ok(shas)
+}
+
+/// Sessions untouched since `before`.
+pub fn stale_uploads(conn: &Conn, before: i64) -> StoreResult<Vec<String>> {
+    conn.query_map(
+        "SELECT id FROM oci_uploads WHERE updated_at < ?1",
+        params![before],
+        |r| r.get(0),
+    )
+}
+
+// ---- collection ------------------------------------------------------------------------------
+
+/// Drops manifest rows (and their tags and references) whose file is gone for good (purged from the
+/// recycle bin, or by a deletion through the management API).
+pub fn forget_purged_manifests(conn: &Conn) -> StoreResult<usize> {
+    let gone: Vec<(String, String, String)> = conn.query_map(
+        "SELECT m.repo_id, m.image, m.digest FROM oci_manifests m WHERE NOT EXISTS \
+         (SELECT 1 FROM files f WHERE f.repo_id = m.repo_id AND f.path = m.image || '/manifests/' || m.digest)",
+        params![],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    for (repo_id, image, digest) in &gone {
+        forget_manifest(conn, repo_id, image, digest)?;
+    }
+    Ok(gone.len())
+}
+
+/// Live blob files of `docker2` repositories last written before `before` that no manifest of their
+/// image references (a manifest in the recycle bin still does): `(file id, repo id, path)`.
+pub fn unreferenced_blob_files(
+    conn: &Conn,
+    before: i64,
+) -> StoreResult<Vec<(i64, String, String)>> {
+    let candidates: Vec<(i64, String, String)> = conn.query_map(
+        "SELECT f.id, f.repo_id, f.path FROM files f JOIN repositories r ON r.id = f.repo_id \
+         WHERE r.format = 'docker2' AND f.deleted_at IS NULL AND f.modified_at < ?1 AND f.path LIKE '%/blobs/sha%'",
+        params![before],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let mut garbage = Vec::new();
+    for (id, repo_id, path) in candidates {
+        let Some((image, digest)) = path.rsplit_once("/blobs/") else {
+            continue;
+        };
+        let referenced = conn
+            .query_opt(
+                "SELECT 1 FROM oci_manifest_refs x JOIN files f ON f.repo_id = x.repo_id \
+                 AND f.path = x.image || '/manifests/' || x.manifest \
+                 WHERE x.repo_id = ?1 AND x.image = ?2 AND x.target = ?3 LIMIT 1",
+                params![repo_id.as_str(), image, digest],
+                |_| Ok(()),
+            )?
+            .is_some();
+        if !referenced {
+            garbage.push((id, repo_id, path));
+        }
+    }
+    Ok(garbage)
+}
+
+/// The registry token key (hex), made once by whichever node asks first.
+pub fn token_key(conn: &Conn, fresh: &str, now: i64) -> StoreResult<String> {
+    conn.execute(
+        "INSERT INTO oci_token_keys (id, key_hex, created_at) VALUES (1, ?1, ?2) ON CONFLICT DO NOTHING",
+        params![fresh, now],
+    )?;
+    conn.query_row(
+        "SELECT key_hex FROM oci_token_keys WHERE id = 1",
+        params![],
+        |r| r.get(0),
+    )
+}
