@@ -48,8 +48,12 @@ pub fn router() -> Router<AppState> {
                 .route("/artifactory/api/npm/{repo}/{*path}", any(npm::handle))
                 .route("/artifactory/api/go/{repo}/{*path}", any(go::handle))
                 // Container images (OCI Distribution); blob uploads stream like the others.
+                .route("/v2", any(oci::handle))
                 .route("/v2/", any(oci::handle))
-                .route("/v2/{*path}", any(oci::handle))
+                .route("/v2/token", any(oci::handle))
+                // The release API's `/v2/{project_id}/release/files` shares the prefix, and matchit wants
+                // one parameter name per position: the first component of an image name takes its name.
+                .route("/v2/{project_id}/{*path}", any(oci::handle))
                 // Uploads stream into the blob store, which enforces its own size limit.
                 .layer(DefaultBodyLimit::disable()),
         )
