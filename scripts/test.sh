@@ -85,7 +85,7 @@ case $s3_e2e in
 all) "${scale_out[@]}" "$venv/bin/python" -m pytest tests/e2e -q -p no:cacheprovider ;;
 subset)
     files=()
-    for name in generic maven npm pypi cargo go large storage_faults crash races refused_uploads repositories; do
+    for name in generic maven npm pypi cargo go oci large storage_faults crash races refused_uploads repositories; do
         files+=("tests/e2e/test_$name.py")
     done
     "${scale_out[@]}" "$venv/bin/python" -m pytest "${files[@]}" -q -p no:cacheprovider

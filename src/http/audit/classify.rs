@@ -383,6 +383,49 @@ mod tests {
             ),
             Some(("go", "uploadGoMod"))
         );
+        let id = "0123456789abcdef0123456789abcdef";
+        for (method, path, expected) in [
+            (
+                Method::PUT,
+                "/v2/r/a/b/manifests/1.0",
+                Some(("docker", "pushManifest")),
+            ),
+            (
+                Method::DELETE,
+                "/v2/r/a/manifests/1.0",
+                Some(("docker", "deleteManifest")),
+            ),
+            (
+                Method::POST,
+                "/v2/r/a/blobs/uploads/",
+                Some(("docker", "uploadBlob")),
+            ),
+            (Method::PATCH, &format!("/v2/r/a/blobs/uploads/{id}"), None),
+            (
+                Method::PUT,
+                &format!("/v2/r/a/blobs/uploads/{id}"),
+                Some(("docker", "uploadBlob")),
+            ),
+            (Method::DELETE, &format!("/v2/r/a/blobs/uploads/{id}"), None),
+            (
+                Method::DELETE,
+                "/v2/r/a/blobs/sha256:00",
+                Some(("docker", "deleteBlob")),
+            ),
+            (Method::GET, "/v2/token", None),
+            (
+                Method::POST,
+                "/cloudartifact/v5/repositories",
+                Some(("repository", "createRepository")),
+            ),
+            (
+                Method::DELETE,
+                "/cloudartifact/v5/repositories",
+                Some(("repository", "deleteRepository")),
+            ),
+        ] {
+            assert_eq!(op(method, path), expected, "{path}");
+        }
         assert_eq!(
             op(Method::PUT, "/v3/domains/d/groups/g/roles/r"),
             Some(("privilege", "grantRole"))
