@@ -213,6 +213,9 @@ def exercise_artifact(live, srv, ids):
     npm = unique("oanpm")
     live.call("post", "/cloudartifact/v5/artifact", body={"format": "npm", "type": "hosted",
                                                           "repository_name": npm, "project_id": project})
+    live.call("post", "/cloudartifact/v5/repositories",
+              body={"format": "docker2", "display_name": unique("oadocker").lower().replace("_", "-"),
+                    "type": "hosted", "description": "images", "project_id": project})
     live.call("put", "/cloudartifact/v5/artifact/", body={"repo_name": generic, "description": "one"})
     live.call("put", "/cloudartifact/v5/artifact", body={"repo_name": generic, "description": "two"})
     shown = live.result("get", "/cloudartifact/v5/repositories/{repo_id}", {"repo_id": maven["release"]})
