@@ -73,6 +73,9 @@ pub async fn run(state: AppState) {
     loop {
         tokio::time::sleep(Duration::from_secs(interval)).await;
         match collect(&state, grace).await {
+            Ok(r) if r == GcReport::default() => {
+                tracing::debug!("container registry collection found nothing")
+            }
             Ok(r) => tracing::info!(
                 blob_files = r.blob_files,
                 sessions = r.sessions,

@@ -4,6 +4,7 @@ the collection of unreferenced layers), the registry's Bearer handshake and toke
 tickets, hostile names, another account's images; and with the real clients: skopeo copying an image
 in and out, buildah building one and podman pulling it."""
 
+import base64
 import gzip
 import hashlib
 import io
@@ -377,6 +378,39 @@ def test_a_shared_layer_survives_one_deletion_and_is_collected_after_both(srv, r
     assert sql_row(srv, "SELECT count(*) FROM blobs WHERE sha256 = ?", sha(shared)[7:])[0] == 0
 
 
+def test_images_in_the_file_tree_search_statistics_and_recycle_bin(srv, repo, login):
+    from huaweicloudsdkcodeartsartifact.v2 import (
+        BatchDeleteTrashesRequest, BatchRestoreRepoRequest, DeleteArtifactFileRequest, IDETrashArtifactModel,
+        PathMap, SearchByChecksumRequest, ShowStorageRequest, TrashArtifactModelForDelete)
+    client = srv.artifact_client()
+    digest, layers = push_image(srv, login, repo + "/kept", "1", {"k": os.urandom(1000)})
+    layer = sha(layers[0])
+    hits = client.search_by_checksum(SearchByChecksumRequest(checksum=layer[7:])).result
+    assert [(h.repo_name, h.relative_path) for h in hits] == [(repo, "kept/blobs/" + layer)]
+    assert client.show_storage(ShowStorageRequest(format_list="docker2")).result.total_count >= 3
+    # Deleted through the management API, the manifest goes to the recycle bin and keeps its layer.
+    manifest_path = "/%s/kept/manifests/%s" % (repo, digest)
+    client.delete_artifact_file(DeleteArtifactFileRequest(body=PathMap(path=manifest_path)))
+    assert requests.get(v2(srv, repo + "/kept/manifests/1"), auth=login, timeout=10).status_code == 404
+    time.sleep(7)
+    blob = lambda: requests.get(v2(srv, "%s/kept/blobs/%s" % (repo, layer)), auth=login, timeout=10)
+    assert blob().status_code == 200, "a manifest in the recycle bin keeps its layers"
+    restored = client.batch_restore_repo(BatchRestoreRepoRequest(body=[IDETrashArtifactModel(
+        id=repo, uri="/kept/manifests/" + digest)]))
+    assert restored.result.success_num == 1
+    assert requests.get(v2(srv, repo + "/kept/manifests/1"), auth=login, timeout=10).status_code == 200
+    # Purged for good, its layer is collected.
+    client.delete_artifact_file(DeleteArtifactFileRequest(body=PathMap(path=manifest_path)))
+    purged = client.batch_delete_trashes(BatchDeleteTrashesRequest(body=[TrashArtifactModelForDelete(
+        id=repo, uri="/kept/manifests/" + digest)]))
+    assert purged.result.success_num == 1
+    deadline = time.time() + 15
+    while time.time() < deadline and blob().status_code == 200:
+        time.sleep(0.5)
+    assert blob().status_code == 404
+    assert client.search_by_checksum(SearchByChecksumRequest(checksum=layer[7:])).result == []
+
+
 def test_viewer_is_refused_a_push_and_a_pull_only_token_grants_no_push(srv, project, repo, login):
     name = repo + "/guarded"
     push_image(srv, login, name, "1", {"g": b"g"})
@@ -390,6 +424,8 @@ def test_viewer_is_refused_a_push_and_a_pull_only_token_grants_no_push(srv, proj
     scope = "repository:%s:pull,push,delete" % name
     tok = requests.get(v2(srv, "token"), params={"service": "arca", "scope": scope}, auth=viewer_login,
                        timeout=10).json()["token"]
+    claims = json.loads(base64.urlsafe_b64decode(tok.split(".")[1] + "=="))
+    assert claims["access"] == [{"name": name, "actions": ["pull"]}], "a Viewer's token grants pull only"
     bearer = {"Authorization": "Bearer " + tok}
     assert requests.get(v2(srv, name + "/manifests/1"), headers=bearer, timeout=10).status_code == 200
     refused = requests.post(v2(srv, name + "/blobs/uploads/"), headers=bearer, timeout=10)
