@@ -313,3 +313,142 @@ pub fn token_key(conn: &Conn, fresh: &str, now: i64) -> StoreResult<String> {
         |r| r.get(0),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blob::BlobInfo;
+    use crate::store::identity::{insert_domain, Domain};
+    use crate::store::{repos, test_backends};
+
+    /// Tags, referrers and the collection's choice of blob files, on every backend.
+    #[test]
+    fn tags_referrers_and_unreferenced_blobs() {
+        for (_guard, db) in test_backends() {
+            db.blocking(|c| {
+                let domain = Domain {
+                    id: "d".into(),
+                    name: "dom".into(),
+                };
+                insert_domain(c, &domain, 0)?;
+                let repo = repos::Repository {
+                    format: "docker2".into(),
+                    ..repos::tests_support::repo_fixture()
+                };
+                repos::insert_repo(c, &repo)?;
+                let r = repo.id.as_str();
+                let (layer, loose) = (BlobInfo::of(b"layer"), BlobInfo::of(b"loose"));
+                let (m1, m2) = (BlobInfo::of(b"m1"), BlobInfo::of(b"m2"));
+                let (d_layer, d_loose) = (
+                    format!("sha256:{}", layer.sha256),
+                    format!("sha256:{}", loose.sha256),
+                );
+                let (d1, d2) = (
+                    format!("sha256:{}", m1.sha256),
+                    format!("sha256:{}", m2.sha256),
+                );
+                repos::put_file(c, r, &blob_path("img", &d_layer), &layer, "x", "u", 1)?;
+                repos::put_file(c, r, &blob_path("img", &d_loose), &loose, "x", "u", 1)?;
+                repos::put_file(c, r, &manifest_path("img", &d1), &m1, "m", "u", 1)?;
+                repos::put_file(c, r, &manifest_path("img", &d2), &m2, "m", "u", 1)?;
+                let first_targets = [d_layer.clone()];
+                let mut manifest = NewManifest {
+                    digest: &d1,
+                    media_type: "m",
+                    size: 2,
+                    artifact_type: Some("a/b"),
+                    subject: None,
+                    annotations: None,
+                    targets: &first_targets,
+                    now: 1,
+                };
+                put_manifest(c, r, "img", &manifest)?;
+                manifest.digest = &d2;
+                manifest.subject = Some(&d1);
+                manifest.targets = &[];
+                put_manifest(c, r, "img", &manifest)?;
+                for tag in ["b", "a"] {
+                    set_tag(c, r, "img", tag, &d1, 1)?;
+                }
+                let mut tags = tags(c, r, "img")?;
+                tags.sort();
+                assert_eq!(tags, ["a", "b"]);
+                assert_eq!(tag_digest(c, r, "img", "a")?, Some(d1.clone()));
+                let refs = referrers(c, r, "img", &d1)?;
+                assert_eq!(refs.len(), 1);
+                assert_eq!(refs[0].digest, d2);
+                // Only the blob no manifest references, and only once it is old enough.
+                let garbage = unreferenced_blob_files(c, 2)?;
+                assert_eq!(garbage.len(), 1);
+                assert_eq!(garbage[0].2, blob_path("img", &d_loose));
+                assert!(unreferenced_blob_files(c, 1)?.is_empty());
+                // A trashed manifest still holds its layer; a purged one does not, and is forgotten.
+                repos::trash_file(c, r, &manifest_path("img", &d1), "u", 5)?;
+                assert_eq!(unreferenced_blob_files(c, 2)?.len(), 1);
+                assert_eq!(
+                    tag_digest(c, r, "img", "a")?,
+                    None,
+                    "a tag of a trashed manifest"
+                );
+                c.execute(
+                    "DELETE FROM files WHERE path = ?1",
+                    crate::params![manifest_path("img", &d1)],
+                )?;
+                assert_eq!(forget_purged_manifests(c)?, 1);
+                assert_eq!(unreferenced_blob_files(c, 2)?.len(), 2);
+                assert!(tags_of_nothing(c, r)?);
+                Ok(())
+            })
+            .unwrap();
+        }
+    }
+
+    fn tags_of_nothing(c: &Conn, r: &str) -> crate::store::StoreResult<bool> {
+        Ok(c.query_row(
+            "SELECT count(*) FROM oci_tags WHERE repo_id = ?1",
+            crate::params![r],
+            |row| row.get::<i64>(0),
+        )? == 0)
+    }
+
+    #[test]
+    fn upload_chunks_append_only_where_the_session_stands() {
+        for (_guard, db) in test_backends() {
+            db.blocking(|c| {
+                let domain = Domain {
+                    id: "d".into(),
+                    name: "dom".into(),
+                };
+                insert_domain(c, &domain, 0)?;
+                let repo = repos::tests_support::repo_fixture();
+                repos::insert_repo(c, &repo)?;
+                let u = Upload {
+                    id: "0123456789abcdef0123456789abcdef".into(),
+                    repo_id: repo.id.clone(),
+                    image: "img".into(),
+                    size: 0,
+                    created_by: "u".into(),
+                };
+                create_upload(c, &u, 1)?;
+                let chunk = BlobInfo::of(b"chunk");
+                repos::insert_blob(c, &chunk, 1)?;
+                assert!(append_chunk(c, &u.id, 0, &chunk.sha256, 5, 2)?);
+                assert!(
+                    !append_chunk(c, &u.id, 0, &chunk.sha256, 5, 2)?,
+                    "stale offset"
+                );
+                assert!(append_chunk(c, &u.id, 5, &chunk.sha256, 5, 3)?);
+                assert_eq!(upload(c, &u.id)?.unwrap().size, 10);
+                assert_eq!(chunks(c, &u.id)?.len(), 2);
+                // A chunk's blob is referenced while its session lives.
+                assert!(repos::unreferenced_blobs(c)?.is_empty());
+                assert!(stale_uploads(c, 3)?.is_empty());
+                assert_eq!(stale_uploads(c, 4)?, vec![u.id.clone()]);
+                assert_eq!(delete_upload(c, &u.id)?.len(), 2);
+                assert_eq!(repos::unreferenced_blobs(c)?, vec![chunk.sha256.clone()]);
+                Ok(())
+            })
+            .unwrap();
+        }
+    }
+}
