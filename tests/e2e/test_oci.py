@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -475,10 +476,34 @@ def test_create_docker_repositories_through_the_sdk_and_create_artifactory(srv, 
     remote = srv.signed("POST", "/cloudartifact/v5/repositories", body={
         "format": "docker2", "display_name": docker_name("r"), "type": "remote", "project_id": project})
     assert remote.status_code == 400 and "type" in remote.text
+    upper = srv.signed("POST", "/cloudartifact/v5/artifact/", body={
+        "format": "docker2", "type": "hosted", "repository_name": "Not_An_Image_Name", "project_id": project})
+    assert upper.status_code == 400 and "repository_name" in upper.text
     name2 = docker_name("art")
     srv.create_repo(project, "docker2", name=name2)
     listed = srv.signed("GET", "/cloudartifact/v5/repositories/" + name2)
     assert listed.status_code == 200 and listed.json()["result"]["format"] == "docker2"
+
+
+def test_the_console_creates_a_docker2_repository(srv, project):
+    session = requests.Session()
+    signed_in = session.post(srv.url("/ui/sign-in"), data={"domain": srv.domain_name, "user": srv.root.name,
+                             "password": srv.root.password}, allow_redirects=False, timeout=30)
+    assert signed_in.status_code == 303
+    page = session.get(srv.url("/ui/repositories"), timeout=30)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    assert '<option value="docker2">' in page.text
+    name = docker_name("ui")
+    resp = session.post(srv.url("/ui/repositories"), data={"csrf": csrf, "project_id": project,
+                        "format": "docker2", "name": name}, headers={"Origin": srv.base_url},
+                        allow_redirects=False, timeout=30)
+    assert resp.status_code == 303, resp.text
+    shown = srv.signed("GET", "/cloudartifact/v5/repositories/" + name)
+    assert shown.status_code == 200 and shown.json()["result"]["format"] == "docker2"
+    refused = session.post(srv.url("/ui/repositories"), data={"csrf": csrf, "project_id": project,
+                           "format": "docker2", "name": "Upper"}, headers={"Origin": srv.base_url},
+                           allow_redirects=False, timeout=30)
+    assert refused.status_code == 400
 
 
 def test_another_accounts_image_is_invisible(two_domains):

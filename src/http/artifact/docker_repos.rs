@@ -34,14 +34,15 @@ pub struct DockerRepoBody {
     project_id: Option<String>,
 }
 
-/// The repository name an image name starts with: a component of the OCI name grammar.
-fn docker_name(value: Option<&str>) -> ApiResult<String> {
+/// The repository name an image name starts with: a component of the OCI name grammar (what
+/// `create_artifactory` checks too for `docker2`, naming its own field).
+pub fn docker_name(field: &str, value: Option<&str>) -> ApiResult<String> {
     let v = value.unwrap_or("");
     if v.len() <= 64 && !v.contains('/') && crate::formats::oci::is_valid_name(v) {
         Ok(v.to_string())
     } else {
         Err(ApiError::invalid(
-            "display_name",
+            field,
             "must be 1 to 64 lower-case letters or digits, separated by '.', '_', '__' or '-' (it starts image names)",
         ))
     }
@@ -97,7 +98,7 @@ pub async fn create(
             ))
         }
     }
-    let name = docker_name(body.display_name.as_deref())?;
+    let name = docker_name("display_name", body.display_name.as_deref())?;
     let description = body.description.unwrap_or_default();
     if description.chars().count() > 200 {
         return Err(ApiError::invalid(

@@ -616,6 +616,9 @@ pub async fn create_other(
         "repository_name",
         body.repository_name.as_deref().unwrap_or(""),
     )?;
+    if format == super::docker_repos::DOCKER_FORMAT {
+        super::docker_repos::docker_name("repository_name", Some(&name))?;
+    }
     let description = text("description", body.description, 200)?;
     let includes_pattern = text("includes_pattern", body.includes_pattern, 512)?;
     let share = share_right(body.share_right)?;

@@ -28,11 +28,11 @@ use crate::http::extract::{JsonBody, QueryParams};
 use crate::store::{projects, repos};
 
 /// What the filter offers; the API's own list of formats decides what it accepts.
-const FORMATS: [&str; 8] = [
-    "maven2", "npm", "pypi", "go", "generic", "cargo", "conan", "rpm",
+const FORMATS: [&str; 9] = [
+    "maven2", "npm", "pypi", "go", "generic", "cargo", "docker2", "conan", "rpm",
 ];
 /// Hosted repositories the create form makes (Maven as a release/snapshot pair, as create_maven_repo).
-const CREATE_FORMATS: [&str; 5] = ["generic", "maven2", "npm", "pypi", "cargo"];
+const CREATE_FORMATS: [&str; 6] = ["generic", "maven2", "npm", "pypi", "cargo", "docker2"];
 
 pub(super) fn chrome(session: &Session) -> Chrome {
     Chrome {
