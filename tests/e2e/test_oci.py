@@ -442,6 +442,26 @@ def test_viewer_is_refused_a_push_and_a_pull_only_token_grants_no_push(srv, proj
                         headers={"Authorization": "Bearer " + anon.json()["token"]}).status_code == 401
 
 
+def test_an_open_repository_serves_anonymous_pulls_but_no_pushes(srv, project, login):
+    from huaweicloudsdkcodeartsartifact.v2 import UpdateArtifactoryRequest, UpdateNotMavenRepoDO
+    open_repo = create_docker_repo(srv, project)
+    srv.artifact_client().update_artifactory(UpdateArtifactoryRequest(body=UpdateNotMavenRepoDO(
+        repo_name=open_repo, allow_anonymous=True)))
+    name = open_repo + "/public"
+    digest, _ = push_image(srv, login, name, "1", {"p": b"p"})
+    assert requests.get(v2(srv, name + "/manifests/1"), timeout=10).status_code == 200
+    tok = requests.get(v2(srv, "token"), params={"scope": "repository:%s:pull,push" % name}, timeout=10).json()
+    claims = json.loads(base64.urlsafe_b64decode(tok["token"].split(".")[1] + "=="))
+    assert claims["sub"] == "" and claims["access"] == [{"name": name, "actions": ["pull"]}]
+    bearer = {"Authorization": "Bearer " + tok["token"]}
+    assert requests.get(v2(srv, name + "/manifests/" + digest), headers=bearer, timeout=10).status_code == 200
+    for headers in ({}, bearer):
+        push = requests.post(v2(srv, name + "/blobs/uploads/"), headers=headers, timeout=10)
+        assert push.status_code == 401 and oci_error(push) == "UNAUTHORIZED"
+        delete = requests.delete(v2(srv, name + "/manifests/" + digest), headers=headers, timeout=10)
+        assert delete.status_code == 401
+
+
 def test_a_ticket_is_a_registry_password(srv, repo):
     token = srv.root_token()
     ticket = srv.request("POST", "/v1/%s/tickets" % srv.iam_project_id, headers={"X-Auth-Token": token},
