@@ -340,21 +340,23 @@ pub fn check_zip<R: ReaderAt>(
     check_zip_within(reader, len, module, version, Limits::GO)
 }
 
-/// The size limits a zip is checked against (smaller in tests, which cannot afford 500 MiB).
+/// The size limits a zip is checked against (smaller in tests and the fuzz target, which cannot afford
+/// 500 MiB).
 #[derive(Debug, Clone, Copy)]
-struct Limits {
-    total: u64,
-    one_file: u64,
+pub struct Limits {
+    pub total: u64,
+    pub one_file: u64,
 }
 
 impl Limits {
-    const GO: Limits = Limits {
+    pub const GO: Limits = Limits {
         total: MAX_ZIP_UNCOMPRESSED,
         one_file: MAX_GO_MOD,
     };
 }
 
-fn check_zip_within<R: ReaderAt>(
+/// `check_zip` within other limits.
+pub fn check_zip_within<R: ReaderAt>(
     reader: R,
     len: u64,
     module: &str,

@@ -3,6 +3,7 @@
 
 pub mod cargo;
 pub mod go;
+pub mod go_upstream;
 pub mod json_budget;
 pub mod listing;
 pub mod maven;

@@ -126,6 +126,11 @@ pub struct InFlight {
     transfers: Arc<Mutex<HashMap<TransferKey, Arc<Transfer>>>>,
 }
 
+/// A format's own check of fetched bytes (a module zip's rules), run on the spooled file once its digests
+/// are verified and before it is stored or its last byte served: `Err` names what is wrong in words of
+/// arca's own (never the upstream's), and nothing is kept.
+pub type ContentCheck = Arc<dyn Fn(&std::path::Path) -> Result<(), String> + Send + Sync>;
+
 /// Everything a fetch needs to know about where it reads from.
 pub struct Source<'a> {
     pub repo: &'a Repository,
@@ -197,6 +202,23 @@ pub async fn look_up(state: &AppState, repo: &Repository, path: &str) -> Result<
 
 /// Reads `source.path` through the remote repository.
 pub async fn fetch(state: &AppState, source: Source<'_>) -> Result<Fetched, ApiError> {
+    fetch_with(state, source, None).await
+}
+
+/// `fetch`, with the fetched bytes passed through `check` before anything is kept or served.
+pub async fn fetch_checked(
+    state: &AppState,
+    source: Source<'_>,
+    check: ContentCheck,
+) -> Result<Fetched, ApiError> {
+    fetch_with(state, source, Some(check)).await
+}
+
+async fn fetch_with(
+    state: &AppState,
+    source: Source<'_>,
+    check: Option<ContentCheck>,
+) -> Result<Fetched, ApiError> {
     let (repo_id, path) = (source.repo.id.clone(), source.path.to_string());
     let (cached, known) = state
         .db
@@ -207,7 +229,7 @@ pub async fn fetch(state: &AppState, source: Source<'_>) -> Result<Fetched, ApiE
             ))
         })
         .await?;
-    fetch_known(state, source, cached, known).await
+    fetch_inner(state, source, cached, known, check).await
 }
 
 /// `fetch`, with what `look_up` found about the path (a cached hit then costs one database call).
@@ -216,6 +238,16 @@ pub async fn fetch_known(
     source: Source<'_>,
     cached: Option<FileEntry>,
     known: Option<RemotePath>,
+) -> Result<Fetched, ApiError> {
+    fetch_inner(state, source, cached, known, None).await
+}
+
+async fn fetch_inner(
+    state: &AppState,
+    source: Source<'_>,
+    cached: Option<FileEntry>,
+    known: Option<RemotePath>,
+    check: Option<ContentCheck>,
 ) -> Result<Fetched, ApiError> {
     let now = now_ms();
     let age_ms = |checked_at: i64| now.saturating_sub(checked_at);
@@ -238,7 +270,7 @@ pub async fn fetch_known(
         }
     }
     let validators = cached.as_ref().and(known.as_ref());
-    let (transfer, mut spool) = join_or_start(state, &source, validators).await?;
+    let (transfer, mut spool) = join_or_start(state, &source, validators, check).await?;
     let mut progress = transfer.progress.clone();
     let stage = loop {
         let current = progress.borrow_and_update().stage.clone();
@@ -332,6 +364,7 @@ async fn join_or_start(
     state: &AppState,
     source: &Source<'_>,
     validators: Option<&RemotePath>,
+    check: Option<ContentCheck>,
 ) -> Result<(Arc<Transfer>, Option<tokio::fs::File>), ApiError> {
     let key = (source.repo.id.clone(), source.path.to_string());
     let spool_dir = spool_dir(&state.config.data_dir);
@@ -399,6 +432,7 @@ async fn join_or_start(
             path: source.path.to_string(),
             expected: source.expected.clone(),
             checksum_file: source.checksum_file.clone(),
+            check,
             credentials,
             user_id: source.user_id.to_string(),
             spool: transfer.spool.clone(),
@@ -417,6 +451,7 @@ struct Job {
     path: String,
     expected: Expected,
     checksum_file: Option<Url>,
+    check: Option<ContentCheck>,
     credentials: Option<Credentials>,
     user_id: String,
     spool: PathBuf,
@@ -518,8 +553,28 @@ impl Job {
             &expected,
             self.request.url().host_str().unwrap_or(""),
         )?;
+        if let Some(check) = &self.check {
+            self.run_check(check.clone()).await?;
+        }
         self.store(&content_type, etag, last_modified).await?;
         Ok(Stage::Stored)
+    }
+
+    /// The format's check of the spooled bytes, on a blocking thread (it reads the file).
+    async fn run_check(&self, check: ContentCheck) -> Result<(), Failure> {
+        let spool = self.spool.clone();
+        let verdict = tokio::task::spawn_blocking(move || check(&spool))
+            .await
+            .map_err(|e| local_failure_of(ApiError::Internal(e.to_string())))?;
+        verdict.map_err(|why| {
+            let host = self.request.url().host_str().unwrap_or("").to_string();
+            tracing::warn!(repo = %self.repo.name, path = %self.path, why = %why,
+                "upstream file refused by its format's check");
+            Failure {
+                timeout: false,
+                message: format!("upstream {host} sent {why}; nothing was kept"),
+            }
+        })
     }
 
     /// Puts the verified spool into the blob store and commits the file row and what the upstream said.

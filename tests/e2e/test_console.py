@@ -145,6 +145,42 @@ def test_sign_in_create_browse_delete_restore(srv, project, login, browser, tmp_
             ("restore", srv.root.name)} <= ops, ops
 
 
+def test_the_create_form_makes_hosted_remote_and_virtual_go_repositories(srv, project, browser):
+    context, page = sign_in_page(browser, srv, srv.root.name, srv.root.password)
+    names = {kind: unique("go" + kind) for kind in ("hosted", "remote", "virtual")}
+    # A loopback upstream, which this server's address policy refuses: reads through it fail the same way
+    # offline and online.
+    fields = {"hosted": {}, "remote": {"Remote URL": "http://127.0.0.1:9"},
+              "virtual": {"Members": "%s, %s" % (names["hosted"], names["remote"])}}
+    for kind, name in names.items():
+        create = page.locator("#create")
+        create.get_by_label("Project").select_option(project)
+        create.get_by_label("Format").select_option("go")
+        create.get_by_label("Kind").select_option(kind)
+        create.get_by_label("Name").fill(name)
+        for label, value in fields[kind].items():
+            create.get_by_label(label).fill(value)
+        create.get_by_role("button", name="Create").click()
+        page.wait_for_url("**done=created")
+        row = page.locator("tr", has=page.get_by_role("link", name=name, exact=True))
+        assert row.count() == 1
+        assert "go" in row.inner_text() and kind in row.inner_text(), row.inner_text()
+    shown = srv.signed("GET", "/cloudartifact/v5/repositories/%s" % names["virtual"]).json()["result"]
+    assert shown["url"].endswith("/artifactory/api/go/%s" % names["virtual"])
+    listed = requests.get(srv.url("/artifactory/api/go/%s/example.com/none/@v/list" % names["virtual"]),
+                          auth=srv.repo_login(), timeout=30)
+    assert listed.status_code == 502 and "127.0.0.1" in listed.text, "the remote member is consulted"
+    # A field that does not fit the kind is refused by its name.
+    create = page.locator("#create")
+    create.get_by_label("Format").select_option("go")
+    create.get_by_label("Kind").select_option("hosted")
+    create.get_by_label("Name").fill(unique("gostray"))
+    create.get_by_label("Remote URL").fill("https://proxy.golang.org")
+    create.get_by_role("button", name="Create").click()
+    assert "remote_url" in page.content()
+    context.close()
+
+
 def test_a_viewer_sees_no_buttons_and_forged_posts_are_refused(srv, project, browser):
     repo = srv.create_repo(project, "generic")
     viewer = srv.create_user()

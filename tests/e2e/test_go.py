@@ -1,7 +1,8 @@
 """Issue 16: Go modules through the GOPROXY protocol with the real go command — modules published as zips
 built here by the module zip rules, a consumer that downloads and builds them (a case-encoded module
 path included), versions that are never replaced, privileges (Viewer, tickets, anonymous), hostile zips
-refused with 400 naming the problem, and a zip deleted through the CodeArts API leaving @v/list."""
+refused with 400 naming the problem, and a zip deleted through the CodeArts API leaving @v/list (and
+answering 410)."""
 
 import io
 import os
@@ -159,8 +160,9 @@ def test_deleting_the_zip_hides_the_version_and_it_stays_unrepublishable(srv, pr
     srv.artifact_client().delete_artifact_file(DeleteArtifactFileRequest(body=PathMap(path=zip_path)))
     assert get(srv, repo, module, "@v/list", login).text.split() == ["v0.1.0"]
     assert get(srv, repo, module, "@latest", login).json()["Version"] == "v0.1.0"
-    assert get(srv, repo, module, "@v/v0.2.0.info", login).status_code == 404
-    assert get(srv, repo, module, "@v/v0.2.0.mod", login).status_code == 404
+    # Deleted: 410 Gone, which the go command takes as "not found" like a 404.
+    for ext in ("info", "mod", "zip"):
+        assert get(srv, repo, module, "@v/v0.2.0." + ext, login).status_code == 410
     again = put(srv, repo, module, "v0.2.0", "zip", module_zip(module, "v0.2.0", greet_files(module, "x")), login)
     assert again.status_code == 409
     # Restoring the zip from the recycle bin brings the version back.
@@ -283,11 +285,15 @@ def test_go_repositories_are_hosted_and_answer_their_goproxy_url(srv, project, l
     srv.artifact_client().delete_repository(DeleteRepositoryRequest(body=IDERepoRevisionModel(repository_ids=name)))
     gone = requests.get(base(srv, name) + "/example.com/a/@v/list", auth=login, timeout=10)
     assert gone.status_code == 404 and "No go repository" in gone.text
-    for kind in ("remote", "virtual"):
-        resp = srv.signed("POST", "/cloudartifact/v5/artifact/", body={
-            "format": "go", "type": kind, "repository_name": unique("gor"), "project_id": project,
-            "remote_url": "https://proxy.golang.org"})
-        assert resp.status_code == 400 and "format" in resp.text, resp.text
+    # Remote and virtual ones too (tests/e2e/test_go_remote.py), each with its own settings only.
+    remote = srv.signed("POST", "/cloudartifact/v5/artifact/", body={
+        "format": "go", "type": "remote", "repository_name": unique("gor"), "project_id": project,
+        "remote_url": "https://proxy.golang.org"})
+    assert remote.status_code == 200, remote.text
+    stray = srv.signed("POST", "/cloudartifact/v5/artifact/", body={
+        "format": "go", "type": "virtual", "repository_name": unique("gor"), "project_id": project,
+        "remote_url": "https://proxy.golang.org"})
+    assert stray.status_code == 400 and "remote_url" in stray.text, stray.text
 
 
 def test_major_version_suffixes_and_pre_releases_with_the_go_command(srv, world, login, tmp_path):

@@ -33,7 +33,7 @@ pub const MAVEN_FORMAT: &str = "maven2";
 /// Formats `create_artifactory` accepts: the ones arca serves to their clients (SPEC §7).
 pub const OTHER_FORMATS: [&str; 6] = ["generic", "npm", "pypi", "cargo", "go", "docker2"];
 /// Formats served from hosted repositories only (no remote or virtual kind yet).
-const HOSTED_ONLY_FORMATS: [&str; 2] = ["go", "docker2"];
+const HOSTED_ONLY_FORMATS: [&str; 1] = ["docker2"];
 pub const ALLOW_REDEPLOY: &str = "allow_redeploy";
 pub const DISABLE_REDEPLOY: &str = "disable_redeploy";
 const DEFAULT_SHARE_RIGHT: &str = "private";

@@ -31,8 +31,9 @@ use crate::store::{projects, repos};
 const FORMATS: [&str; 9] = [
     "maven2", "npm", "pypi", "go", "generic", "cargo", "docker2", "conan", "rpm",
 ];
-/// Hosted repositories the create form makes (Maven as a release/snapshot pair, as create_maven_repo).
-const CREATE_FORMATS: [&str; 6] = ["generic", "maven2", "npm", "pypi", "cargo", "docker2"];
+/// Formats the create form makes: hosted Maven as a release/snapshot pair (create_maven_repo), every other
+/// repository with create_artifactory (docker2 hosted only).
+const CREATE_FORMATS: [&str; 7] = ["generic", "maven2", "npm", "pypi", "cargo", "go", "docker2"];
 
 pub(super) fn chrome(session: &Session) -> Chrome {
     Chrome {
@@ -344,9 +345,18 @@ pub struct CreateForm {
     name: String,
     #[serde(default)]
     description: String,
+    /// hosted (the default), remote or virtual.
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    remote_url: String,
+    /// A virtual repository's members: names or ids, comma-separated, in order.
+    #[serde(default)]
+    members: String,
 }
 
-/// `POST /ui/repositories`: create_maven_repo for Maven, create_artifactory for the other formats.
+/// `POST /ui/repositories`: create_maven_repo for hosted Maven, create_artifactory for the rest. Fields
+/// filled in go to the API as they are, which refuses one that does not fit the kind by its name.
 pub async fn create_repository(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -354,14 +364,31 @@ pub async fn create_repository(
 ) -> Response {
     let Signed { session, form } = signed;
     let principal = session.principal;
-    let body = json!({
+    let kind = if form.kind.is_empty() {
+        "hosted"
+    } else {
+        form.kind.as_str()
+    };
+    let mut body = json!({
         "format": form.format,
-        "type": "hosted",
+        "type": kind,
         "repository_name": form.name,
         "project_id": form.project_id,
         "description": form.description,
     });
-    let created = if form.format == "maven2" {
+    if !form.remote_url.trim().is_empty() {
+        body["remote_url"] = json!(form.remote_url.trim());
+    }
+    let members: Vec<&str> = form
+        .members
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .collect();
+    if !members.is_empty() {
+        body["repository_ids"] = json!(members);
+    }
+    let created = if form.format == "maven2" && kind == "hosted" {
         match serde_json::from_value(body) {
             Ok(b) => repositories::create_maven(State(state), principal, Ok(JsonBody(b)))
                 .await

@@ -1,7 +1,9 @@
 //! Go module proxies at `/artifactory/api/go/{repo}/` (the GOPROXY protocol, `go help goproxy`): `@v/list`,
 //! `@v/<version>.info`, `.mod`, `.zip` and `@latest`, module paths and versions case-encoded (`!x` = `X`).
 //! Publishing is a `PUT` of the `.zip` (checked by the module zip rules), optionally with the `.mod`
-//! before or after it. Errors are plain text, which the go command prints. Hosted repositories only.
+//! before or after it. Errors are plain text, which the go command prints. Remote repositories read
+//! through `go_remote`, virtual ones through `go_virtual`; a version deleted from a hosted repository
+//! answers 410 Gone (the go command takes 404 and 410 alike as "not found"; 410 tells a person why).
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -12,11 +14,13 @@ use serde_json::{json, Value};
 
 use super::access::{authorize, identify, load_repo, refuse_change_unless_hosted};
 use super::download::{read_whole, serve_bytes, serve_file};
+use super::{go_remote, go_virtual, members};
 use crate::domain::operation::Operation;
 use crate::formats::go::{self as format, ZipError};
 use crate::http::app::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::read_body;
+use crate::service::repo_kinds;
 use crate::store::go as store;
 use crate::store::repos::{self, Repository};
 
@@ -59,8 +63,8 @@ fn go_error(e: ApiError) -> Response {
 }
 
 /// What a request names below the repository.
-#[derive(Debug, PartialEq, Eq)]
-enum Resource {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Resource {
     List,
     Latest,
     Info(String),
@@ -69,10 +73,26 @@ enum Resource {
 }
 
 /// A module and what of it a path asks for, both decoded and checked.
-#[derive(Debug, PartialEq, Eq)]
-struct Target {
-    module: String,
-    resource: Resource,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Target {
+    pub module: String,
+    pub resource: Resource,
+}
+
+impl Target {
+    /// The path a read of this target is authorized on (and where a remote repository keeps it).
+    pub(super) fn path(&self) -> String {
+        match &self.resource {
+            Resource::List => format!("{}/list", module_dir(&self.module)),
+            Resource::Latest => format!(
+                "{}/@latest",
+                format::escape(&self.module).unwrap_or_default()
+            ),
+            Resource::Info(v) => file_path(&self.module, v, "info"),
+            Resource::Mod(v) => file_path(&self.module, v, "mod"),
+            Resource::Zip(v) => file_path(&self.module, v, "zip"),
+        }
+    }
 }
 
 /// Parses `<escaped module>/@v/list`, `/@v/<escaped version>.{info,mod,zip}` or `/@latest`.
@@ -135,6 +155,13 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     let (parts, body) = request.into_parts();
     let (caller, body) = identify(state, &parts, body).await?;
     let repo = load_repo(state, &parts, caller.as_ref(), repo_key, Some(FORMAT)).await?;
+    let read = matches!(parts.method, Method::GET | Method::HEAD);
+    // Publishing through a virtual repository goes to its default deploy repository, as in every format.
+    let repo = if repo.repo_type == repo_kinds::VIRTUAL && !read {
+        members::deploy_target(state, &repo).await?
+    } else {
+        repo
+    };
     refuse_change_unless_hosted(&repo, &parts.method)?;
     let Some(target) = parse_target(tail)? else {
         return Err(ApiError::not_found(format!(
@@ -144,12 +171,10 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     };
     let method = &parts.method;
     let head = method == Method::HEAD;
-    if method == Method::GET || head {
+    if read {
         let auth_path = match &target.resource {
             Resource::List | Resource::Latest => module_dir(&target.module),
-            Resource::Info(v) => file_path(&target.module, v, "info"),
-            Resource::Mod(v) => file_path(&target.module, v, "mod"),
-            Resource::Zip(v) => file_path(&target.module, v, "zip"),
+            _ => target.path(),
         };
         authorize(
             state,
@@ -159,7 +184,16 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
             &auth_path,
         )
         .await?;
-        return read(state, &repo, target, &parts.headers, head).await;
+        let (headers, caller) = (&parts.headers, caller.as_ref());
+        return match repo.repo_type.as_str() {
+            repo_kinds::REMOTE => {
+                go_remote::read(state, &repo, &target, headers, head, caller).await
+            }
+            repo_kinds::VIRTUAL => {
+                go_virtual::read(state, &repo, &target, &auth_path, headers, head, caller).await
+            }
+            _ => read_hosted(state, &repo, target, headers, head).await,
+        };
     }
     if method != Method::PUT {
         return Err(ApiError::MethodNotAllowed);
@@ -207,11 +241,34 @@ pub(super) fn info_json(version: &str, published_at: i64) -> Value {
     json!({"Version": version, "Time": time})
 }
 
-fn unknown_version(module: &str, version: &str) -> ApiError {
+pub(super) fn unknown_version(module: &str, version: &str) -> ApiError {
     ApiError::not_found(format!("unknown revision {version} of module {module}"))
 }
 
-async fn read(
+/// A version that was published here and deleted since: 410, which the go command treats as 404.
+fn gone(module: &str, version: &str) -> Response {
+    (
+        StatusCode::GONE,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{module}@{version} was deleted from this repository\n"),
+    )
+        .into_response()
+}
+
+/// The live versions of a module in a hosted repository, with their publishing times.
+pub(super) async fn hosted_versions(
+    state: &AppState,
+    repo: &Repository,
+    module: &str,
+) -> Result<Vec<(String, i64)>, ApiError> {
+    let (repo_id, m) = (repo.id.clone(), module.to_string());
+    Ok(state
+        .db
+        .call(move |conn| store::live_versions(conn, &repo_id, &m))
+        .await?)
+}
+
+pub(super) async fn read_hosted(
     state: &AppState,
     repo: &Repository,
     target: Target,
@@ -221,11 +278,7 @@ async fn read(
     let module = target.module;
     match target.resource {
         Resource::List | Resource::Latest => {
-            let (repo_id, m) = (repo.id.clone(), module.clone());
-            let versions = state
-                .db
-                .call(move |conn| store::live_versions(conn, &repo_id, &m))
-                .await?;
+            let versions = hosted_versions(state, repo, &module).await?;
             if versions.is_empty() {
                 return Err(ApiError::not_found(format!("unknown module {module}")));
             }
@@ -277,8 +330,10 @@ async fn read_version(
         .db
         .call(move |conn| store::version(conn, &repo_id, &m, &v))
         .await?
-        .filter(|r| r.live)
         .ok_or_else(|| unknown_version(module, version))?;
+    if !row.live {
+        return Ok(gone(module, version));
+    }
     if ext == "info" {
         let body = info_json(&row.version, row.published_at)
             .to_string()

@@ -11,6 +11,8 @@ mod documents;
 pub(crate) mod download;
 pub mod go;
 mod go_publish;
+mod go_remote;
+mod go_virtual;
 mod hosted;
 mod members;
 pub mod npm;
