@@ -10,6 +10,7 @@ pub mod npm;
 pub mod npm_merge;
 pub mod npm_upstream;
 pub mod pypi;
+pub mod pypi_json;
 pub mod pypi_upstream;
 pub mod scan;
 pub mod wheel;

@@ -18,6 +18,7 @@ mod npm_remote;
 mod npm_virtual;
 pub mod pypi;
 pub mod pypi_form;
+mod pypi_json;
 mod pypi_remote;
 mod pypi_virtual;
 mod remote;
