@@ -58,7 +58,11 @@ fn file_json(f: &ReleaseFile) -> Value {
 /// The document of `version` (None: the project's, about its newest upload's version, with every
 /// release). `files` are the project's, oldest upload first. None when the project, or that version of
 /// it, has no file.
-pub fn document(subject: &Subject<'_>, files: &[ReleaseFile], version: Option<&str>) -> Option<Value> {
+pub fn document(
+    subject: &Subject<'_>,
+    files: &[ReleaseFile],
+    version: Option<&str>,
+) -> Option<Value> {
     let about = match version {
         Some(v) => files.iter().rev().find(|f| f.version == v)?.version.clone(),
         None => files.last()?.version.clone(),
@@ -140,10 +144,23 @@ mod tests {
             md5: "m".into(),
             sha256: "s".into(),
             size: 3,
-            packagetype: if name.ends_with(".whl") { "bdist_wheel" } else { "sdist" }.into(),
-            requires_python: if version == "2.0" { ">=3.9".into() } else { String::new() },
+            packagetype: if name.ends_with(".whl") {
+                "bdist_wheel"
+            } else {
+                "sdist"
+            }
+            .into(),
+            requires_python: if version == "2.0" {
+                ">=3.9".into()
+            } else {
+                String::new()
+            },
             yanked,
-            yanked_reason: if yanked { "broken".into() } else { String::new() },
+            yanked_reason: if yanked {
+                "broken".into()
+            } else {
+                String::new()
+            },
             upload_time: "2026-01-02T03:04:05.000006Z".into(),
         }
     }
@@ -168,18 +185,27 @@ mod tests {
         assert_eq!(doc["info"]["version"], "2.0");
         assert_eq!(doc["info"]["name"], "Demo_Pkg");
         assert_eq!(doc["info"]["requires_python"], ">=3.9");
-        assert_eq!(doc["info"]["release_url"], "http://h/artifactory/api/pypi/r/pypi/demo-pkg/2.0/");
+        assert_eq!(
+            doc["info"]["release_url"],
+            "http://h/artifactory/api/pypi/r/pypi/demo-pkg/2.0/"
+        );
         assert_eq!(doc["urls"].as_array().unwrap().len(), 2);
         assert_eq!(doc["releases"]["1.0"][0]["yanked"], true);
         assert_eq!(doc["releases"]["1.0"][0]["yanked_reason"], "broken");
         assert_eq!(doc["releases"]["2.0"][1]["packagetype"], "bdist_wheel");
-        assert_eq!(doc["releases"]["2.0"][0]["digests"], json!({"md5": "m", "sha256": "s"}));
+        assert_eq!(
+            doc["releases"]["2.0"][0]["digests"],
+            json!({"md5": "m", "sha256": "s"})
+        );
         assert_eq!(doc["last_serial"], 7);
     }
 
     #[test]
     fn a_version_document_has_no_releases_and_unknown_versions_none() {
-        let files = [file("1.0", "demo_pkg-1.0.tar.gz", true), file("2.0", "demo_pkg-2.0.tar.gz", false)];
+        let files = [
+            file("1.0", "demo_pkg-1.0.tar.gz", true),
+            file("2.0", "demo_pkg-2.0.tar.gz", false),
+        ];
         let doc = document(&subject(), &files, Some("1.0")).unwrap();
         assert_eq!(doc["info"]["version"], "1.0");
         assert_eq!(doc["info"]["yanked"], true);
