@@ -23,8 +23,15 @@ use crate::blob::BlobStore;
 use crate::config::{BlobBackend, Config};
 use crate::store::{DatabaseUrl, Db};
 
-/// Transient tables: what they hold means nothing to another installation.
-const NOT_COPIED: &[&str] = &["blob_leases", "blob_deletions"];
+/// Transient tables: what they hold means nothing to another installation. The counters of migration
+/// 0016 are kept by the target's triggers as the rows they count are copied; copied too, they would count
+/// twice.
+const NOT_COPIED: &[&str] = &[
+    "blob_leases",
+    "blob_deletions",
+    "ticket_counts",
+    "user_counts",
+];
 const BLOBS_IN_FLIGHT: usize = 4;
 const ROWS_PER_TRANSACTION: usize = 1000;
 

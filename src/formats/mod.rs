@@ -12,6 +12,7 @@ pub mod npm_merge;
 pub mod npm_upstream;
 pub mod oci;
 pub mod pypi;
+pub mod pypi_json;
 pub mod pypi_upstream;
 pub mod scan;
 pub mod wheel;

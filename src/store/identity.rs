@@ -144,6 +144,46 @@ pub fn list_users(
     )
 }
 
+/// One page of an account's users in id order, and how many there are in all (`name_contains` filters
+/// both). Without a filter the total is the trigger-kept counter of migration 0016 and the page reads
+/// the `(domain_id, id)` index from its start; a substring cannot use an index, so a filtered list
+/// reads the account's names.
+pub fn page_users(
+    conn: &Conn,
+    domain_id: &str,
+    name_contains: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<(i64, Vec<User>)> {
+    let total = match name_contains {
+        None => conn
+            .query_opt(
+                "SELECT users FROM user_counts WHERE domain_id = ?1",
+                params![domain_id],
+                |r| r.get(0),
+            )?
+            .unwrap_or(0),
+        Some(part) => conn.query_row(
+            "SELECT count(*) FROM users WHERE domain_id = ?1 AND instr(lower(name), lower(?2)) > 0",
+            params![domain_id, part],
+            |r| r.get(0),
+        )?,
+    };
+    let filter = if name_contains.is_some() {
+        "AND instr(lower(name), lower(?2)) > 0"
+    } else {
+        "AND CAST(?2 AS TEXT) IS NULL"
+    };
+    let users = conn.query_map(
+        &format!(
+            "SELECT {USER_COLS} FROM users WHERE domain_id = ?1 {filter} ORDER BY id LIMIT ?3 OFFSET ?4"
+        ),
+        params![domain_id, name_contains, limit, offset],
+        user_from_row,
+    )?;
+    Ok((total, users))
+}
+
 pub fn delete_user(conn: &Conn, id: &str) -> StoreResult<bool> {
     Ok(conn.execute(
         "DELETE FROM users WHERE id = ?1 AND NOT is_root",

@@ -54,6 +54,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0013_metadata_generation.sql"),
     include_str!("migrations/0014_go.sql"),
     include_str!("migrations/0015_oci.sql"),
+    include_str!("migrations/0016_list_indexes.sql"),
 ];
 
 /// The same schema in PostgreSQL's words, one file per SQLite migration (`migrations/pg/`): the two lists
@@ -74,6 +75,7 @@ const PG_MIGRATIONS: &[&str] = &[
     include_str!("migrations/pg/0013_metadata_generation.sql"),
     include_str!("migrations/pg/0014_go.sql"),
     include_str!("migrations/pg/0015_oci.sql"),
+    include_str!("migrations/pg/0016_list_indexes.sql"),
 ];
 
 /// Where the metadata lives, read from the `database_url` setting.

@@ -28,6 +28,8 @@ pub struct LiveDistribution {
     pub sha256: String,
     pub size: i64,
     pub metadata_sha256: Option<String>,
+    /// The file's MD5 (the JSON API's `digests.md5`).
+    pub md5: String,
 }
 
 /// Records a distribution; replaces the row of a file name whose file is gone (deleted for good).
@@ -49,7 +51,8 @@ pub fn upsert(conn: &Conn, repo_id: &str, d: &Distribution) -> StoreResult<()> {
 
 const LIVE_SELECT: &str = "SELECT p.project, p.display_name, p.version, p.filename, p.path, p.packagetype, \
     p.requires_python, p.metadata_path, p.yanked, p.yanked_reason, p.uploaded_at, p.uploaded_by, f.sha256, f.size, \
-    (SELECT m.sha256 FROM files m WHERE m.repo_id = p.repo_id AND m.path = p.metadata_path AND m.deleted_at IS NULL) \
+    (SELECT m.sha256 FROM files m WHERE m.repo_id = p.repo_id AND m.path = p.metadata_path AND m.deleted_at IS NULL), \
+    (SELECT b.md5 FROM blobs b WHERE b.sha256 = f.sha256) \
     FROM pypi_files p JOIN files f ON f.repo_id = p.repo_id AND f.path = p.path AND f.deleted_at IS NULL";
 
 fn live_from_row(r: &Row<'_>) -> StoreResult<LiveDistribution> {
@@ -71,6 +74,7 @@ fn live_from_row(r: &Row<'_>) -> StoreResult<LiveDistribution> {
         sha256: r.get(12)?,
         size: r.get(13)?,
         metadata_sha256: r.get(14)?,
+        md5: r.get::<Option<String>>(15)?.unwrap_or_default(),
     })
 }
 

@@ -52,13 +52,15 @@ impl SortKey {
         })
     }
 
-    fn column(self) -> &'static str {
+    /// The ORDER BY columns before the id that breaks ties, in the order of the key's index (a user's or
+    /// a scope's tickets follow by expiry, as `tickets_live_user` and `tickets_live_embed` hold them).
+    fn columns(self) -> &'static [&'static str] {
         match self {
-            SortKey::ExpireTime => "t.expires_at",
-            SortKey::LeftNum => "t.left_num",
-            SortKey::UserName => "u.name",
-            SortKey::UserId => "t.user_id",
-            SortKey::EmbedId => "t.embed_id",
+            SortKey::ExpireTime => &["t.expires_at"],
+            SortKey::LeftNum => &["t.left_num"],
+            SortKey::UserName => &["u.name"],
+            SortKey::UserId => &["t.user_id", "t.expires_at"],
+            SortKey::EmbedId => &["t.embed_id", "t.expires_at"],
         }
     }
 }
@@ -153,6 +155,11 @@ pub fn get_valid(conn: &Conn, id: &str, now: i64) -> StoreResult<Option<TicketVi
 }
 
 /// Valid tickets of an IAM project: `(count before paging, page)`.
+///
+/// Only the filters given become conditions (an `?n IS NULL OR …` term would keep the planner from the
+/// indexes), so each sort order reads the rows of its index of migration 0016 in order and stops at the
+/// page. Without filters the count is the project's live-ticket counter less the live tickets already
+/// expired, a range of the expiry index; with a filter it counts that filter's index range.
 pub fn list_valid(
     conn: &Conn,
     iam_project_id: &str,
@@ -166,36 +173,170 @@ pub fn list_valid(
         limit,
         offset,
     } = *page;
-    let conditions = format!(
-        "WHERE t.iam_project_id = ?1 AND t.left_num > 0 AND t.expires_at > ?2 AND NOT t.revoked \
-         AND (CAST(?3 AS TEXT) IS NULL OR t.user_id = ?3) AND (CAST(?4 AS TEXT) IS NULL OR u.name = ?4) \
-         AND (CAST(?5 AS TEXT) IS NULL OR lower({USER_TYPE_SQL}) = lower(?5)) AND (CAST(?6 AS TEXT) IS NULL OR t.embed_id = ?6) \
-         AND (CAST(?7 AS TEXT) IS NULL OR t.user_id = ?7)"
-    );
-    let args = params![
-        iam_project_id,
-        now,
-        filter.user_id,
-        filter.user_name,
-        filter.user_type,
-        filter.embed_id,
-        filter.only_user
-    ];
-    let count: i64 = conn.query_row(
-        &format!("SELECT count(*) FROM tickets t JOIN users u ON u.id = t.user_id {conditions}"),
-        args,
-        |r| r.get(0),
-    )?;
-    let dir = if descending { "DESC" } else { "ASC" };
+    let project = iam_project_id.to_string();
+    let (conditions, args) = list_conditions(&project, filter, &now);
+    let count = match counted_scope(conn, iam_project_id, filter)? {
+        Some(CountedScope::Nobody) => 0,
+        Some(CountedScope::Counter {
+            scope,
+            key,
+            expired,
+        }) => {
+            let live: Option<i64> = conn.query_opt(
+                "SELECT live FROM ticket_counts WHERE iam_project_id = ?1 AND scope = ?2",
+                params![iam_project_id, scope],
+                |r| r.get(0),
+            )?;
+            let expired: i64 = conn.query_row(
+                &format!("{EXPIRED_LIVE_COUNT} {expired}"),
+                params![iam_project_id, now, key],
+                |r| r.get(0),
+            )?;
+            live.unwrap_or(0) - expired
+        }
+        None => conn.query_row(
+            &format!(
+                "SELECT count(*) FROM tickets t JOIN users u ON u.id = t.user_id WHERE {}",
+                conditions.join(" AND ")
+            ),
+            &args,
+            |r| r.get(0),
+        )?,
+    };
     let rows = conn.query_map(
-        &format!(
-        "{VIEW_SELECT} {conditions} ORDER BY {} {dir}, t.id {dir} LIMIT {limit} OFFSET {offset}",
-        sort.column()
-    ),
-        args,
+        &page_sql(&conditions, sort, descending, limit, offset),
+        &args,
         view_from_row,
     )?;
     Ok((count, rows))
+}
+
+fn page_sql(
+    conditions: &[String],
+    sort: SortKey,
+    descending: bool,
+    limit: i64,
+    offset: i64,
+) -> String {
+    let dir = if descending { "DESC" } else { "ASC" };
+    let order: String = sort
+        .columns()
+        .iter()
+        .map(|c| format!("{c} {dir}, "))
+        .collect();
+    // Without statistics to go by, SQLite prefers any index with a range condition (the expiry or
+    // the uses left) and sorts; a range that holds for every row on the sort key's own column makes its
+    // index, which needs no sort, the equal choice it then takes.
+    let ordering_range = match sort {
+        SortKey::UserId if conditions.len() == BASE_CONDITIONS => " AND t.user_id >= ''",
+        SortKey::EmbedId if conditions.len() == BASE_CONDITIONS => " AND t.embed_id >= ''",
+        _ => "",
+    };
+    format!(
+        "{VIEW_SELECT} WHERE {}{ordering_range} ORDER BY {order}t.id {dir} LIMIT {limit} OFFSET {offset}",
+        conditions.join(" AND "),
+    )
+}
+
+/// How a list's count is read: a counter of migration 0016, or (None) by counting the filtered range.
+enum CountedScope {
+    /// The `ticket_counts` scope, and the condition its expired tickets meet (on `?3`, the `key`: the
+    /// user or embed id).
+    Counter {
+        scope: String,
+        key: String,
+        expired: &'static str,
+    },
+    /// A user name no user of the account has.
+    Nobody,
+}
+
+/// The counter that answers a list's count: the whole project's, or one user's or one embed id's when
+/// that is the only filter.
+fn counted_scope(
+    conn: &Conn,
+    iam_project_id: &str,
+    filter: &TicketFilter,
+) -> StoreResult<Option<CountedScope>> {
+    const USER: &str = "AND t.user_id = ?3";
+    const EMBED: &str = "AND t.embed_id = ?3";
+    let TicketFilter {
+        user_id,
+        user_name,
+        user_type,
+        embed_id,
+        only_user,
+    } = filter;
+    let counter = |scope: &str, key: &str, expired| {
+        Some(CountedScope::Counter {
+            scope: format!("{scope}{key}"),
+            key: key.to_string(),
+            expired,
+        })
+    };
+    Ok(match (user_id, user_name, user_type, embed_id, only_user) {
+        (None, None, None, None, None) => counter("", "", "AND CAST(?3 AS TEXT) = ''"),
+        (Some(user), None, None, None, None) | (None, None, None, None, Some(user)) => {
+            counter("user:", user, USER)
+        }
+        (None, None, None, Some(embed), None) => counter("embed:", embed, EMBED),
+        (None, Some(name), None, None, None) => {
+            let user: Option<String> = conn.query_opt(
+                "SELECT n.id FROM users n WHERE n.name = ?2 \
+                 AND n.domain_id = (SELECT p.domain_id FROM iam_projects p WHERE p.id = ?1)",
+                params![iam_project_id, name],
+                |r| r.get(0),
+            )?;
+            match user {
+                Some(user) => counter("user:", &user, USER),
+                None => Some(CountedScope::Nobody),
+            }
+        }
+        _ => None,
+    })
+}
+
+/// Live tickets past their expiry. Bounded on both sides so that SQLite, without statistics, prefers
+/// this range of the expiry index to the uses-left index's `left_num > 0`.
+const EXPIRED_LIVE_COUNT: &str = "SELECT count(*) FROM tickets t WHERE t.iam_project_id = ?1 \
+     AND t.expires_at >= 0 AND t.expires_at <= ?2 AND t.left_num > 0 AND NOT t.revoked";
+
+/// The conditions every list has: the project, and tickets that can still be used.
+const BASE_CONDITIONS: usize = 4;
+
+/// The WHERE terms of a ticket list and their arguments, numbered in order.
+pub(crate) fn list_conditions<'a>(
+    iam_project_id: &'a String,
+    filter: &'a TicketFilter,
+    now: &'a i64,
+) -> (Vec<String>, Vec<&'a dyn crate::store::Param>) {
+    let mut conditions = vec![
+        "t.iam_project_id = ?1".to_string(),
+        "t.expires_at > ?2".to_string(),
+        "t.left_num > 0".to_string(),
+        "NOT t.revoked".to_string(),
+    ];
+    let mut args: Vec<&dyn crate::store::Param> = vec![iam_project_id, now];
+    let mut add = |term: &str, value: &'a Option<String>| {
+        if let Some(v) = value {
+            args.push(v);
+            conditions.push(term.replace('#', &format!("?{}", args.len())));
+        }
+    };
+    add("t.user_id = #", &filter.user_id);
+    add("t.user_id = #", &filter.only_user);
+    add("t.embed_id = #", &filter.embed_id);
+    // Names are unique per account: the account's name index finds the one user.
+    add(
+        "t.user_id = (SELECT n.id FROM users n WHERE n.name = # \
+         AND n.domain_id = (SELECT p.domain_id FROM iam_projects p WHERE p.id = ?1))",
+        &filter.user_name,
+    );
+    add(
+        &format!("lower({USER_TYPE_SQL}) = lower(#)"),
+        &filter.user_type,
+    );
+    (conditions, args)
 }
 
 #[cfg(test)]
@@ -359,6 +500,168 @@ mod tests {
             };
             let (count, _) = list_valid(conn, "p", &filter, 100, &page)?;
             assert_eq!(count, 2);
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn the_counter_follows_uses_revocations_and_deletions() {
+        let (_dir, db) = test_db();
+        db.blocking(|conn| {
+            seed(conn);
+            insert(conn, &ticket("a", "u1", 3000, 1))?;
+            insert(conn, &ticket("b", "u2", 2000, 2))?;
+            insert(conn, &ticket("c", "u2", 2000, 2))?;
+            let page = TicketPage {
+                sort: SortKey::ExpireTime,
+                descending: true,
+                limit: 10,
+                offset: 0,
+            };
+            let count = |conn: &Conn, now| {
+                list_valid(conn, "p", &TicketFilter::default(), now, &page).map(|(n, _)| n)
+            };
+            assert_eq!(count(conn, 100)?, 3);
+            // Each counted filter agrees with the rows it lists.
+            let some = |v: &str| Some(v.to_string());
+            for filter in [
+                TicketFilter {
+                    user_id: some("u2"),
+                    ..Default::default()
+                },
+                TicketFilter {
+                    only_user: some("u1"),
+                    ..Default::default()
+                },
+                TicketFilter {
+                    user_name: some("bob"),
+                    ..Default::default()
+                },
+                TicketFilter {
+                    user_name: some("nobody"),
+                    ..Default::default()
+                },
+                TicketFilter {
+                    embed_id: some(""),
+                    ..Default::default()
+                },
+                TicketFilter {
+                    embed_id: some("other"),
+                    ..Default::default()
+                },
+            ] {
+                for now in [100, 2500] {
+                    let (n, rows) = list_valid(conn, "p", &filter, now, &page)?;
+                    assert_eq!(n, rows.len() as i64, "{filter:?} at {now}");
+                }
+            }
+            assert!(consume(conn, "a", 100, None)?.is_some());
+            assert!(consume(conn, "b", 100, None)?.is_some());
+            assert_eq!(count(conn, 100)?, 2, "a used up, b has a use left");
+            assert!(revoke(conn, "b")?);
+            assert_eq!(count(conn, 100)?, 1);
+            assert_eq!(count(conn, 2000)?, 0, "c expired");
+            conn.execute("DELETE FROM users WHERE id = 'u2'", params![])?;
+            assert_eq!(count(conn, 100)?, 0);
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    /// Every sort order and filter of the list reads an index, never the whole table, and never sorts
+    /// the matching rows in a temporary B-tree: at a million tickets either would cost a scan per page.
+    #[test]
+    fn every_list_query_reads_an_index_in_order() {
+        let (_dir, db) = test_db();
+        db.blocking(|conn| {
+            seed(conn);
+            let project = "p".to_string();
+            let now = 100i64;
+            let some = |v: &str| Some(v.to_string());
+            let filters = [
+                TicketFilter::default(),
+                TicketFilter {
+                    user_id: some("u1"),
+                    ..Default::default()
+                },
+                TicketFilter {
+                    only_user: some("u1"),
+                    ..Default::default()
+                },
+                TicketFilter {
+                    embed_id: some("repo"),
+                    ..Default::default()
+                },
+                TicketFilter {
+                    user_name: some("alice"),
+                    ..Default::default()
+                },
+            ];
+            let sorts = [
+                SortKey::ExpireTime,
+                SortKey::LeftNum,
+                SortKey::UserId,
+                SortKey::EmbedId,
+            ];
+            for filter in &filters {
+                let (conditions, args) = list_conditions(&project, filter, &now);
+                let count = format!(
+                    "SELECT count(*) FROM tickets t JOIN users u ON u.id = t.user_id WHERE {}",
+                    conditions.join(" AND ")
+                );
+                let mut queries = vec![(count, false)];
+                for sort in sorts {
+                    for descending in [true, false] {
+                        // A filter on one user or scope narrows the rows to sort to that key's range.
+                        let unfiltered = conditions.len() == BASE_CONDITIONS;
+                        let sql = page_sql(&conditions, sort, descending, 10, 1000);
+                        queries.push((sql, unfiltered || sort == SortKey::ExpireTime));
+                    }
+                }
+                for (sql, ordered) in queries {
+                    // Top-level steps only: a ticket's groups are sorted per row, a handful each.
+                    let plan = conn
+                        .query_map(&format!("EXPLAIN QUERY PLAN {sql}"), &args, |r| {
+                            Ok((r.get::<i64>(1)?, r.get::<String>(3)?))
+                        })?
+                        .into_iter()
+                        .filter(|(parent, _)| *parent == 0)
+                        .map(|(_, detail)| detail)
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    assert!(
+                        !plan
+                            .lines()
+                            .any(|l| l.starts_with("SCAN t") || l.starts_with("SCAN u")),
+                        "a full scan in {sql}:\n{plan}"
+                    );
+                    if ordered {
+                        assert!(!plan.contains("TEMP B-TREE"), "a sort in {sql}:\n{plan}");
+                    }
+                }
+            }
+            let expired = conn
+                .query_map(
+                    &format!("EXPLAIN QUERY PLAN {EXPIRED_LIVE_COUNT} AND CAST(?3 AS TEXT) = ''"),
+                    params![project, now, ""],
+                    |r| r.get::<String>(3),
+                )?
+                .join("\n");
+            assert!(expired.contains("tickets_live_expiry"), "{expired}");
+            for (condition, index) in [
+                ("AND t.user_id = ?3", "tickets_live_user"),
+                ("AND t.embed_id = ?3", "tickets_live_embed"),
+            ] {
+                let plan = conn
+                    .query_map(
+                        &format!("EXPLAIN QUERY PLAN {EXPIRED_LIVE_COUNT} {condition}"),
+                        params![project, now, "x"],
+                        |r| r.get::<String>(3),
+                    )?
+                    .join("\n");
+                assert!(plan.contains(index), "{plan}");
+            }
             Ok(())
         })
         .unwrap();

@@ -59,20 +59,30 @@ pub async fn list(
     let domain_id = principal.domain_id.clone();
     // A scoped ticket counts only the repositories in its scope.
     let scope = scope_of(&principal);
-    let window_of = move |total: usize| page_window(total as u64, page_no as u64, page_size as u64);
-    let (users, readable) = state
+    let window = page_window(0, page_no as u64, page_size as u64);
+    let (limit, offset) = (
+        window.take as i64,
+        window.skip.min(i64::MAX as usize) as i64,
+    );
+    let (total, users, names, readable) = state
         .db
         .call(move |conn| {
-            let users = identity::list_users(conn, &domain_id, None, user_name.as_deref())?;
+            // The page is read from the database (a million users are never loaded for ten).
+            let (total, users) =
+                identity::page_users(conn, &domain_id, user_name.as_deref(), limit, offset)?;
             // Only the page's users are counted: each count walks the account's repositories.
-            let window = window_of(users.len());
-            let repos: Vec<Repository> = repos::domain_repos(conn, &domain_id)?
-                .into_iter()
-                .filter(|r| r.status == STATUS_ACTIVE_REPO)
-                .filter(|r| scope.root_in(&r.name, &r.id).is_some())
-                .collect();
+            let repos: Vec<Repository> = if users.is_empty() {
+                Vec::new()
+            } else {
+                repos::domain_repos(conn, &domain_id)?
+                    .into_iter()
+                    .filter(|r| r.status == STATUS_ACTIVE_REPO)
+                    .filter(|r| scope.root_in(&r.name, &r.id).is_some())
+                    .collect()
+            };
             let mut readable = HashMap::new();
-            for u in users.iter().skip(window.skip).take(window.take) {
+            let mut names: HashMap<String, String> = HashMap::new();
+            for u in &users {
                 let access = CallerAccess::load_for_user(
                     conn,
                     &u.id,
@@ -81,21 +91,30 @@ pub async fn list(
                 )?;
                 let count = repos.iter().filter(|r| access.can_read(r)).count() as i64;
                 readable.insert(u.id.clone(), count);
+                names.insert(u.id.clone(), u.name.clone());
             }
-            Ok((users, readable))
+            for u in &users {
+                for id in [&u.created_by, &u.modified_by] {
+                    if !names.contains_key(id) {
+                        let name = identity::get_user(conn, id)?
+                            .map(|c| c.name)
+                            .unwrap_or_default();
+                        names.insert(id.clone(), name);
+                    }
+                }
+            }
+            Ok((total, users, names, readable))
         })
         .await?;
-    let names: HashMap<&str, &str> = users
+    let names: HashMap<&str, &str> = names
         .iter()
-        .map(|u| (u.id.as_str(), u.name.as_str()))
+        .map(|(id, name)| (id.as_str(), name.as_str()))
         .collect();
-    let window = page_window(users.len() as u64, page_no as u64, page_size as u64);
+    let window = page_window(total.max(0) as u64, page_no as u64, page_size as u64);
     let offset = state.config.display_offset_minutes;
     let region = &state.config.region;
     let data: Vec<RepoUserRow> = users
         .iter()
-        .skip(window.skip)
-        .take(window.take)
         .map(|u| {
             row(
                 u,
@@ -107,7 +126,7 @@ pub async fn list(
         })
         .collect();
     Ok(success(json!({
-        "total_records": users.len(),
+        "total_records": total,
         "total_pages": window.total_pages,
         "data": data,
     })))

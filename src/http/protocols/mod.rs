@@ -24,6 +24,7 @@ mod oci_manifests;
 mod oci_token;
 pub mod pypi;
 pub mod pypi_form;
+mod pypi_json;
 mod pypi_remote;
 mod pypi_virtual;
 mod remote;

@@ -18,7 +18,7 @@ use super::access::{
 use super::documents::document_response;
 use super::download::{http_date, serve_bytes, serve_file};
 use super::pypi_form::{self, Uploaded};
-use super::{pypi_remote, pypi_virtual};
+use super::{pypi_json, pypi_remote, pypi_virtual};
 use crate::auth::Principal;
 use crate::domain::operation::Operation;
 use crate::formats::pypi::{self, DistKind, IndexFile};
@@ -39,8 +39,16 @@ const PREFIX: &str = "/artifactory/api/pypi/";
 pub const MAX_METADATA_BYTES: u64 = 4 * 1024 * 1024;
 
 pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
+    // The JSON API's clients read JSON errors; pip and twine read the status line.
+    let json_api = request
+        .uri()
+        .path()
+        .strip_prefix(PREFIX)
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(_, tail)| pypi_json::is_json_api(&tail.split('/').collect::<Vec<_>>()));
     match dispatch(&state, request).await {
         Ok(r) => r,
+        Err(e) if json_api => pypi_json::json_error(e),
         Err(e) => pypi_error(e),
     }
 }
@@ -170,6 +178,14 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
                     .await;
             }
             project_index(state, &repo, &project, &parts.headers, head).await
+        }
+        (&Method::GET | &Method::HEAD, ["pypi", name, "json"]) => {
+            let (headers, caller) = (&parts.headers, caller.as_ref());
+            pypi_json::serve(state, &repo, caller, name, None, headers, head).await
+        }
+        (&Method::GET | &Method::HEAD, ["pypi", name, version, "json"]) => {
+            let (headers, caller) = (&parts.headers, caller.as_ref());
+            pypi_json::serve(state, &repo, caller, name, Some(version), headers, head).await
         }
         (&Method::GET | &Method::HEAD, ["packages", project, version, filename]) => {
             let rel = format!("packages/{project}/{version}/{filename}");

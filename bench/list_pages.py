@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Time the ticket list and the user lists page by page with SDK-signed requests (issue 15).
+
+    bench/list_pages.py --data-dir DIR [--requests N] [--database-url URL]
+
+Starts arca (ARCA_BIN) on a data directory bench/seed_rows.py filled, sends each page's request N times
+one after another on one connection (after a few warm-up requests) and prints p50/p99 in milliseconds per
+page kind, as JSON lines. The pages: the ticket list (`GET /v1/{project}/tickets`, seed 001: offset paging
+capped at offset 1,000, sorts and filters), the repository user list (`GET /cloudartifact/v5/repositories/
+users`: page_no/page_size, a name filter) and IAM's user list (`GET /v3/users`: no paging, a name filter).
+"""
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
+import harness  # noqa: E402
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data-dir", required=True, type=Path)
+    ap.add_argument("--requests", type=int, default=200)
+    ap.add_argument("--database-url", default="")
+    args = ap.parse_args()
+    env = {"ARCA_DATABASE_URL": args.database_url} if args.database_url else {}
+    env["RUST_LOG"] = "warn"
+    data_dir = args.data_dir.resolve()
+    srv = harness.launch(data_dir.parent / (data_dir.name + ".bench-work"), data_dir=data_dir, env=env)
+    session = requests.Session()
+    try:
+        proj = srv.iam_project_id
+        tickets = "/v1/%s/tickets" % proj
+        some_user = srv.signed("GET", tickets, query={"limit": "1"}, session=session).json()["page_data"][0]
+        total_users = srv.signed("GET", "/cloudartifact/v5/repositories/users", query={"page_size": "10"},
+                                 session=session).json()["result"]["total_records"]
+        last = max(1, (total_users + 9) // 10)
+        pages = [
+            ("tickets first", tickets, {"limit": "10"}),
+            ("tickets offset 500", tickets, {"limit": "10", "offset": "500"}),
+            ("tickets offset 1000 (deepest)", tickets, {"limit": "10", "offset": "1000"}),
+            ("tickets last (asc)", tickets, {"limit": "10", "sort_dir": "asc"}),
+            ("tickets by left_num", tickets, {"limit": "10", "sort_key": "left_num", "offset": "1000"}),
+            ("tickets by user_id", tickets, {"limit": "10", "sort_key": "user_id", "offset": "1000"}),
+            ("tickets by embed_id", tickets, {"limit": "10", "sort_key": "embed_id"}),
+            ("tickets user_id=", tickets, {"limit": "10", "user_id": some_user["user_id"]}),
+            ("tickets user_name=", tickets, {"limit": "10", "user_name": some_user["user_name"]}),
+            ("tickets embed_id=", tickets, {"limit": "10", "embed_id": "seed-generic"}),
+            ("repo users first", "/cloudartifact/v5/repositories/users", {"page_size": "10"}),
+            ("repo users middle", "/cloudartifact/v5/repositories/users",
+             {"page_size": "10", "page_no": str(last // 2)}),
+            ("repo users last", "/cloudartifact/v5/repositories/users", {"page_size": "10", "page_no": str(last)}),
+            ("repo users user_name contains", "/cloudartifact/v5/repositories/users",
+             {"page_size": "10", "user_name": "0000123"}),
+            ("iam users name=", "/v3/users", {"name": some_user["user_name"]}),
+        ]
+        for label, path, query in pages:
+            for _ in range(3):
+                resp = srv.signed("GET", path, query=query, session=session)
+                resp.raise_for_status()
+            times = []
+            for _ in range(args.requests):
+                t = time.perf_counter()
+                resp = srv.signed("GET", path, query=query, session=session)
+                times.append((time.perf_counter() - t) * 1000)
+                resp.raise_for_status()
+            body = resp.json()
+            rows = len(body.get("page_data") or (body.get("result") or {}).get("data") or body.get("users") or [])
+            print(json.dumps({"page": label, "p50_ms": round(statistics.median(times), 2),
+                              "p99_ms": round(pct(times, 99), 2), "rows": rows}), flush=True)
+    finally:
+        srv.stop()
+
+
+if __name__ == "__main__":
+    main()
