@@ -1,0 +1,381 @@
+"""The peers bench/run compares arca with, each installed from its package registry into a cache directory
+(reused across runs), started on a loopback port with a configuration written here, and seeded over its own
+protocol with the bytes of fixtures.py. Each answers the rows it can serve (same row names as arca's)."""
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+import fixtures as fx
+from harness import free_port
+from load import Load
+
+
+def run(cmd, log: Path, env=None, cwd=None):
+    with open(log, "ab") as f:
+        f.write(("\n$ %s\n" % " ".join(map(str, cmd))).encode())
+        f.flush()
+        return subprocess.run(list(map(str, cmd)), stdout=f, stderr=subprocess.STDOUT, env=env, cwd=cwd).returncode
+
+
+def cargo_install(cache: Path, crate: str, binary: str, version: str = "") -> Path:
+    """`cargo install` niced and on one job (other work shares the 2 cores), --locked first and without it
+    when the lock names a crate version the registry no longer serves; the build directory is kept so an
+    interrupted install resumes."""
+    root = cache / crate
+    exe = root / "bin" / binary
+    if exe.exists():
+        return exe
+    env = dict(os.environ, CARGO_BUILD_JOBS="1", CARGO_TARGET_DIR=str(cache / ("build-" + crate)))
+    spec = [crate] + (["--version", version] if version else [])
+    log = cache / ("%s-install.log" % crate)
+    print("installing %s with cargo (log: %s); this takes a while on 2 cores" % (crate, log), flush=True)
+    for locked in (["--locked"], []):
+        if run(["nice", "-n", "15", "cargo", "install", "--root", root, *locked, *spec], log, env=env) == 0:
+            return exe
+    raise RuntimeError("cargo install %s failed, see %s" % (crate, log))
+
+
+def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout=60, ok=(200,)):
+    """Polls `url` every 2 ms until it answers one of `ok`; answers the milliseconds it took."""
+    start = time.monotonic()
+    session = requests.Session()
+    while True:
+        try:
+            if session.get(url, timeout=1).status_code in ok:
+                return (time.monotonic() - start) * 1000
+        except requests.RequestException:
+            pass
+        if proc.poll() is not None or time.monotonic() - start > timeout:
+            tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+            raise RuntimeError("%s did not answer at %s:\n%s" % (proc.args[0], url, tail))
+        time.sleep(0.002)
+
+
+class Peer:
+    name = ""
+    formats = ()
+    health = "/"
+
+    def __init__(self, cache: Path, workdir: Path):
+        self.cache, self.workdir = Path(cache), Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.log = self.workdir / ("%s.log" % self.name)
+        self.proc = None
+        self.port = None
+        self.started_ms = None
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def url(self, path: str) -> str:
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def command(self) -> list:
+        raise NotImplementedError
+
+    def env(self) -> dict:
+        return dict(os.environ)
+
+    def start(self):
+        if self.port is None:
+            self.port = free_port()
+        log = open(self.log, "ab")
+        self.proc = subprocess.Popen(list(map(str, self.command())), stdout=log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, env=self.env(), cwd=self.workdir,
+                                     start_new_session=True)
+        log.close()
+        self.started_ms = wait_http(self.url(self.health), self.proc, self.log)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def cold_start_ms(self) -> float:
+        self.stop()
+        self.start()
+        return self.started_ms
+
+    def stream_urls(self):
+        return None
+
+
+class Nginx(Peer):
+    """Debian's nginx serving the generic files from a directory: the static-file limit."""
+    name = "nginx"
+    formats = ("generic",)
+    health = "/files/10k.bin"
+
+    @staticmethod
+    def install(cache: Path):
+        if shutil.which("nginx") is None:
+            sudo = [] if os.geteuid() == 0 else ["sudo"]
+            env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+            subprocess.run(sudo + ["apt-get", "update", "-qq"], check=True)
+            subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx"],
+                           check=True, env=env, stdout=subprocess.DEVNULL)
+
+    def version(self) -> str:
+        out = subprocess.run(["nginx", "-v"], capture_output=True, text=True)
+        return out.stderr.strip().replace("nginx version: ", "")
+
+    def command(self):
+        root = self.workdir / "www"
+        (root / "files").mkdir(parents=True, exist_ok=True)
+        (root / "files" / "10k.bin").write_bytes(fx.TEN_K)
+        (root / "files" / "1m.bin").write_bytes(fx.ONE_M)
+        conf = self.workdir / "nginx.conf"
+        # One worker per core, as nginx's `auto`; logging off, as arca logs nothing per request at warn.
+        conf.write_text("""daemon off;
+worker_processes auto;
+pid %(dir)s/nginx.pid;
+error_log %(dir)s/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    client_body_temp_path %(dir)s/body; proxy_temp_path %(dir)s/proxy; fastcgi_temp_path %(dir)s/fcgi;
+    uwsgi_temp_path %(dir)s/uwsgi; scgi_temp_path %(dir)s/scgi;
+    server {
+        listen 127.0.0.1:%(port)d;
+        root %(root)s;
+    }
+}
+""" % {"dir": self.workdir, "port": self.port, "root": root})
+        return ["nginx", "-c", conf, "-p", self.workdir]
+
+    def seed(self, fmts) -> dict:
+        return {"generic 10 KiB": Load(self.url("/files/10k.bin")),
+                "generic 1 MiB": Load(self.url("/files/1m.bin"))}
+
+    def stream_urls(self):
+        """Only the download: nginx serves the file arca received, written into its directory."""
+        return None, self.url("/files/1g.bin"), None
+
+    def put_big(self, path: Path):
+        target = self.workdir / "www" / "files" / "1g.bin"
+        if target.exists():
+            target.unlink()
+        os.link(path, target) if path.stat().st_dev == target.parent.stat().st_dev else shutil.copy(path, target)
+
+
+class Verdaccio(Peer):
+    name = "verdaccio"
+    formats = ("npm",)
+    health = "/-/ping"
+
+    @staticmethod
+    def install(cache: Path):
+        d = cache / "verdaccio"
+        if not (d / "node_modules" / ".bin" / "verdaccio").exists():
+            d.mkdir(parents=True, exist_ok=True)
+            if not (d / "package.json").exists():
+                (d / "package.json").write_text('{"private": true}\n')
+            if run(["npm", "install", "--no-audit", "--no-fund", "verdaccio"], cache / "verdaccio-install.log",
+                   cwd=d) != 0:
+                raise RuntimeError("npm install verdaccio failed, see %s" % (cache / "verdaccio-install.log"))
+
+    def version(self) -> str:
+        pkg = self.cache / "verdaccio" / "node_modules" / "verdaccio" / "package.json"
+        return json.loads(pkg.read_text())["version"]
+
+    def command(self):
+        conf = self.workdir / "config.yaml"
+        # No uplinks (no outbound traffic), htpasswd auth, reads open to all as arca's anonymous rows.
+        conf.write_text("""storage: %(dir)s/storage
+auth:
+  htpasswd:
+    file: %(dir)s/htpasswd
+    max_users: 100
+uplinks: {}
+packages:
+  '**':
+    access: $all
+    publish: $authenticated
+server:
+  keepAliveTimeout: 60
+log: { type: stdout, format: pretty, level: error }
+listen: 127.0.0.1:%(port)d
+max_body_size: 2000mb
+""" % {"dir": self.workdir, "port": self.port})
+        return ["node", self.cache / "verdaccio" / "node_modules" / "verdaccio" / "bin" / "verdaccio", "-c", conf]
+
+    def seed(self, fmts) -> dict:
+        r = requests.put(self.url("/-/user/org.couchdb.user:bench"), json={
+            "name": "bench", "password": "bench-password-15"}, timeout=60)
+        assert r.status_code in (200, 201), r.text
+        auth = {"Authorization": "Bearer " + r.json()["token"]}
+        s = requests.Session()
+        s.headers.update(auth)
+        for name, count in ((fx.NPM_NAME, fx.VERSIONS), (fx.NPM_MANY, self.many)):
+            for i in range(count):
+                v = fx.version(i)
+                tgz = fx.npm_tarball(name, v)
+                doc = fx.npm_document(name, v, tgz, self.url("/%s/-/%s-%s.tgz" % (name, name, v)))
+                r = s.put(self.url("/" + name), json=doc, timeout=120)
+                assert r.status_code in (200, 201), r.text
+        return {"npm packument": Load(self.url("/" + fx.NPM_NAME)),
+                "npm packument, Basic": Load(self.url("/" + fx.NPM_NAME), auth),
+                "npm packument, 2,000 versions": Load(self.url("/" + fx.NPM_MANY)),
+                "npm tarball": Load(self.url("/%s/-/%s-%s.tgz" % (fx.NPM_NAME, fx.NPM_NAME, fx.version(0))))}
+
+
+class Pypiserver(Peer):
+    name = "pypiserver"
+    formats = ("pypi",)
+    health = "/simple/"
+
+    @staticmethod
+    def install(cache: Path):
+        venv = cache / "pypiserver"
+        if not (venv / "bin" / "pypi-server").exists():
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            if run([venv / "bin" / "pip", "install", "-q", "pypiserver", "passlib"],
+                   cache / "pypiserver-install.log") != 0:
+                raise RuntimeError("pip install pypiserver failed, see %s" % (cache / "pypiserver-install.log"))
+
+    def version(self) -> str:
+        out = subprocess.run([self.cache / "pypiserver" / "bin" / "pip", "show", "pypiserver"],
+                             capture_output=True, text=True).stdout
+        return next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("Version:"))
+
+    def command(self):
+        (self.workdir / "packages").mkdir(exist_ok=True)
+        htpasswd = self.workdir / "htpasswd"
+        if not htpasswd.exists():
+            # passlib's apache module writes the file (pypiserver reads it with the same module).
+            subprocess.run([self.cache / "pypiserver" / "bin" / "python", "-c",
+                            "import sys; from passlib.apache import HtpasswdFile as H; h = H(sys.argv[1], new=True);"
+                            " h.set_password('bench', 'bench-password-15'); h.save()", htpasswd], check=True)
+        return [self.cache / "pypiserver" / "bin" / "pypi-server", "run", "-i", "127.0.0.1", "-p", self.port,
+                "-a", "update", "-P", htpasswd, "--disable-fallback", "-v", self.workdir / "packages"]
+
+    def seed(self, fmts) -> dict:
+        s = requests.Session()
+        s.auth = ("bench", "bench-password-15")
+        for i in range(fx.VERSIONS):
+            v = fx.version(i)
+            name = fx.pypi_filename(fx.PYPI_NAME, v)
+            r = s.post(self.url("/"), data=fx.pypi_form(fx.PYPI_NAME, v, fx.TEN_K),
+                       files={"content": (name, fx.TEN_K)}, timeout=60)
+            assert r.status_code == 200, r.text
+        page = s.get(self.url("/simple/%s/" % fx.PYPI_NAME), timeout=60)
+        href = page.text.split('href="', 1)[1].split('"', 1)[0].split("#", 1)[0]
+        return {"pypi simple page": Load(self.url("/simple/%s/" % fx.PYPI_NAME), {"Accept": "text/html"}),
+                "pypi file": Load(requests.compat.urljoin(page.url, href))}
+
+
+class Nora(Peer):
+    """nora-registry (Rust, multi-format), as issue 15 asks for like-for-like reads: no auth, no rate limit,
+    no curation, no audit log, and no upstream proxies (loopback only)."""
+    name = "nora"
+    formats = ("generic", "npm", "pypi", "cargo", "maven")
+    health = "/health"
+
+    @staticmethod
+    def install(cache: Path):
+        cargo_install(cache, "nora-registry", "nora")
+
+    def version(self) -> str:
+        out = subprocess.run([self.cache / "nora-registry" / "bin" / "nora", "--version"], capture_output=True,
+                             text=True)
+        return (out.stdout.strip() or "nora-registry").replace("nora ", "nora-registry ")
+
+    def env(self):
+        env = dict(os.environ)
+        env.update({
+            "NORA_HOST": "127.0.0.1", "NORA_PORT": str(self.port), "NORA_STORAGE_MODE": "local",
+            "NORA_STORAGE_PATH": str(self.workdir / "storage"), "NORA_AUTH_ENABLED": "false",
+            "NORA_RATE_LIMIT_ENABLED": "false", "NORA_CURATION_MODE": "off", "NORA_AUDIT_LOG": "off",
+            "NORA_NPM_PROXY": "", "NORA_PYPI_PROXY": "", "NORA_CARGO_PROXY": "", "NORA_MAVEN_PROXIES": "",
+            "NORA_DOCKER_ENABLED": "false", "RUST_LOG": "warn",
+        })
+        return env
+
+    def command(self):
+        return [self.cache / "nora-registry" / "bin" / "nora"]
+
+    def seed(self, fmts) -> dict:
+        s = requests.Session()
+        rows = {}
+        if "generic" in fmts:
+            for path, data in (("files/10k.bin", fx.TEN_K), ("files/1m.bin", fx.ONE_M)):
+                r = s.put(self.url("/raw/" + path), data=data, timeout=60)
+                assert r.status_code in (200, 201), r.text
+            rows.update({"generic 10 KiB": Load(self.url("/raw/files/10k.bin")),
+                         "generic 1 MiB": Load(self.url("/raw/files/1m.bin")),
+                         "generic upload 10 KiB": Load(self.url("/raw/upload/"), script="put")})
+        if "npm" in fmts:
+            for name, count in ((fx.NPM_NAME, fx.VERSIONS), (fx.NPM_MANY, self.many)):
+                for i in range(count):
+                    v = fx.version(i)
+                    tgz = fx.npm_tarball(name, v)
+                    doc = fx.npm_document(name, v, tgz, self.url("/npm/%s/-/%s-%s.tgz" % (name, name, v)))
+                    r = s.put(self.url("/npm/" + name), json=doc, timeout=120)
+                    assert r.status_code in (200, 201), r.text
+            rows.update({"npm packument": Load(self.url("/npm/" + fx.NPM_NAME)),
+                         "npm packument, 2,000 versions": Load(self.url("/npm/" + fx.NPM_MANY)),
+                         "npm tarball": Load(self.url("/npm/%s/-/%s-%s.tgz" % (fx.NPM_NAME, fx.NPM_NAME,
+                                                                                fx.version(0))))})
+        if "pypi" in fmts:
+            for i in range(fx.VERSIONS):
+                v = fx.version(i)
+                name = fx.pypi_filename(fx.PYPI_NAME, v)
+                r = s.post(self.url("/simple/"), data=fx.pypi_form(fx.PYPI_NAME, v, fx.TEN_K),
+                           files={"content": (name, fx.TEN_K)}, timeout=60)
+                assert r.status_code in (200, 201), r.text
+            page = s.get(self.url("/simple/%s/" % fx.PYPI_NAME), headers={"Accept": "text/html"}, timeout=60)
+            href = page.text.split('href="', 1)[1].split('"', 1)[0].split("#", 1)[0]
+            rows.update({"pypi simple page": Load(self.url("/simple/%s/" % fx.PYPI_NAME), {"Accept": "text/html"}),
+                         "pypi file": Load(requests.compat.urljoin(page.url, href))})
+        if "cargo" in fmts:
+            for i in range(fx.VERSIONS):
+                r = s.put(self.url("/cargo/api/v1/crates/new"),
+                          data=fx.cargo_frame(fx.CARGO_NAME, fx.version(i), fx.TEN_K), timeout=60)
+                assert r.status_code == 200, r.text
+            rows.update({"cargo index file": Load(self.url("/cargo/index/" + fx.cargo_index_path(fx.CARGO_NAME))),
+                         "cargo crate": Load(self.url("/cargo/api/v1/crates/%s/%s/download"
+                                                      % (fx.CARGO_NAME, fx.version(0))))})
+        if "maven" in fmts:
+            base = "/maven2/%s/%s/" % (fx.MAVEN_GROUP, fx.MAVEN_ARTIFACT)
+            versions = []
+            for i in range(fx.VERSIONS):
+                v = fx.version(i)
+                versions.append(v)
+                for suffix, data in ((".pom", fx.maven_pom(v)), (".jar", fx.TEN_K)):
+                    r = s.put(self.url(base + "%s/%s-%s%s" % (v, fx.MAVEN_ARTIFACT, v, suffix)), data=data,
+                              timeout=60)
+                    assert r.status_code in (200, 201), r.text
+                # mvn deploy uploads the artifact's metadata after each version; nora stores it as sent.
+                r = s.put(self.url(base + "maven-metadata.xml"), data=fx.maven_metadata(versions), timeout=60)
+                assert r.status_code in (200, 201), r.text
+            v0 = fx.version(0)
+            rows.update({"maven metadata": Load(self.url(base + "maven-metadata.xml")),
+                         "maven jar": Load(self.url(base + "%s/%s-%s.jar" % (v0, fx.MAVEN_ARTIFACT, v0)))})
+        return rows
+
+    def stream_urls(self):
+        url = self.url("/raw/big/1g.bin")
+        return url, url, None
+
+
+PEERS = {"nginx": Nginx, "verdaccio": Verdaccio, "pypiserver": Pypiserver, "nora": Nora}
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
