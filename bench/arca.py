@@ -175,8 +175,9 @@ class Arca:
         self._open(repo)
         base = srv.url("/artifactory/api/cargo/%s/" % repo)
         for i in range(fx.VERSIONS):
-            r = s.put(base + "api/v1/crates/new", data=fx.cargo_frame(fx.CARGO_NAME, fx.version(i), fx.TEN_K),
-                      timeout=60)
+            v = fx.version(i)
+            r = s.put(base + "api/v1/crates/new", timeout=60,
+                      data=fx.cargo_frame(fx.CARGO_NAME, v, fx.crate_file(fx.CARGO_NAME, v)))
             assert r.status_code == 200, r.text
         return {"cargo index file": Load(base + "index/" + fx.cargo_index_path(fx.CARGO_NAME)),
                 "cargo crate": Load(base + "api/v1/crates/%s/%s/download" % (fx.CARGO_NAME, fx.version(0)))}

@@ -29,14 +29,8 @@ MANY = 2000
 def npm_tarball(name: str, version: str) -> bytes:
     """A real .tgz of package/package.json and a 10 KiB file, as npm pack makes (Verdaccio reads nothing
     in it, arca neither, but a client could install it)."""
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1) as tar:
-        for path, data in (("package/package.json", json.dumps({"name": name, "version": version}).encode()),
-                           ("package/data.bin", TEN_K)):
-            info = tarfile.TarInfo(path)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+    return _tgz([("package/package.json", json.dumps({"name": name, "version": version}).encode()),
+                 ("package/data.bin", TEN_K)])
 
 
 def npm_document(name: str, version: str, tarball: bytes, tarball_url: str) -> dict:
@@ -60,6 +54,24 @@ def pypi_form(name: str, version: str, content: bytes) -> dict:
 
 def pypi_filename(name: str, version: str) -> str:
     return "%s-%s.tar.gz" % (name.replace("-", "_"), version)
+
+
+def _tgz(files) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1) as tar:
+        for path, data in files:
+            info = tarfile.TarInfo(path)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def crate_file(name: str, vers: str) -> bytes:
+    """A .crate as cargo package makes it (kellnr opens it to read the manifest), with a 10 KiB file."""
+    manifest = ('[package]\nname = "%s"\nversion = "%s"\nedition = "2021"\ndescription = "bench"\n'
+                'license = "MIT"\n' % (name, vers)).encode()
+    root = "%s-%s/" % (name, vers)
+    return _tgz([(root + "Cargo.toml", manifest), (root + "src/lib.rs", b""), (root + "data.bin", TEN_K)])
 
 
 def cargo_frame(name: str, vers: str, crate: bytes) -> bytes:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,8 +46,8 @@ def parse_args(argv):
                         "non-zero when a request fails")
     p.add_argument("--only", default="", help="comma-separated words: run only the rows whose name contains "
                    "one (e.g. 'npm,generic 10 KiB,stream,cold,api,mixed')")
-    p.add_argument("--peers", default="nginx,verdaccio,pypiserver,nora",
-                   help="comma-separated peers (nginx, verdaccio, pypiserver, nora), or 'none'")
+    p.add_argument("--peers", default="nginx,verdaccio,pypiserver,nora,kellnr",
+                   help="comma-separated peers (nginx, verdaccio, pypiserver, nora, kellnr), or 'none'")
     p.add_argument("--duration", type=float, default=5.0, help="seconds of load per measurement")
     p.add_argument("--warmup", type=float, default=None, help="seconds of warm-up before each (default 1)")
     p.add_argument("--runs", type=int, default=3, help="measurements per row and server (medians reported)")
@@ -108,22 +109,28 @@ class Bench:
             time.sleep(0.3)
             self.fact(server.name, "RSS idle after start", "%.1f MiB" % (status_kib(server.pid, "VmRSS") / 1024))
         self.loads = {}
+        # arca first, then the peers at once: Verdaccio and nora take minutes for 2,000 publishes each.
+        self.seed(self.arca)
+        with ThreadPoolExecutor(max(1, len(self.servers) - 1)) as pool:
+            list(pool.map(self.seed, self.servers[1:]))
+        time.sleep(0.5)
         for server in self.servers:
-            start = time.monotonic()
-            loads = server.seed(server.formats)
-            self.fact(server.name, "seeded in", "%.1f s" % (time.monotonic() - start))
-            for name in REVALIDATED:
-                if name in loads:
-                    loads[name + ", If-None-Match"] = self.revalidating(server, loads[name])
-            for name, load in list(loads.items()):
-                if load is not None and load.script == "put":
-                    script = self.workdir / ("put-%s.lua" % server.name)
-                    base = load.url.split("://", 1)[1].split("/", 1)[1]
-                    script.write_text(PUT_LUA % ("/" + base))
-                    load.script = str(script)
-            self.loads[server.name] = {k: v for k, v in loads.items() if v is not None}
-            time.sleep(0.5)
             self.fact(server.name, "RSS idle after seeding", "%.1f MiB" % (status_kib(server.pid, "VmRSS") / 1024))
+
+    def seed(self, server):
+        start = time.monotonic()
+        loads = server.seed(server.formats)
+        self.fact(server.name, "seeded in", "%.1f s" % (time.monotonic() - start))
+        for name in REVALIDATED:
+            if name in loads:
+                loads[name + ", If-None-Match"] = self.revalidating(server, loads[name])
+        for name, load in list(loads.items()):
+            if load is not None and load.script == "put":
+                script = self.workdir / ("put-%s.lua" % server.name)
+                base = load.url.split("://", 1)[1].split("/", 1)[1]
+                script.write_text(PUT_LUA % ("/" + base))
+                load.script = str(script)
+        self.loads[server.name] = {k: v for k, v in loads.items() if v is not None}
 
     def revalidating(self, server, load):
         r = requests.get(load.url, headers=load.headers, timeout=60)
@@ -179,6 +186,8 @@ class Bench:
                         if fig.errors:
                             self.failures.append("%s %s c=%d: %d failed requests" % (server.name, row, c,
                                                                                    fig.errors))
+                        if fig.requests == 0 and server is self.arca:
+                            self.failures.append("arca %s c=%d: no request completed" % (row, c))
                         print("%-38s c=%-3d %-11s %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms  cpu %.3f s/1k  "
                               "rss %.1f MiB%s" % (row, c, server.name, fig.rate, fig.p50_ms, fig.p99_ms,
                                                  fig.cpu_per_1k, fig.rss_peak_mib,

@@ -3,8 +3,10 @@
 protocol with the bytes of fixtures.py. Each answers the rows it can serve (same row names as arca's)."""
 
 import base64
+import getpass
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,21 +27,36 @@ def run(cmd, log: Path, env=None, cwd=None):
         return subprocess.run(list(map(str, cmd)), stdout=f, stderr=subprocess.STDOUT, env=env, cwd=cwd).returncode
 
 
-def cargo_install(cache: Path, crate: str, binary: str, version: str = "") -> Path:
-    """`cargo install` niced and on one job (other work shares the 2 cores), --locked first and without it
-    when the lock names a crate version the registry no longer serves; the build directory is kept so an
-    interrupted install resumes."""
+def cargo_install(cache: Path, crate: str, binary: str) -> Path:
+    """`cargo install` niced and on one job (other work shares the 2 cores), the build directory kept so an
+    interrupted install resumes. With --locked first; when the lock names a crate version the registry has
+    yanked, the crate's own lock with only that entry moved to the next version served (the newest
+    unlocked resolution can need a rustc newer than this machine's); without --locked last."""
     root = cache / crate
     exe = root / "bin" / binary
     if exe.exists():
         return exe
     env = dict(os.environ, CARGO_BUILD_JOBS="1", CARGO_TARGET_DIR=str(cache / ("build-" + crate)))
-    spec = [crate] + (["--version", version] if version else [])
     log = cache / ("%s-install.log" % crate)
     print("installing %s with cargo (log: %s); this takes a while on 2 cores" % (crate, log), flush=True)
-    for locked in (["--locked"], []):
-        if run(["nice", "-n", "15", "cargo", "install", "--root", root, *locked, *spec], log, env=env) == 0:
+    install = ["nice", "-n", "15", "cargo", "install", "--root", root]
+    if run(install + ["--locked", crate], log, env=env) == 0:
+        return exe
+    text = log.read_text(errors="replace")
+    yanked = re.findall(r"requirement `([\w-]+) = [^`]*` \(locked to ([\w.+-]+)\)\ncandidate versions found "
+                        r"which didn't match: ([\w.+-]+)", text)
+    installing = re.findall(r"Installing %s v([\w.+-]+)" % re.escape(crate), text)
+    sources = sorted(Path.home().glob(".cargo/registry/src/*/%s-%s" % (crate, installing[-1]))) if installing else []
+    if yanked and sources:
+        name, _, replacement = yanked[-1]
+        src = cache / ("%s-src" % crate)
+        shutil.rmtree(src, ignore_errors=True)
+        shutil.copytree(sources[-1], src)
+        if (run(["cargo", "update", "-p", name, "--precise", replacement], log, env=env, cwd=src) == 0
+                and run(install + ["--locked", "--path", src], log, env=env) == 0):
             return exe
+    if run(install + [crate], log, env=env) == 0:
+        return exe
     raise RuntimeError("cargo install %s failed, see %s" % (crate, log))
 
 
@@ -139,7 +156,9 @@ class Nginx(Peer):
         (root / "files" / "1m.bin").write_bytes(fx.ONE_M)
         conf = self.workdir / "nginx.conf"
         # One worker per core, as nginx's `auto`; logging off, as arca logs nothing per request at warn.
+        # Workers as the invoking user: they read the files from bench/run's private temporary directory.
         conf.write_text("""daemon off;
+user %(user)s;
 worker_processes auto;
 pid %(dir)s/nginx.pid;
 error_log %(dir)s/error.log warn;
@@ -156,7 +175,7 @@ http {
         root %(root)s;
     }
 }
-""" % {"dir": self.workdir, "port": self.port, "root": root})
+""" % {"dir": self.workdir, "port": self.port, "root": root, "user": getpass.getuser()})
         return ["nginx", "-c", conf, "-p", self.workdir]
 
     def seed(self, fmts) -> dict:
@@ -243,9 +262,11 @@ class Pypiserver(Peer):
     @staticmethod
     def install(cache: Path):
         venv = cache / "pypiserver"
-        if not (venv / "bin" / "pypi-server").exists():
+        if not (venv / "bin" / "waitress-serve").exists():
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-            if run([venv / "bin" / "pip", "install", "-q", "pypiserver", "passlib"],
+            # waitress: the threaded server pypiserver's `auto` picks first (without it, auto falls back to
+            # wsgiref, one request at a time).
+            if run([venv / "bin" / "pip", "install", "-q", "pypiserver", "passlib", "waitress"],
                    cache / "pypiserver-install.log") != 0:
                 raise RuntimeError("pip install pypiserver failed, see %s" % (cache / "pypiserver-install.log"))
 
@@ -263,7 +284,7 @@ class Pypiserver(Peer):
                             "import sys; from passlib.apache import HtpasswdFile as H; h = H(sys.argv[1], new=True);"
                             " h.set_password('bench', 'bench-password-15'); h.save()", htpasswd], check=True)
         return [self.cache / "pypiserver" / "bin" / "pypi-server", "run", "-i", "127.0.0.1", "-p", self.port,
-                "-a", "update", "-P", htpasswd, "--disable-fallback", "-v", self.workdir / "packages"]
+                "-a", "update", "-P", htpasswd, "--disable-fallback", self.workdir / "packages"]
 
     def seed(self, fmts) -> dict:
         s = requests.Session()
@@ -345,8 +366,9 @@ class Nora(Peer):
                          "pypi file": Load(requests.compat.urljoin(page.url, href))})
         if "cargo" in fmts:
             for i in range(fx.VERSIONS):
+                v = fx.version(i)
                 r = s.put(self.url("/cargo/api/v1/crates/new"),
-                          data=fx.cargo_frame(fx.CARGO_NAME, fx.version(i), fx.TEN_K), timeout=60)
+                          data=fx.cargo_frame(fx.CARGO_NAME, v, fx.crate_file(fx.CARGO_NAME, v)), timeout=60)
                 assert r.status_code == 200, r.text
             rows.update({"cargo index file": Load(self.url("/cargo/index/" + fx.cargo_index_path(fx.CARGO_NAME))),
                          "cargo crate": Load(self.url("/cargo/api/v1/crates/%s/%s/download"
@@ -374,7 +396,51 @@ class Nora(Peer):
         return url, url, None
 
 
-PEERS = {"nginx": Nginx, "verdaccio": Verdaccio, "pypiserver": Pypiserver, "nora": Nora}
+class Kellnr(Peer):
+    """kellnr (Rust cargo registry), its data in SQLite and files, reads open (its default), publishing with
+    the admin token it is set up with; no crates.io proxy."""
+    name = "kellnr"
+    formats = ("cargo",)
+    health = "/api/v1/health"
+    token = "benchtoken15benchtoken15benchtok"
+
+    @staticmethod
+    def install(cache: Path):
+        cargo_install(cache, "kellnr", "kellnr")
+
+    def version(self) -> str:
+        out = subprocess.run([self.cache / "kellnr" / "bin" / "kellnr", "--version"], capture_output=True,
+                             text=True)
+        return out.stdout.strip() or "kellnr"
+
+    def env(self):
+        env = dict(os.environ)
+        env.update({
+            "KELLNR_LOCAL__IP": "127.0.0.1", "KELLNR_LOCAL__PORT": str(self.port),
+            "KELLNR_ORIGIN__HOSTNAME": "127.0.0.1", "KELLNR_ORIGIN__PORT": str(self.port),
+            "KELLNR_REGISTRY__DATA_DIR": str(self.workdir / "data"), "KELLNR_SETUP__ADMIN_TOKEN": self.token,
+            "KELLNR_PROXY__ENABLED": "false", "KELLNR_LOG__LEVEL": "warn", "KELLNR_LOG__LEVEL_WEB_SERVER": "warn",
+        })
+        return env
+
+    def command(self):
+        (self.workdir / "data").mkdir(exist_ok=True)
+        return [self.cache / "kellnr" / "bin" / "kellnr", "start"]
+
+    def seed(self, fmts) -> dict:
+        s = requests.Session()
+        s.headers["Authorization"] = self.token
+        for i in range(fx.VERSIONS):
+            v = fx.version(i)
+            r = s.put(self.url("/api/v1/crates/new"), data=fx.cargo_frame(fx.CARGO_NAME, v,
+                                                                          fx.crate_file(fx.CARGO_NAME, v)),
+                      timeout=60)
+            assert r.status_code == 200, r.text
+        return {"cargo index file": Load(self.url("/api/v1/crates/" + fx.cargo_index_path(fx.CARGO_NAME))),
+                "cargo crate": Load(self.url("/api/v1/crates/dl/%s/%s/download" % (fx.CARGO_NAME, fx.version(0))))}
+
+
+PEERS = {"nginx": Nginx, "verdaccio": Verdaccio, "pypiserver": Pypiserver, "nora": Nora, "kellnr": Kellnr}
 
 
 def basic(user: str, password: str) -> str:

@@ -53,6 +53,9 @@ def render(bench, args, elapsed) -> str:
                 if not f:
                     cells.append("–")
                     continue
+                if _fig(f, "rate") == 0:
+                    cells.append("no answer within a run")
+                    continue
                 text = "%.0f, %.2f ms" % (_fig(f, "rate"), _fig(f, "p99_ms"))
                 if a:
                     text += " (**%.2f×**, %.2f×)" % (_fig(a, "rate") / max(_fig(f, "rate"), 1e-9),
