@@ -140,13 +140,8 @@ class Arca:
         repo = srv.create_repo(self.project, "npm")
         self._open(repo)
         base = srv.url("/artifactory/api/npm/%s/" % repo)
-        for name, count in ((fx.NPM_NAME, fx.VERSIONS), (fx.NPM_MANY, self.many)):
-            for i in range(count):
-                v = fx.version(i)
-                tgz = fx.npm_tarball(name, v)
-                doc = fx.npm_document(name, v, tgz, "%s%s/-/%s-%s.tgz" % (base, name, name, v))
-                r = s.put(base + name, json=doc, timeout=60)
-                assert r.status_code in (200, 201), r.text
+        fx.publish_npm(s, lambda name: base + name, lambda name, v: "%s%s/-/%s-%s.tgz" % (base, name, name, v),
+                       self.many)
         tgz = "%s%s/-/%s-%s.tgz" % (base, fx.NPM_NAME, fx.NPM_NAME, fx.version(0))
         return {"npm packument": Load(base + fx.NPM_NAME),
                 "npm packument, Basic": Load(base + fx.NPM_NAME, {"Authorization": self.basic}),
@@ -158,27 +153,17 @@ class Arca:
         repo = srv.create_repo(self.project, "pypi")
         self._open(repo)
         base = srv.url("/artifactory/api/pypi/%s/" % repo)
-        for i in range(fx.VERSIONS):
-            v = fx.version(i)
-            name = fx.pypi_filename(fx.PYPI_NAME, v)
-            r = s.post(base, data=fx.pypi_form(fx.PYPI_NAME, v, fx.TEN_K), files={"content": (name, fx.TEN_K)},
-                       timeout=60)
-            assert r.status_code == 200, r.text
-        page = s.get(base + "simple/%s/" % fx.PYPI_NAME, headers={"Accept": "text/html"}, timeout=60)
-        href = page.text.split('href="', 1)[1].split('"', 1)[0].split("#", 1)[0]
-        return {"pypi simple page": Load(base + "simple/%s/" % fx.PYPI_NAME, {"Accept": "text/html"}),
-                "pypi file": Load(requests.compat.urljoin(page.url, href))}
+        fx.publish_pypi(s, base)
+        page = base + "simple/%s/" % fx.PYPI_NAME
+        return {"pypi simple page": Load(page, {"Accept": "text/html"}),
+                "pypi file": Load(fx.first_file_link(s, page))}
 
     def _cargo(self, s) -> dict:
         srv = self.srv
         repo = srv.create_repo(self.project, "cargo")
         self._open(repo)
         base = srv.url("/artifactory/api/cargo/%s/" % repo)
-        for i in range(fx.VERSIONS):
-            v = fx.version(i)
-            r = s.put(base + "api/v1/crates/new", timeout=60,
-                      data=fx.cargo_frame(fx.CARGO_NAME, v, fx.crate_file(fx.CARGO_NAME, v)))
-            assert r.status_code == 200, r.text
+        fx.publish_cargo(s, base + "api/v1/crates/new")
         return {"cargo index file": Load(base + "index/" + fx.cargo_index_path(fx.CARGO_NAME)),
                 "cargo crate": Load(base + "api/v1/crates/%s/%s/download" % (fx.CARGO_NAME, fx.version(0)))}
 

@@ -9,6 +9,8 @@ import random
 import struct
 import tarfile
 
+from uploads import cargo_index_path  # noqa: F401 (the rows' paths)
+
 KIB = 1024
 MIB = 1024 * KIB
 
@@ -80,15 +82,6 @@ def cargo_frame(name: str, vers: str, crate: bytes) -> bytes:
     return struct.pack("<I", len(meta)) + meta + struct.pack("<I", len(crate)) + crate
 
 
-def cargo_index_path(name: str) -> str:
-    n = name.lower()
-    if len(n) <= 2:
-        return "%d/%s" % (len(n), n)
-    if len(n) == 3:
-        return "3/%s/%s" % (n[0], n)
-    return "%s/%s/%s" % (n[:2], n[2:4], n)
-
-
 def maven_pom(version: str) -> bytes:
     return ("<project><modelVersion>4.0.0</modelVersion><groupId>%s</groupId><artifactId>%s</artifactId>"
             "<version>%s</version></project>" % (MAVEN_GROUP.replace("/", "."), MAVEN_ARTIFACT, version)).encode()
@@ -105,3 +98,39 @@ def maven_metadata(versions) -> bytes:
 
 def version(i: int) -> str:
     return "1.0.%d" % i
+
+
+# Seeding, the same for every server that takes the format; `url(name)` is where a package's document goes.
+
+def publish_npm(session, url, tarball_url, many: int):
+    """npm publish of `VERSIONS` versions of NPM_NAME and `many` of NPM_MANY, one version per request."""
+    for name, count in ((NPM_NAME, VERSIONS), (NPM_MANY, many)):
+        for i in range(count):
+            v = version(i)
+            tgz = npm_tarball(name, v)
+            r = session.put(url(name), json=npm_document(name, v, tgz, tarball_url(name, v)), timeout=120)
+            assert r.status_code in (200, 201), r.text
+
+
+def publish_pypi(session, upload_url: str):
+    """twine upload of `VERSIONS` sdists of PYPI_NAME."""
+    for i in range(VERSIONS):
+        v = version(i)
+        r = session.post(upload_url, data=pypi_form(PYPI_NAME, v, TEN_K),
+                         files={"content": (pypi_filename(PYPI_NAME, v), TEN_K)}, timeout=60)
+        assert r.status_code in (200, 201), r.text
+
+
+def publish_cargo(session, new_url: str):
+    """cargo publish of `VERSIONS` versions of CARGO_NAME."""
+    for i in range(VERSIONS):
+        v = version(i)
+        r = session.put(new_url, data=cargo_frame(CARGO_NAME, v, crate_file(CARGO_NAME, v)), timeout=60)
+        assert r.status_code == 200, r.text
+
+
+def first_file_link(session, page_url: str) -> str:
+    """The URL of the first file a PEP 503 simple page links to."""
+    from urllib.parse import urljoin
+    page = session.get(page_url, headers={"Accept": "text/html"}, timeout=60)
+    return urljoin(page.url, page.text.split('href="', 1)[1].split('"', 1)[0].split("#", 1)[0])

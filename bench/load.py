@@ -10,10 +10,10 @@ import os
 import re
 import resource
 import subprocess
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import Optional
+
+from harness import RssSampler
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -64,25 +64,9 @@ def status_kib(pid: int, key: str) -> int:
     return total
 
 
-class RssPeak:
-    """Polls the tree's VmRSS every 20 ms in a thread; `peak` (KiB) is the largest sum seen."""
-
-    def __init__(self, pid: int):
-        self.pid, self.peak, self._stop = pid, 0, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, status_kib(self.pid, "VmRSS"))
-            time.sleep(0.02)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
+def RssPeak(pid: int) -> RssSampler:
+    """harness.RssSampler over the process tree: `peak` (KiB) is the largest sum of VmRSS seen."""
+    return RssSampler(pid, read=lambda: status_kib(pid, "VmRSS"))
 
 
 @dataclass

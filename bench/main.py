@@ -5,7 +5,6 @@ alternated; writes a Markdown report (stdout and target/bench-report.md). See BE
 import argparse
 import hashlib
 import os
-import statistics
 import subprocess
 import sys
 import tempfile

@@ -2,7 +2,6 @@
 (reused across runs), started on a loopback port with a configuration written here, and seeded over its own
 protocol with the bytes of fixtures.py. Each answers the rows it can serve (same row names as arca's)."""
 
-import base64
 import getpass
 import json
 import os
@@ -241,13 +240,8 @@ max_body_size: 2000mb
         auth = {"Authorization": "Bearer " + r.json()["token"]}
         s = requests.Session()
         s.headers.update(auth)
-        for name, count in ((fx.NPM_NAME, fx.VERSIONS), (fx.NPM_MANY, self.many)):
-            for i in range(count):
-                v = fx.version(i)
-                tgz = fx.npm_tarball(name, v)
-                doc = fx.npm_document(name, v, tgz, self.url("/%s/-/%s-%s.tgz" % (name, name, v)))
-                r = s.put(self.url("/" + name), json=doc, timeout=120)
-                assert r.status_code in (200, 201), r.text
+        fx.publish_npm(s, lambda name: self.url("/" + name),
+                       lambda name, v: self.url("/%s/-/%s-%s.tgz" % (name, name, v)), self.many)
         return {"npm packument": Load(self.url("/" + fx.NPM_NAME)),
                 "npm packument, Basic": Load(self.url("/" + fx.NPM_NAME), auth),
                 "npm packument, 2,000 versions": Load(self.url("/" + fx.NPM_MANY)),
@@ -289,16 +283,10 @@ class Pypiserver(Peer):
     def seed(self, fmts) -> dict:
         s = requests.Session()
         s.auth = ("bench", "bench-password-15")
-        for i in range(fx.VERSIONS):
-            v = fx.version(i)
-            name = fx.pypi_filename(fx.PYPI_NAME, v)
-            r = s.post(self.url("/"), data=fx.pypi_form(fx.PYPI_NAME, v, fx.TEN_K),
-                       files={"content": (name, fx.TEN_K)}, timeout=60)
-            assert r.status_code == 200, r.text
-        page = s.get(self.url("/simple/%s/" % fx.PYPI_NAME), timeout=60)
-        href = page.text.split('href="', 1)[1].split('"', 1)[0].split("#", 1)[0]
-        return {"pypi simple page": Load(self.url("/simple/%s/" % fx.PYPI_NAME), {"Accept": "text/html"}),
-                "pypi file": Load(requests.compat.urljoin(page.url, href))}
+        fx.publish_pypi(s, self.url("/"))
+        page = self.url("/simple/%s/" % fx.PYPI_NAME)
+        return {"pypi simple page": Load(page, {"Accept": "text/html"}),
+                "pypi file": Load(fx.first_file_link(s, page))}
 
 
 class Nora(Peer):
@@ -342,34 +330,19 @@ class Nora(Peer):
                          "generic 1 MiB": Load(self.url("/raw/files/1m.bin")),
                          "generic upload 10 KiB": Load(self.url("/raw/upload/"), script="put")})
         if "npm" in fmts:
-            for name, count in ((fx.NPM_NAME, fx.VERSIONS), (fx.NPM_MANY, self.many)):
-                for i in range(count):
-                    v = fx.version(i)
-                    tgz = fx.npm_tarball(name, v)
-                    doc = fx.npm_document(name, v, tgz, self.url("/npm/%s/-/%s-%s.tgz" % (name, name, v)))
-                    r = s.put(self.url("/npm/" + name), json=doc, timeout=120)
-                    assert r.status_code in (200, 201), r.text
+            fx.publish_npm(s, lambda name: self.url("/npm/" + name),
+                           lambda name, v: self.url("/npm/%s/-/%s-%s.tgz" % (name, name, v)), self.many)
             rows.update({"npm packument": Load(self.url("/npm/" + fx.NPM_NAME)),
                          "npm packument, 2,000 versions": Load(self.url("/npm/" + fx.NPM_MANY)),
                          "npm tarball": Load(self.url("/npm/%s/-/%s-%s.tgz" % (fx.NPM_NAME, fx.NPM_NAME,
                                                                                 fx.version(0))))})
         if "pypi" in fmts:
-            for i in range(fx.VERSIONS):
-                v = fx.version(i)
-                name = fx.pypi_filename(fx.PYPI_NAME, v)
-                r = s.post(self.url("/simple/"), data=fx.pypi_form(fx.PYPI_NAME, v, fx.TEN_K),
-                           files={"content": (name, fx.TEN_K)}, timeout=60)
-                assert r.status_code in (200, 201), r.text
-            page = s.get(self.url("/simple/%s/" % fx.PYPI_NAME), headers={"Accept": "text/html"}, timeout=60)
-            href = page.text.split('href="', 1)[1].split('"', 1)[0].split("#", 1)[0]
-            rows.update({"pypi simple page": Load(self.url("/simple/%s/" % fx.PYPI_NAME), {"Accept": "text/html"}),
-                         "pypi file": Load(requests.compat.urljoin(page.url, href))})
+            fx.publish_pypi(s, self.url("/simple/"))
+            page = self.url("/simple/%s/" % fx.PYPI_NAME)
+            rows.update({"pypi simple page": Load(page, {"Accept": "text/html"}),
+                         "pypi file": Load(fx.first_file_link(s, page))})
         if "cargo" in fmts:
-            for i in range(fx.VERSIONS):
-                v = fx.version(i)
-                r = s.put(self.url("/cargo/api/v1/crates/new"),
-                          data=fx.cargo_frame(fx.CARGO_NAME, v, fx.crate_file(fx.CARGO_NAME, v)), timeout=60)
-                assert r.status_code == 200, r.text
+            fx.publish_cargo(s, self.url("/cargo/api/v1/crates/new"))
             rows.update({"cargo index file": Load(self.url("/cargo/index/" + fx.cargo_index_path(fx.CARGO_NAME))),
                          "cargo crate": Load(self.url("/cargo/api/v1/crates/%s/%s/download"
                                                       % (fx.CARGO_NAME, fx.version(0))))})
@@ -430,18 +403,10 @@ class Kellnr(Peer):
     def seed(self, fmts) -> dict:
         s = requests.Session()
         s.headers["Authorization"] = self.token
-        for i in range(fx.VERSIONS):
-            v = fx.version(i)
-            r = s.put(self.url("/api/v1/crates/new"), data=fx.cargo_frame(fx.CARGO_NAME, v,
-                                                                          fx.crate_file(fx.CARGO_NAME, v)),
-                      timeout=60)
-            assert r.status_code == 200, r.text
+        fx.publish_cargo(s, self.url("/api/v1/crates/new"))
         return {"cargo index file": Load(self.url("/api/v1/crates/" + fx.cargo_index_path(fx.CARGO_NAME))),
                 "cargo crate": Load(self.url("/api/v1/crates/dl/%s/%s/download" % (fx.CARGO_NAME, fx.version(0))))}
 
 
 PEERS = {"nginx": Nginx, "verdaccio": Verdaccio, "pypiserver": Pypiserver, "nora": Nora, "kellnr": Kellnr}
 
-
-def basic(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
