@@ -71,6 +71,11 @@ fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
 
 export ARCA_BIN="$target_dir/debug/arca"
+# The side-by-side benchmark's harness, in its smoke mode: one short round against arca alone (the debug
+# binary the build above made; no peers installed), failing when a request or the harness does.
+BENCH_PYTHON="$venv/bin/python" bench/run --smoke --report "$target_dir/bench-smoke.md" >"$target_dir/bench-smoke.log" 2>&1 ||
+    { tail -n 40 "$target_dir/bench-smoke.log"; exit 1; }
+echo "bench/run --smoke: ok ($target_dir/bench-smoke.md)"
 # The console's browser tests save their screenshots (main pages, light and dark) here.
 export ARCA_SCREENSHOTS="${ARCA_SCREENSHOTS:-$target_dir/screenshots}"
 export ARCA_SHARED="${ARCA_SHARED:-$repo/../shared}"

@@ -501,15 +501,17 @@ def proc_status_kib(pid: int, field: str) -> int:
 
 
 class RssSampler:
-    """Polls the server's VmRSS every 20 ms in a thread; `peak` is the largest value seen."""
+    """Polls the server's VmRSS every 20 ms in a thread; `peak` is the largest value seen. `read` replaces
+    how a sample is taken (bench/run sums a process tree: nginx's workers)."""
 
-    def __init__(self, pid: int):
+    def __init__(self, pid: int, read=None):
         self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self._read = read or (lambda: proc_status_kib(pid, "VmRSS"))
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
         while not self._stop.is_set():
-            self.peak = max(self.peak, proc_status_kib(self.pid, "VmRSS"))
+            self.peak = max(self.peak, self._read())
             time.sleep(0.02)
 
     def __enter__(self):
