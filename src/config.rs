@@ -82,6 +82,9 @@ pub struct Config {
     /// Memory for generated metadata documents kept once built (packuments, simple pages, index files,
     /// maven-metadata.xml, each with its gzip and brotli forms), in MiB; 0 builds every one per request.
     pub metadata_cache_mib: u64,
+    /// Memory for stored files of at most 64 KiB kept by their SHA-256 between downloads, in MiB; 0 reads
+    /// each from the blob store per request.
+    pub file_cache_mib: u64,
     /// Lets remote repositories (and the outbound proxy) reach loopback, private (RFC 1918, `fc00::/7`) and
     /// shared (`100.64.0.0/10`) addresses. Link-local addresses, where cloud metadata services answer, stay
     /// refused whatever this says.
@@ -152,6 +155,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             metrics_token: String::new(),
             metadata_cache_mib: 32,
+            file_cache_mib: 16,
             remote_allow_private_networks: false,
             remote_connect_timeout_secs: 10,
             remote_read_timeout_secs: 60,
@@ -258,6 +262,9 @@ pub struct Overrides {
     /// MiB of memory for generated metadata documents kept between requests [default: 32; 0: none].
     #[arg(long, env = "ARCA_METADATA_CACHE_MIB")]
     pub metadata_cache_mib: Option<u64>,
+    /// MiB of memory for small stored files (at most 64 KiB each) kept between downloads [default: 16; 0: none].
+    #[arg(long, env = "ARCA_FILE_CACHE_MIB")]
+    pub file_cache_mib: Option<u64>,
     /// Let remote repositories reach loopback and private addresses (never link-local) [default: false].
     #[arg(
         long,
@@ -380,6 +387,7 @@ impl Config {
             trusted_proxies,
             metrics_token,
             metadata_cache_mib,
+            file_cache_mib,
             remote_allow_private_networks,
             remote_connect_timeout_secs,
             remote_read_timeout_secs,

@@ -95,6 +95,8 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
     };
     Ok(AppState {
         documents: crate::service::documents::Documents::new(config.metadata_cache_mib),
+        hot: Arc::default(),
+        small_files: Arc::new(crate::blob::small::SmallFiles::new(config.file_cache_mib)),
         auth_limiter: Arc::new(AuthLimiter::new(&config)),
         metrics: Arc::new(crate::http::metrics::registry(&db)),
         config: Arc::new(config),

@@ -6,6 +6,7 @@
 pub mod fs;
 mod hashing;
 pub mod s3;
+pub mod small;
 
 pub use hashing::StreamHasher;
 

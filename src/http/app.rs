@@ -45,6 +45,10 @@ pub struct AppState {
     pub node_id: Arc<str>,
     /// Generated metadata documents kept once built, per repository metadata generation.
     pub documents: crate::service::documents::Documents,
+    /// Repositories, files, repo logins and privilege entries read lately (`store::cache`).
+    pub hot: Arc<crate::http::protocols::hot_reads::HotReads>,
+    /// Small stored files kept by their SHA-256 (`file_cache_mib`).
+    pub small_files: Arc<crate::blob::small::SmallFiles>,
 }
 
 impl AppState {
@@ -65,6 +69,8 @@ impl AppState {
             allow_lists: Default::default(),
             node_id: Arc::from(crate::domain::new_hex_id()),
             documents: crate::service::documents::Documents::new(32),
+            hot: Arc::default(),
+            small_files: Arc::new(crate::blob::small::SmallFiles::new(16)),
         }
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! A document is keyed by its repository's metadata generation (`repositories.meta_gen`), which triggers
 //! bump in every transaction that changes a row documents are built from (migration 0013). A read asks the
-//! database for the generation first and builds, if it must, from what it reads after: a document kept
+//! database for the generation first (on SQLite from memory while `repositories` is unchanged: `store::cache`) and builds, if it must, from what it reads after: a document kept
 //! under generation N was built from a state at least as new as N, so once a change is acknowledged no
 //! reader can be handed a document from before it, on this node or any other sharing the database.
 //! Documents of older generations are never asked for again and age out of the cache.
@@ -20,6 +20,7 @@ use quick_cache::sync::Cache;
 use quick_cache::{DefaultHashBuilder, OptionsBuilder, Weighter};
 use sha2::{Digest, Sha256};
 
+use crate::store::cache::{RowCache, Tables};
 use crate::store::{repos, Db, StoreError};
 
 /// Smaller documents are sent as they are: compression would save less than its headers cost.
@@ -115,12 +116,18 @@ impl Weighter<Key, Arc<Document>> for ByBytes {
 #[derive(Clone)]
 pub struct Documents {
     cache: Option<Arc<Cache<Key, Arc<Document>, ByBytes>>>,
+    /// Repositories' metadata generations, asked of the database only after `repositories` changed.
+    generations: Arc<RowCache<String, Option<i64>>>,
 }
 
 impl Documents {
     pub fn new(budget_mib: u64) -> Documents {
+        let generations = Arc::new(RowCache::new(&[Tables::Repositories], 4096));
         if budget_mib == 0 {
-            return Documents { cache: None };
+            return Documents {
+                cache: None,
+                generations,
+            };
         }
         let bytes = budget_mib.saturating_mul(1024 * 1024);
         // Few shards, so that one shard (a 1/4 of the budget) still holds the largest packuments.
@@ -137,7 +144,7 @@ impl Documents {
                 Default::default(),
             ))
         });
-        Documents { cache }
+        Documents { cache, generations }
     }
 
     /// The document `name` of repository `repo_id` as of now: kept, or made by `build` (None: there is no
@@ -158,8 +165,11 @@ impl Documents {
             return Ok(build().await?.map(Arc::new));
         };
         let id = repo_id.to_string();
-        let generation = db
-            .call(move |conn| repos::metadata_generation(conn, &id))
+        let generation = self
+            .generations
+            .get_or_load(db, repo_id.to_string(), move |conn| {
+                repos::metadata_generation(conn, &id)
+            })
             .await?;
         let Some(generation) = generation else {
             return Ok(build().await?.map(Arc::new));

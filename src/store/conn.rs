@@ -49,6 +49,8 @@ macro_rules! params {
 /// One pooled connection of either backend.
 pub struct Conn(Backend);
 
+// One `Conn` lives on the stack of each database call: its size costs nothing worth a box per call.
+#[allow(clippy::large_enum_variant)]
 enum Backend {
     Sqlite(PooledConnection<SqliteConnectionManager>),
     /// `postgres::Client` takes `&mut self` for every statement where rusqlite takes `&self`; the store's
@@ -81,6 +83,14 @@ impl Conn {
 
     pub(crate) fn postgres(conn: PooledConnection<PgManager>) -> Conn {
         Conn(Backend::Postgres(Box::new(RefCell::new(conn))))
+    }
+
+    /// The SQLite connection underneath, for what only SQLite has (its update hook).
+    pub(crate) fn sqlite_handle(&self) -> Option<&rusqlite::Connection> {
+        match &self.0 {
+            Backend::Sqlite(c) => Some(c),
+            Backend::Postgres(_) => None,
+        }
     }
 
     /// Runs one statement; the number of rows it changed.

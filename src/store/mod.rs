@@ -5,6 +5,7 @@
 pub mod attentions;
 pub mod audit;
 pub mod blob_leases;
+pub mod cache;
 pub mod cargo;
 mod conn;
 pub mod console_sessions;
@@ -174,6 +175,9 @@ enum Pools {
 #[derive(Clone)]
 pub struct Db {
     pool: Pools,
+    /// Change counts of the tables `cache::RowCache` answers from; only where this process is the one
+    /// writer (a writable SQLite database).
+    generations: Option<Arc<cache::Generations>>,
     /// The directory holding the database, probed when SQLite reports an I/O error without its cause.
     dir: Arc<PathBuf>,
 }
@@ -189,7 +193,8 @@ impl Db {
                  PRAGMA busy_timeout = 10000;",
             )
         });
-        let db = Db::with_manager(path, manager)?;
+        let mut db = Db::with_manager(path, manager)?;
+        db.generations = Some(Arc::default());
         db.migrate()?;
         Ok(db)
     }
@@ -255,6 +260,7 @@ impl Db {
             .unwrap_or(Path::new("."));
         Ok(Db {
             pool,
+            generations: None,
             dir: Arc::new(dir.to_path_buf()),
         })
     }
@@ -295,6 +301,7 @@ impl Db {
             .build(PgManager(config))?;
         Ok(Db {
             pool: Pools::Postgres(pool),
+            generations: None,
             dir: Arc::new(PathBuf::from(".")),
         })
     }
@@ -338,7 +345,22 @@ impl Db {
             .pool_wait
             .observe(waited.elapsed().as_secs_f64());
         let mut conn = conn;
-        f(&mut conn).map_err(|e| self.classify(e))
+        let watch = match (&self.generations, conn.sqlite_handle()) {
+            (Some(_), Some(handle)) => Some(cache::Watch::start(handle)),
+            _ => None,
+        };
+        let result = f(&mut conn).map_err(|e| self.classify(e));
+        if let (Some(watch), Some(generations), Some(handle)) =
+            (watch, &self.generations, conn.sqlite_handle())
+        {
+            watch.finish(handle, generations);
+        }
+        result
+    }
+
+    /// The table change counts row caches check, when this process is the database's one writer.
+    pub fn generations(&self) -> Option<&cache::Generations> {
+        self.generations.as_deref()
     }
 
     /// Tells a full or read-only data directory (or database server) and an unreachable database server

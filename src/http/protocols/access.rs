@@ -20,7 +20,6 @@ use crate::http::artifact::privileges::entries_for_user;
 use crate::http::authn::{use_ticket, verify_signed_parts, verify_token};
 use crate::http::error::ApiError;
 use crate::http::payload;
-use crate::store::identity;
 use crate::store::repos::Repository;
 
 /// The operation an artifact request performs.
@@ -126,14 +125,7 @@ pub async fn repo_user_login(
         .filter(|(d, u)| crate::domain::is_hex32(d) && crate::domain::is_hex32(u))
         .ok_or(ApiError::Unauthenticated("unknown repo user"))?;
     let (domain_id, user_id) = (domain_id.to_string(), user_id.to_string());
-    let lookup = user_id.clone();
-    let found = state
-        .db
-        .call(move |conn| {
-            Ok(identity::get_user(conn, &lookup)?
-                .zip(identity::get_repo_password_hash(conn, &lookup)?))
-        })
-        .await?;
+    let found = state.hot.repo_login(&state.db, &user_id).await?;
     let (user, hash) = found.ok_or(ApiError::Unauthenticated(
         "unknown repo user or no repo password",
     ))?;
@@ -164,14 +156,14 @@ pub async fn authorize(
     let Some((principal, full_path)) = needs_privileges(caller, repo, op, path, true)? else {
         return Ok(());
     };
-    let (project_id, user_id, is_root) = (
-        repo.project_id.clone(),
-        principal.user_id.clone(),
-        principal.is_root,
-    );
     let entries = state
-        .db
-        .call(move |conn| entries_for_user(conn, &project_id, &user_id, is_root))
+        .hot
+        .entries(
+            &state.db,
+            &repo.project_id,
+            &principal.user_id,
+            principal.is_root,
+        )
         .await?;
     if allows(&entries, op, &full_path) {
         Ok(())
@@ -341,10 +333,9 @@ pub async fn load_repo(
     key: &str,
     format: Option<&str>,
 ) -> Result<Repository, ApiError> {
-    let key_owned = key.to_string();
     let found = state
-        .db
-        .call(move |conn| crate::store::repos::get_repo_by_name_or_id(conn, &key_owned))
+        .hot
+        .repo(&state.db, key)
         .await?
         .filter(|r| r.status == crate::store::repos::STATUS_ACTIVE)
         .filter(|r| format.is_none_or(|f| r.format == f))

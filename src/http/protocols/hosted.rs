@@ -101,11 +101,7 @@ async fn live_file(
     repo: &Repository,
     path: &str,
 ) -> Result<Option<FileEntry>, ApiError> {
-    let (repo_id, path) = (repo.id.clone(), path.to_string());
-    Ok(state
-        .db
-        .call(move |conn| repos::get_live_file(conn, &repo_id, &path))
-        .await?)
+    Ok(state.hot.live_file(&state.db, &repo.id, path).await?)
 }
 
 async fn files_under(

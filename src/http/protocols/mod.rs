@@ -14,6 +14,7 @@ mod go_publish;
 mod go_remote;
 mod go_virtual;
 mod hosted;
+pub mod hot_reads;
 mod members;
 pub mod npm;
 mod npm_remote;

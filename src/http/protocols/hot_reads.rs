@@ -1,0 +1,87 @@
+//! The reads every package request makes before its bytes — the repository it names, the file, a repo
+//! user's password hash, the caller's privilege entries — answered from memory while their tables are
+//! unchanged (`store::cache`), so an artifact GET costs no database round trip once warm.
+
+use std::sync::Arc;
+
+use crate::authz::privileges::PrivilegeEntry;
+use crate::http::artifact::privileges::entries_for_user;
+use crate::store::cache::{RowCache, Tables};
+use crate::store::identity::{self, User};
+use crate::store::repos::{self, FileEntry, Repository};
+use crate::store::{Db, StoreResult};
+
+pub struct HotReads {
+    repos: RowCache<String, Option<Repository>>,
+    files: RowCache<(String, String), Option<FileEntry>>,
+    repo_logins: RowCache<String, Option<(User, String)>>,
+    entries: RowCache<(String, String, bool), Arc<Vec<PrivilegeEntry>>>,
+}
+
+impl Default for HotReads {
+    fn default() -> Self {
+        HotReads {
+            repos: RowCache::new(&[Tables::Repositories], 1024),
+            files: RowCache::new(&[Tables::Files], 8192),
+            repo_logins: RowCache::new(&[Tables::Users], 1024),
+            // Shares name repositories, so a renamed or deleted one changes what they grant.
+            entries: RowCache::new(&[Tables::Grants, Tables::Repositories], 1024),
+        }
+    }
+}
+
+impl HotReads {
+    /// The repository named (or with the id) `key`, whatever its state.
+    pub async fn repo(&self, db: &Db, key: &str) -> StoreResult<Option<Repository>> {
+        let owned = key.to_string();
+        self.repos
+            .get_or_load(db, key.to_string(), move |conn| {
+                repos::get_repo_by_name_or_id(conn, &owned)
+            })
+            .await
+    }
+
+    /// The live file at `path` of repository `repo_id`.
+    pub async fn live_file(
+        &self,
+        db: &Db,
+        repo_id: &str,
+        path: &str,
+    ) -> StoreResult<Option<FileEntry>> {
+        let key = (repo_id.to_string(), path.to_string());
+        let (repo_id, path) = key.clone();
+        self.files
+            .get_or_load(db, key, move |conn| {
+                repos::get_live_file(conn, &repo_id, &path)
+            })
+            .await
+    }
+
+    /// A user and the hash of their repo password, when they have both.
+    pub async fn repo_login(&self, db: &Db, user_id: &str) -> StoreResult<Option<(User, String)>> {
+        let lookup = user_id.to_string();
+        self.repo_logins
+            .get_or_load(db, user_id.to_string(), move |conn| {
+                Ok(identity::get_user(conn, &lookup)?
+                    .zip(identity::get_repo_password_hash(conn, &lookup)?))
+            })
+            .await
+    }
+
+    /// A user's privilege entries in a project (`entries_for_user`).
+    pub async fn entries(
+        &self,
+        db: &Db,
+        project_id: &str,
+        user_id: &str,
+        is_root: bool,
+    ) -> StoreResult<Arc<Vec<PrivilegeEntry>>> {
+        let key = (project_id.to_string(), user_id.to_string(), is_root);
+        let (project_id, user_id, _) = key.clone();
+        self.entries
+            .get_or_load(db, key, move |conn| {
+                entries_for_user(conn, &project_id, &user_id, is_root).map(Arc::new)
+            })
+            .await
+    }
+}
