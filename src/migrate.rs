@@ -24,13 +24,14 @@ use crate::config::{BlobBackend, Config};
 use crate::store::{DatabaseUrl, Db};
 
 /// Transient tables: what they hold means nothing to another installation. The counters of migration
-/// 0016 are kept by the target's triggers as the rows they count are copied; copied too, they would count
-/// twice.
+/// 0016 and the metadata generations of 0017 are kept by the target's triggers as the rows they count are
+/// copied; copied too, they would count twice (or collide with the rows the triggers made).
 const NOT_COPIED: &[&str] = &[
     "blob_leases",
     "blob_deletions",
     "ticket_counts",
     "user_counts",
+    "repo_meta_gens",
 ];
 const BLOBS_IN_FLIGHT: usize = 4;
 const ROWS_PER_TRANSACTION: usize = 1000;

@@ -1,7 +1,7 @@
 //! Generated metadata documents (npm packuments, PyPI simple pages, Cargo index files, maven-metadata.xml)
 //! kept once built, with their gzip and brotli forms made once, beside the plain one.
 //!
-//! A document is keyed by its repository's metadata generation (`repositories.meta_gen`), which triggers
+//! A document is keyed by its repository's metadata generation (`repo_meta_gens`), which triggers
 //! bump in every transaction that changes a row documents are built from (migration 0013). A read asks the
 //! database for the generation first (on SQLite from memory while `repositories` is unchanged: `store::cache`) and builds, if it must, from what it reads after: a document kept
 //! under generation N was built from a state at least as new as N, so once a change is acknowledged no
@@ -122,7 +122,10 @@ pub struct Documents {
 
 impl Documents {
     pub fn new(budget_mib: u64) -> Documents {
-        let generations = Arc::new(RowCache::new(&[Tables::Repositories], 4096));
+        let generations = Arc::new(RowCache::new(
+            &[Tables::Repositories, Tables::MetaGens],
+            4096,
+        ));
         if budget_mib == 0 {
             return Documents {
                 cache: None,

@@ -8,6 +8,10 @@
 //! from memory only while its classes' generation is unchanged. So an answer kept while a change was in
 //! flight is never served after the change's call returned, which is before the change is acknowledged.
 //! On PostgreSQL other nodes change rows this node never sees, so nothing is kept and every read asks.
+//!
+//! SQLite reports rows changed by statements and by triggers, not those a `DELETE` without `WHERE` drops
+//! (its truncate optimization) nor changes to `WITHOUT ROWID` tables: the watched tables are never emptied
+//! that way and all have rowids.
 
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -26,9 +30,11 @@ pub enum Tables {
     Users = 2,
     /// Who holds which role where and what the roles grant: members, roles, grants, shares, projects.
     Grants = 3,
+    /// Repositories' metadata generations (`repo_meta_gens`), bumped by every upload.
+    MetaGens = 4,
 }
 
-const CLASSES: usize = 4;
+const CLASSES: usize = 5;
 
 impl Tables {
     fn of(table: &str) -> Option<Tables> {
@@ -39,6 +45,7 @@ impl Tables {
             "project_members" | "roles" | "role_grants" | "repo_shares" | "projects" => {
                 Tables::Grants
             }
+            "repo_meta_gens" => Tables::MetaGens,
             _ => return None,
         })
     }
@@ -139,7 +146,7 @@ where
 mod tests {
     use super::*;
     use crate::store::identity::{insert_domain, Domain};
-    use crate::store::repos::{insert_repo, tests_support::repo_fixture, Repository};
+    use crate::store::repos::{self, insert_repo, tests_support::repo_fixture, Repository};
     use crate::store::{params, test_db};
 
     fn repositories(conn: &mut Conn) -> StoreResult<i64> {
@@ -196,5 +203,44 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(answer, 2);
+    }
+
+    #[tokio::test]
+    async fn an_upload_leaves_the_repository_rows_kept() {
+        let (_dir, db) = test_db();
+        let repo = repo_fixture();
+        let id = repo.id.clone();
+        db.call(move |c| {
+            insert_domain(
+                c,
+                &Domain {
+                    id: "d".into(),
+                    name: "dom".into(),
+                },
+                0,
+            )?;
+            insert_repo(c, &repo)
+        })
+        .await
+        .unwrap();
+        let of = |tables: &[Tables]| db.generations().unwrap().of(tables);
+        let (repos, files, meta) = (
+            of(&[Tables::Repositories]),
+            of(&[Tables::Files]),
+            of(&[Tables::MetaGens]),
+        );
+        let blob = crate::blob::BlobInfo::of(b"bytes");
+        let upload = id.clone();
+        db.call(move |c| repos::put_file(c, &upload, "a.txt", &blob, "text/plain", "u", 1))
+            .await
+            .unwrap();
+        assert_eq!(of(&[Tables::Repositories]), repos);
+        assert_ne!(of(&[Tables::Files]), files);
+        assert_ne!(of(&[Tables::MetaGens]), meta);
+        let generation = db
+            .call(move |c| repos::metadata_generation(c, &id))
+            .await
+            .unwrap();
+        assert_eq!(generation, Some(1));
     }
 }

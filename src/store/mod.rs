@@ -56,6 +56,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0014_go.sql"),
     include_str!("migrations/0015_oci.sql"),
     include_str!("migrations/0016_list_indexes.sql"),
+    include_str!("migrations/0017_repo_meta_gens.sql"),
 ];
 
 /// The same schema in PostgreSQL's words, one file per SQLite migration (`migrations/pg/`): the two lists
@@ -77,6 +78,7 @@ const PG_MIGRATIONS: &[&str] = &[
     include_str!("migrations/pg/0014_go.sql"),
     include_str!("migrations/pg/0015_oci.sql"),
     include_str!("migrations/pg/0016_list_indexes.sql"),
+    include_str!("migrations/pg/0017_repo_meta_gens.sql"),
 ];
 
 /// Where the metadata lives, read from the `database_url` setting.

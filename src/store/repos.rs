@@ -114,11 +114,13 @@ pub fn get_repo(conn: &Conn, id: &str) -> StoreResult<Option<Repository>> {
     )
 }
 
-/// The repository's metadata generation: bumped (by triggers, migration 0013) in every transaction that
-/// changes a row a generated metadata document is built from. None when the repository is gone.
+/// The repository's metadata generation: bumped (by triggers, migrations 0013 and 0017) in every
+/// transaction that changes a row a generated metadata document is built from. None when the repository
+/// is gone.
 pub fn metadata_generation(conn: &Conn, repo_id: &str) -> StoreResult<Option<i64>> {
     conn.query_opt(
-        "SELECT meta_gen FROM repositories WHERE id = ?1",
+        "SELECT COALESCE((SELECT g.meta_gen FROM repo_meta_gens g WHERE g.repo_id = r.id), 0) \
+         FROM repositories r WHERE r.id = ?1",
         params![repo_id],
         |r| r.get(0),
     )

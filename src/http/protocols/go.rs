@@ -351,10 +351,9 @@ async fn read_version(
     } else {
         file_path(module, version, "zip")
     };
-    let repo_id = repo.id.clone();
     let file = state
-        .db
-        .call(move |conn| repos::get_live_file(conn, &repo_id, &path))
+        .hot
+        .live_file(&state.db, &repo.id, &path)
         .await?
         .ok_or_else(|| unknown_version(module, version))?;
     serve_file(state, &file, headers, head).await

@@ -260,10 +260,9 @@ pub(super) async fn hosted_tarball(
     headers: &HeaderMap,
     head: bool,
 ) -> Result<Response, ApiError> {
-    let (repo_id, rel) = (repo.id.clone(), format!("{name}/-/{file}"));
     let found = state
-        .db
-        .call(move |conn| repos::get_live_file(conn, &repo_id, &rel))
+        .hot
+        .live_file(&state.db, &repo.id, &format!("{name}/-/{file}"))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("No tarball {file}")))?;
     serve_file(state, &found, headers, head).await

@@ -204,10 +204,9 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
                 )
                 .await;
             }
-            let (repo_id, lookup) = (repo.id.clone(), rel.clone());
             let file = state
-                .db
-                .call(move |conn| repos::get_live_file(conn, &repo_id, &lookup))
+                .hot
+                .live_file(&state.db, &repo.id, &rel)
                 .await?
                 .ok_or_else(|| ApiError::not_found(format!("No file {filename}")))?;
             serve_file(state, &file, &parts.headers, head).await
