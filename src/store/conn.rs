@@ -8,6 +8,8 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use r2d2::PooledConnection;
 use r2d2_sqlite::SqliteConnectionManager;
@@ -46,8 +48,48 @@ macro_rules! params {
     };
 }
 
-/// One pooled connection of either backend.
-pub struct Conn(Backend);
+/// One pooled connection of either backend, and on SQLite the process's turn-taking for its write lock.
+pub struct Conn(Backend, Option<Arc<WriteGate>>);
+
+/// Lets this process's SQLite writers take the database's one write lock in turn. Without it, a writer that
+/// finds the lock taken is left to SQLite's busy handler, which sleeps 1, 2, 5, 10… ms between tries: under
+/// many small writes at once (a ticket's use is one) most of a request's time went to those sleeps. Waiting
+/// here wakes the next writer the moment the lock is free. A writer waits at most as long as SQLite would
+/// (`busy_timeout`), then goes on to SQLite's own locking, so a call that nests a second writer cannot hang.
+#[derive(Default)]
+pub struct WriteGate {
+    taken: Mutex<bool>,
+    freed: Condvar,
+}
+
+/// A writer's turn: the next one's starts when this drops.
+pub struct WriteTurn(Option<Arc<WriteGate>>);
+
+const GATE_PATIENCE: Duration = Duration::from_secs(10);
+
+impl WriteGate {
+    fn enter(gate: &Arc<WriteGate>) -> WriteTurn {
+        let taken = gate.taken.lock().unwrap_or_else(|e| e.into_inner());
+        let (mut taken, waited) = gate
+            .freed
+            .wait_timeout_while(taken, GATE_PATIENCE, |taken| *taken)
+            .unwrap_or_else(|e| e.into_inner());
+        if waited.timed_out() {
+            return WriteTurn(None);
+        }
+        *taken = true;
+        WriteTurn(Some(gate.clone()))
+    }
+}
+
+impl Drop for WriteTurn {
+    fn drop(&mut self) {
+        if let Some(gate) = self.0.take() {
+            *gate.taken.lock().unwrap_or_else(|e| e.into_inner()) = false;
+            gate.freed.notify_one();
+        }
+    }
+}
 
 // One `Conn` lives on the stack of each database call: its size costs nothing worth a box per call.
 #[allow(clippy::large_enum_variant)]
@@ -78,11 +120,26 @@ impl Row<'_> {
 
 impl Conn {
     pub(crate) fn sqlite(conn: PooledConnection<SqliteConnectionManager>) -> Conn {
-        Conn(Backend::Sqlite(conn))
+        Conn(Backend::Sqlite(conn), None)
     }
 
     pub(crate) fn postgres(conn: PooledConnection<PgManager>) -> Conn {
-        Conn(Backend::Postgres(Box::new(RefCell::new(conn))))
+        Conn(Backend::Postgres(Box::new(RefCell::new(conn))), None)
+    }
+
+    /// Writers on this connection take turns through `gate` (SQLite).
+    pub(crate) fn with_write_gate(mut self, gate: Arc<WriteGate>) -> Conn {
+        self.1 = Some(gate);
+        self
+    }
+
+    /// This process's turn at the write lock, for a write made outside `transaction` (which takes one
+    /// itself); on PostgreSQL, where row locks order writers, none is needed.
+    pub fn write_turn(&self) -> WriteTurn {
+        match &self.1 {
+            Some(gate) => WriteGate::enter(gate),
+            None => WriteTurn(None),
+        }
     }
 
     /// The SQLite connection underneath, for what only SQLite has (its update hook).
@@ -185,6 +242,7 @@ impl Conn {
     /// that it holds across nodes; `COMMIT` or `ROLLBACK` releases it. Dropped without `commit`, it rolls
     /// back.
     pub fn transaction(&mut self) -> StoreResult<Tx<'_>> {
+        let turn = self.write_turn();
         match &self.0 {
             Backend::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
             Backend::Postgres(c) => c.borrow_mut().client.batch_execute(&format!(
@@ -194,6 +252,7 @@ impl Conn {
         Ok(Tx {
             conn: self,
             open: true,
+            _turn: turn,
         })
     }
 
@@ -316,6 +375,8 @@ impl r2d2::ManageConnection for PgManager {
 pub struct Tx<'c> {
     conn: &'c mut Conn,
     open: bool,
+    /// Released after `COMMIT` or the rollback on drop (fields drop after `Drop::drop` runs).
+    _turn: WriteTurn,
 }
 
 impl Tx<'_> {
@@ -345,6 +406,32 @@ impl Drop for Tx<'_> {
             // fails in a way that ends the transaction, and the pool's next user starts a new one.
             let _ = self.conn.execute_batch("ROLLBACK");
         }
+    }
+}
+
+#[cfg(test)]
+mod gate_tests {
+    use super::*;
+
+    #[test]
+    fn writers_take_turns_and_the_next_goes_as_soon_as_one_is_done() {
+        let gate = Arc::new(WriteGate::default());
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let first = WriteGate::enter(&gate);
+        let waiter = {
+            let (gate, order) = (gate.clone(), order.clone());
+            std::thread::spawn(move || {
+                let _turn = WriteGate::enter(&gate);
+                order.lock().unwrap().push("second");
+            })
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        order.lock().unwrap().push("first done");
+        drop(first);
+        let started = std::time::Instant::now();
+        waiter.join().unwrap();
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert_eq!(*order.lock().unwrap(), ["first done", "second"]);
     }
 }
 

@@ -180,6 +180,8 @@ pub struct Db {
     /// Change counts of the tables `cache::RowCache` answers from; only where this process is the one
     /// writer (a writable SQLite database).
     generations: Option<Arc<cache::Generations>>,
+    /// This process's SQLite writers' turn-taking (`conn::WriteGate`).
+    write_gate: Arc<conn::WriteGate>,
     /// The directory holding the database, probed when SQLite reports an I/O error without its cause.
     dir: Arc<PathBuf>,
 }
@@ -263,6 +265,7 @@ impl Db {
         Ok(Db {
             pool,
             generations: None,
+            write_gate: Arc::default(),
             dir: Arc::new(dir.to_path_buf()),
         })
     }
@@ -304,6 +307,7 @@ impl Db {
         Ok(Db {
             pool: Pools::Postgres(pool),
             generations: None,
+            write_gate: Arc::default(),
             dir: Arc::new(PathBuf::from(".")),
         })
     }
@@ -337,7 +341,9 @@ impl Db {
     pub fn blocking<T>(&self, f: impl FnOnce(&mut Conn) -> StoreResult<T>) -> StoreResult<T> {
         let waited = std::time::Instant::now();
         let conn = match &self.pool {
-            Pools::Sqlite(pool) => Conn::sqlite(pool.get()?),
+            Pools::Sqlite(pool) => {
+                Conn::sqlite(pool.get()?).with_write_gate(self.write_gate.clone())
+            }
             Pools::Postgres(pool) => {
                 Conn::postgres(pool.get().map_err(|e| self.classify(e.into()))?)
             }

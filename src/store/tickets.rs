@@ -105,6 +105,7 @@ pub fn consume(
     now: i64,
     name: Option<&str>,
 ) -> StoreResult<Option<(String, String)>> {
+    let _turn = conn.write_turn();
     conn.query_opt(
         "UPDATE tickets SET left_num = left_num - 1 \
              WHERE id = ?1 AND left_num > 0 AND expires_at > ?2 AND NOT revoked \
