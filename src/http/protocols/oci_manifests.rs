@@ -310,14 +310,20 @@ pub(super) async fn tags(
         &format!("{image}/tags"),
     )
     .await?;
-    let q = QueryParams::parse(parts.uri.query().unwrap_or(""))?;
-    let n = match q.get("n") {
-        None => None,
-        Some(_) => Some(q.int("n", 0..=10_000, 100)? as usize),
-    };
-    let last = q.string("last", 128)?;
-    let repo_id = repo.id.clone();
-    let (mut all, exists) = state
+    let all = hosted_tags(state, repo, &image)
+        .await?
+        .ok_or_else(|| registry("NAME_UNKNOWN", 404, "repository name not known to registry"))?;
+    tags_answer(target, all, parts)
+}
+
+/// The tags of a hosted repository's image (`None`: no such image).
+pub(super) async fn hosted_tags(
+    state: &AppState,
+    repo: &Repository,
+    image: &str,
+) -> Result<Option<Vec<String>>, ApiError> {
+    let (repo_id, image) = (repo.id.clone(), image.to_string());
+    let (all, exists) = state
         .db
         .call(move |conn| {
             Ok((
@@ -326,14 +332,24 @@ pub(super) async fn tags(
             ))
         })
         .await?;
-    if all.is_empty() && !exists {
-        return Err(registry(
-            "NAME_UNKNOWN",
-            404,
-            "repository name not known to registry",
-        ));
-    }
+    Ok((!all.is_empty() || exists).then_some(all))
+}
+
+/// A `tags/list` answer of `all`, sorted and paged by the request's `n` and `last`, with the `Link` to
+/// the next page.
+pub(super) fn tags_answer(
+    target: &format::Target,
+    mut all: Vec<String>,
+    parts: &Parts,
+) -> Result<Response, ApiError> {
+    let q = QueryParams::parse(parts.uri.query().unwrap_or(""))?;
+    let n = match q.get("n") {
+        None => None,
+        Some(_) => Some(q.int("n", 0..=10_000, 100)? as usize),
+    };
+    let last = q.string("last", 128)?;
     all.sort();
+    all.dedup();
     let after: Vec<String> = match &last {
         Some(l) => all.into_iter().filter(|t| t > l).collect(),
         None => all,
