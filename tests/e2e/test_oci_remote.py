@@ -9,6 +9,7 @@ upstream stopped, what was fetched is still served."""
 import ctypes
 import ctypes.util
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -365,6 +366,60 @@ def test_another_account_cannot_see_remote_or_virtual_images(two_domains):
             assert resp.status_code == 404 and oci_error(resp) == "NAME_UNKNOWN", resp.text
         push = requests.post(v2(a, repo + "/secret/blobs/uploads/"), auth=b_login, timeout=10)
         assert push.status_code == 404
+
+
+def test_update_artifactory_repoints_a_remote_and_an_open_one_serves_anonymous_pulls(srv, project, login, world,
+                                                                                     upstream_arca):
+    # Made without credentials for the upstream arca's private repository: its token grants no pull.
+    remote = remote_docker(srv, project, upstream_arca.base_url)
+    name = "%s/img" % world["up_repo"]
+    refused = requests.get(v2(srv, "%s/%s/manifests/1" % (remote, name)), auth=login, timeout=30)
+    assert refused.status_code == 502, refused.text
+    up_user, up_password = world["up_login"]
+    resp = srv.signed("PUT", ARTIFACT, body={"repo_name": remote, "user_name": up_user, "password": up_password,
+                                             "allow_anonymous": True})
+    assert resp.status_code == 200, resp.text
+    for auth in (login, None):
+        got = requests.get(v2(srv, "%s/%s/manifests/1" % (remote, name)), auth=auth, timeout=30)
+        assert got.status_code == 200 and got.headers["Docker-Content-Digest"] == world["img_digest"]
+    anon_push = requests.post(v2(srv, "%s/%s/blobs/uploads/" % (remote, name)), timeout=10)
+    assert anon_push.status_code == 405 and oci_error(anon_push) == "UNSUPPORTED", "a remote takes no push at all"
+    assert up_password not in srv.log_path.read_text(), "the upstream password is never logged"
+
+
+def test_an_image_held_by_a_hosted_member_hides_the_remote_one(srv, project, login, world, tmp_path):
+    hosted = srv.create_repo(project, "docker2", name=docker_name("claim"))
+    guarded = virtual_docker(srv, project, [hosted, world["remote_reg"]], hosted_names_hide_remote=True)
+    open_front = virtual_docker(srv, project, [hosted, world["remote_reg"]])
+    claimed, _ = push_image(srv, login, hosted + "/lib/app", "local", {"l": b"local"})
+    tags = requests.get(v2(srv, "%s/lib/app/tags/list" % guarded), auth=login, timeout=10)
+    assert tags.json()["tags"] == ["local"]
+    assert requests.get(v2(srv, "%s/lib/app/manifests/v1" % guarded), auth=login, timeout=10).status_code == 404
+    assert requests.get(v2(srv, "%s/lib/app/tags/list" % open_front), auth=login,
+                        timeout=10).json()["tags"] == ["local", "v1"]
+
+
+def test_the_console_creates_remote_and_virtual_docker2_repositories(srv, project, registry):
+    session = requests.Session()
+    signed_in = session.post(srv.url("/ui/sign-in"), data={"domain": srv.domain_name, "user": srv.root.name,
+                             "password": srv.root.password}, allow_redirects=False, timeout=30)
+    assert signed_in.status_code == 303
+    page = session.get(srv.url("/ui/repositories"), timeout=30)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    remote = docker_name("uirem")
+    form = {"csrf": csrf, "project_id": project, "format": "docker2", "name": remote, "kind": "remote",
+            "remote_url": registry.base_url}
+    resp = session.post(srv.url("/ui/repositories"), data=form, headers={"Origin": srv.base_url},
+                        allow_redirects=False, timeout=30)
+    assert resp.status_code == 303, resp.text
+    front = docker_name("uivirt")
+    form.update(name=front, kind="virtual", remote_url="", members=remote)
+    resp = session.post(srv.url("/ui/repositories"), data=form, headers={"Origin": srv.base_url},
+                        allow_redirects=False, timeout=30)
+    assert resp.status_code == 303, resp.text
+    for name, kind in ((remote, "remote"), (front, "virtual")):
+        shown = srv.signed("GET", "/cloudartifact/v5/repositories/" + name).json()["result"]
+        assert shown["format"] == "docker2" and shown["url"].endswith("/v2/%s/" % name), shown
 
 
 # --- last: it stops the upstream registry ---------------------------------------------------------------------

@@ -1,7 +1,9 @@
 //! Container images through a virtual `docker2` repository, over the members the caller may read, in
 //! order: a manifest or a blob from the first member that has it, `tags/list` the union of the members'
 //! tags. One member's upstream failing does not hide what the others have; when none has it, the
-//! failure is answered rather than a 404. Pushes go to the default deploy repository (`oci::dispatch`).
+//! failure is answered rather than a 404. With `hosted_names_hide_remote`, an image a hosted member
+//! holds is not looked up in remote members. Pushes go to the default deploy repository
+//! (`oci::dispatch`).
 
 use axum::body::Body;
 use axum::http::request::Parts;
@@ -29,7 +31,8 @@ fn is_absence(e: &ApiError) -> bool {
     }
 }
 
-/// Authorizes the read on the virtual repository and answers the members the caller may read.
+/// Authorizes the read on the virtual repository and answers the members the caller may read. With
+/// `hosted_names_hide_remote`, an image a hosted member holds is read from hosted members only.
 async fn readable(
     state: &AppState,
     caller: &Caller,
@@ -38,7 +41,17 @@ async fn readable(
     rel: &str,
 ) -> Result<Vec<Repository>, ApiError> {
     allow(state, caller, repo, target, Operation::Download, rel).await?;
-    let (_, readable, _) = members::readable(state, repo, caller.principal.as_ref(), rel).await?;
+    let (_, mut readable, guards) =
+        members::readable(state, repo, caller.principal.as_ref(), rel).await?;
+    for member in &guards {
+        if oci_manifests::hosted_tags(state, member, &target.image)
+            .await?
+            .is_some()
+        {
+            members::keep_hosted_only(&mut readable);
+            break;
+        }
+    }
     Ok(readable)
 }
 
