@@ -2,8 +2,9 @@
 //! without credentials answers `401` with `WWW-Authenticate: Bearer realm=…,service=…,scope=…`; the
 //! client GETs the realm with `service` and `scope` (Basic with the configured credentials, if any) and
 //! sends the token it answers as `Authorization: Bearer`. A `Basic` challenge is answered with the
-//! configured credentials. Tokens are kept per repository and scope until shortly before they expire.
-//! A token is a secret: it is never logged.
+//! configured credentials. Tokens are kept per repository and scope until shortly before they expire,
+//! a `Basic` challenge for an hour (the credentials then go with the first request). A token is a
+//! secret: it is never logged.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -115,14 +116,35 @@ pub fn parse_token_answer(bytes: &[u8]) -> Option<(String, u64)> {
 /// A repository id and a scope.
 type TokenKey = (String, String);
 
+/// How an upstream was last answered for a scope.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Kept {
+    /// A token of its realm.
+    Bearer(String),
+    /// Its `Basic` challenge: the configured credentials go with the first request.
+    Basic,
+}
+
+impl std::fmt::Debug for Kept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Kept::Bearer(_) => f.write_str("Bearer(<redacted>)"),
+            Kept::Basic => f.write_str("Basic"),
+        }
+    }
+}
+
+/// How long a `Basic` challenge is remembered.
+const BASIC_KEPT_SECS: u64 = 3600;
+
 /// Tokens by repository id and scope, each with when it is given up. Cheap to clone.
 #[derive(Clone, Default)]
 pub struct Tokens {
-    kept: Arc<Mutex<HashMap<TokenKey, (String, Instant)>>>,
+    kept: Arc<Mutex<HashMap<TokenKey, (Kept, Instant)>>>,
 }
 
 impl Tokens {
-    pub fn get(&self, repo_id: &str, scope: &str) -> Option<String> {
+    pub fn get(&self, repo_id: &str, scope: &str) -> Option<Kept> {
         let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
         let key = (repo_id.to_string(), scope.to_string());
         match kept.get(&key) {
@@ -135,7 +157,7 @@ impl Tokens {
         }
     }
 
-    fn put(&self, repo_id: &str, scope: &str, token: String, expires_in: u64) {
+    fn put(&self, repo_id: &str, scope: &str, token: Kept, expires_in: u64) {
         let until = Instant::now() + Duration::from_secs(expires_in).saturating_sub(MARGIN);
         let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
         // Expired ones go when the map grows; a registry rarely hands out many scopes.
@@ -163,7 +185,8 @@ pub async fn get(
 ) -> Result<crate::upstream::UpstreamResponse, UpstreamError> {
     let credentials = request.credentials_of();
     let first = match tokens.get(repo_id, scope) {
-        Some(token) => request.clone().bearer(token),
+        Some(Kept::Bearer(token)) => request.clone().bearer(token),
+        Some(Kept::Basic) => request.clone(),
         None => request.clone().without_credentials(),
     };
     let response = upstream.get(first).await?;
@@ -191,10 +214,13 @@ pub async fn get(
                 response.host(),
             )
             .await?;
-            tokens.put(repo_id, scope, token.clone(), expires_in);
+            tokens.put(repo_id, scope, Kept::Bearer(token.clone()), expires_in);
             upstream.get(request.bearer(token)).await
         }
-        Some(Challenge::Basic) if request.has_credentials() => upstream.get(request).await,
+        Some(Challenge::Basic) if request.has_credentials() => {
+            tokens.put(repo_id, scope, Kept::Basic, BASIC_KEPT_SECS);
+            upstream.get(request).await
+        }
         _ => Ok(response),
     }
 }
@@ -284,10 +310,11 @@ mod tests {
     #[test]
     fn kept_tokens_expire() {
         let tokens = Tokens::default();
-        tokens.put("r", "s", "t".into(), 60);
-        assert_eq!(tokens.get("r", "s").as_deref(), Some("t"));
+        tokens.put("r", "s", Kept::Bearer("tok-xyz".into()), 60);
+        assert_eq!(tokens.get("r", "s"), Some(Kept::Bearer("tok-xyz".into())));
         assert_eq!(tokens.get("r", "other"), None);
-        tokens.put("r", "s", "t".into(), 5);
+        assert!(!format!("{:?}", tokens.get("r", "s")).contains("xyz"));
+        tokens.put("r", "s", Kept::Basic, 5);
         assert_eq!(tokens.get("r", "s"), None);
     }
 }

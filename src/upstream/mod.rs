@@ -55,6 +55,16 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// A registry token sent as `Authorization: Bearer`. `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+struct Bearer(String);
+
+impl fmt::Debug for Bearer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Bearer(<redacted>)")
+    }
+}
+
 /// The outbound HTTP proxy upstream traffic goes through: `CONNECT host:port` for https targets,
 /// absolute-form requests for http ones, with Basic proxy credentials when given.
 #[derive(Clone, PartialEq, Eq)]
@@ -104,7 +114,7 @@ pub struct UpstreamRequest {
     url: Url,
     max_bytes: u64,
     credentials: Option<Credentials>,
-    bearer: Option<String>,
+    bearer: Option<Bearer>,
     if_none_match: Option<String>,
     if_modified_since: Option<String>,
     accept: Option<String>,
@@ -132,7 +142,7 @@ impl UpstreamRequest {
     /// Sent as `Authorization: Bearer` (a registry token) instead of Basic, to the URL's own scheme,
     /// host and port only.
     pub fn bearer(mut self, token: impl Into<String>) -> Self {
-        self.bearer = Some(token.into());
+        self.bearer = Some(Bearer(token.into()));
         self
     }
 
@@ -321,7 +331,7 @@ impl Upstream {
             }
             let mut builder = inner.client.get(url.clone()).headers(headers.clone());
             if !left_origin {
-                if let Some(token) = &request.bearer {
+                if let Some(Bearer(token)) = &request.bearer {
                     builder = builder.bearer_auth(token);
                 } else if let Some(c) = &request.credentials {
                     builder = builder.basic_auth(&c.user_name, Some(&c.password));

@@ -214,6 +214,10 @@ def test_skopeo_pulls_through_a_remote_of_docker_registry(srv, login, world, reg
     for missing in ("lib/app/manifests/v9", "lib/none/manifests/v1", "lib/app/blobs/sha256:" + "0" * 64):
         resp = requests.get(v2(srv, "%s/%s" % (world["remote_reg"], missing)), auth=login, timeout=10)
         assert resp.status_code == 404 and oci_error(resp) in ("MANIFEST_UNKNOWN", "BLOB_UNKNOWN"), resp.text
+    # The registry's Basic challenge was answered once: later requests for the image carried the credentials.
+    challenged = [line for line in (registry.root / "registry.log").read_text().splitlines()
+                  if "/v2/lib/app/" in line and '" 401 ' in line and "arca/" in line]
+    assert len(challenged) == 1, challenged
     # Without credentials: the registry's challenge, as for a hosted repository.
     anon = requests.get(v2(srv, "%s/lib/app/manifests/v1" % world["remote_reg"]), timeout=10)
     assert anon.status_code == 401 and "Bearer" in anon.headers["WWW-Authenticate"]
