@@ -24,7 +24,8 @@ from test_oci import (SKOPEO, docker_name, image_manifest, layer_tar, oci_error,
                       v2)
 from upstream_server import StaticUpstream
 
-ARCA_ARGS = ["--remote-allow-private-networks"]
+# The collection of unreferenced layers runs often: it must leave a remote repository's copies alone.
+ARCA_ARGS = ["--remote-allow-private-networks", "--oci-gc-interval-secs", "1", "--oci-gc-grace-secs", "3"]
 ARTIFACT = "/cloudartifact/v5/artifact/"
 REGISTRY = shutil.which("docker-registry")
 pytestmark = pytest.mark.skipif(SKOPEO is None or REGISTRY is None,
@@ -434,6 +435,7 @@ def test_the_upstream_stopped_cached_digests_are_still_served(srv, project, logi
     image = "%s/%s/lib/app:v1" % (srv.host, stale)
     assert copy_out(image, world["creds"], tmp_path / "before") == world["app_digest"]
     registry.stop()
+    time.sleep(5)  # past the collection's grace: the copies are no push in flight, and stay
     assert copy_out(image, world["creds"], tmp_path / "after") == world["app_digest"]
     tag = requests.get(v2(srv, "%s/lib/app/manifests/v1" % stale), auth=login, timeout=30)
     assert tag.status_code == 200 and tag.headers.get("Warning", "").startswith("110"), "stale, and said so"
