@@ -9,6 +9,7 @@ upstream stopped, what was fetched is still served."""
 import ctypes
 import ctypes.util
 import json
+import os
 import re
 import shutil
 import socket
@@ -166,12 +167,12 @@ def upstream_arca(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def world(srv, project, login, registry, upstream_arca, tmp_path_factory):
-    """Upstream registry: `lib/app:v1` (three layers). Upstream arca: a private repository with `img:1`.
+    """Upstream registry: `lib/app:v1` (four layers, one of 3 MiB that streams through arca). Upstream arca: a private repository with `img:1`.
     Here: a remote repository of each (the registry's with its htpasswd user, arca's with a repo user of
     it), a hosted one, and a virtual one over the hosted and the registry's remote, deploying to the hosted."""
     layout = tmp_path_factory.mktemp("layouts") / "app"
     app_digest = oci_image(layout, "v1", [{"a.txt": b"alpha\n" * 1000}, {"b.bin": bytes(range(256)) * 4000},
-                                          {"c.txt": b"gamma\n"}])
+                                          {"c.txt": b"gamma\n"}, {"big.bin": os.urandom(3 * 1024 * 1024)}])
     copy_in(layout, "v1", "%s/lib/app:v1" % registry.host, "%s:%s" % (UP_USER, UP_PASSWORD))
     up = upstream_arca
     up_project = up.create_project()
