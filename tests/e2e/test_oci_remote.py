@@ -21,8 +21,8 @@ import requests
 
 from conftest import _start, _stop
 from harness import ROLE_VIEWER, unique
-from test_oci import (SKOPEO, docker_name, image_manifest, layer_tar, oci_error, push_image, run, sha,
-                      v2)
+from test_oci import (OCI_INDEX, OCI_MANIFEST, SKOPEO, docker_name, image_manifest, layer_tar, oci_error,
+                      push_blob, push_image, push_manifest, run, sha, v2)
 from upstream_server import StaticUpstream
 
 # The collection of unreferenced layers runs often: it must leave a remote repository's copies alone.
@@ -265,6 +265,50 @@ def test_a_virtual_pulls_from_its_members_and_pushes_to_its_deploy_repository(sr
     bare = virtual_docker(srv, project, [world["hosted"]])
     refused = requests.post(v2(srv, bare + "/lib/app/blobs/uploads/"), auth=login, timeout=10)
     assert refused.status_code == 400 and "default_deploy_repository" in refused.text
+
+
+def push_referrer(srv, auth, name, subject, subject_size, kind):
+    empty = b"{}"
+    push_blob(srv, auth, name, empty)
+    doc = json.dumps({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": kind,
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": sha(empty), "size": 2},
+        "layers": [{"mediaType": "application/vnd.oci.empty.v1+json", "digest": sha(empty), "size": 2}],
+        "subject": {"mediaType": OCI_MANIFEST, "digest": subject, "size": subject_size}}).encode()
+    resp = push_manifest(srv, auth, name, sha(doc), doc)
+    assert resp.status_code == 201, resp.text
+    return sha(doc)
+
+
+def test_referrers_through_remote_and_virtual_repositories(srv, project, login, world, upstream_arca):
+    up, name = upstream_arca, "%s/img" % world["up_repo"]
+    subject = world["img_digest"]
+    size = len(requests.get(v2(up, name + "/manifests/1"), auth=world["up_login"], timeout=10).content)
+    sbom = push_referrer(up, world["up_login"], name, subject, size, "application/vnd.example.sbom")
+    sig = push_referrer(up, world["up_login"], name, subject, size, "application/vnd.example.signature")
+    path = "%s/%s/referrers/%s" % (world["remote_arca"], name, subject)
+    got = requests.get(v2(srv, path), auth=login, timeout=30)
+    assert got.status_code == 200 and got.headers["Content-Type"] == OCI_INDEX, got.text
+    assert sorted(m["digest"] for m in got.json()["manifests"]) == sorted([sbom, sig])
+    filtered = requests.get(v2(srv, path), params={"artifactType": "application/vnd.example.sbom"}, auth=login,
+                            timeout=30)
+    assert filtered.headers["OCI-Filters-Applied"] == "artifactType"
+    assert [m["digest"] for m in filtered.json()["manifests"]] == [sbom]
+    # The referrer itself is a manifest of the image, read by digest through the remote.
+    ref = requests.get(v2(srv, "%s/%s/manifests/%s" % (world["remote_arca"], name, sbom)), auth=login, timeout=30)
+    assert ref.status_code == 200 and sha(ref.content) == sbom
+    # docker-registry 2.8 has no referrers API: 404, and clients read the tag schema instead.
+    none = requests.get(v2(srv, "%s/lib/app/referrers/%s" % (world["remote_reg"], world["app_digest"])),
+                        auth=login, timeout=30)
+    assert none.status_code == 404, none.text
+    # A virtual repository: the hosted member's referrers, the remote member answering none.
+    app_size = len(requests.get(v2(srv, "%s/lib/app/manifests/v1" % world["front"]), auth=login,
+                                timeout=30).content)
+    here = push_referrer(srv, login, world["front"] + "/lib/app", world["app_digest"], app_size,
+                         "application/vnd.example.sbom")
+    merged = requests.get(v2(srv, "%s/lib/app/referrers/%s" % (world["front"], world["app_digest"])), auth=login,
+                          timeout=30)
+    assert merged.status_code == 200 and [m["digest"] for m in merged.json()["manifests"]] == [here]
 
 
 def test_a_remote_repository_takes_no_push_or_delete(srv, login, world):

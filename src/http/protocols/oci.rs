@@ -310,11 +310,17 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
             (Endpoint::Blob(d), _) => {
                 super::oci_remote::blob(state, &caller, &repo, &target, d, &parts).await
             }
+            (Endpoint::Referrers(d), &Method::GET) => {
+                super::oci_remote::referrers(state, &caller, &repo, &target, d, &parts).await
+            }
             _ => Err(ApiError::MethodNotAllowed),
         },
         VIRTUAL if read => match &target.endpoint {
             Endpoint::Tags if method == Method::GET => {
                 super::oci_virtual::tags(state, &caller, &repo, &target, &parts).await
+            }
+            Endpoint::Referrers(d) if method == Method::GET => {
+                super::oci_virtual::referrers(state, &caller, &repo, &target, d, &parts).await
             }
             Endpoint::Manifest(_) | Endpoint::Blob(_) => {
                 super::oci_virtual::read(state, &caller, &repo, &target, &parts).await

@@ -391,16 +391,24 @@ pub(super) async fn referrers(
         &format!("{image}/referrers"),
     )
     .await?;
-    let q = QueryParams::parse(parts.uri.query().unwrap_or(""))?;
-    let filter = q.filter("artifactType", 255)?;
-    let (repo_id, subject) = (repo.id.clone(), digest.to_string());
+    let descriptors = hosted_referrers(state, repo, &image, digest).await?;
+    referrers_answer(descriptors, parts)
+}
+
+/// The descriptors of a hosted repository's manifests whose subject is `digest`.
+pub(super) async fn hosted_referrers(
+    state: &AppState,
+    repo: &Repository,
+    image: &str,
+    digest: &Digest,
+) -> Result<Vec<Value>, ApiError> {
+    let (repo_id, image, subject) = (repo.id.clone(), image.to_string(), digest.to_string());
     let rows = state
         .db
         .call(move |conn| store::referrers(conn, &repo_id, &image, &subject))
         .await?;
-    let manifests: Vec<Value> = rows
+    Ok(rows
         .into_iter()
-        .filter(|m| filter.is_none() || m.artifact_type == filter)
         .map(|m| {
             let mut d = json!({"mediaType": m.media_type, "digest": m.digest, "size": m.size});
             if let Some(t) = m.artifact_type {
@@ -413,6 +421,21 @@ pub(super) async fn referrers(
                 d["annotations"] = a;
             }
             d
+        })
+        .collect())
+}
+
+/// The referrers index of `descriptors`, filtered by the request's `artifactType`.
+pub(super) fn referrers_answer(
+    descriptors: Vec<Value>,
+    parts: &Parts,
+) -> Result<Response, ApiError> {
+    let q = QueryParams::parse(parts.uri.query().unwrap_or(""))?;
+    let filter = q.filter("artifactType", 255)?;
+    let manifests: Vec<Value> = descriptors
+        .into_iter()
+        .filter(|d| {
+            filter.is_none() || d.get("artifactType").and_then(Value::as_str) == filter.as_deref()
         })
         .collect();
     let body = json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests});

@@ -5,7 +5,8 @@
 //! repository keeps them, once their bytes match the digest (a blob streams to the caller as it
 //! arrives, its last byte held back until it is verified); a tag's manifest is kept at
 //! `<image>/tags/<tag>` and revalidated after `metadata_max_age_secs`, served stale while the upstream
-//! cannot be asked; the tag list likewise at `<image>/_tags` (no image component starts with `_`).
+//! cannot be asked; the tag list likewise at `<image>/_tags` and a referrers list at
+//! `<image>/_referrers/<digest>` (no image component starts with `_`).
 
 use std::io::Read;
 use std::path::Path;
@@ -87,6 +88,104 @@ fn tags_check() -> ContentCheck {
             .map(|_| ())
             .ok_or_else(|| "a tag list that is not one".to_string())
     })
+}
+
+fn referrers_check() -> ContentCheck {
+    Arc::new(|path: &Path| {
+        let bytes = read_bounded(path, MAX_MANIFEST_BYTES)?;
+        listed_referrers(&bytes)
+            .map(|_| ())
+            .ok_or_else(|| "a referrers answer that is not an image index".to_string())
+    })
+}
+
+/// The descriptors of an upstream's referrers index, each with a valid digest; only the fields a
+/// descriptor of the referrers API has are kept.
+pub(super) fn listed_referrers(bytes: &[u8]) -> Option<Vec<serde_json::Value>> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let items = v.get("manifests")?.as_array()?;
+    items
+        .iter()
+        .map(|d| {
+            let digest = d
+                .get("digest")?
+                .as_str()
+                .filter(|x| Digest::parse(x).is_some())?;
+            let mut out = serde_json::json!({
+                "mediaType": d.get("mediaType")?.as_str()?,
+                "digest": digest,
+                "size": d.get("size")?.as_u64()?,
+            });
+            if let Some(t) = d.get("artifactType").and_then(|t| t.as_str()) {
+                out["artifactType"] = serde_json::json!(t);
+            }
+            if let Some(a) = d.get("annotations").filter(|a| a.is_object()) {
+                out["annotations"] = a.clone();
+            }
+            Some(out)
+        })
+        .collect()
+}
+
+/// The upstream's referrers of `digest` (`None`: it answers none — no such image, or no referrers API),
+/// and whether the list is a stale copy. Kept at `<image>/_referrers/<digest>`, revalidated like tags.
+pub(super) async fn referrer_list(
+    state: &AppState,
+    caller: &Caller,
+    repo: &Repository,
+    target: &Target,
+    digest: &Digest,
+) -> Result<Option<(Vec<serde_json::Value>, bool)>, ApiError> {
+    let image = &target.image;
+    let wanted = Wanted {
+        path: format!("{image}/_referrers/{digest}"),
+        upstream: format!("{image}/referrers/{digest}"),
+        freshness: Freshness::Mutable,
+        expected: Expected::default(),
+        whole: true,
+        accept: Some(OCI_INDEX),
+        check: Some(referrers_check()),
+    };
+    match fetch(state, repo, image, wanted, caller).await? {
+        Fetched::Cached { file, stale } => {
+            let bytes = read_whole(state, &file.sha256, file.size).await?;
+            let listed = listed_referrers(&bytes)
+                .ok_or_else(|| ApiError::Internal("a kept referrers list does not parse".into()))?;
+            Ok(Some((listed, stale)))
+        }
+        Fetched::Missing => Ok(None),
+        Fetched::Streaming { .. } => Err(ApiError::Internal(
+            "a whole fetch answered with a stream".into(),
+        )),
+    }
+}
+
+/// `GET /v2/<name>/referrers/<digest>` of a remote repository: the upstream's, filtered here by
+/// `artifactType`; 404 when the upstream has no referrers API (clients then read the tag schema).
+pub(super) async fn referrers(
+    state: &AppState,
+    caller: &Caller,
+    repo: &Repository,
+    target: &Target,
+    digest: &Digest,
+    parts: &Parts,
+) -> Result<Response, ApiError> {
+    let rel = format!("{}/referrers", target.image);
+    allow(state, caller, repo, target, Operation::Download, &rel).await?;
+    let (listed, stale) = referrer_list(state, caller, repo, target, digest)
+        .await?
+        .ok_or_else(no_referrers)?;
+    let mut response = super::oci_manifests::referrers_answer(listed, parts)?;
+    mark_stale(&mut response, stale);
+    Ok(response)
+}
+
+pub(super) fn no_referrers() -> ApiError {
+    registry(
+        "NAME_UNKNOWN",
+        404,
+        "the upstream registry answers no referrers for this image",
+    )
 }
 
 /// The tags of an upstream's `tags/list` answer (`"tags": null` is none).
@@ -342,6 +441,22 @@ mod tests {
         assert_eq!(listed_tags(br#"{"name":"a/b","tags":null}"#), Some(vec![]));
         assert_eq!(listed_tags(br#"{"name":"a/b","tags":["../x"]}"#), None);
         assert_eq!(listed_tags(br#"{"name":"a/b"}"#), None);
+    }
+
+    #[test]
+    fn referrers_keep_descriptors_with_valid_digests_only() {
+        let d = format!("sha256:{}", "a".repeat(64));
+        let doc = format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"m","digest":"{d}","size":3,"artifactType":"t","extra":1}}]}}"#
+        );
+        let listed = listed_referrers(doc.as_bytes()).unwrap();
+        assert_eq!(
+            listed,
+            vec![serde_json::json!({"mediaType":"m","digest":d,"size":3,"artifactType":"t"})]
+        );
+        let bad = r#"{"manifests":[{"mediaType":"m","digest":"sha256:zz","size":3}]}"#;
+        assert_eq!(listed_referrers(bad.as_bytes()), None);
+        assert_eq!(listed_referrers(b"{}"), None);
     }
 
     #[test]

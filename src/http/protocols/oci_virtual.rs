@@ -1,6 +1,6 @@
 //! Container images through a virtual `docker2` repository, over the members the caller may read, in
 //! order: a manifest or a blob from the first member that has it, `tags/list` the union of the members'
-//! tags. One member's upstream failing does not hide what the others have; when none has it, the
+//! tags and referrers. One member's upstream failing does not hide what the others have; when none has it, the
 //! failure is answered rather than a 404. With `hosted_names_hide_remote`, an image a hosted member
 //! holds is not looked up in remote members. Pushes go to the default deploy repository
 //! (`oci::dispatch`).
@@ -105,6 +105,53 @@ pub(super) async fn read(
         }
     }
     Err(failure.unwrap_or(unknown))
+}
+
+/// `GET /v2/<name>/referrers/<digest>`: the union of the members' referrers (each manifest once, as the
+/// first member lists it); 404 when no member answers any (no referrers API upstream).
+pub(super) async fn referrers(
+    state: &AppState,
+    caller: &Caller,
+    repo: &Repository,
+    target: &Target,
+    digest: &crate::formats::oci::Digest,
+    parts: &Parts,
+) -> Result<Response, ApiError> {
+    let rel = format!("{}/referrers", target.image);
+    let mut all: Option<Vec<serde_json::Value>> = None;
+    let mut stale = false;
+    let mut failure = None;
+    for member in readable(state, caller, repo, target, &rel).await? {
+        let found = if member.repo_type == REMOTE {
+            oci_remote::referrer_list(state, caller, &member, target, digest).await
+        } else {
+            oci_manifests::hosted_referrers(state, &member, &target.image, digest)
+                .await
+                .map(|d| Some((d, false)))
+        };
+        match found {
+            Ok(Some((descriptors, s))) => {
+                stale |= s;
+                let merged = all.get_or_insert_with(Vec::new);
+                for d in descriptors {
+                    if !merged.iter().any(|m| m.get("digest") == d.get("digest")) {
+                        merged.push(d);
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(e @ ApiError::Upstream { .. }) => {
+                failure.get_or_insert(e);
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    let Some(all) = all else {
+        return Err(failure.unwrap_or_else(oci_remote::no_referrers));
+    };
+    let mut response = oci_manifests::referrers_answer(all, parts)?;
+    super::remote::mark_stale(&mut response, stale);
+    Ok(response)
 }
 
 /// `GET /v2/<name>/tags/list`: the union of the members' tags.
