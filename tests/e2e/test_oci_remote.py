@@ -257,10 +257,22 @@ def test_a_virtual_pulls_from_its_members_and_pushes_to_its_deploy_repository(sr
     hosted = requests.get(v2(srv, "%s/lib/app/manifests/mine" % world["hosted"]), auth=login, timeout=10)
     assert hosted.status_code == 200 and sha(hosted.content) == mine_digest
     assert inspect(image + ":mine", creds)["Digest"] == mine_digest
+    # Retagging through the virtual: skopeo finds every layer already there (in the remote member) and
+    # uploads none; the manifest's blobs are linked into the deploy repository.
+    out = run(SKOPEO, "copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--src-creds", creds,
+              "--dest-creds", creds, "docker://%s:v1" % image, "docker://%s:copied" % image)
+    assert out.returncode == 0, out.stderr
+    copied = requests.get(v2(srv, "%s/lib/app/manifests/copied" % world["hosted"]), auth=login, timeout=10)
+    assert copied.status_code == 200 and sha(copied.content) == world["app_digest"]
+    for layer in json.loads(copied.content)["layers"]:
+        blob = requests.get(v2(srv, "%s/lib/app/blobs/%s" % (world["hosted"], layer["digest"])), auth=login,
+                            timeout=30)
+        assert blob.status_code == 200 and sha(blob.content) == layer["digest"]
     listed = requests.get(v2(srv, "%s/lib/app/tags/list" % front), auth=login, timeout=10)
-    assert listed.status_code == 200 and listed.json() == {"name": front + "/lib/app", "tags": ["mine", "v1"]}
+    assert listed.status_code == 200
+    assert listed.json() == {"name": front + "/lib/app", "tags": ["copied", "mine", "v1"]}
     page = requests.get(v2(srv, "%s/lib/app/tags/list?n=1" % front), auth=login, timeout=10)
-    assert page.json()["tags"] == ["mine"] and "last=mine" in page.headers["Link"]
+    assert page.json()["tags"] == ["copied"] and "last=copied" in page.headers["Link"]
     # No default deploy repository: a push is refused, as in every format.
     bare = virtual_docker(srv, project, [world["hosted"]])
     refused = requests.post(v2(srv, bare + "/lib/app/blobs/uploads/"), auth=login, timeout=10)

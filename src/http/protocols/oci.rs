@@ -291,10 +291,10 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     })?;
     let read = matches!(parts.method, Method::GET | Method::HEAD);
     // Pushes through a virtual repository go to its default deploy repository, as in every format.
-    let repo = if repo.repo_type == VIRTUAL && !read {
-        members::deploy_target(state, &repo).await?
+    let (repo, via) = if repo.repo_type == VIRTUAL && !read {
+        (members::deploy_target(state, &repo).await?, Some(repo))
     } else {
-        repo
+        (repo, None)
     };
     refuse_change_unless_hosted(&repo, &parts.method)?;
     crate::http::audit::note_detail(&target.image, None);
@@ -327,10 +327,11 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
             }
             _ => Err(ApiError::MethodNotAllowed),
         },
-        _ => hosted(state, &caller, &repo, &target, &parts, body).await,
+        _ => hosted(state, &caller, &repo, &target, &parts, body, via.as_ref()).await,
     }
 }
 
+/// A request to a hosted repository; `via`: the virtual repository a push was sent to.
 async fn hosted(
     state: &AppState,
     caller: &Caller,
@@ -338,10 +339,11 @@ async fn hosted(
     target: &Target,
     parts: &Parts,
     body: axum::body::Body,
+    via: Option<&Repository>,
 ) -> Result<Response, ApiError> {
     match (&target.endpoint, &parts.method) {
         (Endpoint::Manifest(_), _) => {
-            super::oci_manifests::manifest(state, caller, repo, target, parts, body).await
+            super::oci_manifests::manifest(state, caller, repo, target, parts, body, via).await
         }
         (Endpoint::Tags, &Method::GET) => {
             super::oci_manifests::tags(state, caller, repo, target, parts).await

@@ -47,6 +47,8 @@ async fn resolve(
     }
 }
 
+/// A manifest of hosted repository `repo`; `via`: the virtual repository a push was sent to (its deploy
+/// repository is `repo`).
 pub(super) async fn manifest(
     state: &AppState,
     caller: &Caller,
@@ -54,6 +56,7 @@ pub(super) async fn manifest(
     target: &format::Target,
     parts: &Parts,
     body: Body,
+    via: Option<&Repository>,
 ) -> Result<Response, ApiError> {
     let format::Endpoint::Manifest(reference) = &target.endpoint else {
         return Err(ApiError::MethodNotAllowed);
@@ -79,7 +82,7 @@ pub(super) async fn manifest(
         }
         Method::PUT => {
             allow(state, caller, repo, target, Operation::Upload, &rel).await?;
-            put(state, caller, repo, target, reference, parts, body).await
+            put(state, caller, repo, target, reference, parts, body, via).await
         }
         Method::DELETE => {
             allow(state, caller, repo, target, Operation::Delete, &rel).await?;
@@ -89,6 +92,7 @@ pub(super) async fn manifest(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn put(
     state: &AppState,
     caller: &Caller,
@@ -97,6 +101,7 @@ async fn put(
     reference: &Reference,
     parts: &Parts,
     body: Body,
+    via: Option<&Repository>,
 ) -> Result<Response, ApiError> {
     let user_id = caller
         .principal
@@ -132,6 +137,9 @@ async fn put(
     }
     .to_string();
     let image = target.image.clone();
+    if let Some(via) = via {
+        super::oci_virtual::fill_blobs(state, caller, via, repo, &image, &parsed.blobs).await?;
+    }
     // Everything it references must be in this image already (pushed, or mounted).
     let mut wanted: Vec<String> = parsed
         .blobs

@@ -378,6 +378,30 @@ pub(super) async fn blob(
     Ok(response)
 }
 
+/// A blob of the remote repository once kept (fetched whole when it is not yet): for a push through a
+/// virtual repository, which links it into the deploy repository.
+pub(super) async fn kept_blob(
+    state: &AppState,
+    caller: &Caller,
+    repo: &Repository,
+    image: &str,
+    digest: &Digest,
+) -> Result<Option<FileEntry>, ApiError> {
+    let wanted = Wanted {
+        path: blob_path(image, &digest.to_string()),
+        upstream: format!("{image}/blobs/{digest}"),
+        freshness: Freshness::Immutable,
+        expected: expected_of(digest),
+        whole: true,
+        accept: None,
+        check: None,
+    };
+    match fetch(state, repo, image, wanted, caller).await? {
+        Fetched::Cached { file, .. } => Ok(Some(*file)),
+        _ => Ok(None),
+    }
+}
+
 /// The tags the upstream lists for the image (`None`: it knows no such image), and whether the list
 /// is a stale copy.
 pub(super) async fn tag_list(

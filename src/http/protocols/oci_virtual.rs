@@ -12,7 +12,7 @@ use axum::response::Response;
 use super::oci::{allow, registry, Caller};
 use super::{members, oci_blobs, oci_manifests, oci_remote};
 use crate::domain::operation::Operation;
-use crate::formats::oci::{Endpoint, Reference, Target};
+use crate::formats::oci::{Digest, Endpoint, Reference, Target};
 use crate::http::app::AppState;
 use crate::http::error::ApiError;
 use crate::service::repo_kinds::REMOTE;
@@ -87,7 +87,8 @@ pub(super) async fn read(
                 oci_remote::manifest(state, caller, &member, target, parts).await
             }
             Endpoint::Manifest(_) => {
-                oci_manifests::manifest(state, caller, &member, target, parts, Body::empty()).await
+                oci_manifests::manifest(state, caller, &member, target, parts, Body::empty(), None)
+                    .await
             }
             Endpoint::Blob(d) if remote => {
                 oci_remote::blob(state, caller, &member, target, d, parts).await
@@ -107,6 +108,47 @@ pub(super) async fn read(
     Err(failure.unwrap_or(unknown))
 }
 
+/// Before a manifest pushed through virtual repository `via` is stored in its deploy repository
+/// `deploy`: the blobs it references that `deploy` lacks but a member the caller may read has are linked
+/// into `deploy`. A client asks `HEAD /blobs/<digest>` of the virtual repository before it uploads a
+/// layer, and skips the upload when any member has it (a base image pulled through a remote member).
+pub(super) async fn fill_blobs(
+    state: &AppState,
+    caller: &Caller,
+    via: &Repository,
+    deploy: &Repository,
+    image: &str,
+    blobs: &[Digest],
+) -> Result<(), ApiError> {
+    for digest in blobs {
+        let path = blob_path(image, &digest.to_string());
+        if oci_blobs::live_file(state, deploy, path.clone())
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        let (_, readable, _) =
+            members::readable(state, via, caller.principal.as_ref(), &path).await?;
+        for member in readable.iter().filter(|m| m.id != deploy.id) {
+            let found = if member.repo_type == REMOTE {
+                match oci_remote::kept_blob(state, caller, member, image, digest).await {
+                    Ok(found) => found,
+                    Err(ApiError::Upstream { .. }) => None,
+                    Err(other) => return Err(other),
+                }
+            } else {
+                oci_blobs::live_file(state, member, path.clone()).await?
+            };
+            if let Some(file) = found {
+                oci_blobs::link_blob(state, caller, deploy, image, digest, file).await?;
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `GET /v2/<name>/referrers/<digest>`: the union of the members' referrers (each manifest once, as the
 /// first member lists it); 404 when no member answers any (no referrers API upstream).
 pub(super) async fn referrers(
@@ -114,7 +156,7 @@ pub(super) async fn referrers(
     caller: &Caller,
     repo: &Repository,
     target: &Target,
-    digest: &crate::formats::oci::Digest,
+    digest: &Digest,
     parts: &Parts,
 ) -> Result<Response, ApiError> {
     let rel = format!("{}/referrers", target.image);
