@@ -3,8 +3,9 @@
 //! client GETs the realm with `service` and `scope` (Basic with the configured credentials, if any) and
 //! sends the token it answers as `Authorization: Bearer`. A `Basic` challenge is answered with the
 //! configured credentials. Tokens are kept per repository and scope until shortly before they expire,
-//! a `Basic` challenge for an hour (the credentials then go with the first request). A token is a
-//! secret: it is never logged.
+//! a `Basic` challenge for an hour (the credentials then go with the first request). An anonymous 404
+//! is asked again with the configured credentials before it is believed (some registries hide private
+//! images so). A token is a secret: it is never logged.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -184,12 +185,21 @@ pub async fn get(
     request: UpstreamRequest,
 ) -> Result<crate::upstream::UpstreamResponse, UpstreamError> {
     let credentials = request.credentials_of();
-    let first = match tokens.get(repo_id, scope) {
-        Some(Kept::Bearer(token)) => request.clone().bearer(token),
+    let kept = tokens.get(repo_id, scope);
+    let first = match &kept {
+        Some(Kept::Bearer(token)) => request.clone().bearer(token.clone()),
         Some(Kept::Basic) => request.clone(),
         None => request.clone().without_credentials(),
     };
-    let response = upstream.get(first).await?;
+    let mut response = upstream.get(first).await?;
+    if kept.is_none() && response.status == StatusCode::NOT_FOUND && request.has_credentials() {
+        // Some registries hide a private image from an anonymous request behind a 404, not a 401:
+        // with credentials configured, they are offered once before the 404 is believed.
+        response = upstream.get(request.clone()).await?;
+        if response.status == StatusCode::OK {
+            tokens.put(repo_id, scope, Kept::Basic, BASIC_KEPT_SECS);
+        }
+    }
     if response.status != StatusCode::UNAUTHORIZED {
         return Ok(response);
     }

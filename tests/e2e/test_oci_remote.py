@@ -6,6 +6,7 @@ metadata_max_age_secs and not before; a hostile upstream's wrong bytes are refus
 a remote repository and a Viewer's push to a virtual one are refused; another account sees nothing; the
 upstream stopped, what was fetched is still served."""
 
+import base64
 import ctypes
 import ctypes.util
 import json
@@ -392,6 +393,26 @@ def test_a_hostile_upstream_is_refused_and_nothing_is_kept(srv, project, login, 
     again.close()
     assert static.count("/v2/evil/img/blobs/" + big) == 2, "the wrong large blob was not kept either"
     static.stop()
+
+
+def test_an_upstream_that_hides_private_images_behind_404_gets_the_credentials(srv, project, login, tmp_path):
+    private = StaticUpstream(tmp_path / "private")
+    private.basic = "Basic " + base64.b64encode(b"owner:hidden-pw").decode()
+    layer = b"a private layer"
+    private.put("v2/team/img/blobs/" + sha(layer), layer)
+    with_creds = remote_docker(srv, project, private.url, user_name="owner", password="hidden-pw")
+    without = remote_docker(srv, project, private.url)
+    path = "team/img/blobs/" + sha(layer)
+    got = requests.get(v2(srv, "%s/%s" % (with_creds, path)), auth=login, timeout=30)
+    assert got.status_code == 200 and got.content == layer
+    assert requests.get(v2(srv, "%s/%s" % (without, path)), auth=login, timeout=30).status_code == 404
+    # Once answered with credentials, the next image's request carries them at once.
+    other = b"another private layer"
+    private.put("v2/team/img/blobs/" + sha(other), other)
+    before = private.count("/v2/team/img/blobs/" + sha(other))
+    got = requests.get(v2(srv, "%s/team/img/blobs/%s" % (with_creds, sha(other))), auth=login, timeout=30)
+    assert got.status_code == 200 and private.count("/v2/team/img/blobs/" + sha(other)) == before + 1
+    private.stop()
 
 
 def test_a_viewer_pulls_through_the_virtual_but_cannot_push(srv, project, world, tmp_path):
