@@ -3,7 +3,9 @@
 //! `docker2`), the rest the image inside it, so `{host}/{repository}/{image}:{tag}`. Each request is
 //! authenticated (Basic, a ticket, or a token of `GET /v2/token`), its repository loaded as the other
 //! protocols do, and authorized by the privilege engine on `<image>/…` (pull = download, push =
-//! upload, delete = delete). Errors take the spec's shape; a 401 carries the Bearer challenge.
+//! upload, delete = delete). Errors take the spec's shape; a 401 carries the Bearer challenge. A remote
+//! repository is read through `oci_remote` (and takes no change), a virtual one through `oci_virtual`,
+//! its pushes going to its default deploy repository's hosted handlers.
 
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
