@@ -42,13 +42,14 @@ if ! command -v go >/dev/null 2>&1; then
 fi
 
 # The container image tests (tests/e2e/test_oci.py) copy images with Debian's skopeo and build, push
-# and pull one with buildah and podman.
-if ! command -v skopeo >/dev/null 2>&1 || ! command -v buildah >/dev/null 2>&1 || ! command -v podman >/dev/null 2>&1; then
+# and pull one with buildah and podman; tests/e2e/test_oci_remote.py proxies Debian's docker-registry.
+if ! command -v skopeo >/dev/null 2>&1 || ! command -v buildah >/dev/null 2>&1 || ! command -v podman >/dev/null 2>&1 \
+    || ! command -v docker-registry >/dev/null 2>&1; then
     sudo_cmd=()
     [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
     "${sudo_cmd[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends skopeo buildah \
-        podman >/dev/null
+        podman docker-registry >/dev/null
 fi
 
 # The real S3 server the S3 blob store's tests start (built once, cached under ~/.cargo).

@@ -106,6 +106,7 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
         blob_gc: Arc::default(),
         upstreams: Default::default(),
         in_flight: Default::default(),
+        registry_tokens: Default::default(),
         allow_lists: Default::default(),
         node_id: Arc::from(node_id),
     })

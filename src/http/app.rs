@@ -37,6 +37,8 @@ pub struct AppState {
     pub upstreams: crate::service::upstreams::Upstreams,
     /// Upstream fetches in flight, so concurrent reads of one path share one.
     pub in_flight: crate::service::remote_fetch::InFlight,
+    /// Registry tokens remote `docker2` repositories were given by their upstreams.
+    pub registry_tokens: crate::service::registry_auth::Tokens,
     /// Accounts' IP allow-lists as this node last read them.
     pub allow_lists: Arc<crate::http::ip_allow::AllowLists>,
     /// What `GET /metrics` encodes.
@@ -66,6 +68,7 @@ impl AppState {
             blob_gc: Arc::default(),
             upstreams: Default::default(),
             in_flight: Default::default(),
+            registry_tokens: Default::default(),
             allow_lists: Default::default(),
             node_id: Arc::from(crate::domain::new_hex_id()),
             documents: crate::service::documents::Documents::new(32),

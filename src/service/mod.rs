@@ -3,6 +3,7 @@
 
 pub mod documents;
 pub mod npm_remote;
+pub mod registry_auth;
 pub mod release;
 pub mod remote_fetch;
 pub mod repo_kinds;

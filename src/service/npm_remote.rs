@@ -44,6 +44,7 @@ pub async fn packument(
         whole: true,
         accept: None,
         user_id,
+        registry_scope: None,
     };
     match remote_fetch::fetch(state, source).await? {
         Fetched::Missing => Ok(None),
@@ -125,6 +126,7 @@ pub async fn tarball(
         whole: false,
         accept: None,
         user_id,
+        registry_scope: None,
     };
     remote_fetch::fetch(state, source).await
 }

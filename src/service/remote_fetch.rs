@@ -150,6 +150,9 @@ pub struct Source<'a> {
     pub accept: Option<&'a str>,
     /// Recorded as the copy's uploader.
     pub user_id: &'a str,
+    /// A container registry's scope (`repository:<name>:pull`): the upstream is asked as registries
+    /// are, answering its `401` challenge (`service::registry_auth`).
+    pub registry_scope: Option<String>,
 }
 
 /// The upstream URL of `path` under a remote repository's `remote_url` (`{remote_url}/{path}`).
@@ -435,6 +438,7 @@ async fn join_or_start(
             check,
             credentials,
             user_id: source.user_id.to_string(),
+            registry_scope: source.registry_scope.clone(),
             spool: transfer.spool.clone(),
             key,
             request,
@@ -454,6 +458,7 @@ struct Job {
     check: Option<ContentCheck>,
     credentials: Option<Credentials>,
     user_id: String,
+    registry_scope: Option<String>,
     spool: PathBuf,
     key: TransferKey,
     request: UpstreamRequest,
@@ -493,10 +498,21 @@ impl Job {
             )
             .await
             .map_err(local_failure)?;
-        let response = upstream
-            .get(self.request.clone())
-            .await
-            .map_err(|e| Failure::from(&e))?;
+        let response = match &self.registry_scope {
+            Some(scope) => {
+                let tokens = &self.state.registry_tokens;
+                crate::service::registry_auth::get(
+                    &upstream,
+                    tokens,
+                    &self.repo.id,
+                    scope,
+                    self.request.clone(),
+                )
+                .await
+            }
+            None => upstream.get(self.request.clone()).await,
+        }
+        .map_err(|e| Failure::from(&e))?;
         match response.status {
             StatusCode::NOT_MODIFIED => {
                 self.record(None, None, false).await?;

@@ -268,15 +268,17 @@ pub fn forget_purged_manifests(conn: &Conn) -> StoreResult<usize> {
     Ok(gone.len())
 }
 
-/// Live blob files of `docker2` repositories last written before `before` that no manifest of their
-/// image references (a manifest in the recycle bin still does): `(file id, repo id, path)`.
+/// Live blob files of hosted `docker2` repositories last written before `before` that no manifest of
+/// their image references (a manifest in the recycle bin still does): `(file id, repo id, path)`. A
+/// remote repository's blobs are copies kept for good, whatever manifests it happens to hold.
 pub fn unreferenced_blob_files(
     conn: &Conn,
     before: i64,
 ) -> StoreResult<Vec<(i64, String, String)>> {
     let candidates: Vec<(i64, String, String)> = conn.query_map(
         "SELECT f.id, f.repo_id, f.path FROM files f JOIN repositories r ON r.id = f.repo_id \
-         WHERE r.format = 'docker2' AND f.deleted_at IS NULL AND f.modified_at < ?1 AND f.path LIKE '%/blobs/sha%'",
+         WHERE r.format = 'docker2' AND r.repo_type = 'hosted' AND f.deleted_at IS NULL AND f.modified_at < ?1 \
+         AND f.path LIKE '%/blobs/sha%'",
         params![before],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
@@ -337,6 +339,25 @@ mod tests {
                 };
                 repos::insert_repo(c, &repo)?;
                 let r = repo.id.as_str();
+                // A remote repository's copy of a blob, which no manifest row references: kept.
+                let remote = repos::Repository {
+                    id: "remote-repo".into(),
+                    name: "remote-repo".into(),
+                    repo_type: "remote".into(),
+                    ..repo.clone()
+                };
+                repos::insert_repo(c, &remote)?;
+                let copy = BlobInfo::of(b"copy");
+                let d_copy = format!("sha256:{}", copy.sha256);
+                repos::put_file(
+                    c,
+                    "remote-repo",
+                    &blob_path("img", &d_copy),
+                    &copy,
+                    "x",
+                    "u",
+                    1,
+                )?;
                 let (layer, loose) = (BlobInfo::of(b"layer"), BlobInfo::of(b"loose"));
                 let (m1, m2) = (BlobInfo::of(b"m1"), BlobInfo::of(b"m2"));
                 let (d_layer, d_loose) = (

@@ -23,7 +23,9 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG};
-use reqwest::header::{IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION};
+use reqwest::header::{
+    IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION, WWW_AUTHENTICATE,
+};
 pub use reqwest::StatusCode;
 use url::Host;
 pub use url::Url;
@@ -50,6 +52,16 @@ impl fmt::Debug for Credentials {
             .field("user_name", &self.user_name)
             .field("password", &"<redacted>")
             .finish()
+    }
+}
+
+/// A registry token sent as `Authorization: Bearer`. `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+struct Bearer(String);
+
+impl fmt::Debug for Bearer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Bearer(<redacted>)")
     }
 }
 
@@ -102,6 +114,7 @@ pub struct UpstreamRequest {
     url: Url,
     max_bytes: u64,
     credentials: Option<Credentials>,
+    bearer: Option<Bearer>,
     if_none_match: Option<String>,
     if_modified_since: Option<String>,
     accept: Option<String>,
@@ -113,6 +126,7 @@ impl UpstreamRequest {
             url,
             max_bytes,
             credentials: None,
+            bearer: None,
             if_none_match: None,
             if_modified_since: None,
             accept: None,
@@ -123,6 +137,29 @@ impl UpstreamRequest {
     pub fn credentials(mut self, credentials: Credentials) -> Self {
         self.credentials = Some(credentials);
         self
+    }
+
+    /// Sent as `Authorization: Bearer` (a registry token) instead of Basic, to the URL's own scheme,
+    /// host and port only.
+    pub fn bearer(mut self, token: impl Into<String>) -> Self {
+        self.bearer = Some(Bearer(token.into()));
+        self
+    }
+
+    /// The same request without Basic credentials (a registry asked first without them).
+    pub fn without_credentials(mut self) -> Self {
+        self.credentials = None;
+        self
+    }
+
+    /// The Basic credentials the request carries.
+    pub fn credentials_of(&self) -> Option<Credentials> {
+        self.credentials.clone()
+    }
+
+    /// Whether Basic credentials go with the request.
+    pub fn has_credentials(&self) -> bool {
+        self.credentials.is_some()
     }
 
     /// The ETag of the copy at hand, as the upstream sent it.
@@ -155,6 +192,8 @@ pub struct UpstreamResponse {
     pub last_modified: Option<String>,
     pub content_type: Option<String>,
     pub content_length: Option<u64>,
+    /// The challenge of a 401 (`WWW-Authenticate`).
+    pub www_authenticate: Option<String>,
     /// The URL that answered (the last redirect's target): relative links in the body resolve against it.
     pub url: Url,
     pub body: UpstreamBody,
@@ -291,8 +330,12 @@ impl Upstream {
                 self.check_name_behind_proxy(&url, &host).await?;
             }
             let mut builder = inner.client.get(url.clone()).headers(headers.clone());
-            if let (Some(c), false) = (&request.credentials, left_origin) {
-                builder = builder.basic_auth(&c.user_name, Some(&c.password));
+            if !left_origin {
+                if let Some(Bearer(token)) = &request.bearer {
+                    builder = builder.bearer_auth(token);
+                } else if let Some(c) = &request.credentials {
+                    builder = builder.basic_auth(&c.user_name, Some(&c.password));
+                }
             }
             let response = builder
                 .send()
@@ -540,6 +583,7 @@ fn answer(
         last_modified: header(LAST_MODIFIED),
         content_type: header(CONTENT_TYPE),
         content_length,
+        www_authenticate: header(WWW_AUTHENTICATE),
         url,
         body: UpstreamBody::new(response, host.clone(), max_bytes),
         host,

@@ -577,6 +577,7 @@ async fn messages_name_the_host_and_hold_no_secret_and_no_upstream_text() {
             password: "up-s3cret".into(),
         });
     assert!(!format!("{request:?}").contains("up-s3cret"));
+    assert!(!format!("{:?}", request.clone().bearer("tok-s3cret")).contains("tok-s3cret"));
     let err = open().get(request).await.unwrap_err();
     assert!(matches!(err, UpstreamError::Connect { .. }), "{err:?}");
     for text in [err.to_string(), format!("{err:?}")] {

@@ -2,7 +2,8 @@
 directory (Last-Modified, If-Modified-Since → 304, Content-Length), which records every request it gets,
 serves a file with the Content-Type it was put with (a PEP 691 page), and can be told to misbehave per
 path: answer an error status, send its bytes slowly or hold them half-way until released, cut the
-connection mid-body. It can be stopped and started again on the same port."""
+connection mid-body, or answer 404 to every request without given Basic credentials. It can be stopped and
+started again on the same port."""
 
 import os
 import threading
@@ -41,6 +42,10 @@ class _Handler(SimpleHTTPRequestHandler):
     def _answer(self, head):
         path = self.path.split("?", 1)[0]
         self.upstream._record(self.command, path, dict(self.headers))
+        if self.upstream.basic and self.headers.get("Authorization") != self.upstream.basic:
+            # A private upstream that hides what it has from others (as some registries do): 404.
+            self.send_error(404)
+            return
         fault = self.upstream.faults.get(path)
         if fault and fault.status:
             body = b"upstream secret error text " + path.encode()
@@ -86,6 +91,7 @@ class StaticUpstream:
         self.faults = {}
         self.content_types = {}  # a file's path under root -> the Content-Type it is served with
         self.requests = []
+        self.basic = None  # an Authorization value: requests without it are answered 404
         self._lock = threading.Lock()
         self.port = None
         self._server = None

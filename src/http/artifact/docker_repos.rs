@@ -94,7 +94,7 @@ pub async fn create(
         Some(_) => {
             return Err(ApiError::invalid(
                 "type",
-                "must be hosted (remote and virtual docker2 repositories are not served yet)",
+                "must be hosted here: remote and virtual docker2 repositories are made with create_artifactory",
             ))
         }
     }

@@ -32,8 +32,6 @@ use crate::store::{identity, now_ms, projects, Conn, StoreResult};
 pub const MAVEN_FORMAT: &str = "maven2";
 /// Formats `create_artifactory` accepts: the ones arca serves to their clients (SPEC §7).
 pub const OTHER_FORMATS: [&str; 6] = ["generic", "npm", "pypi", "cargo", "go", "docker2"];
-/// Formats served from hosted repositories only (no remote or virtual kind yet).
-const HOSTED_ONLY_FORMATS: [&str; 1] = ["docker2"];
 pub const ALLOW_REDEPLOY: &str = "allow_redeploy";
 pub const DISABLE_REDEPLOY: &str = "disable_redeploy";
 const DEFAULT_SHARE_RIGHT: &str = "private";
@@ -572,12 +570,6 @@ macro_rules! kind_input {
 /// remote or virtual Maven repository is one repository and is made here.
 fn other_format(value: Option<String>, kind: &str) -> ApiResult<String> {
     match value {
-        Some(f) if HOSTED_ONLY_FORMATS.contains(&f.as_str()) && kind != repo_kinds::HOSTED => {
-            Err(ApiError::invalid(
-                "format",
-                format!("{f} repositories can only be hosted so far (no remote or virtual ones)"),
-            ))
-        }
         Some(f) if OTHER_FORMATS.contains(&f.as_str()) => Ok(f),
         Some(f) if f == MAVEN_FORMAT && kind != repo_kinds::HOSTED => Ok(f),
         _ => Err(ApiError::invalid(

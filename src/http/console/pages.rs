@@ -32,7 +32,7 @@ const FORMATS: [&str; 9] = [
     "maven2", "npm", "pypi", "go", "generic", "cargo", "docker2", "conan", "rpm",
 ];
 /// Formats the create form makes: hosted Maven as a release/snapshot pair (create_maven_repo), every other
-/// repository with create_artifactory (docker2 hosted only).
+/// repository with create_artifactory.
 const CREATE_FORMATS: [&str; 7] = ["generic", "maven2", "npm", "pypi", "cargo", "go", "docker2"];
 
 pub(super) fn chrome(session: &Session) -> Chrome {

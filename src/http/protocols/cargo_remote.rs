@@ -40,6 +40,7 @@ fn source<'a>(
         whole,
         accept: None,
         user_id: taker(caller),
+        registry_scope: None,
     }
 }
 

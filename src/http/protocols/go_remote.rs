@@ -92,6 +92,7 @@ async fn fetch(
         whole: true,
         accept: None,
         user_id: taker(caller),
+        registry_scope: None,
     };
     remote_fetch::fetch_checked(state, source, check_of(target)).await
 }

@@ -3,7 +3,9 @@
 //! `docker2`), the rest the image inside it, so `{host}/{repository}/{image}:{tag}`. Each request is
 //! authenticated (Basic, a ticket, or a token of `GET /v2/token`), its repository loaded as the other
 //! protocols do, and authorized by the privilege engine on `<image>/…` (pull = download, push =
-//! upload, delete = delete). Errors take the spec's shape; a 401 carries the Bearer challenge.
+//! upload, delete = delete). Errors take the spec's shape; a 401 carries the Bearer challenge. A remote
+//! repository is read through `oci_remote` (and takes no change), a virtual one through `oci_virtual`,
+//! its pushes going to its default deploy repository's hosted handlers.
 
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
@@ -12,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::access::{authorize, identify, load_repo, refuse_change_unless_hosted};
+use super::members;
 use crate::auth::registry_token::{self, Claims};
 use crate::auth::{Credential, Principal};
 use crate::domain::operation::Operation;
@@ -19,6 +22,7 @@ use crate::formats::oci::{self as format, Endpoint, PathError, Target};
 use crate::http::app::AppState;
 use crate::http::error::ApiError;
 use crate::http::urls::public_base_url;
+use crate::service::repo_kinds::{REMOTE, VIRTUAL};
 use crate::store::repos::Repository;
 
 pub(super) const FORMAT: &str = "docker2";
@@ -287,27 +291,76 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         }
         other => other,
     })?;
+    let read = matches!(parts.method, Method::GET | Method::HEAD);
+    // Pushes through a virtual repository go to its default deploy repository, as in every format.
+    let (repo, via) = if repo.repo_type == VIRTUAL && !read {
+        (members::deploy_target(state, &repo).await?, Some(repo))
+    } else {
+        (repo, None)
+    };
     refuse_change_unless_hosted(&repo, &parts.method)?;
     crate::http::audit::note_detail(&target.image, None);
     let method = parts.method.clone();
-    match (&target.endpoint, &method) {
+    match repo.repo_type.as_str() {
+        REMOTE => match (&target.endpoint, &method) {
+            (Endpoint::Manifest(_), _) => {
+                super::oci_remote::manifest(state, &caller, &repo, &target, &parts).await
+            }
+            (Endpoint::Tags, &Method::GET) => {
+                super::oci_remote::tags(state, &caller, &repo, &target, &parts).await
+            }
+            (Endpoint::Blob(d), _) => {
+                super::oci_remote::blob(state, &caller, &repo, &target, d, &parts).await
+            }
+            (Endpoint::Referrers(d), &Method::GET) => {
+                super::oci_remote::referrers(state, &caller, &repo, &target, d, &parts).await
+            }
+            _ => Err(ApiError::MethodNotAllowed),
+        },
+        VIRTUAL if read => match &target.endpoint {
+            Endpoint::Tags if method == Method::GET => {
+                super::oci_virtual::tags(state, &caller, &repo, &target, &parts).await
+            }
+            Endpoint::Referrers(d) if method == Method::GET => {
+                super::oci_virtual::referrers(state, &caller, &repo, &target, d, &parts).await
+            }
+            Endpoint::Manifest(_) | Endpoint::Blob(_) => {
+                super::oci_virtual::read(state, &caller, &repo, &target, &parts).await
+            }
+            _ => Err(ApiError::MethodNotAllowed),
+        },
+        _ => hosted(state, &caller, &repo, &target, &parts, body, via.as_ref()).await,
+    }
+}
+
+/// A request to a hosted repository; `via`: the virtual repository a push was sent to.
+async fn hosted(
+    state: &AppState,
+    caller: &Caller,
+    repo: &Repository,
+    target: &Target,
+    parts: &Parts,
+    body: axum::body::Body,
+    via: Option<&Repository>,
+) -> Result<Response, ApiError> {
+    match (&target.endpoint, &parts.method) {
         (Endpoint::Manifest(_), _) => {
-            super::oci_manifests::manifest(state, &caller, &repo, &target, &parts, body).await
+            super::oci_manifests::manifest(state, caller, repo, target, parts, body, via).await
         }
         (Endpoint::Tags, &Method::GET) => {
-            super::oci_manifests::tags(state, &caller, &repo, &target, &parts).await
+            super::oci_manifests::tags(state, caller, repo, target, parts).await
         }
         (Endpoint::Referrers(d), &Method::GET) => {
-            super::oci_manifests::referrers(state, &caller, &repo, &target, d, &parts).await
+            super::oci_manifests::referrers(state, caller, repo, target, d, parts).await
         }
         (Endpoint::Blob(d), _) => {
-            super::oci_blobs::blob(state, &caller, &repo, &target, d, &parts).await
+            super::oci_blobs::blob(state, caller, repo, target, d, parts).await
         }
         (Endpoint::UploadStart, &Method::POST) => {
-            super::oci_blobs::start(state, &caller, &repo, &target, &parts, body).await
+            super::oci_blobs::start(state, caller, repo, target, parts, body).await
         }
         (Endpoint::Upload(id), _) => {
-            super::oci_blobs::session(state, &caller, &repo, &target, id, &parts, body).await
+            super::oci_blobs::session(state, caller, repo, target, id, parts, body).await
         }
         _ => Err(ApiError::MethodNotAllowed),
     }

@@ -181,6 +181,31 @@ fn user_of(caller: &Caller) -> Result<String, ApiError> {
         .ok_or(ApiError::Unauthenticated("credentials required"))
 }
 
+/// Makes `file` (a blob of another repository or image) the blob `digest` of `image` in `repo`: the same
+/// bytes, one more file naming them.
+pub(super) async fn link_blob(
+    state: &AppState,
+    caller: &Caller,
+    repo: &Repository,
+    image: &str,
+    digest: &Digest,
+    file: FileEntry,
+) -> Result<(), ApiError> {
+    let info = BlobInfo {
+        sha256: file.sha256,
+        size: file.size as u64,
+        md5: file.md5,
+        sha1: file.sha1,
+        sha512: file.sha512,
+    };
+    let user_id = user_of(caller)?;
+    let fence = UploadFence::new(state).await;
+    let recorded = record_blob(state, repo, &user_id, image, &digest.to_string(), info).await;
+    fence.release(state).await;
+    reclaim(state, recorded?.into_iter().collect()).await?;
+    Ok(())
+}
+
 /// `POST /v2/<name>/blobs/uploads/`: a cross-repository mount, a monolithic upload (`?digest=`), or a
 /// new session.
 pub(super) async fn start(
@@ -288,26 +313,7 @@ async fn mount_blob(
     let Some(file) = live_file(state, &from_repo, from_path).await? else {
         return Ok(None);
     };
-    let info = BlobInfo {
-        sha256: file.sha256,
-        size: file.size as u64,
-        md5: file.md5,
-        sha1: file.sha1,
-        sha512: file.sha512,
-    };
-    let user_id = user_of(caller)?;
-    let fence = UploadFence::new(state).await;
-    let recorded = record_blob(
-        state,
-        repo,
-        &user_id,
-        &target.image,
-        &digest.to_string(),
-        info,
-    )
-    .await;
-    fence.release(state).await;
-    reclaim(state, recorded?.into_iter().collect()).await?;
+    link_blob(state, caller, repo, &target.image, digest, file).await?;
     Ok(Some(created(target, &digest.to_string())))
 }
 

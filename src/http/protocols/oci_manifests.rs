@@ -47,6 +47,8 @@ async fn resolve(
     }
 }
 
+/// A manifest of hosted repository `repo`; `via`: the virtual repository a push was sent to (its deploy
+/// repository is `repo`).
 pub(super) async fn manifest(
     state: &AppState,
     caller: &Caller,
@@ -54,6 +56,7 @@ pub(super) async fn manifest(
     target: &format::Target,
     parts: &Parts,
     body: Body,
+    via: Option<&Repository>,
 ) -> Result<Response, ApiError> {
     let format::Endpoint::Manifest(reference) = &target.endpoint else {
         return Err(ApiError::MethodNotAllowed);
@@ -79,7 +82,7 @@ pub(super) async fn manifest(
         }
         Method::PUT => {
             allow(state, caller, repo, target, Operation::Upload, &rel).await?;
-            put(state, caller, repo, target, reference, parts, body).await
+            put(state, caller, repo, target, reference, parts, body, via).await
         }
         Method::DELETE => {
             allow(state, caller, repo, target, Operation::Delete, &rel).await?;
@@ -89,6 +92,7 @@ pub(super) async fn manifest(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn put(
     state: &AppState,
     caller: &Caller,
@@ -97,6 +101,7 @@ async fn put(
     reference: &Reference,
     parts: &Parts,
     body: Body,
+    via: Option<&Repository>,
 ) -> Result<Response, ApiError> {
     let user_id = caller
         .principal
@@ -132,6 +137,9 @@ async fn put(
     }
     .to_string();
     let image = target.image.clone();
+    if let Some(via) = via {
+        super::oci_virtual::fill_blobs(state, caller, via, repo, &image, &parsed.blobs).await?;
+    }
     // Everything it references must be in this image already (pushed, or mounted).
     let mut wanted: Vec<String> = parsed
         .blobs
@@ -310,14 +318,20 @@ pub(super) async fn tags(
         &format!("{image}/tags"),
     )
     .await?;
-    let q = QueryParams::parse(parts.uri.query().unwrap_or(""))?;
-    let n = match q.get("n") {
-        None => None,
-        Some(_) => Some(q.int("n", 0..=10_000, 100)? as usize),
-    };
-    let last = q.string("last", 128)?;
-    let repo_id = repo.id.clone();
-    let (mut all, exists) = state
+    let all = hosted_tags(state, repo, &image)
+        .await?
+        .ok_or_else(|| registry("NAME_UNKNOWN", 404, "repository name not known to registry"))?;
+    tags_answer(target, all, parts)
+}
+
+/// The tags of a hosted repository's image (`None`: no such image).
+pub(super) async fn hosted_tags(
+    state: &AppState,
+    repo: &Repository,
+    image: &str,
+) -> Result<Option<Vec<String>>, ApiError> {
+    let (repo_id, image) = (repo.id.clone(), image.to_string());
+    let (all, exists) = state
         .db
         .call(move |conn| {
             Ok((
@@ -326,14 +340,24 @@ pub(super) async fn tags(
             ))
         })
         .await?;
-    if all.is_empty() && !exists {
-        return Err(registry(
-            "NAME_UNKNOWN",
-            404,
-            "repository name not known to registry",
-        ));
-    }
+    Ok((!all.is_empty() || exists).then_some(all))
+}
+
+/// A `tags/list` answer of `all`, sorted and paged by the request's `n` and `last`, with the `Link` to
+/// the next page.
+pub(super) fn tags_answer(
+    target: &format::Target,
+    mut all: Vec<String>,
+    parts: &Parts,
+) -> Result<Response, ApiError> {
+    let q = QueryParams::parse(parts.uri.query().unwrap_or(""))?;
+    let n = match q.get("n") {
+        None => None,
+        Some(_) => Some(q.int("n", 0..=10_000, 100)? as usize),
+    };
+    let last = q.string("last", 128)?;
     all.sort();
+    all.dedup();
     let after: Vec<String> = match &last {
         Some(l) => all.into_iter().filter(|t| t > l).collect(),
         None => all,
@@ -375,16 +399,24 @@ pub(super) async fn referrers(
         &format!("{image}/referrers"),
     )
     .await?;
-    let q = QueryParams::parse(parts.uri.query().unwrap_or(""))?;
-    let filter = q.filter("artifactType", 255)?;
-    let (repo_id, subject) = (repo.id.clone(), digest.to_string());
+    let descriptors = hosted_referrers(state, repo, &image, digest).await?;
+    referrers_answer(descriptors, parts)
+}
+
+/// The descriptors of a hosted repository's manifests whose subject is `digest`.
+pub(super) async fn hosted_referrers(
+    state: &AppState,
+    repo: &Repository,
+    image: &str,
+    digest: &Digest,
+) -> Result<Vec<Value>, ApiError> {
+    let (repo_id, image, subject) = (repo.id.clone(), image.to_string(), digest.to_string());
     let rows = state
         .db
         .call(move |conn| store::referrers(conn, &repo_id, &image, &subject))
         .await?;
-    let manifests: Vec<Value> = rows
+    Ok(rows
         .into_iter()
-        .filter(|m| filter.is_none() || m.artifact_type == filter)
         .map(|m| {
             let mut d = json!({"mediaType": m.media_type, "digest": m.digest, "size": m.size});
             if let Some(t) = m.artifact_type {
@@ -397,6 +429,21 @@ pub(super) async fn referrers(
                 d["annotations"] = a;
             }
             d
+        })
+        .collect())
+}
+
+/// The referrers index of `descriptors`, filtered by the request's `artifactType`.
+pub(super) fn referrers_answer(
+    descriptors: Vec<Value>,
+    parts: &Parts,
+) -> Result<Response, ApiError> {
+    let q = QueryParams::parse(parts.uri.query().unwrap_or(""))?;
+    let filter = q.filter("artifactType", 255)?;
+    let manifests: Vec<Value> = descriptors
+        .into_iter()
+        .filter(|d| {
+            filter.is_none() || d.get("artifactType").and_then(Value::as_str) == filter.as_deref()
         })
         .collect();
     let body = json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests});

@@ -223,6 +223,7 @@ pub async fn file(
         whole: false,
         accept: None,
         user_id: taker(caller),
+        registry_scope: None,
     };
     let fetched = remote_fetch::fetch(state, source).await?;
     respond(state, fetched, headers, head, unlisted).await
@@ -260,6 +261,7 @@ async fn load_page(
         whole: true,
         accept: Some(ACCEPT),
         user_id: taker(caller),
+        registry_scope: None,
     };
     let (file, stale) = match remote_fetch::fetch(state, source).await? {
         Fetched::Missing => return Ok(None),

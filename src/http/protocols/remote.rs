@@ -144,6 +144,7 @@ pub async fn get_file(
         whole: false,
         accept: None,
         user_id: taker(caller),
+        registry_scope: None,
     };
     let fetched = remote_fetch::fetch_known(state, source, found.cached, found.known).await?;
     respond(state, fetched, headers, head, || {

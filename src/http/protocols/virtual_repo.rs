@@ -210,6 +210,7 @@ async fn remote_metadata(
         whole: true,
         accept: None,
         user_id: remote::taker(caller),
+        registry_scope: None,
     };
     match remote_fetch::fetch(state, source).await? {
         Fetched::Cached { file, .. } => Ok(Some(
