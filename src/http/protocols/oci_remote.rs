@@ -146,18 +146,13 @@ pub(super) async fn referrer_list(
         accept: Some(OCI_INDEX),
         check: Some(referrers_check()),
     };
-    match fetch(state, repo, image, wanted, caller).await? {
-        Fetched::Cached { file, stale } => {
-            let bytes = read_whole(state, &file.sha256, file.size).await?;
-            let listed = listed_referrers(&bytes)
-                .ok_or_else(|| ApiError::Internal("a kept referrers list does not parse".into()))?;
-            Ok(Some((listed, stale)))
-        }
-        Fetched::Missing => Ok(None),
-        Fetched::Streaming { .. } => Err(ApiError::Internal(
-            "a whole fetch answered with a stream".into(),
-        )),
-    }
+    let Some((file, stale)) = fetch_whole(state, repo, image, wanted, caller).await? else {
+        return Ok(None);
+    };
+    let bytes = read_whole(state, &file.sha256, file.size).await?;
+    let listed = listed_referrers(&bytes)
+        .ok_or_else(|| ApiError::Internal("a kept referrers list does not parse".into()))?;
+    Ok(Some((listed, stale)))
 }
 
 /// `GET /v2/<name>/referrers/<digest>` of a remote repository: the upstream's, filtered here by
@@ -282,6 +277,18 @@ pub(super) async fn manifest_file(
             check: Some(manifest_check()),
         },
     };
+    fetch_whole(state, repo, image, wanted, caller).await
+}
+
+/// `fetch` of a `whole` document: the kept file and whether it is a stale copy, `None` when the upstream
+/// has none.
+async fn fetch_whole(
+    state: &AppState,
+    repo: &Repository,
+    image: &str,
+    wanted: Wanted<'_>,
+    caller: &Caller,
+) -> Result<Option<(FileEntry, bool)>, ApiError> {
     match fetch(state, repo, image, wanted, caller).await? {
         Fetched::Cached { file, stale } => Ok(Some((*file, stale))),
         Fetched::Missing => Ok(None),
@@ -420,18 +427,13 @@ pub(super) async fn tag_list(
         accept: Some("application/json"),
         check: Some(tags_check()),
     };
-    match fetch(state, repo, image, wanted, caller).await? {
-        Fetched::Cached { file, stale } => {
-            let bytes = read_whole(state, &file.sha256, file.size).await?;
-            let tags = listed_tags(&bytes)
-                .ok_or_else(|| ApiError::Internal("a kept tag list does not parse".into()))?;
-            Ok(Some((tags, stale)))
-        }
-        Fetched::Missing => Ok(None),
-        Fetched::Streaming { .. } => Err(ApiError::Internal(
-            "a whole fetch answered with a stream".into(),
-        )),
-    }
+    let Some((file, stale)) = fetch_whole(state, repo, image, wanted, caller).await? else {
+        return Ok(None);
+    };
+    let bytes = read_whole(state, &file.sha256, file.size).await?;
+    let tags = listed_tags(&bytes)
+        .ok_or_else(|| ApiError::Internal("a kept tag list does not parse".into()))?;
+    Ok(Some((tags, stale)))
 }
 
 /// `GET /v2/<name>/tags/list` of a remote repository.
