@@ -167,11 +167,11 @@ impl Documents {
         let Some(cache) = &self.cache else {
             return Ok(build().await?.map(Arc::new));
         };
-        let id = repo_id.to_string();
         let generation = self
             .generations
-            .get_or_load(db, repo_id.to_string(), move |conn| {
-                repos::metadata_generation(conn, &id)
+            .get_or_load(db, repo_id.to_string(), |id| {
+                let id = id.clone();
+                move |conn| repos::metadata_generation(conn, &id)
             })
             .await?;
         let Some(generation) = generation else {

@@ -122,13 +122,19 @@ where
         }
     }
 
-    /// `load`'s answer for `key`, from memory when no table it reads has changed since it was kept.
-    pub async fn get_or_load<F>(&self, db: &Db, key: K, load: F) -> StoreResult<V>
+    /// The answer for `key`, from memory when no table it reads has changed since it was kept; else read
+    /// by the database call `load` makes of the key (made only then, so a hit allocates nothing for it).
+    pub async fn get_or_load<F>(
+        &self,
+        db: &Db,
+        key: K,
+        load: impl FnOnce(&K) -> F,
+    ) -> StoreResult<V>
     where
         F: FnOnce(&mut Conn) -> StoreResult<V> + Send + 'static,
     {
         let Some(generations) = db.generations() else {
-            return db.call(load).await;
+            return db.call(load(&key)).await;
         };
         let generation = generations.of(self.tables);
         if let Some((kept_at, value)) = self.entries.get(&key) {
@@ -136,7 +142,7 @@ where
                 return Ok(value);
             }
         }
-        let value = db.call(load).await?;
+        let value = db.call(load(&key)).await?;
         self.entries.insert(key, (generation, value.clone()));
         Ok(value)
     }
@@ -160,7 +166,10 @@ mod tests {
         let (_dir, db) = test_db();
         let cache: RowCache<&str, i64> = RowCache::new(&[Tables::Repositories], 8);
         let generations = || db.generations().unwrap().of(&[Tables::Repositories]);
-        assert_eq!(cache.get_or_load(&db, "n", repositories).await.unwrap(), 0);
+        assert_eq!(
+            cache.get_or_load(&db, "n", |_| repositories).await.unwrap(),
+            0
+        );
         let kept_at = generations();
 
         // A write to a table the answer does not come from keeps it.
@@ -180,7 +189,10 @@ mod tests {
 
         db.call(|c| insert_repo(c, &repo_fixture())).await.unwrap();
         assert_ne!(generations(), kept_at);
-        assert_eq!(cache.get_or_load(&db, "n", repositories).await.unwrap(), 1);
+        assert_eq!(
+            cache.get_or_load(&db, "n", |_| repositories).await.unwrap(),
+            1
+        );
 
         // A change inside a transaction counts too, once the call that made it has returned.
         db.call(|c| {
@@ -196,10 +208,15 @@ mod tests {
         })
         .await
         .unwrap();
-        assert_eq!(cache.get_or_load(&db, "n", repositories).await.unwrap(), 2);
+        assert_eq!(
+            cache.get_or_load(&db, "n", |_| repositories).await.unwrap(),
+            2
+        );
         // Unchanged since: answered from memory, not by the loader.
         let answer = cache
-            .get_or_load(&db, "n", |_| panic!("read again"))
+            .get_or_load(&db, "n", |_| {
+                |_: &mut Conn| -> StoreResult<i64> { panic!("read again") }
+            })
             .await
             .unwrap();
         assert_eq!(answer, 2);

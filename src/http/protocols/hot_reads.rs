@@ -33,10 +33,10 @@ impl Default for HotReads {
 impl HotReads {
     /// The repository named (or with the id) `key`, whatever its state.
     pub async fn repo(&self, db: &Db, key: &str) -> StoreResult<Option<Repository>> {
-        let owned = key.to_string();
         self.repos
-            .get_or_load(db, key.to_string(), move |conn| {
-                repos::get_repo_by_name_or_id(conn, &owned)
+            .get_or_load(db, key.to_string(), |key| {
+                let key = key.clone();
+                move |conn| repos::get_repo_by_name_or_id(conn, &key)
             })
             .await
     }
@@ -48,22 +48,23 @@ impl HotReads {
         repo_id: &str,
         path: &str,
     ) -> StoreResult<Option<FileEntry>> {
-        let key = (repo_id.to_string(), path.to_string());
-        let (repo_id, path) = key.clone();
         self.files
-            .get_or_load(db, key, move |conn| {
-                repos::get_live_file(conn, &repo_id, &path)
+            .get_or_load(db, (repo_id.to_string(), path.to_string()), |key| {
+                let (repo_id, path) = key.clone();
+                move |conn| repos::get_live_file(conn, &repo_id, &path)
             })
             .await
     }
 
     /// A user and the hash of their repo password, when they have both.
     pub async fn repo_login(&self, db: &Db, user_id: &str) -> StoreResult<Option<(User, String)>> {
-        let lookup = user_id.to_string();
         self.repo_logins
-            .get_or_load(db, user_id.to_string(), move |conn| {
-                Ok(identity::get_user(conn, &lookup)?
-                    .zip(identity::get_repo_password_hash(conn, &lookup)?))
+            .get_or_load(db, user_id.to_string(), |user_id| {
+                let user_id = user_id.clone();
+                move |conn| {
+                    Ok(identity::get_user(conn, &user_id)?
+                        .zip(identity::get_repo_password_hash(conn, &user_id)?))
+                }
             })
             .await
     }
@@ -77,10 +78,10 @@ impl HotReads {
         is_root: bool,
     ) -> StoreResult<Arc<Vec<PrivilegeEntry>>> {
         let key = (project_id.to_string(), user_id.to_string(), is_root);
-        let (project_id, user_id, _) = key.clone();
         self.entries
-            .get_or_load(db, key, move |conn| {
-                entries_for_user(conn, &project_id, &user_id, is_root).map(Arc::new)
+            .get_or_load(db, key, |key| {
+                let (project_id, user_id, is_root) = key.clone();
+                move |conn| entries_for_user(conn, &project_id, &user_id, is_root).map(Arc::new)
             })
             .await
     }
