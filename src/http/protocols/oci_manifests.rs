@@ -62,10 +62,7 @@ pub(super) async fn manifest(
         return Err(ApiError::MethodNotAllowed);
     };
     let image = &target.image;
-    let rel = match reference {
-        Reference::Digest(d) => manifest_path(image, &d.to_string()),
-        Reference::Tag(t) => format!("{image}/tags/{t}"),
-    };
+    let rel = reference_path(image, reference);
     match parts.method {
         Method::GET | Method::HEAD => {
             allow(state, caller, repo, target, Operation::Download, &rel).await?;
@@ -460,4 +457,13 @@ pub(super) fn referrers_answer(
         );
     }
     Ok(response)
+}
+
+/// The path privileges are checked on for a manifest by `reference`: the manifest's file by digest,
+/// `{image}/tags/{tag}` by tag.
+pub(super) fn reference_path(image: &str, reference: &Reference) -> String {
+    match reference {
+        Reference::Digest(d) => manifest_path(image, &d.to_string()),
+        Reference::Tag(t) => format!("{image}/tags/{t}"),
+    }
 }

@@ -18,6 +18,7 @@ use axum::response::Response;
 
 use super::download::{read_whole, serve_file};
 use super::oci::{allow, registry, Caller};
+use super::oci_manifests::reference_path;
 use super::remote::{mark_stale, respond, settings_of, taker};
 use crate::domain::operation::Operation;
 use crate::formats::oci::{
@@ -310,10 +311,7 @@ pub(super) async fn manifest(
         return Err(ApiError::MethodNotAllowed);
     };
     let image = &target.image;
-    let rel = match reference {
-        Reference::Digest(d) => manifest_path(image, &d.to_string()),
-        Reference::Tag(t) => format!("{image}/tags/{t}"),
-    };
+    let rel = reference_path(image, reference);
     allow(state, caller, repo, target, Operation::Download, &rel).await?;
     let (file, stale) = manifest_file(state, caller, repo, target, reference)
         .await?

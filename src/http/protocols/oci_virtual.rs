@@ -10,13 +10,14 @@ use axum::http::request::Parts;
 use axum::response::Response;
 
 use super::oci::{allow, registry, Caller};
+use super::oci_manifests::reference_path;
 use super::{members, oci_blobs, oci_manifests, oci_remote};
 use crate::domain::operation::Operation;
-use crate::formats::oci::{Digest, Endpoint, Reference, Target};
+use crate::formats::oci::{Digest, Endpoint, Target};
 use crate::http::app::AppState;
 use crate::http::error::ApiError;
 use crate::service::repo_kinds::REMOTE;
-use crate::store::oci::{blob_path, manifest_path};
+use crate::store::oci::blob_path;
 use crate::store::repos::Repository;
 
 /// Whether a member's error means only that it lacks what was asked.
@@ -65,12 +66,8 @@ pub(super) async fn read(
 ) -> Result<Response, ApiError> {
     let image = &target.image;
     let (rel, unknown) = match &target.endpoint {
-        Endpoint::Manifest(Reference::Digest(d)) => (
-            manifest_path(image, &d.to_string()),
-            registry("MANIFEST_UNKNOWN", 404, "manifest unknown to registry"),
-        ),
-        Endpoint::Manifest(Reference::Tag(t)) => (
-            format!("{image}/tags/{t}"),
+        Endpoint::Manifest(reference) => (
+            reference_path(image, reference),
             registry("MANIFEST_UNKNOWN", 404, "manifest unknown to registry"),
         ),
         Endpoint::Blob(d) => (
