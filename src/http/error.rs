@@ -347,6 +347,18 @@ impl ApiError {
         }
     }
 
+    /// `add_headers`, and on a 401 the Basic challenge package clients answer with credentials (npm, pip,
+    /// twine and the go command ask for them only after one).
+    pub fn add_headers_and_basic_challenge(&self, response: &mut Response) {
+        self.add_headers(response);
+        if response.status() == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"arca\""),
+            );
+        }
+    }
+
     /// A write refused for the data directory's sake; what the storage layer said goes to the log only.
     pub fn storage(fault: StorageFault, detail: &dyn std::fmt::Display) -> Self {
         match fault {

@@ -7,7 +7,7 @@
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
@@ -52,13 +52,7 @@ fn go_error(e: ApiError) -> Response {
         format!("{message}\n"),
     )
         .into_response();
-    e.add_headers(&mut response);
-    if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"arca\""),
-        );
-    }
+    e.add_headers_and_basic_challenge(&mut response);
     response
 }
 

@@ -62,13 +62,7 @@ fn npm_error(e: ApiError) -> Response {
         other => other.to_string(),
     };
     let mut response = (status, Json(json!({"error": message}))).into_response();
-    e.add_headers(&mut response);
-    if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"arca\""),
-        );
-    }
+    e.add_headers_and_basic_challenge(&mut response);
     response
 }
 

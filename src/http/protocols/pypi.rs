@@ -83,13 +83,7 @@ fn pypi_error(e: ApiError) -> Response {
     if let Ok(phrase) = hyper::ext::ReasonPhrase::try_from(reason.into_bytes()) {
         response.extensions_mut().insert(phrase);
     }
-    e.add_headers(&mut response);
-    if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"arca\""),
-        );
-    }
+    e.add_headers_and_basic_challenge(&mut response);
     response
 }
 

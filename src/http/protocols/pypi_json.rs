@@ -3,7 +3,7 @@
 //! metadata documents cache like the simple pages (ETag, 304, gzip/brotli) and readable by whoever may
 //! read the project's simple page. Errors answer in JSON, `{"message": …}`, as warehouse's do.
 
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -39,13 +39,7 @@ pub fn json_error(e: ApiError) -> Response {
         other => other.to_string(),
     };
     let mut response = (status, axum::Json(json!({ "message": message }))).into_response();
-    e.add_headers(&mut response);
-    if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"arca\""),
-        );
-    }
+    e.add_headers_and_basic_challenge(&mut response);
     response
 }
 
