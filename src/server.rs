@@ -97,6 +97,7 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
         documents: crate::service::documents::Documents::new(config.metadata_cache_mib),
         hot: Arc::default(),
         small_files: Arc::new(crate::blob::small::SmallFiles::new(config.file_cache_mib)),
+        ticket_uses: Arc::new(crate::service::ticket_uses::TicketUses::new(db.clone())),
         auth_limiter: Arc::new(AuthLimiter::new(&config)),
         metrics: Arc::new(crate::http::metrics::registry(&db)),
         config: Arc::new(config),

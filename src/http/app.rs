@@ -51,6 +51,8 @@ pub struct AppState {
     pub hot: Arc<crate::http::protocols::hot_reads::HotReads>,
     /// Small stored files kept by their SHA-256 (`file_cache_mib`).
     pub small_files: Arc<crate::blob::small::SmallFiles>,
+    /// Ticket uses, taken in batches (`service::ticket_uses`).
+    pub ticket_uses: Arc<crate::service::ticket_uses::TicketUses>,
 }
 
 impl AppState {
@@ -62,7 +64,7 @@ impl AppState {
             auth_limiter: Arc::new(AuthLimiter::new(&config)),
             metrics: Arc::new(crate::http::metrics::registry(&db)),
             config: Arc::new(config),
-            db,
+            db: db.clone(),
             secrets: SecretBox::load_or_create(&dir.join("secret.key")).unwrap(),
             blobs,
             blob_gc: Arc::default(),
@@ -74,6 +76,7 @@ impl AppState {
             documents: crate::service::documents::Documents::new(32),
             hot: Arc::default(),
             small_files: Arc::new(crate::blob::small::SmallFiles::new(16)),
+            ticket_uses: Arc::new(crate::service::ticket_uses::TicketUses::new(db.clone())),
         }
     }
 }

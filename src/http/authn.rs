@@ -15,7 +15,8 @@ use super::error::ApiError;
 use super::extract::read_body;
 use crate::auth::signature::{self, Payload, PayloadTerm, RequestParts, SignatureHeader};
 use crate::auth::{ticket, token, Credential, Principal};
-use crate::store::{identity, now_ms, tickets};
+use crate::service::ticket_uses::Granted;
+use crate::store::{identity, now_ms};
 
 /// Which credentials a group of routes takes besides signatures and tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -252,18 +253,8 @@ pub async fn use_ticket(
     }
     let id = ticket::public_id(presented);
     let ticket_id = id.clone();
-    let name = name.map(str::to_string);
-    let used = state
-        .db
-        .call(move |conn| {
-            let Some((user_id, embed_id)) = tickets::consume(conn, &id, now_ms(), name.as_deref())?
-            else {
-                return Ok(None);
-            };
-            Ok(identity::get_user(conn, &user_id)?.map(|u| (u, embed_id)))
-        })
-        .await?;
-    let Some((user, embed_id)) = used else {
+    let used = state.ticket_uses.take(id, name.map(str::to_string)).await?;
+    let Some(Granted { user, embed_id }) = used else {
         crate::telemetry::record_ticket_refusal("invalid");
         return Err(ApiError::Unauthenticated(
             "unknown, expired, exhausted or revoked ticket, disabled user, or another user's name",

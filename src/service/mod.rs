@@ -7,4 +7,5 @@ pub mod registry_auth;
 pub mod release;
 pub mod remote_fetch;
 pub mod repo_kinds;
+pub mod ticket_uses;
 pub mod upstreams;

@@ -140,9 +140,25 @@ pub enum StoreError {
     /// text is the client's, for the log.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// Another error's text, where one failure is answered to several requests (`replicate`).
+    #[error("{0}")]
+    Repeated(String),
 }
 
 impl StoreError {
+    /// The same failure again, for the other requests of a batch that failed as one: the classes that
+    /// decide the answer (full, read-only, unavailable, conflict) are kept, the rest carry the text.
+    pub fn replicate(&self) -> StoreError {
+        match self {
+            StoreError::Conflict(what) => StoreError::Conflict(what),
+            StoreError::Full(d) => StoreError::Full(d.clone()),
+            StoreError::ReadOnly(d) => StoreError::ReadOnly(d.clone()),
+            StoreError::Unavailable(d) => StoreError::Unavailable(d.clone()),
+            StoreError::Pool(e) => StoreError::Unavailable(e.to_string()),
+            other => StoreError::Repeated(other.to_string()),
+        }
+    }
+
     pub fn is_unique_violation(&self) -> bool {
         match self {
             StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {

@@ -95,26 +95,95 @@ pub fn insert(conn: &Conn, t: &NewTicket) -> StoreResult<()> {
     Ok(())
 }
 
-/// Takes one use of a valid ticket of an enabled user in a single statement, so concurrent uses can never
-/// overdraw it. `name`, when given (a Basic login), must be the user's name or repo user name
-/// (`<domain_id>_<user_id>`); checked in the same statement, so a login naming someone else takes no use.
-/// Answers the ticket's `(user_id, embed_id)` when a use was taken.
+/// Takes one use of a valid ticket of an enabled user; `consume_many` for one request. `name`, when given
+/// (a Basic login), must be the user's name or repo user name (`<domain_id>_<user_id>`); checked in the
+/// statement that takes the use, so a login naming someone else takes none. Answers the ticket's
+/// `(user_id, embed_id)` when a use was taken.
 pub fn consume(
-    conn: &Conn,
+    conn: &mut Conn,
     id: &str,
     now: i64,
     name: Option<&str>,
 ) -> StoreResult<Option<(String, String)>> {
-    let _turn = conn.write_turn();
-    conn.query_opt(
-        "UPDATE tickets SET left_num = left_num - 1 \
-             WHERE id = ?1 AND left_num > 0 AND expires_at > ?2 AND NOT revoked \
+    let wanted = WantedUses {
+        id: id.to_string(),
+        name: name.map(str::to_string),
+        count: 1,
+    };
+    let granted = consume_many(conn, &[wanted], now)?.pop().flatten();
+    Ok(granted.map(|g| (g.user.id, g.embed_id)))
+}
+
+/// Uses wanted of one ticket under one login name, taken together by [`consume_many`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WantedUses {
+    pub id: String,
+    pub name: Option<String>,
+    pub count: usize,
+}
+
+/// What a [`WantedUses`] was granted: how many uses (at most those wanted, never more than were left), and
+/// whose ticket it is.
+#[derive(Debug, Clone)]
+pub struct GrantedUses {
+    pub granted: usize,
+    pub user: crate::store::identity::User,
+    pub embed_id: String,
+}
+
+/// Takes the uses of several tickets in one transaction, so that a burst of requests on the same
+/// tickets costs one commit rather than one each. A group that fits in the uses left takes them in one
+/// statement; one that does not (the ticket runs out in it, or is refused) falls back to one use at a
+/// time, so exactly as many are granted as were left. The checks are those of [`consume`].
+pub fn consume_many(
+    conn: &mut Conn,
+    wanted: &[WantedUses],
+    now: i64,
+) -> StoreResult<Vec<Option<GrantedUses>>> {
+    const TAKE_N: &str = "UPDATE tickets SET left_num = left_num - ?4 \
+             WHERE id = ?1 AND left_num >= ?4 AND expires_at > ?2 AND NOT revoked \
              AND EXISTS (SELECT 1 FROM users u WHERE u.id = tickets.user_id AND u.enabled \
                  AND (CAST(?3 AS TEXT) IS NULL OR u.name = ?3 OR u.domain_id || '_' || u.id = ?3)) \
-             RETURNING user_id, embed_id",
-        params![id, now, name],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
+             RETURNING user_id, embed_id";
+    let tx = conn.transaction()?;
+    let mut answers = Vec::with_capacity(wanted.len());
+    for want in wanted {
+        let take = |n: i64| {
+            tx.query_opt(TAKE_N, params![want.id, now, want.name, n], |r| {
+                Ok((r.get::<String>(0)?, r.get::<String>(1)?))
+            })
+        };
+        let mut granted = 0;
+        let mut owner = None;
+        if want.count > 1 {
+            if let Some(row) = take(want.count as i64)? {
+                granted = want.count;
+                owner = Some(row);
+            }
+        }
+        while granted < want.count {
+            match take(1)? {
+                Some(row) => {
+                    granted += 1;
+                    owner = Some(row);
+                }
+                None => break,
+            }
+        }
+        let answer = match owner {
+            Some((user_id, embed_id)) => {
+                crate::store::identity::get_user(&tx, &user_id)?.map(|user| GrantedUses {
+                    granted,
+                    user,
+                    embed_id,
+                })
+            }
+            None => None,
+        };
+        answers.push(answer);
+    }
+    tx.commit()?;
+    Ok(answers)
 }
 
 pub fn revoke(conn: &Conn, id: &str) -> StoreResult<bool> {
@@ -341,14 +410,14 @@ pub(crate) fn list_conditions<'a>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::store::identity::{
         insert_domain, insert_iam_project, insert_user, Domain, IamProject, User,
     };
     use crate::store::test_db;
 
-    fn seed(conn: &Conn) {
+    pub(crate) fn seed(conn: &Conn) {
         insert_domain(
             conn,
             &Domain {
@@ -391,7 +460,7 @@ mod tests {
         .unwrap();
     }
 
-    fn ticket(id: &str, user: &str, expires_at: i64, left_num: i64) -> NewTicket {
+    pub(crate) fn ticket(id: &str, user: &str, expires_at: i64, left_num: i64) -> NewTicket {
         NewTicket {
             id: id.into(),
             user_id: user.into(),
@@ -420,6 +489,38 @@ mod tests {
             assert!(revoke(conn, "t2")?);
             assert!(consume(conn, "t2", 10, None)?.is_none());
             assert!(consume(conn, "missing", 10, None)?.is_none());
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn many_uses_at_once_are_granted_up_to_what_is_left() {
+        let (_dir, db) = test_db();
+        db.blocking(|conn| {
+            seed(conn);
+            insert(conn, &ticket("t", "u1", 1000, 5))?;
+            let want = |name: Option<&str>, count| WantedUses {
+                id: "t".into(),
+                name: name.map(str::to_string),
+                count,
+            };
+            let granted = consume_many(
+                conn,
+                &[want(None, 2), want(Some("bob"), 3), want(Some("alice"), 4)],
+                10,
+            )?;
+            let counts: Vec<usize> = granted
+                .iter()
+                .map(|g| g.as_ref().map_or(0, |g| g.granted))
+                .collect();
+            assert_eq!(
+                counts,
+                [2, 0, 3],
+                "bob's login takes none; alice gets the 3 left of 4"
+            );
+            assert_eq!(granted[0].as_ref().unwrap().user.name, "alice");
+            assert!(consume_many(conn, &[want(None, 1)], 10)?[0].is_none());
             Ok(())
         })
         .unwrap();
