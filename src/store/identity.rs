@@ -148,12 +148,33 @@ pub fn list_users(
 /// both). Without a filter the total is the trigger-kept counter of migration 0016 and the page reads
 /// the `(domain_id, id)` index from its start; a substring cannot use an index, so a filtered list
 /// reads the account's names.
+/// `user_fences` keeps every this-many-th user id: a deep page walks fewer index entries than this.
+pub const USER_FENCE: i64 = 1024;
+
+/// The id of every `USER_FENCE`th user of an account in id order (positions `USER_FENCE`,
+/// `2 * USER_FENCE`, ...): where `page_users` starts a deep page instead of walking the index from the
+/// first row. One scan of the account's index; kept until the users change (`HotReads::user_fences`).
+pub fn user_fences(conn: &Conn, domain_id: &str) -> StoreResult<Vec<String>> {
+    conn.query_map(
+        "SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS position \
+             FROM users WHERE domain_id = ?1) AS ranked \
+         WHERE position % ?2 = 0 ORDER BY id",
+        params![domain_id, USER_FENCE],
+        |r| r.get(0),
+    )
+}
+
+/// A page of an account's users in id order, optionally only those whose name contains `name_contains`
+/// (any case), and how many there are. Without a filter a deep page starts at the nearest of `fences`
+/// (`user_fences`, may be empty) before `offset`, taking the rows after it, so it never walks as many as
+/// `USER_FENCE` rows.
 pub fn page_users(
     conn: &Conn,
     domain_id: &str,
     name_contains: Option<&str>,
     limit: i64,
     offset: i64,
+    fences: &[String],
 ) -> StoreResult<(i64, Vec<User>)> {
     let total = match name_contains {
         None => conn
@@ -174,11 +195,20 @@ pub fn page_users(
     } else {
         "AND CAST(?2 AS TEXT) IS NULL"
     };
+    let passed = match name_contains {
+        None => ((offset / USER_FENCE) as usize).min(fences.len()),
+        Some(_) => 0,
+    };
+    let (from, offset) = match passed {
+        0 => ("", offset),
+        n => (fences[n - 1].as_str(), offset - n as i64 * USER_FENCE),
+    };
     let users = conn.query_map(
         &format!(
-            "SELECT {USER_COLS} FROM users WHERE domain_id = ?1 {filter} ORDER BY id LIMIT ?3 OFFSET ?4"
+            "SELECT {USER_COLS} FROM users WHERE domain_id = ?1 {filter} AND id > ?5 \
+             ORDER BY id LIMIT ?3 OFFSET ?4"
         ),
-        params![domain_id, name_contains, limit, offset],
+        params![domain_id, name_contains, limit, offset, from],
         user_from_row,
     )?;
     Ok((total, users))
@@ -842,4 +872,62 @@ pub fn set_repo_password_hash(
         "UPDATE users SET repo_password_hash = ?2, modified_at = ?3 WHERE id = ?1",
         params![user_id, hash, now],
     )? > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_db;
+
+    fn user(n: usize) -> User {
+        User {
+            id: format!("{:032x}", n * 7919 % 100_003),
+            domain_id: "d".into(),
+            name: format!("user{n}"),
+            password_hash: None,
+            is_root: false,
+            enabled: true,
+            email: None,
+            phone: None,
+            description: None,
+            created_at: 0,
+            modified_at: 0,
+            created_by: "x".into(),
+            modified_by: "x".into(),
+        }
+    }
+
+    #[test]
+    fn a_page_started_at_a_fence_is_the_page_the_index_walk_finds() {
+        let (_dir, db) = test_db();
+        db.blocking(|conn| {
+            let domain = Domain {
+                id: "d".into(),
+                name: "dom".into(),
+            };
+            insert_domain(conn, &domain, 0)?;
+            let tx = conn.transaction()?;
+            for n in 0..3000 {
+                insert_user(&tx, &user(n))?;
+            }
+            tx.commit()?;
+            let fences = user_fences(conn, "d")?;
+            assert_eq!(fences.len(), 2, "positions 1024 and 2048 of 3000");
+            let ids = |page: (i64, Vec<User>)| -> Vec<String> {
+                page.1.into_iter().map(|u| u.id).collect()
+            };
+            for offset in [
+                0, 1, 1023, 1024, 1025, 2047, 2048, 2049, 2995, 2999, 3000, 9000,
+            ] {
+                let walked = ids(page_users(conn, "d", None, 10, offset, &[])?);
+                let fenced = ids(page_users(conn, "d", None, 10, offset, &fences)?);
+                assert_eq!(walked, fenced, "offset {offset}");
+                assert_eq!(walked.len(), (3000 - offset).clamp(0, 10) as usize);
+            }
+            let (total, _) = page_users(conn, "d", Some("USER29"), 10, 0, &fences)?;
+            assert_eq!(total, 111, "user29, user290-299, user2900-2999");
+            Ok(())
+        })
+        .unwrap();
+    }
 }

@@ -64,12 +64,23 @@ pub async fn list(
         window.take as i64,
         window.skip.min(i64::MAX as usize) as i64,
     );
+    let fences = if user_name.is_none() && offset >= identity::USER_FENCE {
+        state.hot.user_fences(&state.db, &domain_id).await?
+    } else {
+        Default::default()
+    };
     let (total, users, names, readable) = state
         .db
         .call(move |conn| {
             // The page is read from the database (a million users are never loaded for ten).
-            let (total, users) =
-                identity::page_users(conn, &domain_id, user_name.as_deref(), limit, offset)?;
+            let (total, users) = identity::page_users(
+                conn,
+                &domain_id,
+                user_name.as_deref(),
+                limit,
+                offset,
+                &fences,
+            )?;
             // Only the page's users are counted: each count walks the account's repositories.
             let repos: Vec<Repository> = if users.is_empty() {
                 Vec::new()

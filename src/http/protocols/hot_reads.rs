@@ -16,6 +16,7 @@ pub struct HotReads {
     files: RowCache<(String, String), Option<FileEntry>>,
     repo_logins: RowCache<String, Option<(User, String)>>,
     entries: RowCache<(String, String, bool), Arc<Vec<PrivilegeEntry>>>,
+    user_fences: RowCache<String, Arc<Vec<String>>>,
 }
 
 impl Default for HotReads {
@@ -26,6 +27,7 @@ impl Default for HotReads {
             repo_logins: RowCache::new(&[Tables::Users], 1024),
             // Shares name repositories, so a renamed or deleted one changes what they grant.
             entries: RowCache::new(&[Tables::Grants, Tables::Repositories], 1024),
+            user_fences: RowCache::new(&[Tables::Users], 64),
         }
     }
 }
@@ -82,6 +84,21 @@ impl HotReads {
             .get_or_load(db, key, |key| {
                 let (project_id, user_id, is_root) = key.clone();
                 move |conn| entries_for_user(conn, &project_id, &user_id, is_root).map(Arc::new)
+            })
+            .await
+    }
+
+    /// Where deep pages of an account's user list start (`identity::user_fences`). Empty on PostgreSQL,
+    /// where other nodes add users unseen: kept fences would shift pages, and one scan per page costs more
+    /// than the walk it saves.
+    pub async fn user_fences(&self, db: &Db, domain_id: &str) -> StoreResult<Arc<Vec<String>>> {
+        if db.generations().is_none() {
+            return Ok(Arc::default());
+        }
+        self.user_fences
+            .get_or_load(db, domain_id.to_string(), |domain_id| {
+                let domain_id = domain_id.clone();
+                move |conn| identity::user_fences(conn, &domain_id).map(Arc::new)
             })
             .await
     }
