@@ -186,6 +186,8 @@ fn table_order(sqlite: &rusqlite::Connection) -> anyhow::Result<Vec<String>> {
     let tables: Vec<String> = tables
         .into_iter()
         .filter(|t| !NOT_COPIED.contains(&t.as_str()))
+        // The trigram index and its shadow tables are SQLite's; PostgreSQL keeps its own.
+        .filter(|t| !t.starts_with("user_name_trigrams"))
         .collect();
     let mut parents: HashMap<String, HashSet<String>> = HashMap::new();
     for table in &tables {

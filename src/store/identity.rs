@@ -144,10 +144,38 @@ pub fn list_users(
     )
 }
 
-/// One page of an account's users in id order, and how many there are in all (`name_contains` filters
-/// both). Without a filter the total is the trigger-kept counter of migration 0016 and the page reads
-/// the `(domain_id, id)` index from its start; a substring cannot use an index, so a filtered list
-/// reads the account's names.
+/// The conditions of `page_users` on the account (`?1`) and the name filter (`?2`, the part or `NULL`;
+/// `?3`), and what to bind to `?3`. A part of three characters or more is looked up in the trigram
+/// index (migration 0018: `user_name_trigrams` on SQLite, pg_trgm's on PostgreSQL) first; `instr` then
+/// decides, the same on both. A shorter part reads the account's names.
+fn name_filter(conn: &Conn, name_contains: Option<&str>) -> (&'static str, String) {
+    match name_contains {
+        None => (
+            "domain_id = ?1 AND CAST(?2 AS TEXT) IS NULL AND CAST(?3 AS TEXT) = ''",
+            String::new(),
+        ),
+        Some(part) if part.chars().count() < 3 => (
+            "domain_id = ?1 AND instr(lower(name), lower(?2)) > 0 AND CAST(?3 AS TEXT) = ''",
+            String::new(),
+        ),
+        Some(part) if conn.is_postgres() => (
+            "domain_id = ?1 AND lower(name) LIKE '%' || lower(?3) || '%' ESCAPE '\\' \
+             AND instr(lower(name), lower(?2)) > 0",
+            part.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_"),
+        ),
+        // `+domain_id` keeps SQLite from walking the account's index and probing the matches: the few
+        // matching rows are looked up by rowid instead.
+        Some(part) => (
+            "+domain_id = ?1 \
+             AND rowid IN (SELECT rowid FROM user_name_trigrams WHERE user_name_trigrams MATCH ?3) \
+             AND instr(lower(name), lower(?2)) > 0",
+            format!("\"{}\"", part.replace('"', "\"\"")),
+        ),
+    }
+}
+
 /// `user_fences` keeps every this-many-th user id: a deep page walks fewer index entries than this.
 pub const USER_FENCE: i64 = 1024;
 
@@ -165,9 +193,9 @@ pub fn user_fences(conn: &Conn, domain_id: &str) -> StoreResult<Vec<String>> {
 }
 
 /// A page of an account's users in id order, optionally only those whose name contains `name_contains`
-/// (any case), and how many there are. Without a filter a deep page starts at the nearest of `fences`
-/// (`user_fences`, may be empty) before `offset`, taking the rows after it, so it never walks as many as
-/// `USER_FENCE` rows.
+/// (any case), and how many there are (without a filter, the trigger-kept counter of migration 0016).
+/// Without a filter a deep page starts at the nearest of `fences` (`user_fences`, may be empty) before
+/// `offset`, taking the rows after it, so it never walks as many as `USER_FENCE` rows.
 pub fn page_users(
     conn: &Conn,
     domain_id: &str,
@@ -176,6 +204,7 @@ pub fn page_users(
     offset: i64,
     fences: &[String],
 ) -> StoreResult<(i64, Vec<User>)> {
+    let (filter, pattern) = name_filter(conn, name_contains);
     let total = match name_contains {
         None => conn
             .query_opt(
@@ -185,15 +214,10 @@ pub fn page_users(
             )?
             .unwrap_or(0),
         Some(part) => conn.query_row(
-            "SELECT count(*) FROM users WHERE domain_id = ?1 AND instr(lower(name), lower(?2)) > 0",
-            params![domain_id, part],
+            &format!("SELECT count(*) FROM users WHERE {filter}"),
+            params![domain_id, part, pattern],
             |r| r.get(0),
         )?,
-    };
-    let filter = if name_contains.is_some() {
-        "AND instr(lower(name), lower(?2)) > 0"
-    } else {
-        "AND CAST(?2 AS TEXT) IS NULL"
     };
     let passed = match name_contains {
         None => ((offset / USER_FENCE) as usize).min(fences.len()),
@@ -205,10 +229,10 @@ pub fn page_users(
     };
     let users = conn.query_map(
         &format!(
-            "SELECT {USER_COLS} FROM users WHERE domain_id = ?1 {filter} AND id > ?5 \
-             ORDER BY id LIMIT ?3 OFFSET ?4"
+            "SELECT {USER_COLS} FROM users WHERE {filter} AND id > ?6 \
+             ORDER BY id LIMIT ?4 OFFSET ?5"
         ),
-        params![domain_id, name_contains, limit, offset, from],
+        params![domain_id, name_contains, pattern, limit, offset, from],
         user_from_row,
     )?;
     Ok((total, users))
@@ -926,6 +950,20 @@ mod tests {
             }
             let (total, _) = page_users(conn, "d", Some("USER29"), 10, 0, &fences)?;
             assert_eq!(total, 111, "user29, user290-299, user2900-2999");
+            let (total, page) = page_users(conn, "d", Some("r29"), 10, 105, &fences)?;
+            assert_eq!((total, page.len()), (111, 6));
+            assert_eq!(page_users(conn, "d", Some("99"), 10, 0, &[])?.0, 57);
+            assert_eq!(page_users(conn, "d", Some("er\"1"), 10, 0, &[])?.0, 0);
+            assert_eq!(page_users(conn, "d", Some("%"), 10, 0, &[])?.0, 0);
+
+            // The trigram index follows renames and deletions.
+            let mut renamed = user(5);
+            renamed.name = "Zebra-5".into();
+            update_user(conn, &renamed)?;
+            delete_user(conn, &user(6).id)?;
+            assert_eq!(page_users(conn, "d", Some("EBRA"), 10, 0, &[])?.0, 1);
+            assert_eq!(page_users(conn, "d", Some("user5"), 10, 0, &[])?.0, 110);
+            assert_eq!(page_users(conn, "d", Some("user6"), 10, 0, &[])?.0, 110);
             Ok(())
         })
         .unwrap();
