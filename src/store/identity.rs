@@ -133,10 +133,16 @@ pub fn list_users(
     name_exact: Option<&str>,
     name_contains: Option<&str>,
 ) -> StoreResult<Vec<User>> {
+    // Spelled apart so that a name (unique in its account) is one index lookup, not a scan of the
+    // account's users: `name = ?2 OR ?2 IS NULL` would keep the planner off the (domain_id, name) index.
+    let by_name = if name_exact.is_some() {
+        "AND name = ?2"
+    } else {
+        "AND CAST(?2 AS TEXT) IS NULL"
+    };
     conn.query_map(
         &format!(
-            "SELECT {USER_COLS} FROM users WHERE domain_id = ?1 \
-         AND (CAST(?2 AS TEXT) IS NULL OR name = ?2) \
+            "SELECT {USER_COLS} FROM users WHERE domain_id = ?1 {by_name} \
          AND (CAST(?3 AS TEXT) IS NULL OR instr(lower(name), lower(?3)) > 0) ORDER BY id"
         ),
         params![domain_id, name_exact, name_contains],
