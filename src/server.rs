@@ -93,7 +93,7 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
         let blobs = open_blob_store(&config, false)?;
         (db, blobs)
     };
-    Ok(AppState {
+    Ok(AppState::from(crate::http::app::Node {
         documents: crate::service::documents::Documents::new(config.metadata_cache_mib),
         hot: Arc::default(),
         small_files: Arc::new(crate::blob::small::SmallFiles::new(config.file_cache_mib)),
@@ -110,7 +110,7 @@ pub fn open(config: Config) -> anyhow::Result<AppState> {
         registry_tokens: Default::default(),
         allow_lists: Default::default(),
         node_id: Arc::from(node_id),
-    })
+    }))
 }
 
 /// The node's lasting name, kept in `node.id` in the data directory (made on first start); a read-only

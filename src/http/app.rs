@@ -22,8 +22,25 @@ use crate::blob::{BlobError, BlobStore, Unavailable};
 use crate::config::Config;
 use crate::store::{identity, Db};
 
+/// What every request reads: one node's configuration, database, blob store and caches. Cloned per
+/// request and per layer (axum's `State`), so it is one `Arc`: a clone is one count, not one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Node>);
+
+impl std::ops::Deref for AppState {
+    type Target = Node;
+    fn deref(&self) -> &Node {
+        &self.0
+    }
+}
+
+impl From<Node> for AppState {
+    fn from(node: Node) -> AppState {
+        AppState(Arc::new(node))
+    }
+}
+
+pub struct Node {
     pub config: Arc<Config>,
     pub db: Db,
     pub secrets: SecretBox,
@@ -60,7 +77,7 @@ impl AppState {
     #[cfg(test)]
     pub fn for_tests(db: Db, blobs: Arc<dyn BlobStore>, dir: &std::path::Path) -> AppState {
         let config = Config::default();
-        AppState {
+        AppState::from(Node {
             auth_limiter: Arc::new(AuthLimiter::new(&config)),
             metrics: Arc::new(crate::http::metrics::registry(&db)),
             config: Arc::new(config),
@@ -77,7 +94,7 @@ impl AppState {
             hot: Arc::default(),
             small_files: Arc::new(crate::blob::small::SmallFiles::new(16)),
             ticket_uses: Arc::new(crate::service::ticket_uses::TicketUses::new(db.clone())),
-        }
+        })
     }
 }
 
