@@ -150,6 +150,29 @@ pub fn list_users(
     )
 }
 
+/// `(id, name)` of the account's users who created or last changed one of its repositories or outbound
+/// proxies: the names the repository views show, without reading every user of the account.
+pub fn repository_author_names(conn: &Conn, domain_id: &str) -> StoreResult<Vec<(String, String)>> {
+    conn.query_map(
+        "SELECT id, name FROM users WHERE domain_id = ?1 AND id IN ( \
+             SELECT created_by FROM repositories WHERE domain_id = ?1 \
+             UNION SELECT modified_by FROM repositories WHERE domain_id = ?1 \
+             UNION SELECT created_by FROM net_proxies WHERE domain_id = ?1 \
+             UNION SELECT modified_by FROM net_proxies WHERE domain_id = ?1)",
+        params![domain_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+}
+
+/// The name of the account's user `id`, if there is one.
+pub fn user_name_in(conn: &Conn, domain_id: &str, id: &str) -> StoreResult<Option<String>> {
+    conn.query_opt(
+        "SELECT name FROM users WHERE id = ?1 AND domain_id = ?2",
+        params![id, domain_id],
+        |r| r.get(0),
+    )
+}
+
 /// The conditions of `page_users` on the account (`?1`) and the name filter (`?2`, the part or `NULL`;
 /// `?3`), and what to bind to `?3`. A part of three characters or more is looked up in the trigram
 /// index (migration 0018: `user_name_trigrams` on SQLite, pg_trgm's on PostgreSQL) first; `instr` then
@@ -905,11 +928,11 @@ pub fn set_repo_password_hash(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::store::test_db;
 
-    fn user(n: usize) -> User {
+    pub(crate) fn user(n: usize) -> User {
         User {
             id: format!("{:032x}", n * 7919 % 100_003),
             domain_id: "d".into(),

@@ -155,7 +155,8 @@ pub async fn list(
                     rows.push((repo, file));
                 }
             }
-            let ctx = ViewContext::load(conn, &config, &who.domain_id, &headers)?;
+            let mut ctx = ViewContext::load(conn, &config, &who.domain_id, &headers)?;
+            ctx.learn_names(conn, rows.iter().map(|(_, f)| f.modified_by.as_str()))?;
             let window = page_window(rows.len() as u64, page_no as u64, page_size as u64);
             let data: Vec<Value> = rows
                 .iter()

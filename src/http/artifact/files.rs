@@ -86,10 +86,9 @@ pub async fn file_tree(
             } else {
                 repos::live_files_under(conn, &repo_id, &prefix)?
             };
-            Ok((
-                files,
-                ViewContext::load(conn, &config, &domain_id, &headers)?,
-            ))
+            let mut ctx = ViewContext::load(conn, &config, &domain_id, &headers)?;
+            ctx.learn_names(conn, files.iter().map(|f| f.modified_by.as_str()))?;
+            Ok((files, ctx))
         })
         .await?;
     let prefix = path.dir_prefix();
@@ -225,11 +224,13 @@ pub async fn file_detail(
             } else {
                 Vec::new()
             };
-            Ok((
-                file,
-                under,
-                ViewContext::load(conn, &config, &domain_id, &headers)?,
-            ))
+            let mut ctx = ViewContext::load(conn, &config, &domain_id, &headers)?;
+            let authors = file.iter().chain(&under);
+            ctx.learn_names(
+                conn,
+                authors.flat_map(|f| [f.created_by.as_str(), f.modified_by.as_str()]),
+            )?;
+            Ok((file, under, ctx))
         })
         .await?;
     let uri = object_path(&repo, &rel);
@@ -277,6 +278,27 @@ pub async fn file_detail(
 }
 
 /// The SDK's `ArtifactSearchResult`.
+/// `ctx` knowing the names of the authors of `files` (`ViewContext::learn_names`), in a call of its own.
+async fn with_author_names<'a>(
+    state: &AppState,
+    mut ctx: ViewContext,
+    files: impl Iterator<Item = &'a FileEntry>,
+) -> ApiResult<ViewContext> {
+    let ids: Vec<String> = files
+        .flat_map(|f| [f.created_by.clone(), f.modified_by.clone()])
+        .collect();
+    if ids.is_empty() {
+        return Ok(ctx);
+    }
+    Ok(state
+        .db
+        .call(move |conn| {
+            ctx.learn_names(conn, ids.iter().map(String::as_str))?;
+            Ok(ctx)
+        })
+        .await?)
+}
+
 fn search_result(f: &FileEntry, repo: &Repository, ctx: &ViewContext) -> Value {
     json!({
         "id": f.id.to_string(),
@@ -403,10 +425,10 @@ pub async fn search_artifacts(
     let (repos_list, access, ctx) =
         searchable_repos(&state, &principal, project, format, headers).await?;
     let ids: Vec<String> = repos_list.iter().map(|r| r.id.clone()).collect();
+    let mut hits: Vec<(FileEntry, &Repository)> = Vec::new();
     let needle = needle.trim().to_string();
     // Files outside the caller's grants are filtered after the query, so fetch pages until this one is
     // full; grants rarely hide files, so this is usually one query.
-    let mut results = Vec::new();
     let mut skipped_visible = 0i64;
     let want_skip = (page_no - 1).saturating_mul(page_size);
     let mut offset = 0i64;
@@ -431,15 +453,20 @@ pub async fn search_artifacts(
                 skipped_visible += 1;
                 continue;
             }
-            if (results.len() as i64) < page_size {
-                results.push(search_result(&f, repo, &ctx));
+            if (hits.len() as i64) < page_size {
+                hits.push((f, repo));
             }
         }
         offset += batch;
-        if exhausted || results.len() as i64 >= page_size {
+        if exhausted || hits.len() as i64 >= page_size {
             break;
         }
     }
+    let ctx = with_author_names(&state, ctx, hits.iter().map(|(f, _)| f)).await?;
+    let results: Vec<Value> = hits
+        .iter()
+        .map(|(f, repo)| search_result(f, repo, &ctx))
+        .collect();
     Ok(success(json!({ "artifacts": results })))
 }
 
@@ -474,16 +501,21 @@ pub async fn search_by_checksum(
         .db
         .call(move |conn| repos::files_by_checksum(conn, &domain_id, kind, &checksum))
         .await?;
-    let visible: Vec<Value> = files
+    let hits: Vec<(&FileEntry, &Repository)> = files
         .iter()
         .filter_map(|f| {
             let repo = repos_list.iter().find(|r| r.id == f.repo_id)?;
             access
                 .allows(repo, Operation::Download, &f.path)
-                .then(|| search_result(f, repo, &ctx))
+                .then_some((f, repo))
         })
         .skip(((page_no - 1) * page_size) as usize)
         .take(page_size as usize)
+        .collect();
+    let ctx = with_author_names(&state, ctx, hits.iter().map(|(f, _)| *f)).await?;
+    let visible: Vec<Value> = hits
+        .iter()
+        .map(|(f, repo)| search_result(f, repo, &ctx))
         .collect();
     Ok(success(visible))
 }

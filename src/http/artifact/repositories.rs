@@ -54,7 +54,8 @@ pub fn repo_url(base: &str, repo: &Repository) -> String {
 /// What answers need besides the repositories themselves: user names, the region, the time offset,
 /// remote and virtual repositories' settings and the names their members are shown by.
 pub struct ViewContext {
-    pub names: HashMap<String, String>,
+    domain_id: String,
+    names: HashMap<String, String>,
     pub remotes: HashMap<String, RemoteSettings>,
     pub virtuals: HashMap<String, VirtualSettings>,
     pub repo_names: HashMap<String, String>,
@@ -70,9 +71,10 @@ impl ViewContext {
         domain_id: &str,
         headers: &HeaderMap,
     ) -> StoreResult<Self> {
-        let names = identity::list_users(conn, domain_id, None, None)?
+        // Only the repositories' and proxies' authors: an account may have a million users. Views of
+        // files add their authors with `learn_names`.
+        let names = identity::repository_author_names(conn, domain_id)?
             .into_iter()
-            .map(|u| (u.id, u.name))
             .collect();
         let remotes = remote::domain_remotes(conn, domain_id)?
             .into_iter()
@@ -91,6 +93,7 @@ impl ViewContext {
                 .collect()
         };
         Ok(ViewContext {
+            domain_id: domain_id.to_string(),
             names,
             remotes,
             virtuals,
@@ -108,6 +111,22 @@ impl ViewContext {
             .db
             .call(move |conn| ViewContext::load(conn, &config, &domain_id, &headers))
             .await?)
+    }
+
+    /// Adds the names of the account's users among `ids` that are not known yet (one indexed lookup
+    /// each), for views of rows other than repositories: files and their authors.
+    pub fn learn_names<'a>(
+        &mut self,
+        conn: &Conn,
+        ids: impl IntoIterator<Item = &'a str>,
+    ) -> StoreResult<()> {
+        for id in ids {
+            if !self.names.contains_key(id) {
+                let name = identity::user_name_in(conn, &self.domain_id, id)?.unwrap_or_default();
+                self.names.insert(id.to_string(), name);
+            }
+        }
+        Ok(())
     }
 
     pub fn name_of(&self, user_id: &str) -> String {
@@ -1308,6 +1327,35 @@ pub async fn delete_to_trash(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn views_know_the_authors_they_show_and_only_the_accounts_users() {
+        let (_dir, db) = crate::store::test_db();
+        db.blocking(|conn| {
+            crate::store::tickets::tests::seed(conn);
+            let mut repo = repos::tests_support::repo_fixture();
+            repo.created_by = "u1".into();
+            repo.modified_by = "u1".into();
+            repos::insert_repo(conn, &repo)?;
+            let other = identity::Domain {
+                id: "e".into(),
+                name: "other".into(),
+            };
+            identity::insert_domain(conn, &other, 0)?;
+            let mut stranger = identity::tests::user(1);
+            stranger.domain_id = "e".into();
+            identity::insert_user(conn, &stranger)?;
+
+            let mut ctx = ViewContext::load(conn, &Config::default(), "d", &HeaderMap::new())?;
+            assert_eq!(ctx.name_of("u1"), "alice", "a repository's author");
+            assert_eq!(ctx.name_of("u2"), "", "not read before it is asked for");
+            ctx.learn_names(conn, ["u2", stranger.id.as_str()])?;
+            assert_eq!(ctx.name_of("u2"), "bob");
+            assert_eq!(ctx.name_of(&stranger.id), "", "another account's user");
+            Ok(())
+        })
+        .unwrap();
+    }
 
     #[test]
     fn snake_names() {
