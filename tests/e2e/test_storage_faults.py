@@ -94,13 +94,14 @@ def trigger_ext4_error(point: Path):
 def fill(path: Path):
     """Writes `path` until the filesystem has no space left."""
     block = b"\0" * (256 * 1024)
-    with open(path, "wb") as f:
-        try:
+    try:
+        # Uploads may already have filled it to the last block, so that even creating the file fails.
+        with open(path, "wb") as f:
             while True:
                 f.write(block)
                 f.flush()
-        except OSError as e:
-            assert e.errno == errno.ENOSPC, e
+    except OSError as e:
+        assert e.errno == errno.ENOSPC, e
     # Whatever the last partial write left is freed with the file; the filesystem stays full meanwhile.
 
 
