@@ -86,9 +86,8 @@ async fn write_batches(db: Db, mut queue: mpsc::Receiver<Wanted>) {
     let mut batch = Vec::new();
     while queue.recv_many(&mut batch, MOST_PER_BATCH).await > 0 {
         let (groups, replies) = group(std::mem::take(&mut batch));
-        let wanted = groups.clone();
         let result = db
-            .call(move |conn| tickets::consume_many(conn, &wanted, now_ms()))
+            .call(move |conn| tickets::consume_many(conn, &groups, now_ms()))
             .await;
         answer(result, replies);
     }

@@ -95,27 +95,8 @@ pub fn insert(conn: &Conn, t: &NewTicket) -> StoreResult<()> {
     Ok(())
 }
 
-/// Takes one use of a valid ticket of an enabled user; `consume_many` for one request. `name`, when given
-/// (a Basic login), must be the user's name or repo user name (`<domain_id>_<user_id>`); checked in the
-/// statement that takes the use, so a login naming someone else takes none. Answers the ticket's
-/// `(user_id, embed_id)` when a use was taken.
-pub fn consume(
-    conn: &mut Conn,
-    id: &str,
-    now: i64,
-    name: Option<&str>,
-) -> StoreResult<Option<(String, String)>> {
-    let wanted = WantedUses {
-        id: id.to_string(),
-        name: name.map(str::to_string),
-        count: 1,
-    };
-    let granted = consume_many(conn, &[wanted], now)?.pop().flatten();
-    Ok(granted.map(|g| (g.user.id, g.embed_id)))
-}
-
 /// Uses wanted of one ticket under one login name, taken together by [`consume_many`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug)]
 pub struct WantedUses {
     pub id: String,
     pub name: Option<String>,
@@ -134,7 +115,10 @@ pub struct GrantedUses {
 /// Takes the uses of several tickets in one transaction, so that a burst of requests on the same
 /// tickets costs one commit rather than one each. A group that fits in the uses left takes them in one
 /// statement; one that does not (the ticket runs out in it, or is refused) falls back to one use at a
-/// time, so exactly as many are granted as were left. The checks are those of [`consume`].
+/// time, so exactly as many are granted as were left. A use is taken only from a valid ticket of an enabled
+/// user; `name`, when given (a Basic login), must be the user's name or repo user name
+/// (`<domain_id>_<user_id>`), checked in the statement that takes the use, so a login naming someone else
+/// takes none.
 pub fn consume_many(
     conn: &mut Conn,
     wanted: &[WantedUses],
@@ -416,6 +400,22 @@ pub(crate) mod tests {
         insert_domain, insert_iam_project, insert_user, Domain, IamProject, User,
     };
     use crate::store::test_db;
+
+    /// One use, as one request takes it: the ticket's `(user_id, embed_id)` when it was granted.
+    fn consume(
+        conn: &mut Conn,
+        id: &str,
+        now: i64,
+        name: Option<&str>,
+    ) -> StoreResult<Option<(String, String)>> {
+        let wanted = WantedUses {
+            id: id.to_string(),
+            name: name.map(str::to_string),
+            count: 1,
+        };
+        let granted = consume_many(conn, &[wanted], now)?.pop().flatten();
+        Ok(granted.map(|g| (g.user.id, g.embed_id)))
+    }
 
     pub(crate) fn seed(conn: &Conn) {
         insert_domain(
