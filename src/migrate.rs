@@ -23,8 +23,8 @@ use crate::blob::BlobStore;
 use crate::config::{BlobBackend, Config};
 use crate::store::{DatabaseUrl, Db};
 
-/// Transient tables: what they hold means nothing to another installation. The counters of migration
-/// 0016 and the metadata generations of 0017 are kept by the target's triggers as the rows they count are
+/// Transient tables: what they hold means nothing to another installation. The counters of migrations
+/// 0016 and 0019 and the metadata generations of 0017 are kept by the target's triggers as the rows they count are
 /// copied; copied too, they would count twice (or collide with the rows the triggers made).
 const NOT_COPIED: &[&str] = &[
     "blob_leases",
@@ -32,6 +32,7 @@ const NOT_COPIED: &[&str] = &[
     "ticket_counts",
     "user_counts",
     "repo_meta_gens",
+    "repo_usage",
 ];
 const BLOBS_IN_FLIGHT: usize = 4;
 const ROWS_PER_TRANSACTION: usize = 1000;

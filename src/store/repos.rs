@@ -485,14 +485,19 @@ pub fn repo_usage(conn: &Conn, repo_id: &str) -> StoreResult<(i64, i64)> {
     )
 }
 
-/// Live files and their bytes, per repository of a domain (repositories without files are absent).
+/// Live files and their bytes, per repository of a domain (repositories without files are absent), from
+/// the counters the `files` triggers keep (migration 0019), so the answer costs a row per repository
+/// rather than a row per file.
 pub fn live_usage_by_repo(
     conn: &Conn,
     domain_id: &str,
 ) -> StoreResult<std::collections::HashMap<String, (i64, i64)>> {
     conn.query_map(
-        "SELECT f.repo_id, count(*), CAST(coalesce(sum(f.size), 0) AS BIGINT) FROM files f JOIN repositories r ON r.id = f.repo_id \
-         WHERE r.domain_id = ?1 AND f.deleted_at IS NULL GROUP BY f.repo_id", params![domain_id], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
+        "SELECT u.repo_id, u.files, u.bytes FROM repo_usage u JOIN repositories r ON r.id = u.repo_id \
+         WHERE r.domain_id = ?1 AND u.files > 0",
+        params![domain_id],
+        |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))),
+    )
         .map(|rows| rows.into_iter().collect())
 }
 
@@ -632,6 +637,7 @@ mod tests {
     use super::*;
     use crate::store::identity::{insert_domain, Domain};
     use crate::store::test_db;
+    use std::collections::HashMap;
 
     fn blob(tag: &str) -> BlobInfo {
         BlobInfo {
@@ -791,6 +797,88 @@ mod tests {
             Ok(())
         })
         .unwrap();
+    }
+
+    /// The counters the triggers keep answer what summing the files would, through every way a file
+    /// comes and goes, on each backend.
+    #[test]
+    fn usage_counters_follow_every_change_of_the_files() {
+        for (_guard, db) in crate::store::test_backends() {
+            db.blocking(|conn| {
+                insert_domain(
+                    conn,
+                    &Domain {
+                        id: "d".into(),
+                        name: "dom".into(),
+                    },
+                    0,
+                )?;
+                let (a, b, gone) = (repo("a"), repo("b"), repo("gone"));
+                for r in [&a, &b, &gone] {
+                    insert_repo(conn, r)?;
+                }
+                let summed = |conn: &Conn| -> StoreResult<HashMap<String, (i64, i64)>> {
+                    conn.query_map(
+                        "SELECT repo_id, count(*), CAST(sum(size) AS BIGINT) FROM files \
+                         WHERE deleted_at IS NULL GROUP BY repo_id",
+                        params![],
+                        |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))),
+                    )
+                    .map(|rows| rows.into_iter().collect())
+                };
+                let check = |conn: &Conn, step: &str| -> StoreResult<()> {
+                    assert_eq!(
+                        live_usage_by_repo(conn, "d")?,
+                        summed(conn)?,
+                        "after {step}"
+                    );
+                    Ok(())
+                };
+                let sized = |tag: &str, size: u64| BlobInfo { size, ..blob(tag) };
+                put_file(conn, &a.id, "x", &sized("1", 100), "t", "u", 1)?;
+                put_file(conn, &a.id, "y", &sized("2", 7), "t", "u", 1)?;
+                put_file(conn, &b.id, "x", &sized("1", 100), "t", "u", 1)?;
+                put_file(conn, &gone.id, "x", &sized("3", 5), "t", "u", 1)?;
+                check(conn, "uploads")?;
+                put_file(conn, &a.id, "x", &sized("4", 1000), "t", "u", 2)?;
+                check(conn, "an overwrite")?;
+                {
+                    let tx = conn.transaction()?;
+                    assert!(create_file(&tx, &a.id, "z", &sized("5", 3), "t", "u", 2)?);
+                    assert!(!create_file(&tx, &a.id, "z", &sized("6", 9), "t", "u", 2)?);
+                    tx.commit()?;
+                }
+                check(conn, "create_file")?;
+                assert!(trash_file(conn, &a.id, "y", "u", 3)?);
+                check(conn, "trash")?;
+                let trashed = trashed_files(conn, &a.id)?[0].id;
+                put_file(conn, &a.id, "y", &sized("7", 11), "t", "u", 3)?;
+                assert!(restore_file(conn, trashed).is_err());
+                check(conn, "a restore refused")?;
+                trash_file(conn, &a.id, "y", "u", 4)?;
+                assert!(restore_file(conn, trashed)?);
+                check(conn, "a restore")?;
+                conn.execute(
+                    "UPDATE files SET size = 2 WHERE repo_id = ?1 AND path = 'z'",
+                    params![a.id],
+                )?;
+                check(conn, "a size change")?;
+                let purged = get_live_file(conn, &b.id, "x")?.unwrap().id;
+                purge_file(conn, purged)?;
+                check(conn, "a purge")?;
+                assert!(!live_usage_by_repo(conn, "d")?.contains_key(&b.id));
+                delete_repo(conn, &gone.id)?;
+                check(conn, "a repository deleted")?;
+                let left: i64 = conn.query_row(
+                    "SELECT count(*) FROM repo_usage WHERE repo_id = ?1",
+                    params![gone.id],
+                    |r| r.get(0),
+                )?;
+                assert_eq!(left, 0, "a deleted repository keeps no counter");
+                Ok(())
+            })
+            .unwrap();
+        }
     }
 
     #[test]
