@@ -117,13 +117,15 @@ impl Weighter<Key, Arc<Document>> for ByBytes {
 pub struct Documents {
     cache: Option<Arc<Cache<Key, Arc<Document>, ByBytes>>>,
     /// Repositories' metadata generations, asked of the database only after `repositories` changed.
-    generations: Arc<RowCache<String, Option<i64>>>,
+    generations: Arc<RowCache<String, Option<repos::MetaGen>>>,
 }
 
 impl Documents {
     pub fn new(budget_mib: u64) -> Documents {
-        let generations = Arc::new(RowCache::new(
-            &[Tables::Repositories, Tables::MetaGens],
+        let generations = Arc::new(RowCache::by_row(
+            &[Tables::Repositories],
+            Tables::MetaGens,
+            |generation: &Option<repos::MetaGen>| generation.and_then(|g| g.row),
             4096,
         ));
         if budget_mib == 0 {
@@ -171,10 +173,10 @@ impl Documents {
             .generations
             .get_or_load(db, repo_id.to_string(), |id| {
                 let id = id.clone();
-                move |conn| repos::metadata_generation(conn, &id)
+                move |conn| repos::metadata_generation_row(conn, &id)
             })
             .await?;
-        let Some(generation) = generation else {
+        let Some(repos::MetaGen { generation, .. }) = generation else {
             return Ok(build().await?.map(Arc::new));
         };
         let key = Key {

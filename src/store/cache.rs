@@ -1,23 +1,34 @@
 //! Rows a request reads on every artifact GET (its repository, the file, the caller's password hash and
-//! privilege entries), kept in memory and dropped the moment a table they come from changes.
+//! privilege entries, the repository's metadata generation), kept in memory and dropped the moment a row
+//! they come from changes.
 //!
 //! Only when this process is the database's one writer (SQLite): every change then goes through
 //! `Db::blocking`, which watches what each call writes with SQLite's update hook and, once the call has
-//! returned (its transaction committed), bumps the generation of each table class it touched. A read
-//! notes the generation before it asks the database and keeps the answer under it; an answer is served
-//! from memory only while its classes' generation is unchanged. So an answer kept while a change was in
-//! flight is never served after the change's call returned, which is before the change is acknowledged.
-//! On PostgreSQL other nodes change rows this node never sees, so nothing is kept and every read asks.
+//! returned (its transaction committed), bumps the change counts of what it touched. A kept answer carries
+//! the sum of the counts it depends on and is served only while that sum is unchanged, so an answer is never
+//! served after the call that changed its rows returned, which is before the change is acknowledged. On
+//! PostgreSQL other nodes change rows this node never sees, so nothing is kept and every read asks.
+//!
+//! Most tables count per class: any change to a repository drops every kept repository. The two that
+//! every upload writes, `files` and `repo_meta_gens`, count per row (by rowid, in a fixed number of
+//! slots), or an upload anywhere would drop every kept file and generation and send the reads of a busy
+//! node to the database: an answer naming a row depends on that row's slot; an answer that found no row
+//! depends on the class's count of rows added or changed (an insert, or an update such as a restore from
+//! the recycle bin, can make a row appear; a delete cannot).
 //!
 //! SQLite reports rows changed by statements and by triggers, not those a `DELETE` without `WHERE` drops
-//! (its truncate optimization) nor changes to `WITHOUT ROWID` tables: the watched tables are never emptied
-//! that way and all have rowids.
+//! (its truncate optimization, which triggers on a table turn off), nor rows a `REPLACE` conflict
+//! resolution deletes, nor changes to `WITHOUT ROWID` tables: the watched tables are never emptied that
+//! way, never written with `REPLACE`, and all have rowids. `blobs` is not watched: a blob row is inserted
+//! once, never updated, and deleted only when no file names it, so no kept file answer reads one that
+//! changed.
 
 use std::hash::Hash;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use quick_cache::sync::Cache;
+use rusqlite::hooks::Action;
 
 use super::{Conn, Db, StoreResult};
 
@@ -25,22 +36,26 @@ use super::{Conn, Db, StoreResult};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tables {
     Repositories = 0,
-    /// `files` and the `blobs` their rows are read with.
+    /// `files`, counted per row.
     Files = 1,
     Users = 2,
     /// Who holds which role where and what the roles grant: members, roles, grants, shares, projects.
     Grants = 3,
-    /// Repositories' metadata generations (`repo_meta_gens`), bumped by every upload.
+    /// Repositories' metadata generations (`repo_meta_gens`), bumped by every upload; counted per row.
     MetaGens = 4,
 }
 
 const CLASSES: usize = 5;
+/// Row counts per row-counted class; two rows sharing a slot drop each other's answers, nothing worse.
+const SLOTS: usize = 1024;
+/// A call that changes more rows than this (a repository's files deleted) counts as a change to the class.
+const MAX_ROWS: usize = 64;
 
 impl Tables {
     fn of(table: &str) -> Option<Tables> {
         Some(match table {
             "repositories" => Tables::Repositories,
-            "files" | "blobs" => Tables::Files,
+            "files" => Tables::Files,
             "users" => Tables::Users,
             "project_members" | "roles" | "role_grants" | "repo_shares" | "projects" => {
                 Tables::Grants
@@ -50,47 +65,122 @@ impl Tables {
         })
     }
 
+    fn by_row(self) -> bool {
+        matches!(self, Tables::Files | Tables::MetaGens)
+    }
+
     fn bit(self) -> u32 {
         1 << self as u32
     }
 }
 
-/// The change count of each table class since start.
+/// What one database call changed.
 #[derive(Default)]
-pub struct Generations([AtomicU64; CLASSES]);
+struct Touched {
+    /// Classes changed as a whole.
+    classes: u32,
+    /// Row-counted classes that had rows inserted or updated.
+    appeared: u32,
+    rows: Vec<(Tables, i64)>,
+}
 
-impl Generations {
-    /// One number that changes whenever any of `tables` does.
-    fn of(&self, tables: &[Tables]) -> u64 {
-        tables
-            .iter()
-            .map(|t| self.0[*t as usize].load(Ordering::Acquire))
-            .fold(0u64, u64::wrapping_add)
-    }
+/// Change counts since start: per class, per row slot, and of anything at all.
+pub struct Generations {
+    /// Bumped before every other count, so a read that raced a change keeps nothing (`RowCache`).
+    any: AtomicU64,
+    classes: [AtomicU64; CLASSES],
+    appeared: [AtomicU64; CLASSES],
+    rows: Box<[AtomicU64]>,
+}
 
-    fn bump(&self, touched: u32) {
-        for (class, generation) in self.0.iter().enumerate() {
-            if touched & (1 << class) != 0 {
-                generation.fetch_add(1, Ordering::AcqRel);
-            }
+impl Default for Generations {
+    fn default() -> Self {
+        Generations {
+            any: AtomicU64::new(0),
+            classes: Default::default(),
+            appeared: Default::default(),
+            rows: (0..CLASSES * SLOTS).map(|_| AtomicU64::new(0)).collect(),
         }
     }
 }
 
+impl Generations {
+    /// One number that changes whenever any of `tables` changes as a whole.
+    fn of(&self, tables: &[Tables]) -> u64 {
+        tables
+            .iter()
+            .map(|t| self.classes[*t as usize].load(Ordering::SeqCst))
+            .fold(0u64, u64::wrapping_add)
+    }
+
+    /// One number that changes whenever row `row` of `class` does, or, for an answer that found no row
+    /// (`None`), whenever a row of `class` is inserted or updated.
+    fn of_row(&self, class: Tables, row: Option<i64>) -> u64 {
+        let rows = match row {
+            Some(row) => self.rows[slot(class, row)].load(Ordering::SeqCst),
+            None => self.appeared[class as usize].load(Ordering::SeqCst),
+        };
+        self.of(&[class]).wrapping_add(rows)
+    }
+
+    fn any(&self) -> u64 {
+        self.any.load(Ordering::SeqCst)
+    }
+
+    fn bump(&self, touched: &Touched) {
+        if touched.classes == 0 && touched.appeared == 0 && touched.rows.is_empty() {
+            return;
+        }
+        self.any.fetch_add(1, Ordering::SeqCst);
+        for class in 0..CLASSES {
+            if touched.classes & (1 << class) != 0 {
+                self.classes[class].fetch_add(1, Ordering::SeqCst);
+            }
+            if touched.appeared & (1 << class) != 0 {
+                self.appeared[class].fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        for (class, row) in &touched.rows {
+            self.rows[slot(*class, *row)].fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+fn slot(class: Tables, row: i64) -> usize {
+    class as usize * SLOTS + row.rem_euclid(SLOTS as i64) as usize
+}
+
 /// Watches one `Db::blocking` call's writes on a SQLite connection.
 pub(super) struct Watch {
-    touched: Arc<AtomicU32>,
+    touched: Arc<Mutex<Touched>>,
 }
 
 impl Watch {
     pub(super) fn start(conn: &rusqlite::Connection) -> Watch {
-        let touched = Arc::new(AtomicU32::new(0));
+        let touched = Arc::new(Mutex::new(Touched::default()));
         let marks = touched.clone();
         conn.update_hook(Some(
-            move |_: rusqlite::hooks::Action, _: &str, table: &str, _: i64| {
-                if let Some(class) = Tables::of(table) {
-                    marks.fetch_or(class.bit(), Ordering::Relaxed);
+            move |action: Action, _: &str, table: &str, row: i64| {
+                let Some(class) = Tables::of(table) else {
+                    return;
+                };
+                let mut marks = marks.lock().unwrap_or_else(|e| e.into_inner());
+                if !class.by_row() {
+                    marks.classes |= class.bit();
+                    return;
                 }
+                if action != Action::SQLITE_DELETE {
+                    marks.appeared |= class.bit();
+                }
+                if marks.classes & class.bit() != 0 {
+                    return;
+                }
+                if marks.rows.len() >= MAX_ROWS {
+                    marks.classes |= class.bit();
+                    marks.rows.retain(|(c, _)| *c != class);
+                    return;
+                }
+                marks.rows.push((class, row));
             },
         ));
         Watch { touched }
@@ -98,14 +188,19 @@ impl Watch {
 
     /// After the call: its transaction, if any, has committed or rolled back.
     pub(super) fn finish(self, conn: &rusqlite::Connection, generations: &Generations) {
-        conn.update_hook(None::<fn(rusqlite::hooks::Action, &str, &str, i64)>);
-        generations.bump(self.touched.load(Ordering::Relaxed));
+        conn.update_hook(None::<fn(Action, &str, &str, i64)>);
+        generations.bump(&self.touched.lock().unwrap_or_else(|e| e.into_inner()));
     }
 }
 
-/// Answers of one kind of read, by key, each kept under the generation it was read at.
+/// The row of a row-counted class an answer was read from (`None`: it found none).
+type RowOf<V> = fn(&V) -> Option<i64>;
+
+/// Answers of one kind of read, by key, each kept with the change counts it was read at.
 pub struct RowCache<K, V> {
     tables: &'static [Tables],
+    /// For answers read from one row of a row-counted class: the class, and the row an answer names.
+    by_row: Option<(Tables, RowOf<V>)>,
     entries: Cache<K, (u64, V)>,
 }
 
@@ -114,16 +209,42 @@ where
     K: Eq + Hash + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
-    /// At most `capacity` answers, read from `tables`.
+    /// At most `capacity` answers, read from `tables` (counted per class).
     pub fn new(tables: &'static [Tables], capacity: usize) -> Self {
         RowCache {
             tables,
+            by_row: None,
             entries: Cache::new(capacity.max(1)),
         }
     }
 
-    /// The answer for `key`, from memory when no table it reads has changed since it was kept; else read
-    /// by the database call `load` makes of the key (made only then, so a hit allocates nothing for it).
+    /// At most `capacity` answers, each read from the row of `class` that `row_of` names in it (`None`:
+    /// the answer found none) and from `tables` (counted per class).
+    pub fn by_row(
+        tables: &'static [Tables],
+        class: Tables,
+        row_of: RowOf<V>,
+        capacity: usize,
+    ) -> Self {
+        debug_assert!(class.by_row(), "{class:?} is counted per class");
+        RowCache {
+            tables,
+            by_row: Some((class, row_of)),
+            entries: Cache::new(capacity.max(1)),
+        }
+    }
+
+    fn stamp(&self, generations: &Generations, value: &V) -> u64 {
+        let classes = generations.of(self.tables);
+        match self.by_row {
+            Some((class, row_of)) => classes.wrapping_add(generations.of_row(class, row_of(value))),
+            None => classes,
+        }
+    }
+
+    /// The answer for `key`, from memory when nothing it was read from has changed since it was kept;
+    /// else read by the database call `load` makes of the key (made only then, so a hit allocates nothing
+    /// for it).
     pub async fn get_or_load<F>(
         &self,
         db: &Db,
@@ -136,14 +257,20 @@ where
         let Some(generations) = db.generations() else {
             return db.call(load(&key)).await;
         };
-        let generation = generations.of(self.tables);
         if let Some((kept_at, value)) = self.entries.get(&key) {
-            if kept_at == generation {
+            if kept_at == self.stamp(generations, &value) {
                 return Ok(value);
             }
         }
+        // Which row the answer depends on is known only once it is read. A change counted between the
+        // read and the stamp would leave an old answer under the new count: `any` moves first in every
+        // change, so such a race shows here and the answer is served but not kept.
+        let before = generations.any();
         let value = db.call(load(&key)).await?;
-        self.entries.insert(key, (generation, value.clone()));
+        let stamp = self.stamp(generations, &value);
+        if generations.any() == before {
+            self.entries.insert(key, (stamp, value.clone()));
+        }
         Ok(value)
     }
 }
@@ -222,12 +349,10 @@ mod tests {
         assert_eq!(answer, 2);
     }
 
-    #[tokio::test]
-    async fn an_upload_leaves_the_repository_rows_kept() {
-        let (_dir, db) = test_db();
+    fn domain_and_repo(db: &Db) -> Repository {
         let repo = repo_fixture();
-        let id = repo.id.clone();
-        db.call(move |c| {
+        let inserted = repo.clone();
+        db.blocking(move |c| {
             insert_domain(
                 c,
                 &Domain {
@@ -236,28 +361,136 @@ mod tests {
                 },
                 0,
             )?;
-            insert_repo(c, &repo)
+            insert_repo(c, &inserted)
         })
-        .await
         .unwrap();
-        let of = |tables: &[Tables]| db.generations().unwrap().of(tables);
-        let (repos, files, meta) = (
-            of(&[Tables::Repositories]),
-            of(&[Tables::Files]),
-            of(&[Tables::MetaGens]),
-        );
-        let blob = crate::blob::BlobInfo::of(b"bytes");
-        let upload = id.clone();
-        db.call(move |c| repos::put_file(c, &upload, "a.txt", &blob, "text/plain", "u", 1))
-            .await
+        repo
+    }
+
+    fn upload(db: &Db, repo_id: &str, path: &str, content: &[u8]) {
+        let blob = crate::blob::BlobInfo::of(content);
+        db.blocking(|c| repos::put_file(c, repo_id, path, &blob, "text/plain", "u", 1))
             .unwrap();
-        assert_eq!(of(&[Tables::Repositories]), repos);
-        assert_ne!(of(&[Tables::Files]), files);
-        assert_ne!(of(&[Tables::MetaGens]), meta);
+    }
+
+    #[tokio::test]
+    async fn an_upload_leaves_the_repository_rows_kept() {
+        let (_dir, db) = test_db();
+        let repo = domain_and_repo(&db);
+        let repos_before = db.generations().unwrap().of(&[Tables::Repositories]);
+        upload(&db, &repo.id, "a.txt", b"bytes");
+        assert_eq!(
+            db.generations().unwrap().of(&[Tables::Repositories]),
+            repos_before
+        );
+        let id = repo.id.clone();
         let generation = db
             .call(move |c| repos::metadata_generation(c, &id))
             .await
             .unwrap();
         assert_eq!(generation, Some(1));
+    }
+
+    /// File answers and metadata generations are dropped by a change to their own row only: an upload
+    /// elsewhere keeps them, and an answer that found nothing is dropped by whatever can make it appear.
+    #[tokio::test]
+    async fn answers_counted_per_row_are_dropped_by_their_row_only() {
+        let (_dir, db) = test_db();
+        let repo = domain_and_repo(&db);
+        let files: RowCache<String, Option<repos::FileEntry>> =
+            RowCache::by_row(&[], Tables::Files, |f| f.as_ref().map(|f| f.id), 8);
+        let repo_id = repo.id.clone();
+        let read = |path: &str| {
+            let (repo_id, path) = (repo_id.clone(), path.to_string());
+            files.get_or_load(&db, path.clone(), move |_| {
+                move |c: &mut Conn| repos::get_live_file(c, &repo_id, &path)
+            })
+        };
+        let kept = |path: &str| {
+            files.get_or_load(&db, path.to_string(), |_| {
+                |_: &mut Conn| -> StoreResult<Option<repos::FileEntry>> { panic!("read again") }
+            })
+        };
+        upload(&db, &repo.id, "a.txt", b"one");
+        let first = read("a.txt").await.unwrap().unwrap();
+        assert_eq!(read("b.txt").await.unwrap(), None);
+
+        // Another path's upload keeps the answer naming a row, and drops the one that found none.
+        upload(&db, &repo.id, "c.txt", b"other");
+        assert_eq!(kept("a.txt").await.unwrap().unwrap(), first);
+        assert_eq!(read("b.txt").await.unwrap(), None);
+
+        // An overwrite of the path is seen at once.
+        upload(&db, &repo.id, "a.txt", b"two");
+        let second = read("a.txt").await.unwrap().unwrap();
+        assert_ne!(second.sha256, first.sha256);
+
+        // So are the recycle bin and a restore from it (an update, which can make a row appear).
+        let rid = repo.id.clone();
+        db.blocking(move |c| repos::trash_file(c, &rid, "a.txt", "u", 2))
+            .unwrap();
+        assert_eq!(read("a.txt").await.unwrap(), None);
+        db.blocking(move |c| repos::restore_file(c, second.id))
+            .unwrap();
+        assert_eq!(read("a.txt").await.unwrap().unwrap().id, second.id);
+
+        // A read that raced a change is served but not kept: here the change is made by the read's own call.
+        let (rid, racy) = (repo.id.clone(), "racy.txt".to_string());
+        files
+            .get_or_load(&db, racy.clone(), move |_| {
+                move |c: &mut Conn| {
+                    let found = repos::get_live_file(c, &rid, "a.txt")?;
+                    let blob = crate::blob::BlobInfo::of(b"race");
+                    repos::put_file(c, &rid, "elsewhere.txt", &blob, "text/plain", "u", 3)?;
+                    Ok(found)
+                }
+            })
+            .await
+            .unwrap();
+        let reread = std::sync::atomic::AtomicBool::new(false);
+        files
+            .get_or_load(&db, racy, |_| {
+                reread.store(true, Ordering::SeqCst);
+                |_: &mut Conn| Ok(None)
+            })
+            .await
+            .unwrap();
+        assert!(
+            reread.load(Ordering::SeqCst),
+            "an answer read across a change was kept"
+        );
+
+        // A repository's generation: another repository's upload keeps it, its own drops it.
+        let generations: RowCache<String, Option<repos::MetaGen>> = RowCache::by_row(
+            &[Tables::Repositories],
+            Tables::MetaGens,
+            |g| g.and_then(|g| g.row),
+            8,
+        );
+        let other = Repository {
+            name: "other".into(),
+            ..repo_fixture()
+        };
+        let inserted = other.clone();
+        db.blocking(move |c| insert_repo(c, &inserted)).unwrap();
+        upload(&db, &other.id, "x", b"x");
+        let generation = |id: &str| {
+            let id = id.to_string();
+            generations.get_or_load(&db, id.clone(), move |_| {
+                move |c: &mut Conn| repos::metadata_generation_row(c, &id)
+            })
+        };
+        let mine = generation(&repo.id).await.unwrap().unwrap();
+        upload(&db, &other.id, "y", b"y");
+        let kept_generation = generations
+            .get_or_load(&db, repo.id.clone(), |_| {
+                |_: &mut Conn| -> StoreResult<Option<repos::MetaGen>> { panic!("read again") }
+            })
+            .await
+            .unwrap();
+        assert_eq!(kept_generation, Some(mine));
+        upload(&db, &repo.id, "z", b"z");
+        let next = generation(&repo.id).await.unwrap().unwrap();
+        assert!(next.generation > mine.generation);
     }
 }

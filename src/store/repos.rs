@@ -126,6 +126,37 @@ pub fn metadata_generation(conn: &Conn, repo_id: &str) -> StoreResult<Option<i64
     )
 }
 
+/// A repository's metadata generation and, on SQLite, the rowid of the row that holds it (`None` before
+/// the repository's first change), which is what `store::cache` counts its changes by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetaGen {
+    pub generation: i64,
+    pub row: Option<i64>,
+}
+
+/// `metadata_generation` with the row it is read from. None when the repository is gone.
+pub fn metadata_generation_row(conn: &Conn, repo_id: &str) -> StoreResult<Option<MetaGen>> {
+    // PostgreSQL tables have no rowid, and nothing is kept there.
+    let row = if conn.is_postgres() {
+        "NULL"
+    } else {
+        "g.rowid"
+    };
+    conn.query_opt(
+        &format!(
+            "SELECT COALESCE(g.meta_gen, 0), {row} FROM repositories r \
+             LEFT JOIN repo_meta_gens g ON g.repo_id = r.id WHERE r.id = ?1"
+        ),
+        params![repo_id],
+        |r| {
+            Ok(MetaGen {
+                generation: r.get(0)?,
+                row: r.get(1)?,
+            })
+        },
+    )
+}
+
 pub fn get_repo_by_name(conn: &Conn, name: &str) -> StoreResult<Option<Repository>> {
     conn.query_opt(
         &format!("SELECT {REPO_COLS} FROM repositories WHERE name = ?1"),

@@ -23,7 +23,7 @@ impl Default for HotReads {
     fn default() -> Self {
         HotReads {
             repos: RowCache::new(&[Tables::Repositories], 1024),
-            files: RowCache::new(&[Tables::Files], 8192),
+            files: RowCache::by_row(&[], Tables::Files, |file| file.as_ref().map(|f| f.id), 8192),
             repo_logins: RowCache::new(&[Tables::Users], 1024),
             // Shares name repositories, so a renamed or deleted one changes what they grant.
             entries: RowCache::new(&[Tables::Grants, Tables::Repositories], 1024),
