@@ -25,12 +25,15 @@ from arca import Arca  # noqa: E402
 from load import Load, drive, status_kib  # noqa: E402
 from peers import PEERS  # noqa: E402
 
+# Each body is different (its first bytes name the request), so that no server stores it once for all.
 PUT_LUA = """
-local body = string.rep("0123456789abcdef", 640)
+local filler = string.rep("0123456789abcdef", 640)
 local n = 0
 request = function()
   n = n + 1
-  return wrk.format("PUT", string.format("%s%%d-%%d.bin", math.random(1, 1000000000), n), nil, body)
+  local name = string.format("%%d-%%d", math.random(1, 1000000000), n)
+  local body = name .. ";" .. string.sub(filler, #name + 2)
+  return wrk.format("PUT", "%s" .. name .. ".bin", nil, body)
 end
 """
 

@@ -19,16 +19,20 @@ request = function()
 end
 """
 
+# Every body is different (its first bytes name the request): new files and overwrites alike store new
+# content.
 WRITE_LUA = """
-local body = string.rep("0123456789abcdef", 640)
+local filler = string.rep("0123456789abcdef", 640)
 local n = 0
 request = function()
   n = n + 1
+  local name = string.format("%%d-%%d", math.random(1, 1000000000), n)
+  local body = name .. ";" .. string.sub(filler, #name + 2)
   local path
   if n %% 2 == 0 then
     path = "%(base)soverwrite/same-" .. (n %% 8) .. ".bin"
   else
-    path = string.format("%(base)snew/%%d-%%d.bin", math.random(1, 1000000000), n)
+    path = "%(base)snew/" .. name .. ".bin"
   end
   return wrk.format("PUT", path, nil, body)
 end

@@ -15,6 +15,11 @@ use super::{
 
 const CHUNK: usize = 256 * 1024;
 
+/// Bodies of at most this many bytes are read whole before anything touches the disk: hashed in memory,
+/// then written, synced and moved into place in one blocking call (the streamed path takes a blocking
+/// hand-off per step, about ten per upload), and not written at all when the content is stored already.
+const SMALL: usize = 64 * 1024;
+
 /// A temporary file, removed when dropped unless it was moved into place: an upload whose future is
 /// dropped half-way (its connection went, the server is stopping) leaves nothing in `tmp/`.
 struct TempFile {
@@ -71,12 +76,15 @@ impl FsBlobStore {
 
     async fn write_temp(
         &self,
+        head: bytes::Bytes,
         reader: &mut (dyn AsyncRead + Send + Unpin),
         limit: u64,
         temp: &Path,
     ) -> Result<BlobInfo, BlobError> {
         let mut file = File::create(temp).await?;
         let mut hasher = StreamHasher::default();
+        hasher.update(head.clone()).await;
+        file.write_all(&head).await?;
         let mut buf = bytes::BytesMut::new();
         loop {
             buf.reserve(CHUNK);
@@ -104,7 +112,23 @@ impl FsBlobStore {
         temp: &Path,
         gate: &dyn PlaceGate,
     ) -> Result<BlobInfo, BlobError> {
-        let info = self.write_temp(reader, limit, temp).await?;
+        let mut head = bytes::BytesMut::with_capacity(SMALL + 1);
+        let whole = loop {
+            if reader.read_buf(&mut head).await? == 0 {
+                break true;
+            }
+            if head.len() as u64 > limit {
+                return Err(BlobError::TooLarge(limit));
+            }
+            if head.len() > SMALL {
+                break false;
+            }
+        };
+        let head = head.freeze();
+        if whole {
+            return self.place_small(head, temp, gate).await;
+        }
+        let info = self.write_temp(head, reader, limit, temp).await?;
         gate.before_place(&info).await?;
         let target = self.path_of(&info.sha256);
         if fs::try_exists(&target).await? {
@@ -118,6 +142,43 @@ impl FsBlobStore {
         }
         Ok(info)
     }
+}
+
+impl FsBlobStore {
+    async fn place_small(
+        &self,
+        bytes: bytes::Bytes,
+        temp: &Path,
+        gate: &dyn PlaceGate,
+    ) -> Result<BlobInfo, BlobError> {
+        let hashed = bytes.clone();
+        let info = tokio::task::spawn_blocking(move || BlobInfo::of(&hashed))
+            .await
+            .map_err(io::Error::other)?;
+        gate.before_place(&info).await?;
+        let (temp, target) = (temp.to_path_buf(), self.path_of(&info.sha256));
+        tokio::task::spawn_blocking(move || write_small(&bytes, &temp, &target))
+            .await
+            .map_err(io::Error::other)??;
+        Ok(info)
+    }
+}
+
+/// Writes `bytes` to `temp`, syncs it and renames it to `target` (and syncs the directory), unless
+/// `target` holds them already (identical content is stored once).
+fn write_small(bytes: &[u8], temp: &Path, target: &Path) -> io::Result<()> {
+    use std::io::Write;
+    if target.try_exists()? {
+        return Ok(());
+    }
+    let mut file = std::fs::File::create(temp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    let dir = target.parent().expect("blob paths have parents");
+    std::fs::create_dir_all(dir)?;
+    std::fs::rename(temp, target)?;
+    std::fs::File::open(dir)?.sync_all()
 }
 
 /// The blobs under `blobs/ab/`: only files named as `put` names them (anything else there is not ours).
