@@ -34,7 +34,7 @@ def main():
     args = ap.parse_args()
     data_dir = args.data_dir.resolve()
     boot = json.loads((data_dir / "bootstrap.json").read_text())
-    env = dict(os.environ, RUST_LOG="warn", NO_COLOR="1")
+    env = dict(os.environ, ARCA_LOG="warn", NO_COLOR="1")
     if args.database_url:
         env["ARCA_DATABASE_URL"] = args.database_url
     health, first_get = [], []

@@ -35,7 +35,7 @@ def main():
     ap.add_argument("--database-url", default="")
     args = ap.parse_args()
     env = {"ARCA_DATABASE_URL": args.database_url} if args.database_url else {}
-    env["RUST_LOG"] = "warn"
+    env["ARCA_LOG"] = "warn"
     data_dir = args.data_dir.resolve()
     srv = harness.launch(data_dir.parent / (data_dir.name + ".bench-work"), data_dir=data_dir, env=env)
     session = requests.Session()
