@@ -138,7 +138,7 @@ pub struct MetaGen {
 pub fn metadata_generation_row(conn: &Conn, repo_id: &str) -> StoreResult<Option<MetaGen>> {
     // PostgreSQL tables have no rowid, and nothing is kept there.
     let row = if conn.is_postgres() {
-        "NULL"
+        "CAST(NULL AS BIGINT)"
     } else {
         "g.rowid"
     };
@@ -828,6 +828,33 @@ mod tests {
             Ok(())
         })
         .unwrap();
+    }
+
+    /// The generation and its row, on each backend (PostgreSQL has no rowid: never a row there).
+    #[test]
+    fn metadata_generation_with_its_row() {
+        for (_guard, db) in crate::store::test_backends() {
+            db.blocking(|conn| {
+                insert_domain(
+                    conn,
+                    &Domain {
+                        id: "d".into(),
+                        name: "dom".into(),
+                    },
+                    0,
+                )?;
+                let r = repo("gens");
+                insert_repo(conn, &r)?;
+                let before = metadata_generation_row(conn, &r.id)?.expect("the repository");
+                put_file(conn, &r.id, "x", &blob("1"), "t", "u", 1)?;
+                let after = metadata_generation_row(conn, &r.id)?.expect("the repository");
+                assert!(after.generation > before.generation);
+                assert_eq!(after.row.is_some(), !conn.is_postgres());
+                assert_eq!(metadata_generation_row(conn, "none")?, None);
+                Ok(())
+            })
+            .unwrap();
+        }
     }
 
     /// The counters the triggers keep answer what summing the files would, through every way a file
