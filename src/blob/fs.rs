@@ -142,9 +142,7 @@ impl FsBlobStore {
         }
         Ok(info)
     }
-}
 
-impl FsBlobStore {
     async fn place_small(
         &self,
         bytes: bytes::Bytes,

@@ -116,7 +116,8 @@ impl Weighter<Key, Arc<Document>> for ByBytes {
 #[derive(Clone)]
 pub struct Documents {
     cache: Option<Arc<Cache<Key, Arc<Document>, ByBytes>>>,
-    /// Repositories' metadata generations, asked of the database only after `repositories` changed.
+    /// Repositories' metadata generations, asked of the database again only after `repositories` or the
+    /// repository's own generation row changed (`store::cache`, counted per row).
     generations: Arc<RowCache<String, Option<repos::MetaGen>>>,
 }
 

@@ -118,12 +118,7 @@ pub fn get_repo(conn: &Conn, id: &str) -> StoreResult<Option<Repository>> {
 /// transaction that changes a row a generated metadata document is built from. None when the repository
 /// is gone.
 pub fn metadata_generation(conn: &Conn, repo_id: &str) -> StoreResult<Option<i64>> {
-    conn.query_opt(
-        "SELECT COALESCE((SELECT g.meta_gen FROM repo_meta_gens g WHERE g.repo_id = r.id), 0) \
-         FROM repositories r WHERE r.id = ?1",
-        params![repo_id],
-        |r| r.get(0),
-    )
+    Ok(metadata_generation_row(conn, repo_id)?.map(|g| g.generation))
 }
 
 /// A repository's metadata generation and, on SQLite, the rowid of the row that holds it (`None` before
@@ -670,6 +665,18 @@ mod tests {
     use crate::store::test_db;
     use std::collections::HashMap;
 
+    /// The account the tests' repositories belong to.
+    fn domain(conn: &Conn) -> StoreResult<()> {
+        insert_domain(
+            conn,
+            &Domain {
+                id: "d".into(),
+                name: "dom".into(),
+            },
+            0,
+        )
+    }
+
     fn blob(tag: &str) -> BlobInfo {
         BlobInfo {
             sha256: format!("{tag:0>64}"),
@@ -691,14 +698,7 @@ mod tests {
     fn files_replace_trash_restore_and_garbage() {
         let (_dir, db) = test_db();
         db.blocking(|conn| {
-            insert_domain(
-                conn,
-                &Domain {
-                    id: "d".into(),
-                    name: "dom".into(),
-                },
-                0,
-            )?;
+            domain(conn)?;
             let r = repo("files");
             insert_repo(conn, &r)?;
             assert!(matches!(
@@ -797,14 +797,7 @@ mod tests {
     fn largest_live_files_leave_out_the_bin_and_other_repositories() {
         let (_dir, db) = test_db();
         db.blocking(|conn| {
-            insert_domain(
-                conn,
-                &Domain {
-                    id: "d".into(),
-                    name: "dom".into(),
-                },
-                0,
-            )?;
+            domain(conn)?;
             let r = repo("sizes");
             insert_repo(conn, &r)?;
             let other = Repository {
@@ -835,14 +828,7 @@ mod tests {
     fn metadata_generation_with_its_row() {
         for (_guard, db) in crate::store::test_backends() {
             db.blocking(|conn| {
-                insert_domain(
-                    conn,
-                    &Domain {
-                        id: "d".into(),
-                        name: "dom".into(),
-                    },
-                    0,
-                )?;
+                domain(conn)?;
                 let r = repo("gens");
                 insert_repo(conn, &r)?;
                 let before = metadata_generation_row(conn, &r.id)?.expect("the repository");
@@ -863,14 +849,7 @@ mod tests {
     fn usage_counters_follow_every_change_of_the_files() {
         for (_guard, db) in crate::store::test_backends() {
             db.blocking(|conn| {
-                insert_domain(
-                    conn,
-                    &Domain {
-                        id: "d".into(),
-                        name: "dom".into(),
-                    },
-                    0,
-                )?;
+                domain(conn)?;
                 let (a, b, gone) = (repo("a"), repo("b"), repo("gone"));
                 for r in [&a, &b, &gone] {
                     insert_repo(conn, r)?;
