@@ -200,6 +200,7 @@ pub async fn serve_on(
     tokio::spawn(crate::http::release::retention::run(state.clone()));
     tokio::spawn(crate::http::audit::prune::run(state.clone()));
     tokio::spawn(crate::http::sec_guard::run(state.clone()));
+    let ticket_uses = state.ticket_uses.clone();
     let app = router(state);
     let connections = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -244,6 +245,9 @@ pub async fn serve_on(
     drop(listener);
     tracing::info!("shutdown signal received; draining connections");
     connections.shutdown().await;
+    if let Err(e) = ticket_uses.give_back().await {
+        tracing::warn!(error = %e, "ticket uses taken ahead could not be given back");
+    }
     tracing::info!("arca stopped");
     Ok(())
 }

@@ -43,9 +43,11 @@ pub enum Tables {
     Grants = 3,
     /// Repositories' metadata generations (`repo_meta_gens`), bumped by every upload; counted per row.
     MetaGens = 4,
+    /// `tickets`, counted per row: what ends the uses a node holds of a ticket (`service::ticket_uses`).
+    Tickets = 5,
 }
 
-const CLASSES: usize = 5;
+const CLASSES: usize = 6;
 /// Row counts per row-counted class; two rows sharing a slot drop each other's answers, nothing worse.
 const SLOTS: usize = 1024;
 /// A call that changes more rows than this (a repository's files deleted) counts as a change to the class.
@@ -61,12 +63,13 @@ impl Tables {
                 Tables::Grants
             }
             "repo_meta_gens" => Tables::MetaGens,
+            "tickets" => Tables::Tickets,
             _ => return None,
         })
     }
 
     fn by_row(self) -> bool {
-        matches!(self, Tables::Files | Tables::MetaGens)
+        matches!(self, Tables::Files | Tables::MetaGens | Tables::Tickets)
     }
 
     fn bit(self) -> u32 {
@@ -127,6 +130,15 @@ impl Generations {
         self.any.load(Ordering::SeqCst)
     }
 
+    /// One number that changes whenever row `row` of row-counted `class` does, or any of `tables`. A
+    /// call that changes the row moves it by exactly one (a row is counted once per call, and a call that
+    /// counts its whole class instead moves the class's count once), so a caller that read it before its
+    /// own change can tell whether anyone else's came in between.
+    pub(crate) fn of_row_and(&self, class: Tables, row: i64, tables: &[Tables]) -> u64 {
+        debug_assert!(class.by_row(), "{class:?} is counted per class");
+        self.of_row(class, Some(row)).wrapping_add(self.of(tables))
+    }
+
     fn bump(&self, touched: &Touched) {
         if touched.classes == 0 && touched.appeared == 0 && touched.rows.is_empty() {
             return;
@@ -173,6 +185,11 @@ impl Watch {
                     marks.appeared |= class.bit();
                 }
                 if marks.classes & class.bit() != 0 {
+                    return;
+                }
+                // Counted once per call however often the call changes it, so a call moves a row's
+                // count by one (`Generations::of_row_and`).
+                if marks.rows.contains(&(class, row)) {
                     return;
                 }
                 if marks.rows.len() >= MAX_ROWS {

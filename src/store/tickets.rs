@@ -101,6 +101,9 @@ pub struct WantedUses {
     pub id: String,
     pub name: Option<String>,
     pub count: usize,
+    /// Uses to take beyond `count` for the node to hand out later without asking (SQLite only,
+    /// `service::ticket_uses`); taken only while at least three times as many would stay in the row.
+    pub ahead: i64,
 }
 
 /// What a [`WantedUses`] was granted: how many uses (at most those wanted, never more than were left), and
@@ -108,45 +111,76 @@ pub struct WantedUses {
 #[derive(Debug, Clone)]
 pub struct GrantedUses {
     pub granted: usize,
+    /// Uses taken beyond those granted (0 or the `ahead` asked for).
+    pub ahead: i64,
     pub user: crate::store::identity::User,
     pub embed_id: String,
+    pub expires_at: i64,
+    /// The ticket's rowid (SQLite; `None` on PostgreSQL).
+    pub row: Option<i64>,
 }
 
 /// Takes the uses of several tickets in one transaction, so that a burst of requests on the same
-/// tickets costs one commit rather than one each. A group that fits in the uses left takes them in one
-/// statement; one that does not (the ticket runs out in it, or is refused) falls back to one use at a
-/// time, so exactly as many are granted as were left. A use is taken only from a valid ticket of an enabled
+/// tickets costs one commit rather than one each. First gives back the unused uses `returned` names (uses
+/// a node took ahead and can no longer hand out). A group that fits in the uses left takes them in one
+/// statement, with those it asks to take ahead when the row keeps at least three times as many; one that
+/// does not (the ticket runs out in it, or is refused) falls back to one use at a time, so exactly as many
+/// are granted as were left. A use is taken only from a valid ticket of an enabled
 /// user; `name`, when given (a Basic login), must be the user's name or repo user name
 /// (`<domain_id>_<user_id>`), checked in the statement that takes the use, so a login naming someone else
 /// takes none.
 pub fn consume_many(
     conn: &mut Conn,
     wanted: &[WantedUses],
+    returned: &[(String, i64)],
     now: i64,
 ) -> StoreResult<Vec<Option<GrantedUses>>> {
+    // ?5: uses that must stay in the row after the take (0 when nothing is taken ahead).
     const TAKE_N: &str = "UPDATE tickets SET left_num = left_num - ?4 \
-             WHERE id = ?1 AND left_num >= ?4 AND expires_at > ?2 AND NOT revoked \
+             WHERE id = ?1 AND left_num - ?4 >= ?5 AND expires_at > ?2 AND NOT revoked \
              AND EXISTS (SELECT 1 FROM users u WHERE u.id = tickets.user_id AND u.enabled \
                  AND (CAST(?3 AS TEXT) IS NULL OR u.name = ?3 OR u.domain_id || '_' || u.id = ?3)) \
-             RETURNING user_id, embed_id";
+             RETURNING user_id, embed_id, expires_at, ";
+    let take_sql = if conn.is_postgres() {
+        format!("{TAKE_N}CAST(NULL AS BIGINT)")
+    } else {
+        format!("{TAKE_N}rowid")
+    };
     let tx = conn.transaction()?;
+    for (id, unused) in returned {
+        tx.execute(
+            "UPDATE tickets SET left_num = left_num + ?2 WHERE id = ?1",
+            params![id, unused],
+        )?;
+    }
     let mut answers = Vec::with_capacity(wanted.len());
     for want in wanted {
-        let take = |n: i64| {
-            tx.query_opt(TAKE_N, params![want.id, now, want.name, n], |r| {
-                Ok((r.get::<String>(0)?, r.get::<String>(1)?))
+        let take = |n: i64, keep: i64| {
+            tx.query_opt(&take_sql, params![want.id, now, want.name, n, keep], |r| {
+                Ok((
+                    r.get::<String>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<i64>(2)?,
+                    r.get::<Option<i64>>(3)?,
+                ))
             })
         };
         let mut granted = 0;
+        let mut ahead = 0;
         let mut owner = None;
-        if want.count > 1 {
-            if let Some(row) = take(want.count as i64)? {
+        if want.ahead > 0 {
+            if let Some(row) = take(want.count as i64 + want.ahead, 3 * want.ahead)? {
+                (granted, ahead, owner) = (want.count, want.ahead, Some(row));
+            }
+        }
+        if want.count > 1 && owner.is_none() {
+            if let Some(row) = take(want.count as i64, 0)? {
                 granted = want.count;
                 owner = Some(row);
             }
         }
         while granted < want.count {
-            match take(1)? {
+            match take(1, 0)? {
                 Some(row) => {
                     granted += 1;
                     owner = Some(row);
@@ -155,11 +189,14 @@ pub fn consume_many(
             }
         }
         let answer = match owner {
-            Some((user_id, embed_id)) => {
+            Some((user_id, embed_id, expires_at, row)) => {
                 crate::store::identity::get_user(&tx, &user_id)?.map(|user| GrantedUses {
                     granted,
+                    ahead,
                     user,
                     embed_id,
+                    expires_at,
+                    row,
                 })
             }
             None => None,
@@ -412,8 +449,9 @@ pub(crate) mod tests {
             id: id.to_string(),
             name: name.map(str::to_string),
             count: 1,
+            ahead: 0,
         };
-        let granted = consume_many(conn, &[wanted], now)?.pop().flatten();
+        let granted = consume_many(conn, &[wanted], &[], now)?.pop().flatten();
         Ok(granted.map(|g| (g.user.id, g.embed_id)))
     }
 
@@ -504,10 +542,12 @@ pub(crate) mod tests {
                 id: "t".into(),
                 name: name.map(str::to_string),
                 count,
+                ahead: 0,
             };
             let granted = consume_many(
                 conn,
                 &[want(None, 2), want(Some("bob"), 3), want(Some("alice"), 4)],
+                &[],
                 10,
             )?;
             let counts: Vec<usize> = granted
@@ -520,7 +560,56 @@ pub(crate) mod tests {
                 "bob's login takes none; alice gets the 3 left of 4"
             );
             assert_eq!(granted[0].as_ref().unwrap().user.name, "alice");
-            assert!(consume_many(conn, &[want(None, 1)], 10)?[0].is_none());
+            assert!(consume_many(conn, &[want(None, 1)], &[], 10)?[0].is_none());
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    /// Uses taken ahead come out of the row only while three times as many stay in it, and given-back
+    /// uses return to it.
+    #[test]
+    fn uses_are_taken_ahead_only_from_plenty_and_come_back() {
+        for (_guard, db) in crate::store::test_backends() {
+            uses_taken_ahead(&db);
+        }
+    }
+
+    fn uses_taken_ahead(db: &crate::store::Db) {
+        db.blocking(|conn| {
+            seed(conn);
+            insert(conn, &ticket("t", "u1", 1000, 300))?;
+            let left = |conn: &mut Conn| {
+                conn.query_row(
+                    "SELECT left_num FROM tickets WHERE id = 't'",
+                    params![],
+                    |r| r.get::<i64>(0),
+                )
+            };
+            let want = |count, ahead| WantedUses {
+                id: "t".into(),
+                name: None,
+                count,
+                ahead,
+            };
+            let granted = consume_many(conn, &[want(2, 64)], &[], 10)?
+                .remove(0)
+                .unwrap();
+            assert_eq!((granted.granted, granted.ahead), (2, 64));
+            assert_eq!(
+                granted.row.is_some(),
+                !conn.is_postgres(),
+                "SQLite answers the rowid"
+            );
+            assert_eq!(left(conn)?, 300 - 66);
+            // 234 left: 2 + 64 taken would leave 168, under three times 64; only the 2 are taken.
+            let granted = consume_many(conn, &[want(2, 64)], &[], 10)?
+                .remove(0)
+                .unwrap();
+            assert_eq!((granted.granted, granted.ahead), (2, 0));
+            assert_eq!(left(conn)?, 232);
+            consume_many(conn, &[], &[("t".into(), 64)], 10)?;
+            assert_eq!(left(conn)?, 296);
             Ok(())
         })
         .unwrap();

@@ -454,3 +454,20 @@ def test_concurrent_uses_succeed_exactly_left_num_times(srv, root_token, use_tic
         codes = list(pool.map(lambda _: use_ticket(row["value"]).status_code, range(200)))
     assert codes.count(200) == 50, codes
     assert codes.count(401) == 150, codes
+
+
+def test_uses_taken_ahead_keep_the_count_exact_and_listed(srv, root_token, use_ticket):
+    """A ticket with plenty left under concurrent use: the node takes uses ahead (SQLite) and hands them
+    out from memory. Every use is granted, the list shows exactly what is left after each round, and a
+    revocation refuses the next use although uses were held."""
+    embed = unique("ahead")
+    row = create_ticket(srv, root_token, embed_id=embed, left_num=2000)
+    used = 0
+    for _ in range(3):
+        with ThreadPoolExecutor(max_workers=32) as pool:
+            codes = list(pool.map(lambda _: use_ticket(row["value"]).status_code, range(300)))
+        assert codes.count(200) == 300, codes
+        used += 300
+        assert row_for(tickets(srv, root_token, embed_id=embed), row["value"])["left_num"] == 2000 - used
+    assert revoke(srv, root_token, row["ticket"]).status_code in (200, 204)
+    assert_auth_error(use_ticket(row["value"]))

@@ -227,7 +227,14 @@ async fn list_inner(
         .call(move |conn| tickets::list_valid(conn, &project.id, &filter, now_ms(), &page))
         .await?;
     let offset_minutes = state.config.display_offset_minutes;
-    let rows: Vec<TicketRow> = page.into_iter().map(|v| row(v, offset_minutes)).collect();
+    let rows: Vec<TicketRow> = page
+        .into_iter()
+        .map(|mut view| {
+            // Uses this node took ahead are still the ticket's (`service::ticket_uses`).
+            view.left_num += state.ticket_uses.held(&view.id);
+            row(view, offset_minutes)
+        })
+        .collect();
     Ok(Json(json!({"count": count, "page_data": rows})))
 }
 
