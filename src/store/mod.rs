@@ -483,6 +483,27 @@ const URI_PATH: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERI
     .remove(b'.')
     .remove(b'~');
 
+/// How many ids an id-list query takes at once (`IN (?2, …)`): shorter lists are padded with NULLs, which
+/// match nothing, so one prepared statement serves every call.
+pub const ID_LIST_WIDTH: usize = 100;
+
+/// `?{first}, ?{first+1}, …`: the placeholders of an id list of `ID_LIST_WIDTH`.
+pub(crate) fn id_list_placeholders(first: usize) -> String {
+    (first..first + ID_LIST_WIDTH)
+        .map(|n| format!("?{n}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// `ids` in chunks of `ID_LIST_WIDTH`, each padded with NULLs to that width.
+pub(crate) fn id_list_chunks<'a>(ids: &'a [&'a str]) -> impl Iterator<Item = Vec<Option<&'a str>>> {
+    ids.chunks(ID_LIST_WIDTH).map(|chunk| {
+        let mut list: Vec<Option<&str>> = chunk.iter().map(|id| Some(*id)).collect();
+        list.resize(ID_LIST_WIDTH, None);
+        list
+    })
+}
+
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }

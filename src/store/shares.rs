@@ -4,7 +4,7 @@
 
 use crate::params;
 use crate::store::repos::{repo_from_row, Repository, REPO_COLS};
-use crate::store::Conn;
+use crate::store::{Conn, Param};
 
 use super::StoreResult;
 
@@ -65,6 +65,27 @@ pub fn readable_through_shares(
         params![home_project_id, user_id],
         |r| r.get(0),
     )
+}
+
+/// `readable_through_shares` for several users at once: (user id, repository name), by name for each user.
+pub fn readable_through_shares_of(
+    conn: &Conn,
+    home_project_id: &str,
+    user_ids: &[&str],
+) -> StoreResult<Vec<(String, String)>> {
+    let sql = format!(
+        "SELECT DISTINCT m.user_id, r.name FROM repositories r \
+         JOIN repo_shares s ON s.repo_id = r.id JOIN project_members m ON m.project_id = s.project_id \
+         WHERE r.project_id = ?1 AND m.user_id IN ({}) ORDER BY m.user_id, r.name",
+        crate::store::id_list_placeholders(2)
+    );
+    let mut out = Vec::new();
+    for ids in crate::store::id_list_chunks(user_ids) {
+        let mut values: Vec<&dyn Param> = vec![&home_project_id];
+        values.extend(ids.iter().map(|id| id as &dyn Param));
+        out.extend(conn.query_map(&sql, &values, |r| Ok((r.get(0)?, r.get(1)?)))?);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

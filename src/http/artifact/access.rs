@@ -8,7 +8,7 @@ use crate::authz::privileges::{allows, PrivilegeEntry};
 use crate::authz::scope::Scope;
 use crate::domain::operation::{Operation, OperationSet};
 use crate::http::app::AppState;
-use crate::http::artifact::privileges::entries_for_user;
+use crate::http::artifact::privileges::{entries_for_user, entries_for_users};
 use crate::http::error::ApiError;
 use crate::store::repos::{self, Repository};
 use crate::store::{Conn, StoreResult};
@@ -69,6 +69,31 @@ impl CallerAccess {
             by_project,
             scope: Scope::Everything,
         })
+    }
+
+    /// `load_for_user` for several users, as (user id, is root), with a few queries per project whatever
+    /// their number.
+    pub fn load_for_users<'a>(
+        conn: &Conn,
+        users: &[(&str, bool)],
+        project_ids: impl IntoIterator<Item = &'a str>,
+    ) -> StoreResult<HashMap<String, CallerAccess>> {
+        let mut out: HashMap<String, CallerAccess> = users
+            .iter()
+            .map(|(id, _)| (id.to_string(), CallerAccess::default()))
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        for project_id in project_ids {
+            if !seen.insert(project_id) {
+                continue;
+            }
+            for (user_id, entries) in entries_for_users(conn, project_id, users)? {
+                if let Some(access) = out.get_mut(&user_id) {
+                    access.by_project.insert(project_id.to_string(), entries);
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn entries(&self, project_id: &str) -> &[PrivilegeEntry] {

@@ -1,5 +1,7 @@
 //! A user's privileges in a CodeArts project (seed 002), merged per SPEC §5.
 
+use std::collections::HashMap;
+
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -100,6 +102,56 @@ pub fn entries_for_user(
         entries.push(shared_read_entry(project_id, &name));
     }
     Ok(entries)
+}
+
+/// `entries_for_user` for several users of one project, as (user id, is root): one query for their roles,
+/// one for the repositories shared to them, and each role's grants read once (the repository user list
+/// counts a page of a hundred users this way instead of with two queries each).
+pub fn entries_for_users(
+    conn: &Conn,
+    project_id: &str,
+    users: &[(&str, bool)],
+) -> StoreResult<HashMap<String, Vec<PrivilegeEntry>>> {
+    let others: Vec<&str> = users
+        .iter()
+        .filter(|(_, is_root)| !is_root)
+        .map(|(id, _)| *id)
+        .collect();
+    let member_roles: HashMap<String, i64> = projects::member_roles(conn, project_id, &others)?
+        .into_iter()
+        .collect();
+    let mut shared: HashMap<String, Vec<String>> = HashMap::new();
+    for (user_id, name) in shares::readable_through_shares_of(conn, project_id, &others)? {
+        shared.entry(user_id).or_default().push(name);
+    }
+    let mut of_role: HashMap<&str, Vec<PrivilegeEntry>> = HashMap::new();
+    let mut out = HashMap::with_capacity(users.len());
+    for (user_id, is_root) in users {
+        if *is_root {
+            let entries = vec![default_entry(project_id, &roles::PROJECT_MANAGER)];
+            out.insert(user_id.to_string(), entries);
+            continue;
+        }
+        let role = member_roles
+            .get(*user_id)
+            .and_then(|id| roles::from_projectman_role(*id));
+        let mut entries = match role {
+            Some(role) => match of_role.get(role.id) {
+                Some(entries) => entries.clone(),
+                None => {
+                    let entries = entries_for_role(conn, project_id, role)?;
+                    of_role.insert(role.id, entries.clone());
+                    entries
+                }
+            },
+            None => Vec::new(),
+        };
+        for name in shared.remove(*user_id).unwrap_or_default() {
+            entries.push(shared_read_entry(project_id, &name));
+        }
+        out.insert(user_id.to_string(), entries);
+    }
+    Ok(out)
 }
 
 /// Reading one repository through a share: the Viewer role's download, on that repository only.
@@ -327,4 +379,98 @@ pub async fn update_role_grants(
         })
         .collect();
     Ok(success(result))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params;
+    use crate::store::identity::{insert_domain, Domain};
+    use crate::store::repos::{insert_repo, tests_support::repo_fixture};
+    use crate::store::{shares, test_backends};
+
+    /// The batched form answers, user by user, exactly what `entries_for_user` answers: roots, members of
+    /// each role (one with stored grants), members reaching repositories through shares, strangers, and
+    /// more users than one id list takes.
+    #[test]
+    fn entries_for_users_match_entries_for_user() {
+        for (_guard, db) in test_backends() {
+            db.blocking(|conn| {
+                insert_domain(
+                    conn,
+                    &Domain {
+                        id: "d".into(),
+                        name: "dom".into(),
+                    },
+                    0,
+                )?;
+                for p in ["home", "other"] {
+                    conn.execute(
+                        "INSERT INTO projects (id, domain_id, name, project_type, creator_id, created_at, updated_at) \
+                         VALUES (?1, 'd', ?1, 'scrum', 'u0', 0, 0)",
+                        params![p],
+                    )?;
+                }
+                let ids: Vec<String> = (0..130).map(|i| format!("u{i}")).collect();
+                for id in &ids {
+                    conn.execute(
+                        "INSERT INTO users (id, domain_id, name, created_at, modified_at, created_by, modified_by) \
+                         VALUES (?1, 'd', ?1, 0, 0, 'u0', 'u0')",
+                        params![id],
+                    )?;
+                }
+                let mut shared = Vec::new();
+                for name in ["alpha", "beta"] {
+                    let mut repo = repo_fixture();
+                    repo.domain_id = "d".into();
+                    repo.project_id = "home".into();
+                    repo.name = name.into();
+                    insert_repo(conn, &repo)?;
+                    shared.push(repo.id);
+                }
+                shares::set_shared_into(conn, "other", &shared, "u0", 1)?;
+                projects::replace_grants(
+                    conn,
+                    "home",
+                    roles::from_projectman_role(4).unwrap().id,
+                    &[projects::Grant {
+                        role_id: roles::from_projectman_role(4).unwrap().id.into(),
+                        project_id: "home".into(),
+                        area_service_id: roles::AREA_SERVICE_ID.into(),
+                        granted_object_path: "/alpha/*".into(),
+                        granted_object_type_id: roles::OBJECT_TYPE_PROJECT.into(),
+                        operations: OperationSet::of(&[Operation::Download]).bits(),
+                    }],
+                )?;
+                for (i, id) in ids.iter().enumerate() {
+                    // Every third user is a member of home with a role among 3..=12 and 99 (no role);
+                    // every fifth is a member of other, where both repositories are shared.
+                    if i % 3 == 0 {
+                        let role = [3, 4, 8, 12, 99][i % 5];
+                        projects::upsert_member(conn, "home", id, role, 0)?;
+                    }
+                    if i % 5 == 0 {
+                        projects::upsert_member(conn, "other", id, 8, 0)?;
+                    }
+                }
+                let users: Vec<(&str, bool)> = ids
+                    .iter()
+                    .enumerate()
+                    .map(|(i, id)| (id.as_str(), i == 7))
+                    .collect();
+                for project in ["home", "other", "nowhere"] {
+                    let batched = entries_for_users(conn, project, &users)?;
+                    assert_eq!(batched.len(), users.len());
+                    for (id, is_root) in &users {
+                        let one = entries_for_user(conn, project, id, *is_root)?;
+                        assert_eq!(batched[*id], one, "{project} {id}");
+                    }
+                }
+                let shared = &entries_for_users(conn, "home", &users)?["u5"];
+                assert_eq!(shared.len(), 2, "two repositories reached through shares");
+                Ok(())
+            })
+            .unwrap();
+        }
+    }
 }

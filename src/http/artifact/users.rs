@@ -93,15 +93,17 @@ pub async fn list(
             };
             let mut readable = HashMap::new();
             let mut names: HashMap<String, String> = HashMap::new();
+            let who: Vec<(&str, bool)> = users.iter().map(|u| (u.id.as_str(), u.is_root)).collect();
+            let access = CallerAccess::load_for_users(
+                conn,
+                &who,
+                repos.iter().map(|r| r.project_id.as_str()),
+            )?;
             for u in &users {
-                let access = CallerAccess::load_for_user(
-                    conn,
-                    &u.id,
-                    u.is_root,
-                    repos.iter().map(|r| r.project_id.as_str()),
-                )?;
-                let count = repos.iter().filter(|r| access.can_read(r)).count() as i64;
-                readable.insert(u.id.clone(), count);
+                let count = access.get(&u.id).map_or(0, |access| {
+                    repos.iter().filter(|r| access.can_read(r)).count()
+                });
+                readable.insert(u.id.clone(), count as i64);
                 names.insert(u.id.clone(), u.name.clone());
             }
             for u in &users {
