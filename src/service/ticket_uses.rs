@@ -4,7 +4,7 @@
 //! in one transaction (`tickets::consume_many`), so under load the commit is paid once per batch.
 //!
 //! When this process is the database's one writer (SQLite), a ticket asked for by several requests of one
-//! batch also has uses taken ahead: the row is decremented for them in the same statement, and the node
+//! batch, or asked for again within a second of its last use from the row, also has uses taken ahead: the row is decremented for them in the same statement, and the node
 //! hands them out from memory to the next requests, with no database call. They are held only while
 //! nothing has changed the ticket's row (a revocation, a give-back) or any user (disabled, renamed) since
 //! they were taken, as the change counts of `store::cache` tell, and only while the ticket has not expired;
@@ -79,6 +79,8 @@ struct Holding {
     /// How many were taken ahead last, and when.
     taken: i64,
     taken_at: std::time::Instant,
+    /// When a use was last taken from the row.
+    asked_at: std::time::Instant,
     /// The change count of the row and the users when the uses were taken; `None` when they are not to
     /// be handed out (another change came in between).
     stamp: Option<u64>,
@@ -205,8 +207,10 @@ impl Held {
         Some(Some(holding.granted.clone()))
     }
 
-    /// Asks uses ahead for the groups several requests want of a ticket whose row is known and of which
-    /// nothing is held; answers, per group, the row's change count before the batch (`None`: not asked).
+    /// Asks uses ahead for the groups of a ticket whose row is known and of which nothing is held, when
+    /// several requests want it or it was last taken from the row within `QUICKLY` (one client using it
+    /// one request after another); answers, per group, the row's change count before the batch (`None`:
+    /// not asked).
     fn plan(
         &self,
         generations: Option<&Generations>,
@@ -220,7 +224,8 @@ impl Held {
             .iter_mut()
             .map(|group| {
                 let holding = tickets.get(&group.id)?;
-                if group.count < 2 || holding.left > 0 {
+                let again = holding.asked_at.elapsed() < QUICKLY;
+                if (group.count < 2 && !again) || holding.left > 0 {
                     return None;
                 }
                 group.ahead = if holding.taken_at.elapsed() < QUICKLY {
@@ -258,8 +263,11 @@ impl Held {
             else {
                 continue;
             };
-            if *ahead == 0 && tickets.contains_key(&id) {
-                continue;
+            if *ahead == 0 {
+                if let Some(known) = tickets.get_mut(&id) {
+                    known.asked_at = std::time::Instant::now();
+                    continue;
+                }
             }
             let now = generations.of_row_and(Tables::Tickets, *row, STAMPED_WITH);
             let stamp = before
@@ -270,6 +278,7 @@ impl Held {
                 left: *ahead,
                 taken: *ahead,
                 taken_at: std::time::Instant::now(),
+                asked_at: std::time::Instant::now(),
                 stamp,
                 granted: Granted {
                     user: user.clone(),
@@ -619,6 +628,25 @@ mod held_tests {
             for task in tasks {
                 granted += usize::from(task.await.unwrap().unwrap().is_some());
             }
+        }
+        assert_eq!(granted, 1000);
+        assert_eq!((uses.held("t"), row_left(&db)), (0, 0));
+    }
+
+    /// One client using a ticket one request after another: the second use within a second takes uses
+    /// ahead, the next ones come from memory, and in all exactly as many are granted as the ticket had.
+    #[tokio::test]
+    async fn a_ticket_used_again_soon_takes_uses_ahead_one_request_at_a_time() {
+        let (_dir, db, uses) = with_ticket(1000, i64::MAX);
+        assert_eq!(one_batch(&uses, 1, None).await, 1);
+        assert_eq!((uses.held("t"), row_left(&db)), (0, 999));
+        assert_eq!(one_batch(&uses, 1, None).await, 1);
+        assert_eq!((uses.held("t"), row_left(&db)), (64, 998 - 64));
+        assert!(uses.take("t".into(), None).await.unwrap().is_some());
+        assert_eq!(row_left(&db), 934, "handed out from memory");
+        let mut granted = 3;
+        while uses.take("t".into(), None).await.unwrap().is_some() {
+            granted += 1;
         }
         assert_eq!(granted, 1000);
         assert_eq!((uses.held("t"), row_left(&db)), (0, 0));
