@@ -9,8 +9,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio_util::io::ReaderStream;
 
 use super::{
-    is_sha256_hex, BlobError, BlobInfo, BlobStore, ByteStream, ListedBlob, LocalBlob, PlaceGate,
-    StreamHasher,
+    is_sha256_hex, low_priority, BlobError, BlobInfo, BlobStore, ByteStream, ListedBlob, LocalBlob,
+    PlaceGate, StreamHasher,
 };
 
 const CHUNK: usize = 256 * 1024;
@@ -150,14 +150,10 @@ impl FsBlobStore {
         gate: &dyn PlaceGate,
     ) -> Result<BlobInfo, BlobError> {
         let hashed = bytes.clone();
-        let info = tokio::task::spawn_blocking(move || BlobInfo::of(&hashed))
-            .await
-            .map_err(io::Error::other)?;
+        let info = low_priority::run(move || BlobInfo::of(&hashed)).await?;
         gate.before_place(&info).await?;
         let (temp, target) = (temp.to_path_buf(), self.path_of(&info.sha256));
-        tokio::task::spawn_blocking(move || write_small(&bytes, &temp, &target))
-            .await
-            .map_err(io::Error::other)??;
+        low_priority::run(move || write_small(&bytes, &temp, &target)).await??;
         Ok(info)
     }
 }
