@@ -11,6 +11,7 @@ pub mod config;
 pub mod domain;
 pub mod formats;
 pub mod http;
+pub mod low_priority;
 pub mod migrate;
 pub mod server;
 pub mod service;

@@ -8,9 +8,11 @@ use tokio::fs::{self, File};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio_util::io::ReaderStream;
 
+use crate::low_priority;
+
 use super::{
-    is_sha256_hex, low_priority, BlobError, BlobInfo, BlobStore, ByteStream, ListedBlob, LocalBlob,
-    PlaceGate, StreamHasher,
+    is_sha256_hex, BlobError, BlobInfo, BlobStore, ByteStream, ListedBlob, LocalBlob, PlaceGate,
+    StreamHasher,
 };
 
 const CHUNK: usize = 256 * 1024;
@@ -150,10 +152,14 @@ impl FsBlobStore {
         gate: &dyn PlaceGate,
     ) -> Result<BlobInfo, BlobError> {
         let hashed = bytes.clone();
-        let info = low_priority::run(move || BlobInfo::of(&hashed)).await?;
+        let info = low_priority::run(move || BlobInfo::of(&hashed))
+            .await
+            .map_err(io::Error::other)?;
         gate.before_place(&info).await?;
         let (temp, target) = (temp.to_path_buf(), self.path_of(&info.sha256));
-        low_priority::run(move || write_small(&bytes, &temp, &target)).await??;
+        low_priority::run(move || write_small(&bytes, &temp, &target))
+            .await
+            .map_err(io::Error::other)??;
         Ok(info)
     }
 }
@@ -285,7 +291,12 @@ impl BlobStore for FsBlobStore {
         if !is_sha256_hex(sha256) {
             return Ok(());
         }
-        match fs::remove_file(self.path_of(sha256)).await {
+        // Deleting, like creating, is mostly the kernel's work: it yields to reads too.
+        let path = self.path_of(sha256);
+        match low_priority::run(move || std::fs::remove_file(path))
+            .await
+            .map_err(io::Error::other)?
+        {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e.into()),
             _ => Ok(()),
         }

@@ -5,7 +5,6 @@
 
 pub mod fs;
 mod hashing;
-pub mod low_priority;
 pub mod s3;
 pub mod small;
 

@@ -238,7 +238,7 @@ pub async fn store_file(
     );
     let committed = state
         .db
-        .call(move |conn| {
+        .call_yielding(move |conn| {
             let tx = conn.transaction()?;
             let (repo_id, path) = (repo_id.as_str(), path.as_str());
             let now = now_ms();

@@ -342,6 +342,18 @@ impl Db {
         tokio::task::spawn_blocking(move || db.blocking(f)).await?
     }
 
+    /// `call` on an upload thread (`low_priority`): for the transactions that record uploads, so
+    /// that on a saturated CPU they yield to reads as the uploads' file work does. Readers never wait for
+    /// them (WAL); other writers may, a little longer.
+    pub async fn call_yielding<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Conn) -> StoreResult<T> + Send + 'static,
+    {
+        let db = self.clone();
+        crate::low_priority::run(move || db.blocking(f)).await?
+    }
+
     /// Whether other nodes may share this database (PostgreSQL), and so the blob store: in-process locks
     /// then fence nothing against them.
     pub fn is_shared(&self) -> bool {

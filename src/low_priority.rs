@@ -1,13 +1,14 @@
 //! Threads for uploads' blocking work (hashing a small body; creating, writing, syncing and renaming its
-//! file), at a lower scheduling priority than the threads that answer reads. When the CPU is saturated, the
+//! file; the transaction that records it; deleting a blob it replaced), at a lower scheduling priority
+//! than the threads that answer reads. When the CPU is saturated, the
 //! kernel then gives a read the CPU before an upload's file work (most of it in the kernel, charged to the
 //! thread that asked), so reads keep their pace while uploads run, and uploads take what reads leave
 //! (issue 15, "Reads never wait behind writes"; BENCHMARKS.md). On an idle machine they run as fast.
 
-use std::io;
 use std::sync::LazyLock;
 
 use tokio::runtime::Runtime;
+use tokio::task::JoinError;
 
 /// The nice value of the upload threads: a weight of 110 against 1,024 for the others (Linux CFS), about a
 /// tenth of a contended CPU, never nothing.
@@ -30,12 +31,14 @@ static POOL: LazyLock<Option<Runtime>> = LazyLock::new(|| {
 });
 
 /// Runs `work` on an upload thread (on the runtime's blocking pool where that pool could not be made).
-pub async fn run<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> io::Result<T> {
+pub async fn run<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, JoinError> {
     let handle = match POOL.as_ref() {
         Some(pool) => pool.spawn_blocking(work),
         None => tokio::task::spawn_blocking(work),
     };
-    handle.await.map_err(io::Error::other)
+    handle.await
 }
 
 #[cfg(test)]
