@@ -325,7 +325,7 @@ pub async fn reclaim_blobs(
     }
     let (unrecorded, freed) = state
         .db
-        .call(move |conn| {
+        .call_yielding(move |conn| {
             let unrecorded = repos::unrecorded_blobs(conn, &candidates)?;
             Ok((unrecorded, repos::collect_garbage(conn, &candidates)?))
         })

@@ -587,6 +587,30 @@ fn pg_test_db(admin: &str) -> (Box<dyn std::any::Any>, Db) {
 mod tests {
     use super::*;
 
+    /// Upload transactions run niced on every backend, and answer as `call` does.
+    #[test]
+    fn yielding_calls_run_on_the_niced_upload_threads() {
+        // The databases are made outside any runtime, as the blocking PostgreSQL client wants.
+        for (_guard, db) in test_backends() {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            let (nice, answer) = runtime
+                .block_on(db.call_yielding(|conn| {
+                    let nice = rustix::process::getpriority_process(None).unwrap_or(0);
+                    Ok((
+                        nice,
+                        conn.query_row("SELECT CAST(40 + 2 AS BIGINT)", params![], |r| {
+                            r.get::<i64>(0)
+                        })?,
+                    ))
+                }))
+                .unwrap();
+            assert!(nice >= crate::low_priority::NICE);
+            assert_eq!(answer, 42);
+        }
+    }
+
     #[test]
     fn database_urls_are_read_without_repeating_them() {
         assert_eq!(DatabaseUrl::parse(""), Ok(DatabaseUrl::Sqlite(None)));
