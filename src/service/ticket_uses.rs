@@ -4,15 +4,16 @@
 //! in one transaction (`tickets::consume_many`), so under load the commit is paid once per batch.
 //!
 //! When this process is the database's one writer (SQLite), a ticket asked for by several requests of one
-//! batch, or asked for again within a second of its last use from the row, also has uses taken ahead: the row is decremented for them in the same statement, and the node
-//! hands them out from memory to the next requests, with no database call. They are held only while
-//! nothing has changed the ticket's row (a revocation, a give-back) or any user (disabled, renamed) since
-//! they were taken, as the change counts of `store::cache` tell, and only while the ticket has not expired;
-//! a holding found stale is given back to the row by the next batch, and the request asks the database as
-//! if nothing had been held. So exactly as many uses are granted as the ticket had: a use is either in the
-//! row or held by this node, never both, and a crash loses the held ones (fewer uses, never more). The list
-//! shows the row's count plus what the node holds (`held`). On PostgreSQL other nodes change tickets this
-//! node never sees, and every use asks the database.
+//! batch, or asked for again within a second of its last use from the row, also has uses taken ahead: the row
+//! is decremented for them in the same statement, and the node hands them out from memory to the next
+//! requests, with no database call. They are held only while nothing has changed the ticket's row (a
+//! revocation, a give-back) or any user (disabled, renamed) since they were taken, as the change counts of
+//! `store::cache` tell, and only while the ticket has not expired; a holding found stale is given back to the
+//! row by the next batch, and the request asks the database as if nothing had been held. So exactly as many
+//! uses are granted as the ticket had: a use is either in the row or held by this node, never both, and a
+//! crash loses the held ones (fewer uses, never more). The list shows the row's count plus what the node
+//! holds (`held`). On PostgreSQL other nodes change tickets this node never sees, and every use asks the
+//! database.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
