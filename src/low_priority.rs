@@ -1,9 +1,9 @@
 //! Threads for uploads' blocking work (hashing a small body; creating, writing, syncing and renaming its
-//! file; the transaction that records it; deleting a blob it replaced), at a lower scheduling priority
-//! than the threads that answer reads. When the CPU is saturated, the
-//! kernel then gives a read the CPU before an upload's file work (most of it in the kernel, charged to the
-//! thread that asked), so reads keep their pace while uploads run, and uploads take what reads leave
-//! (issue 15, "Reads never wait behind writes"; BENCHMARKS.md). On an idle machine they run as fast.
+//! file; the transaction that records it; deleting a blob it replaced), at a lower scheduling priority than
+//! the threads that answer reads. When the CPU is saturated, the kernel then gives a read the CPU before an
+//! upload's file work (most of it in the kernel, charged to the thread that asked), so reads keep their
+//! pace while uploads run, and uploads take what reads leave (issue 15, "Reads never wait behind writes";
+//! BENCHMARKS.md). On an idle machine they run as fast.
 
 use std::sync::LazyLock;
 
