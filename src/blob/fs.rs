@@ -4,9 +4,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::StreamExt;
 use tokio::fs::{self, File};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
-use tokio_util::io::ReaderStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
 use crate::low_priority;
 
@@ -16,6 +17,34 @@ use super::{
 };
 
 const CHUNK: usize = 256 * 1024;
+
+/// Downloads read this much per blocking hand-off, straight into the buffer the socket is written from
+/// (`tokio::fs::File` took a hand-off per 256 KiB and copied each read once more): a file of up to 1 MiB
+/// is opened and read in one hand-off. Each downloading connection holds one such buffer; 64 connections
+/// downloading 1 MiB files peaked at 94–114 MiB of RSS, against 72 MiB before (BENCHMARKS.md).
+const READ_CHUNK: u64 = 1024 * 1024;
+
+/// `want` bytes of `file` from `at` into `buf`; a file shorter than that is an error (its row says
+/// otherwise). `buf` is allocated by the caller, on the runtime thread that frees it once written:
+/// jemalloc then reuses the pages of the runtime's few arenas, not of one per blocking thread.
+fn read_at(file: &std::fs::File, at: u64, want: usize, mut buf: Vec<u8>) -> io::Result<Bytes> {
+    buf.reserve_exact(want);
+    while buf.len() < want {
+        let from = at + buf.len() as u64;
+        let filled = match rustix::io::pread(file, rustix::buffer::spare_capacity(&mut buf), from) {
+            Ok(filled) => filled,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if filled == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "a stored file is shorter than recorded",
+            ));
+        }
+    }
+    Ok(Bytes::from(buf))
+}
 
 /// Bodies of at most this many bytes are read whole before anything touches the disk: hashed in memory,
 /// then written, synced and moved into place in one blocking call (the streamed path takes a blocking
@@ -274,17 +303,42 @@ impl BlobStore for FsBlobStore {
         if !is_sha256_hex(sha256) {
             return Err(BlobError::Missing(sha256.to_string()));
         }
-        let mut file = match File::open(self.path_of(sha256)).await {
-            Ok(f) => f,
+        let path = self.path_of(sha256);
+        let first = len.min(READ_CHUNK);
+        let head_buf = Vec::with_capacity(first as usize);
+        let opened = tokio::task::spawn_blocking(move || {
+            let file = std::fs::File::open(path)?;
+            let head = read_at(&file, offset, first as usize, head_buf)?;
+            Ok::<_, io::Error>((file, head))
+        })
+        .await
+        .map_err(io::Error::other)?;
+        let (file, head) = match opened {
+            Ok(opened) => opened,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err(BlobError::Missing(sha256.to_string()))
             }
             Err(e) => return Err(e.into()),
         };
-        if offset > 0 {
-            file.seek(io::SeekFrom::Start(offset)).await?;
-        }
-        Ok(Box::pin(ReaderStream::with_capacity(file.take(len), CHUNK)))
+        let file = std::sync::Arc::new(file);
+        let rest =
+            futures_util::stream::try_unfold((offset + first, len - first), move |(at, left)| {
+                let file = file.clone();
+                async move {
+                    if left == 0 {
+                        return Ok(None);
+                    }
+                    let want = left.min(READ_CHUNK);
+                    let buf = Vec::with_capacity(want as usize);
+                    let chunk =
+                        tokio::task::spawn_blocking(move || read_at(&file, at, want as usize, buf))
+                            .await
+                            .map_err(io::Error::other)??;
+                    Ok(Some((chunk, (at + want, left - want))))
+                }
+            });
+        let head = futures_util::stream::once(std::future::ready(Ok(head)));
+        Ok(Box::pin(head.chain(rest)))
     }
 
     async fn delete(&self, sha256: &str) -> Result<(), BlobError> {
@@ -343,6 +397,50 @@ mod tests {
             Err(BlobError::Missing(_))
         ));
         store.delete(&info.sha256).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn reads_cross_chunks_and_a_short_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::open(dir.path()).unwrap();
+        let data: Vec<u8> = (0..(2 * READ_CHUNK + 12_345))
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let info = store.put(&mut data.as_slice(), 1 << 30).await.unwrap();
+        let mut whole = store.read(&info.sha256, 0, info.size).await.unwrap();
+        let mut sizes = Vec::new();
+        let mut got = Vec::new();
+        while let Some(chunk) = whole.next().await {
+            let chunk = chunk.unwrap();
+            sizes.push(chunk.len() as u64);
+            got.extend_from_slice(&chunk);
+        }
+        assert_eq!(got, data);
+        assert_eq!(sizes, [READ_CHUNK, READ_CHUNK, 12_345]);
+        let (from, len) = (READ_CHUNK - 7, READ_CHUNK + 20);
+        assert_eq!(
+            collect(store.read(&info.sha256, from, len).await.unwrap()).await,
+            data[from as usize..(from + len) as usize]
+        );
+
+        // A blob cut short under the store (a damaged disk, a hand edit): the stream fails rather than
+        // ending early as if the file were whole.
+        let path = store.path_of(&info.sha256);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(READ_CHUNK + 10)
+            .unwrap();
+        let mut cut = store.read(&info.sha256, 0, info.size).await.unwrap();
+        assert_eq!(cut.next().await.unwrap().unwrap().len() as u64, READ_CHUNK);
+        let failed = cut.next().await.unwrap().unwrap_err();
+        assert_eq!(failed.kind(), io::ErrorKind::UnexpectedEof);
+        std::fs::remove_file(&path).unwrap();
+        assert!(matches!(
+            store.read(&info.sha256, 0, 1).await,
+            Err(BlobError::Missing(_))
+        ));
     }
 
     #[tokio::test]
