@@ -499,21 +499,31 @@ const URI_PATH: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERI
 /// match nothing, so one prepared statement serves every call.
 pub const ID_LIST_WIDTH: usize = 100;
 
-/// `?{first}, ?{first+1}, …`: the placeholders of an id list of `ID_LIST_WIDTH`.
-pub(crate) fn id_list_placeholders(first: usize) -> String {
-    (first..first + ID_LIST_WIDTH)
+/// Runs `sql` once per `ID_LIST_WIDTH` of `ids`, after `key` (`?1`): `sql` names the list `{ids}`
+/// (`… AND user_id IN ({ids})`). Each chunk is padded with NULLs to that width, so the statement is
+/// the same whatever the number of ids and stays in the connection's prepared-statement cache.
+pub(crate) fn query_by_id_list<T>(
+    conn: &Conn,
+    sql: &str,
+    key: &dyn Param,
+    ids: &[&str],
+    mut f: impl FnMut(&Row<'_>) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let placeholders = (2..2 + ID_LIST_WIDTH)
         .map(|n| format!("?{n}"))
         .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// `ids` in chunks of `ID_LIST_WIDTH`, each padded with NULLs to that width.
-pub(crate) fn id_list_chunks<'a>(ids: &'a [&'a str]) -> impl Iterator<Item = Vec<Option<&'a str>>> {
-    ids.chunks(ID_LIST_WIDTH).map(|chunk| {
+        .join(",");
+    let sql = sql.replace("{ids}", &placeholders);
+    let mut out = Vec::new();
+    for chunk in ids.chunks(ID_LIST_WIDTH) {
         let mut list: Vec<Option<&str>> = chunk.iter().map(|id| Some(*id)).collect();
         list.resize(ID_LIST_WIDTH, None);
-        list
-    })
+        let mut values: Vec<&dyn Param> = Vec::with_capacity(1 + ID_LIST_WIDTH);
+        values.push(key);
+        values.extend(list.iter().map(|id| id as &dyn Param));
+        out.extend(conn.query_map(&sql, &values, &mut f)?);
+    }
+    Ok(out)
 }
 
 pub fn now_ms() -> i64 {

@@ -1,7 +1,7 @@
 //! CodeArts (ProjectMan) projects, their members, custom roles and per-role privilege grants.
 
 use crate::params;
-use crate::store::{Conn, Param, Row};
+use crate::store::{Conn, Row};
 
 use super::{StoreError, StoreResult};
 
@@ -144,17 +144,13 @@ pub fn member_roles(
     project_id: &str,
     user_ids: &[&str],
 ) -> StoreResult<Vec<(String, i64)>> {
-    let sql = format!(
-        "SELECT user_id, role_id FROM project_members WHERE project_id = ?1 AND user_id IN ({})",
-        crate::store::id_list_placeholders(2)
-    );
-    let mut out = Vec::new();
-    for ids in crate::store::id_list_chunks(user_ids) {
-        let mut values: Vec<&dyn Param> = vec![&project_id];
-        values.extend(ids.iter().map(|id| id as &dyn Param));
-        out.extend(conn.query_map(&sql, &values, |r| Ok((r.get(0)?, r.get(1)?)))?);
-    }
-    Ok(out)
+    crate::store::query_by_id_list(
+        conn,
+        "SELECT user_id, role_id FROM project_members WHERE project_id = ?1 AND user_id IN ({ids})",
+        &project_id,
+        user_ids,
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
 }
 
 pub fn remove_member(conn: &Conn, project_id: &str, user_id: &str) -> StoreResult<bool> {

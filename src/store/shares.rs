@@ -4,7 +4,7 @@
 
 use crate::params;
 use crate::store::repos::{repo_from_row, Repository, REPO_COLS};
-use crate::store::{Conn, Param};
+use crate::store::Conn;
 
 use super::StoreResult;
 
@@ -73,19 +73,15 @@ pub fn readable_through_shares_of(
     home_project_id: &str,
     user_ids: &[&str],
 ) -> StoreResult<Vec<(String, String)>> {
-    let sql = format!(
+    crate::store::query_by_id_list(
+        conn,
         "SELECT DISTINCT m.user_id, r.name FROM repositories r \
          JOIN repo_shares s ON s.repo_id = r.id JOIN project_members m ON m.project_id = s.project_id \
-         WHERE r.project_id = ?1 AND m.user_id IN ({}) ORDER BY m.user_id, r.name",
-        crate::store::id_list_placeholders(2)
-    );
-    let mut out = Vec::new();
-    for ids in crate::store::id_list_chunks(user_ids) {
-        let mut values: Vec<&dyn Param> = vec![&home_project_id];
-        values.extend(ids.iter().map(|id| id as &dyn Param));
-        out.extend(conn.query_map(&sql, &values, |r| Ok((r.get(0)?, r.get(1)?)))?);
-    }
-    Ok(out)
+         WHERE r.project_id = ?1 AND m.user_id IN ({ids}) ORDER BY m.user_id, r.name",
+        &home_project_id,
+        user_ids,
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
 }
 
 #[cfg(test)]
