@@ -107,10 +107,10 @@ pub fn hash_generated_secret(secret: &str) -> String {
 /// Verifies a generated secret against `hash_generated_secret`'s output.
 pub fn verify_generated_secret(secret: &str, stored_hash: &str) -> bool {
     stored_hash.strip_prefix("sha256$").is_some_and(|digest| {
-        hex::encode(Sha256::digest(secret.as_bytes()))
-            .as_bytes()
-            .ct_eq(digest.as_bytes())
-            .into()
+        let mut presented = [0u8; 64];
+        hex::encode_to_slice(Sha256::digest(secret.as_bytes()), &mut presented)
+            .expect("a SHA-256 is 64 hex digits");
+        presented[..].ct_eq(digest.as_bytes()).into()
     })
 }
 

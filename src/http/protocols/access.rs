@@ -97,21 +97,19 @@ async fn identify_unsigned(state: &AppState, parts: &Parts) -> Result<Option<Pri
     if ticket::looks_like_ticket(value.trim()) {
         return use_ticket(state, value.trim(), None).await.map(Some);
     }
-    let (name, password) = value
+    let unsupported = || ApiError::Unauthenticated("unsupported Authorization scheme");
+    let raw = value
         .strip_prefix("Basic ")
         .and_then(|b| STANDARD.decode(b.trim()).ok())
-        .and_then(|raw| String::from_utf8(raw).ok())
-        .and_then(|s| {
-            s.split_once(':')
-                .map(|(n, p)| (n.to_string(), p.to_string()))
-        })
-        .ok_or(ApiError::Unauthenticated(
-            "unsupported Authorization scheme",
-        ))?;
-    if ticket::looks_like_ticket(&password) {
-        return use_ticket(state, &password, Some(&name)).await.map(Some);
+        .ok_or_else(unsupported)?;
+    let (name, password) = std::str::from_utf8(&raw)
+        .ok()
+        .and_then(|s| s.split_once(':'))
+        .ok_or_else(unsupported)?;
+    if ticket::looks_like_ticket(password) {
+        return use_ticket(state, password, Some(name)).await.map(Some);
     }
-    repo_user_login(state, &name, &password).await.map(Some)
+    repo_user_login(state, name, password).await.map(Some)
 }
 
 /// Basic login of a repo user: name `<domain_id>_<user_id>`, password set by `reset_user_password`.
@@ -124,8 +122,7 @@ pub async fn repo_user_login(
         .split_once('_')
         .filter(|(d, u)| crate::domain::is_hex32(d) && crate::domain::is_hex32(u))
         .ok_or(ApiError::Unauthenticated("unknown repo user"))?;
-    let (domain_id, user_id) = (domain_id.to_string(), user_id.to_string());
-    let found = state.hot.repo_login(&state.db, &user_id).await?;
+    let found = state.hot.repo_login(&state.db, user_id).await?;
     let (user, hash) = found.ok_or(ApiError::Unauthenticated(
         "unknown repo user or no repo password",
     ))?;

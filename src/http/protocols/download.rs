@@ -11,11 +11,31 @@ use crate::http::app::AppState;
 use crate::http::error::ApiError;
 use crate::store::repos::FileEntry;
 
+/// `ms` since the epoch as an IMF-fixdate (`Thu, 01 Jan 1970 00:00:00 GMT`), written field by field:
+/// chrono's `format` interprets its format string on every call, a cost each answer paid.
 pub fn http_date(ms: i64) -> String {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
-        .unwrap_or_default()
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write;
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let Some(t) = Utc.timestamp_millis_opt(ms).single() else {
+        return String::new();
+    };
+    let mut out = String::with_capacity(29);
+    let _ = write!(
+        out,
+        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+        DAYS[t.weekday().num_days_from_monday() as usize],
+        t.day(),
+        MONTHS[t.month0() as usize],
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    out
 }
 
 /// A byte range request resolved against a file size.
@@ -67,6 +87,10 @@ pub fn resolve_range(value: Option<&str>, size: u64) -> RangeAnswer {
     }
 }
 
+const X_CHECKSUM_SHA1: header::HeaderName = header::HeaderName::from_static("x-checksum-sha1");
+const X_CHECKSUM_SHA256: header::HeaderName = header::HeaderName::from_static("x-checksum-sha256");
+const X_CHECKSUM_MD5: header::HeaderName = header::HeaderName::from_static("x-checksum-md5");
+
 fn etag_of(file: &FileEntry) -> String {
     format!("\"{}\"", file.sha256)
 }
@@ -89,39 +113,23 @@ pub async fn serve_file(
 ) -> Result<Response, ApiError> {
     let size = file.size as u64;
     let etag = etag_of(file);
-    let mut headers = HeaderMap::new();
-    let put = |h: &mut HeaderMap, name: header::HeaderName, value: String| {
-        if let Ok(v) = HeaderValue::from_str(&value) {
+    let mut headers = HeaderMap::with_capacity(8);
+    let put = |h: &mut HeaderMap, name: header::HeaderName, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
             h.insert(name, v);
         }
     };
-    put(&mut headers, header::ETAG, etag.clone());
+    put(&mut headers, header::ETAG, &etag);
     put(
         &mut headers,
         header::LAST_MODIFIED,
-        http_date(file.modified_at),
+        &http_date(file.modified_at),
     );
-    put(&mut headers, header::ACCEPT_RANGES, "bytes".into());
-    put(
-        &mut headers,
-        header::CONTENT_TYPE,
-        file.content_type.clone(),
-    );
-    put(
-        &mut headers,
-        "x-checksum-sha1".parse().expect("static"),
-        file.sha1.clone(),
-    );
-    put(
-        &mut headers,
-        "x-checksum-sha256".parse().expect("static"),
-        file.sha256.clone(),
-    );
-    put(
-        &mut headers,
-        "x-checksum-md5".parse().expect("static"),
-        file.md5.clone(),
-    );
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    put(&mut headers, header::CONTENT_TYPE, &file.content_type);
+    put(&mut headers, X_CHECKSUM_SHA1, &file.sha1);
+    put(&mut headers, X_CHECKSUM_SHA256, &file.sha256);
+    put(&mut headers, X_CHECKSUM_MD5, &file.md5);
     if if_none_match_hits(request_headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
     }
@@ -134,7 +142,7 @@ pub async fn serve_file(
             put(
                 &mut headers,
                 header::CONTENT_RANGE,
-                format!("bytes {start}-{end}/{size}"),
+                &format!("bytes {start}-{end}/{size}"),
             );
             (StatusCode::PARTIAL_CONTENT, start, end - start + 1)
         }
@@ -142,12 +150,12 @@ pub async fn serve_file(
             put(
                 &mut headers,
                 header::CONTENT_RANGE,
-                format!("bytes */{size}"),
+                &format!("bytes */{size}"),
             );
             return Ok((StatusCode::RANGE_NOT_SATISFIABLE, headers).into_response());
         }
     };
-    put(&mut headers, header::CONTENT_LENGTH, len.to_string());
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     if head {
         return Ok((status, headers).into_response());
     }
@@ -257,5 +265,11 @@ mod tests {
     #[test]
     fn http_dates() {
         assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        // Milliseconds are dropped, not rounded: a later If-Modified-Since of the same second matches.
+        assert_eq!(
+            http_date(1_752_220_736_797),
+            "Fri, 11 Jul 2025 07:58:56 GMT"
+        );
+        assert_eq!(http_date(951_782_400_000), "Tue, 29 Feb 2000 00:00:00 GMT");
     }
 }
