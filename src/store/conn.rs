@@ -256,6 +256,27 @@ impl Conn {
         })
     }
 
+    /// Runs `f`'s reads in one read transaction on SQLite: they see one snapshot, and the connection's
+    /// page cache is checked against the WAL once rather than at each statement. A commit by another
+    /// connection between two statements makes SQLite drop the whole cache at the next one; under a
+    /// steady stream of uploads that happened between most statements of a long read, which then read
+    /// every page again. On PostgreSQL `f` runs as it is.
+    pub fn reading<T>(&mut self, f: impl FnOnce(&mut Conn) -> StoreResult<T>) -> StoreResult<T> {
+        if let Backend::Sqlite(c) = &self.0 {
+            c.execute_batch("BEGIN DEFERRED")?;
+        }
+        let out = f(self);
+        if let Backend::Sqlite(c) = &self.0 {
+            if !c.is_autocommit() {
+                let ended = c.execute_batch(if out.is_ok() { "COMMIT" } else { "ROLLBACK" });
+                if out.is_ok() {
+                    ended?;
+                }
+            }
+        }
+        out
+    }
+
     /// Whether this connection is to PostgreSQL (for the few statements `dialect` spells per backend).
     pub fn is_postgres(&self) -> bool {
         matches!(self.0, Backend::Postgres(_))
@@ -475,6 +496,43 @@ mod tests {
             })
             .unwrap();
         }
+    }
+
+    #[test]
+    fn reads_in_reading_see_one_snapshot_on_sqlite() {
+        let (_dir, db) = crate::store::test_db();
+        let count = |c: &mut super::Conn| {
+            c.query_row("SELECT count(*) FROM t", params![], |r| r.get::<i64>(0))
+        };
+        db.blocking(|c| c.execute_batch("CREATE TABLE t (x BIGINT); INSERT INTO t (x) VALUES (1)"))
+            .unwrap();
+        let seen = db
+            .blocking(|c| {
+                c.reading(|c| {
+                    let before = count(c)?;
+                    // Another connection commits between the two reads.
+                    db.blocking(|other| {
+                        other
+                            .execute("INSERT INTO t (x) VALUES (2)", params![])
+                            .map(|_| ())
+                    })?;
+                    Ok((before, count(c)?))
+                })
+            })
+            .unwrap();
+        assert_eq!(seen, (1, 1));
+        assert_eq!(db.blocking(|c| count(c)).unwrap(), 2);
+        // A failed read ends its transaction too: the connection goes back to the pool usable.
+        let failed = db.blocking(|c| {
+            c.reading(|c| c.query_row("SELECT nope FROM t", params![], |r| r.get::<i64>(0)))
+        });
+        assert!(failed.is_err());
+        db.blocking(|c| {
+            c.execute("INSERT INTO t (x) VALUES (3)", params![])?;
+            assert_eq!(count(c)?, 3);
+            Ok(())
+        })
+        .unwrap();
     }
 
     #[test]

@@ -1122,40 +1122,42 @@ pub async fn list_all(
     let (ctx, mut rows) = state
         .db
         .call(move |conn| {
-            let all = repos::domain_repos(conn, &domain_id)?;
-            let access = CallerAccess::load(
-                conn,
-                &principal_copy,
-                all.iter().map(|r| r.project_id.as_str()),
-            )?;
-            let usage = repos::live_usage_by_repo(conn, &domain_id)?;
-            let ctx = ViewContext::load(conn, &config, &domain_id, &headers)?;
-            let wanted_status = if recycle_bin {
-                STATUS_TRASH
-            } else {
-                STATUS_ACTIVE
-            };
-            let rows: Vec<(Repository, (i64, i64))> = all
-                .into_iter()
-                .filter(|r| r.status == wanted_status)
-                .filter(|r| !in_project || r.project_id == project)
-                .filter(|r| group_id.as_ref().is_none_or(|g| &r.tab_id == g))
-                .filter(|r| repo_type.as_ref().is_none_or(|t| &r.repo_type == t))
-                .filter(|r| formats.as_ref().is_none_or(|f| f.contains(&r.format)))
-                .filter(|r| {
-                    qname.as_ref().is_none_or(|q| {
-                        r.name.to_lowercase().contains(q)
-                            || r.display_name.to_lowercase().contains(q)
+            conn.reading(|conn| {
+                let all = repos::domain_repos(conn, &domain_id)?;
+                let access = CallerAccess::load(
+                    conn,
+                    &principal_copy,
+                    all.iter().map(|r| r.project_id.as_str()),
+                )?;
+                let usage = repos::live_usage_by_repo(conn, &domain_id)?;
+                let ctx = ViewContext::load(conn, &config, &domain_id, &headers)?;
+                let wanted_status = if recycle_bin {
+                    STATUS_TRASH
+                } else {
+                    STATUS_ACTIVE
+                };
+                let rows: Vec<(Repository, (i64, i64))> = all
+                    .into_iter()
+                    .filter(|r| r.status == wanted_status)
+                    .filter(|r| !in_project || r.project_id == project)
+                    .filter(|r| group_id.as_ref().is_none_or(|g| &r.tab_id == g))
+                    .filter(|r| repo_type.as_ref().is_none_or(|t| &r.repo_type == t))
+                    .filter(|r| formats.as_ref().is_none_or(|f| f.contains(&r.format)))
+                    .filter(|r| {
+                        qname.as_ref().is_none_or(|q| {
+                            r.name.to_lowercase().contains(q)
+                                || r.display_name.to_lowercase().contains(q)
+                        })
                     })
-                })
-                .filter(|r| access.can_read(r))
-                .map(|r| {
-                    let whole = usage.get(&r.id).copied().unwrap_or((0, 0));
-                    let u = access.usage(conn, &r, whole)?;
-                    Ok((r, u))
-                })
-                .collect::<StoreResult<_>>()?;
-            Ok((ctx, rows))
+                    .filter(|r| access.can_read(r))
+                    .map(|r| {
+                        let whole = usage.get(&r.id).copied().unwrap_or((0, 0));
+                        let u = access.usage(conn, &r, whole)?;
+                        Ok((r, u))
+                    })
+                    .collect::<StoreResult<_>>()?;
+                Ok((ctx, rows))
+            })
         })
         .await?;
     match sort.as_deref().unwrap_or("name") {

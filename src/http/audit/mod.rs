@@ -165,9 +165,11 @@ pub async fn record_changes(
         return response;
     }
     let db = state.db.clone();
+    // The entry of a change is the change's work: like an upload's own transaction it yields the CPU
+    // to reads (`Db::call_yielding`).
     let write = tokio::spawn(async move {
         let written = db
-            .call(move |conn| {
+            .call_yielding(move |conn| {
                 for mut entry in entries {
                     if entry.tenant_name.is_empty() {
                         entry.tenant_name = identity::get_domain(conn, &entry.domain_id)?
