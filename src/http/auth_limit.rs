@@ -12,12 +12,13 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::hash::{BuildHasher, Hash, RandomState};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{header, Extensions, HeaderMap};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
@@ -38,6 +39,11 @@ pub struct AuthLimiter {
     /// user name an attacker sends.
     seed: RandomState,
     counters: Mutex<Counters>,
+    /// When the last refusal ends, in milliseconds after `epoch` (0: none yet). While none lasts, an
+    /// attempt is let through without decoding whom it claims to be, hashing or locking: that work is
+    /// left for the attempts that fail.
+    refusing_until: AtomicU64,
+    epoch: Instant,
 }
 
 #[derive(Default)]
@@ -69,6 +75,8 @@ impl AuthLimiter {
             trusted_proxies: config.trusted_proxies.clone(),
             seed: RandomState::new(),
             counters: Mutex::default(),
+            refusing_until: AtomicU64::new(0),
+            epoch: Instant::now(),
         }
     }
 
@@ -111,7 +119,7 @@ impl AuthLimiter {
             limiter: self,
             presented,
             client: self.client_addr(headers, extensions),
-            user: claimed_user(headers),
+            claim: Claim::Authorization(headers.get(header::AUTHORIZATION).cloned()),
         }
     }
 
@@ -121,7 +129,7 @@ impl AuthLimiter {
             limiter: self,
             presented: true,
             client,
-            user,
+            claim: Claim::User(user),
         }
     }
 
@@ -147,6 +155,15 @@ impl AuthLimiter {
             .filter(|until| *until > now)
             .map(|until| until - now)
             .max()
+    }
+
+    fn millis_since_epoch(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.epoch).as_millis() as u64
+    }
+
+    /// Whether some refusal may still last at `now` (false means none does).
+    fn may_refuse(&self, now: Instant) -> bool {
+        self.millis_since_epoch(now) < self.refusing_until.load(Ordering::Acquire)
     }
 
     /// Counts a failure against each key; answers whether one of them was refused by it.
@@ -175,6 +192,9 @@ impl AuthLimiter {
             if counter.failures >= self.limit && counter.refused_until.is_none() {
                 counter.refused_until = Some(now + window);
                 refused = true;
+                // Rounded up, so that `may_refuse` never ends before the refusal does.
+                let until = self.millis_since_epoch(now + window) + 1;
+                self.refusing_until.fetch_max(until, Ordering::AcqRel);
             }
         }
         refused
@@ -220,7 +240,23 @@ pub struct Attempt<'a> {
     limiter: &'a AuthLimiter,
     presented: bool,
     client: Option<IpAddr>,
-    user: Option<String>,
+    claim: Claim,
+}
+
+/// Whom an attempt claims to be: a name given, or the `Authorization` header to read it from, which is
+/// decoded only when it matters (a refusal lasts, or the attempt failed).
+enum Claim {
+    User(Option<String>),
+    Authorization(Option<HeaderValue>),
+}
+
+impl Claim {
+    fn user(&self) -> Option<String> {
+        match self {
+            Claim::User(user) => user.clone(),
+            Claim::Authorization(value) => value.as_ref().and_then(claimed_user),
+        }
+    }
 }
 
 impl Attempt<'_> {
@@ -241,20 +277,25 @@ impl Attempt<'_> {
             }
             return outcome;
         }
-        let keys = limiter.hashed(self.client, self.user.as_deref());
-        if let Some(wait) = limiter.refused_for(&keys, Instant::now()) {
-            crate::telemetry::record_auth_failure("rate_limited");
-            return Err(ApiError::TooManyAuthFailures {
-                retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
-            });
+        let now = Instant::now();
+        if limiter.may_refuse(now) {
+            let keys = limiter.hashed(self.client, self.claim.user().as_deref());
+            if let Some(wait) = limiter.refused_for(&keys, now) {
+                crate::telemetry::record_auth_failure("rate_limited");
+                return Err(ApiError::TooManyAuthFailures {
+                    retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+                });
+            }
         }
         let outcome = check.await;
         if let Err(ApiError::Unauthenticated(_)) = &outcome {
             crate::telemetry::record_auth_failure("rejected");
+            let user = self.claim.user();
+            let keys = limiter.hashed(self.client, user.as_deref());
             if limiter.count_failure(&keys, Instant::now()) {
                 tracing::warn!(
                     client = ?self.client,
-                    user = self.user.as_deref().unwrap_or(""),
+                    user = user.as_deref().unwrap_or(""),
                     limit = limiter.limit,
                     window_secs = limiter.window.as_secs(),
                     "too many failed authentications: refusing this client or user for one window"
@@ -267,8 +308,8 @@ impl Attempt<'_> {
 
 /// Whom a request's credential claims to be: an access key, a Basic user name, or the user id inside a
 /// ticket. Tokens name nobody (they are opaque), so only their client's address counts.
-fn claimed_user(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+fn claimed_user(value: &HeaderValue) -> Option<String> {
+    let value = value.to_str().ok()?;
     if value.starts_with(signature::ALGORITHM) {
         return SignatureHeader::parse(value).ok().map(|h| h.access_key);
     }
@@ -356,11 +397,7 @@ mod tests {
 
     #[test]
     fn claimed_users() {
-        let with = |value: &str| {
-            let mut h = HeaderMap::new();
-            h.insert(header::AUTHORIZATION, value.parse().unwrap());
-            claimed_user(&h)
-        };
+        let with = |value: &str| claimed_user(&value.parse().unwrap());
         assert_eq!(
             with(&format!("Basic {}", STANDARD.encode("alice:pw"))),
             Some("alice".into())
@@ -401,6 +438,37 @@ mod tests {
             l.refused_for(&attacker, start + Duration::from_secs(70)),
             None
         );
+    }
+
+    #[tokio::test]
+    async fn attempts_are_refused_only_once_a_refusal_lasts() {
+        let l = limiter(2, &[]);
+        let attempt_of = |user: &str, ip: &str| {
+            let mut headers = HeaderMap::new();
+            let basic = format!("Basic {}", STANDARD.encode(format!("{user}:pw")));
+            headers.insert(header::AUTHORIZATION, basic.parse().unwrap());
+            let mut extensions = Extensions::new();
+            extensions.insert(ConnectInfo(SocketAddr::new(ip.parse().unwrap(), 1234)));
+            l.attempt_of(&headers, &extensions)
+        };
+        let checked = std::sync::atomic::AtomicUsize::new(0);
+        let fail = || async {
+            checked.fetch_add(1, Ordering::SeqCst);
+            Err::<(), _>(ApiError::Unauthenticated("wrong password"))
+        };
+        assert!(!l.may_refuse(Instant::now()));
+        for _ in 0..2 {
+            let outcome = attempt_of("alice", "192.0.2.1").run(fail()).await;
+            assert!(matches!(outcome, Err(ApiError::Unauthenticated(_))));
+        }
+        assert!(l.may_refuse(Instant::now()));
+        // Refused by the name its header claims, from another address, without being checked.
+        let outcome = attempt_of("alice", "192.0.2.9").run(fail()).await;
+        assert!(matches!(outcome, Err(ApiError::TooManyAuthFailures { .. })));
+        assert_eq!(checked.load(Ordering::SeqCst), 2);
+        let other = attempt_of("bob", "192.0.2.9").run(async { Ok(()) }).await;
+        assert!(other.is_ok());
+        assert!(!l.may_refuse(Instant::now() + Duration::from_secs(61)));
     }
 
     #[test]

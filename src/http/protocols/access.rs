@@ -123,17 +123,18 @@ pub async fn repo_user_login(
         .filter(|(d, u)| crate::domain::is_hex32(d) && crate::domain::is_hex32(u))
         .ok_or(ApiError::Unauthenticated("unknown repo user"))?;
     let found = state.hot.repo_login(&state.db, user_id).await?;
-    let (user, hash) = found.ok_or(ApiError::Unauthenticated(
+    let found = found.ok_or(ApiError::Unauthenticated(
         "unknown repo user or no repo password",
     ))?;
-    let ok = verify_generated_secret(password, &hash);
+    let (user, hash) = &*found;
+    let ok = verify_generated_secret(password, hash);
     if !ok || user.domain_id != domain_id || !user.enabled {
         return Err(ApiError::Unauthenticated("wrong repo user password"));
     }
     Ok(Principal {
-        user_id: user.id,
-        user_name: user.name,
-        domain_id: user.domain_id,
+        user_id: user.id.clone(),
+        user_name: user.name.clone(),
+        domain_id: user.domain_id.clone(),
         is_root: user.is_root,
         credential: Credential::Signature {
             access_key: String::new(),

@@ -14,7 +14,7 @@ use crate::store::{Db, StoreResult};
 pub struct HotReads {
     repos: RowCache<String, Option<Repository>>,
     files: RowCache<(String, String), Option<FileEntry>>,
-    repo_logins: RowCache<String, Option<(User, String)>>,
+    repo_logins: RowCache<String, Option<Arc<(User, String)>>>,
     entries: RowCache<(String, String, bool), Arc<Vec<PrivilegeEntry>>>,
     user_fences: RowCache<String, Arc<Vec<String>>>,
 }
@@ -59,13 +59,19 @@ impl HotReads {
     }
 
     /// A user and the hash of their repo password, when they have both.
-    pub async fn repo_login(&self, db: &Db, user_id: &str) -> StoreResult<Option<(User, String)>> {
+    /// Shared, not copied: a Basic request reads three of the user's fields.
+    pub async fn repo_login(
+        &self,
+        db: &Db,
+        user_id: &str,
+    ) -> StoreResult<Option<Arc<(User, String)>>> {
         self.repo_logins
             .get_or_load(db, user_id.to_string(), |user_id| {
                 let user_id = user_id.clone();
                 move |conn| {
                     Ok(identity::get_user(conn, &user_id)?
-                        .zip(identity::get_repo_password_hash(conn, &user_id)?))
+                        .zip(identity::get_repo_password_hash(conn, &user_id)?)
+                        .map(Arc::new))
                 }
             })
             .await
