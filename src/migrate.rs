@@ -157,10 +157,18 @@ async fn copy_blob(
     if target.read(sha256, 0, 0).await.is_ok() {
         return Ok(None);
     }
-    let stream = source
-        .read(sha256, 0, size)
+    // Read what the file holds, not what its row says: a blob cut short or grown is then copied whole
+    // and named by its digest below, rather than failing as unreadable half-way.
+    let unreadable = || format!("blob {sha256}: missing or unreadable in the source");
+    let local = source.local_copy(sha256).await.with_context(unreadable)?;
+    let held = tokio::fs::metadata(local.path())
         .await
-        .with_context(|| format!("blob {sha256}: missing or unreadable in the source"))?;
+        .with_context(unreadable)?
+        .len();
+    let stream = source
+        .read(sha256, 0, held)
+        .await
+        .with_context(unreadable)?;
     let mut reader = tokio_util::io::StreamReader::new(stream.map_err(std::io::Error::other));
     let info = target
         .put(&mut reader, u64::MAX)
