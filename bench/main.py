@@ -303,6 +303,8 @@ class Bench:
                     self.failures.append("arca mixed %s: %d failed requests" % (what, fig["errors"]))
                 print("%-38s c=16  %-11s %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms" % (
                     "mixed: " + what, "arca", fig["rate"], fig["p50"], fig["p99"]), flush=True)
+            print("mixed: server CPU s by thread, read-only %s; mixed %s" % (
+                server["threads_read_only"], server["threads_mixed"]), flush=True)
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)

@@ -4,7 +4,7 @@ Lua scripts at once. The readers' figures are compared with the same readers alo
 
 from pathlib import Path
 
-from load import Load, drive, finish_wrk, start_wrk, cpu_seconds, RssPeak, status_kib
+from load import Load, cpu_delta, drive, finish_wrk, start_wrk, cpu_seconds, RssPeak, status_kib, thread_cpu
 
 READ_LUA = """
 local reads = { %(paths)s }
@@ -63,14 +63,21 @@ def run_mixed(pid: int, base_url: str, basic: str, reads, write_base: str, workd
     half = clients // 2
     reader = Load(base_url + "/", {"Authorization": basic}, script=read_script)
     writer = Load(base_url + "/", {"Authorization": basic}, script=write_script)
-    alone = drive(pid, reader, half, seconds, warmup)
+    if warmup > 0:
+        finish_wrk(start_wrk(reader, half, warmup))
+    threads_before = thread_cpu(pid)
+    alone = drive(pid, reader, half, seconds, 0)
+    threads_alone = cpu_delta(threads_before, thread_cpu(pid))
     if warmup > 0:
         finish_wrk(start_wrk(writer, half, warmup))
     before = cpu_seconds(pid)
+    threads_before = thread_cpu(pid)
     with RssPeak(pid) as rss:
         r = start_wrk(reader, half, seconds)
         w = start_wrk(writer, half, seconds)
         reads_fig, writes_fig = finish_wrk(r), finish_wrk(w)
     cpu = cpu_seconds(pid) - before
     return alone, reads_fig, writes_fig, {"cpu_s": cpu, "rss_peak_mib": rss.peak / 1024,
-                                          "rss_after_mib": status_kib(pid, "VmRSS") / 1024}
+                                          "rss_after_mib": status_kib(pid, "VmRSS") / 1024,
+                                          "threads_read_only": threads_alone,
+                                          "threads_mixed": cpu_delta(threads_before, thread_cpu(pid))}

@@ -198,13 +198,23 @@ impl FramingBudget {
         Guarded {
             inner: stream,
             budget: self.clone(),
+            last_was_data: false,
+            ended: false,
         }
     }
 }
 
+/// Also holds the end of the stream back for one poll when it comes right after data. `multer` (3.1),
+/// looking for the first boundary, polls the stream, searches, and polls again; when that second poll
+/// brings the rest of the body and its end at once, it reports the form as incomplete without searching
+/// what just arrived. That needs the body to be written while the parser runs: requests that change
+/// something are served on their own threads (`low_priority`) while hyper's connection task feeds their
+/// bodies, and one small twine upload in a few hundred failed that way.
 pub struct Guarded<S> {
     inner: S,
     budget: FramingBudget,
+    last_was_data: bool,
+    ended: bool,
 }
 
 impl<S, E> Stream for Guarded<S>
@@ -215,10 +225,22 @@ where
     type Item = Result<Bytes, BoxError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.ended {
+            return Poll::Ready(None);
+        }
         let polled = Pin::new(&mut self.inner).poll_next(cx);
+        let last_was_data = std::mem::replace(
+            &mut self.last_was_data,
+            matches!(polled, Poll::Ready(Some(Ok(_)))),
+        );
         let budget = &self.budget.0;
         Poll::Ready(match polled {
             Poll::Pending => return Poll::Pending,
+            Poll::Ready(None) if last_was_data => {
+                self.ended = true;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
             Poll::Ready(None) => None,
             Poll::Ready(Some(Err(e))) => Some(Err(e.into())),
             Poll::Ready(Some(Ok(data))) => {
@@ -266,6 +288,40 @@ mod tests {
         ));
         let disk = io::Error::from(io::ErrorKind::StorageFull);
         assert!(client_body_failure(&disk).is_none());
+    }
+
+    /// A body whose rest and end arrive together while the parser is between its two polls: the first
+    /// poll finds nothing, the next one the whole form and then the end.
+    struct ArrivesAtOnce(Option<Bytes>, bool);
+
+    impl Stream for ArrivesAtOnce {
+        type Item = Result<Bytes, io::Error>;
+
+        fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+            if !self.1 {
+                self.1 = true;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            Poll::Ready(self.0.take().map(Ok))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_form_whose_end_arrives_with_its_data_is_read_whole() {
+        let form = "--b\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nmany\r\n--b--\r\n";
+        let arrives = || ArrivesAtOnce(Some(Bytes::from(form)), false);
+        // What multer makes of such a stream by itself, and so what this guards against.
+        let mut unguarded = multer::Multipart::new(arrives(), "b");
+        assert!(matches!(
+            unguarded.next_field().await,
+            Err(multer::Error::IncompleteStream)
+        ));
+        let mut guarded = multer::Multipart::new(FramingBudget::new(4096).guard(arrives()), "b");
+        let field = guarded.next_field().await.unwrap().unwrap();
+        assert_eq!(field.name(), Some("name"));
+        assert_eq!(&field.bytes().await.unwrap()[..], b"many");
+        assert!(guarded.next_field().await.unwrap().is_none());
     }
 
     #[tokio::test]
