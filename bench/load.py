@@ -51,7 +51,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def thread_cpu(pid: int) -> dict:
-    """utime + stime of `pid`'s threads by thread name (tokio-rt-worker, arca-write, ...), in seconds:
+    """utime + stime of `pid`'s threads by thread name (tokio-rt-worker, arca-upload, ...), in seconds:
     which kind of work took the server's CPU."""
     by_name = {}
     try:

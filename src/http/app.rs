@@ -4,8 +4,8 @@ use crate::params;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode};
-use axum::middleware::{self, Next};
+use axum::http::StatusCode;
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
@@ -175,20 +175,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(trace::assign_trace_id))
         .layer(middleware::from_fn(super::observe::observe))
-        .layer(middleware::from_fn(writes_on_the_write_lane))
         .with_state(state)
-}
-
-/// Serves a request that changes something on the write lane (`low_priority`), everything of it: the
-/// request's own layers run there too, so its trace id and audit note are set where it runs.
-async fn writes_on_the_write_lane(request: Request, next: Next) -> Response {
-    if matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    ) {
-        return next.run(request).await;
-    }
-    crate::low_priority::serve(next.run(request)).await
 }
 
 /// For a load balancer: 200 while this node can serve, 503 when it cannot reach its database or its blob

@@ -207,9 +207,9 @@ impl FramingBudget {
 /// Also holds the end of the stream back for one poll when it comes right after data. `multer` (3.1),
 /// looking for the first boundary, polls the stream, searches, and polls again; when that second poll
 /// brings the rest of the body and its end at once, it reports the form as incomplete without searching
-/// what just arrived. That needs the body to be written while the parser runs: requests that change
-/// something are served on their own threads (`low_priority`) while hyper's connection task feeds their
-/// bodies, and one small twine upload in a few hundred failed that way.
+/// what just arrived. That needs the body to be written while the parser runs, which hyper's connection
+/// task does whenever the handler runs on another task: serving writes on a runtime of their own (tried
+/// for issue 15, BENCHMARKS.md) made one small twine upload in a few hundred fail that way.
 pub struct Guarded<S> {
     inner: S,
     budget: FramingBudget,
