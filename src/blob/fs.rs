@@ -194,20 +194,30 @@ impl FsBlobStore {
 }
 
 /// Writes `bytes` to `temp`, syncs it and renames it to `target` (and syncs the directory), unless
-/// `target` holds them already (identical content is stored once).
+/// `target` holds them already (identical content is stored once). A failed write removes `temp` itself:
+/// the upload's own guard may have run already (its future dropped while this call was on its thread).
 fn write_small(bytes: &[u8], temp: &Path, target: &Path) -> io::Result<()> {
     use std::io::Write;
     if target.try_exists()? {
         return Ok(());
     }
-    let mut file = std::fs::File::create(temp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
-    let dir = target.parent().expect("blob paths have parents");
-    std::fs::create_dir_all(dir)?;
-    std::fs::rename(temp, target)?;
-    std::fs::File::open(dir)?.sync_all()
+    let written = std::fs::File::create(temp).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.sync_all()
+    });
+    let placed = written.and_then(|()| {
+        let dir = target.parent().expect("blob paths have parents");
+        std::fs::create_dir_all(dir)?;
+        std::fs::rename(temp, target)?;
+        Ok(dir)
+    });
+    match placed {
+        Ok(dir) => std::fs::File::open(dir)?.sync_all(),
+        Err(e) => {
+            let _ = std::fs::remove_file(temp);
+            Err(e)
+        }
+    }
 }
 
 /// The blobs under `blobs/ab/`: only files named as `put` names them (anything else there is not ours).
@@ -489,6 +499,18 @@ mod tests {
             0
         );
         drop(client);
+    }
+
+    #[test]
+    fn a_small_write_that_cannot_be_placed_removes_its_temporary_file() {
+        // The upload's guard cannot be relied on here: its future may be gone by the time this runs.
+        let dir = tempfile::tempdir().unwrap();
+        // The blob's directory cannot be made: its name is taken by a link to nowhere.
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), dir.path().join("ab")).unwrap();
+        let temp = dir.path().join("temp");
+        let target = dir.path().join("ab").join("blob");
+        assert!(write_small(b"bytes", &temp, &target).is_err());
+        assert!(!temp.exists());
     }
 
     #[tokio::test]
