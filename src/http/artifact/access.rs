@@ -51,6 +51,16 @@ impl CallerAccess {
         })
     }
 
+    /// Every repository of the caller's account, and the caller's access to them.
+    pub fn with_account_repos(
+        conn: &Conn,
+        principal: &Principal,
+    ) -> StoreResult<(Vec<Repository>, Self)> {
+        let all = repos::domain_repos(conn, &principal.domain_id)?;
+        let access = Self::load(conn, principal, all.iter().map(|r| r.project_id.as_str()))?;
+        Ok((all, access))
+    }
+
     pub fn load_for_user<'a>(
         conn: &Conn,
         user_id: &str,

@@ -344,12 +344,7 @@ async fn searchable_repos(
     Ok(state
         .db
         .call(move |conn| {
-            let all = repos::domain_repos(conn, &domain_id)?;
-            let access = CallerAccess::load(
-                conn,
-                &principal_copy,
-                all.iter().map(|r| r.project_id.as_str()),
-            )?;
+            let (all, access) = CallerAccess::with_account_repos(conn, &principal_copy)?;
             let ctx = ViewContext::load(conn, &config, &domain_id, &headers)?;
             let repos: Vec<Repository> = all
                 .into_iter()

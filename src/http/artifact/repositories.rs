@@ -1123,12 +1123,7 @@ pub async fn list_all(
         .db
         .call(move |conn| {
             conn.reading(|conn| {
-                let all = repos::domain_repos(conn, &domain_id)?;
-                let access = CallerAccess::load(
-                    conn,
-                    &principal_copy,
-                    all.iter().map(|r| r.project_id.as_str()),
-                )?;
+                let (all, access) = CallerAccess::with_account_repos(conn, &principal_copy)?;
                 let usage = repos::live_usage_by_repo(conn, &domain_id)?;
                 let ctx = ViewContext::load(conn, &config, &domain_id, &headers)?;
                 let wanted_status = if recycle_bin {
@@ -1217,12 +1212,7 @@ pub async fn show_maven_info(
     let views = state
         .db
         .call(move |conn| {
-            let all = repos::domain_repos(conn, &domain_id)?;
-            let access = CallerAccess::load(
-                conn,
-                &principal_copy,
-                all.iter().map(|r| r.project_id.as_str()),
-            )?;
+            let (all, access) = CallerAccess::with_account_repos(conn, &principal_copy)?;
             let ctx = ViewContext::load(conn, &config, &domain_id, &headers)?;
             let views: Vec<Value> = all
                 .iter()
