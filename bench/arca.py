@@ -147,7 +147,8 @@ class Arca:
         return {"npm packument": Load(base + fx.NPM_NAME),
                 "npm packument, Basic": Load(base + fx.NPM_NAME, {"Authorization": self.basic}),
                 "npm packument, 2,000 versions": Load(base + fx.NPM_MANY),
-                "npm tarball": Load(tgz)}
+                "npm tarball": Load(tgz),
+                "npm publish 10 KiB": Load(base, {"Authorization": self.basic}, script="npm-publish")}
 
     def _pypi(self, s) -> dict:
         srv = self.srv
@@ -157,7 +158,8 @@ class Arca:
         fx.publish_pypi(s, base)
         page = base + "simple/%s/" % fx.PYPI_NAME
         return {"pypi simple page": Load(page, {"Accept": "text/html"}),
-                "pypi file": Load(fx.first_file_link(s, page))}
+                "pypi file": Load(fx.first_file_link(s, page)),
+                "pypi upload 10 KiB": Load(base, {"Authorization": self.basic}, script="pypi-upload")}
 
     def _cargo(self, s) -> dict:
         srv = self.srv
@@ -166,7 +168,9 @@ class Arca:
         base = srv.url("/artifactory/api/cargo/%s/" % repo)
         fx.publish_cargo(s, base + "api/v1/crates/new")
         return {"cargo index file": Load(base + "index/" + fx.cargo_index_path(fx.CARGO_NAME)),
-                "cargo crate": Load(base + "api/v1/crates/%s/%s/download" % (fx.CARGO_NAME, fx.version(0)))}
+                "cargo crate": Load(base + "api/v1/crates/%s/%s/download" % (fx.CARGO_NAME, fx.version(0))),
+                "cargo publish 10 KiB": Load(base + "api/v1/crates/new", {"Authorization": self.basic},
+                                             script="cargo-publish")}
 
     def _maven(self, s) -> dict:
         srv = self.srv
@@ -180,7 +184,9 @@ class Arca:
                 assert r.status_code == 201, r.text
         v0 = fx.version(0)
         return {"maven metadata": Load(base + "maven-metadata.xml"),
-                "maven jar": Load(base + "%s/%s-%s.jar" % (v0, fx.MAVEN_ARTIFACT, v0))}
+                "maven jar": Load(base + "%s/%s-%s.jar" % (v0, fx.MAVEN_ARTIFACT, v0)),
+                "maven deploy 10 KiB": Load(srv.url("/artifactory/%s/com/acme/" % repo),
+                                            {"Authorization": self.basic}, script="maven-deploy")}
 
     # -- the seed APIs ---------------------------------------------------------------------------------
 

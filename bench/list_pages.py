@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Time the ticket list and the user lists page by page with SDK-signed requests (issue 15).
 
-    bench/list_pages.py --data-dir DIR [--requests N] [--database-url URL]
+    bench/list_pages.py --data-dir DIR [--requests N] [--database-url URL] [--wrk SECONDS]
 
 Starts arca (ARCA_BIN) on a data directory bench/seed_rows.py filled, sends each page's request N times
 one after another on one connection (after a few warm-up requests) and prints p50/p99 in milliseconds per
-page kind, as JSON lines. The pages: the ticket list (`GET /v1/{project}/tickets`, seed 001: offset paging
+page kind, as JSON lines. The times are the Python client's, its signing included (about 1 ms); with
+`--wrk`, each page's request is also signed once and replayed by wrk on one connection for that many
+seconds, which leaves only the server's time and loopback's (`wrk_p50_ms`, `wrk_p99_ms`). The pages: the ticket list (`GET /v1/{project}/tickets`, seed 001: offset paging
 capped at offset 1,000, sorts and filters), the repository user list (`GET /cloudartifact/v5/repositories/
 users`: page_no/page_size, a name filter) and IAM's user list (`GET /v3/users`: no paging, a name filter).
 """
@@ -16,11 +18,16 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
 import harness  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from arca import signed_headers  # noqa: E402
+from load import Load, drive  # noqa: E402
 
 
 def pct(values, p):
@@ -33,6 +40,7 @@ def main():
     ap.add_argument("--data-dir", required=True, type=Path)
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--database-url", default="")
+    ap.add_argument("--wrk", type=float, default=0, help="seconds of wrk replay per page (0: none)")
     args = ap.parse_args()
     env = {"ARCA_DATABASE_URL": args.database_url} if args.database_url else {}
     env["ARCA_LOG"] = "warn"
@@ -77,8 +85,17 @@ def main():
                 resp.raise_for_status()
             body = resp.json()
             rows = len(body.get("page_data") or (body.get("result") or {}).get("data") or body.get("users") or [])
-            print(json.dumps({"page": label, "p50_ms": round(statistics.median(times), 2),
-                              "p99_ms": round(pct(times, 99), 2), "rows": rows}), flush=True)
+            figures = {"page": label, "p50_ms": round(statistics.median(times), 2),
+                       "p99_ms": round(pct(times, 99), 2), "rows": rows}
+            if args.wrk:
+                query_list = sorted(query.items())
+                url = srv.url(path) + "?" + "&".join("%s=%s" % (k, quote(v, safe="-_.~")) for k, v in query_list)
+                replay = Load(url, signed_headers(srv, "GET", path, query_list))
+                fig = drive(srv.proc.pid, replay, 1, args.wrk, 1)
+                assert fig.errors == 0 and fig.requests > 0, "%s: %d failed requests" % (label, fig.errors)
+                figures.update({"wrk_req_s": round(fig.rate), "wrk_p50_ms": round(fig.p50_ms, 2),
+                                "wrk_p99_ms": round(fig.p99_ms, 2)})
+            print(json.dumps(figures), flush=True)
     finally:
         srv.stop()
 

@@ -37,17 +37,21 @@ def _children(pid: int) -> list:
     return tree
 
 
+def _stat(path: str):
+    """(name, utime + stime in seconds) from a /proc stat file; None when it is gone."""
+    try:
+        with open(path) as f:
+            head, rest = f.read().rsplit(")", 1)
+        fields = rest.split()
+        return head.split("(", 1)[1], (int(fields[11]) + int(fields[12])) / TICK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def cpu_seconds(pid: int) -> float:
     """utime + stime of `pid` and its descendants."""
-    total = 0
-    for p in _children(pid):
-        try:
-            with open("/proc/%d/stat" % p) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except (OSError, IndexError):
-            pass
-    return total / TICK
+    read = (_stat("/proc/%d/stat" % p) for p in _children(pid))
+    return sum(seconds for _, seconds in filter(None, read))
 
 
 def thread_cpu(pid: int) -> dict:
@@ -58,15 +62,9 @@ def thread_cpu(pid: int) -> dict:
         tasks = os.listdir("/proc/%d/task" % pid)
     except OSError:
         return by_name
-    for tid in tasks:
-        try:
-            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
-                head, rest = f.read().rsplit(")", 1)
-            fields = rest.split()
-            name = head.split("(", 1)[1]
-            by_name[name] = by_name.get(name, 0) + (int(fields[11]) + int(fields[12])) / TICK
-        except (OSError, IndexError, ValueError):
-            pass
+    for read in filter(None, (_stat("/proc/%d/task/%s/stat" % (pid, tid)) for tid in tasks)):
+        name, seconds = read
+        by_name[name] = by_name.get(name, 0) + seconds
     return by_name
 
 

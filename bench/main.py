@@ -20,24 +20,14 @@ import requests  # noqa: E402
 
 import fixtures as fx  # noqa: E402
 import mixed  # noqa: E402
+import publish  # noqa: E402
 import report  # noqa: E402
 from arca import Arca  # noqa: E402
 from load import Load, drive, status_kib  # noqa: E402
 from peers import PEERS  # noqa: E402
 
-# Each body is different (its first bytes name the request), so that no server stores it once for all.
-PUT_LUA = """
-local filler = string.rep("0123456789abcdef", 640)
-local n = 0
-request = function()
-  n = n + 1
-  local name = string.format("%%d-%%d", math.random(1, 1000000000), n)
-  local body = name .. ";" .. string.sub(filler, #name + 2)
-  return wrk.format("PUT", "%s" .. name .. ".bin", nil, body)
-end
-"""
-
 # Rows whose document a client revalidates: the same row asked with If-None-Match of its ETag (304).
+SETTLE_S = 3
 REVALIDATED = ("npm packument", "pypi simple page", "cargo index file", "maven metadata")
 
 
@@ -127,11 +117,9 @@ class Bench:
             if name in loads:
                 loads[name + ", If-None-Match"] = self.revalidating(server, loads[name])
         for name, load in list(loads.items()):
-            if load is not None and load.script == "put":
-                script = self.workdir / ("put-%s.lua" % server.name)
-                base = load.url.split("://", 1)[1].split("/", 1)[1]
-                script.write_text(PUT_LUA % ("/" + base))
-                load.script = str(script)
+            if load is not None and load.script in publish.SCRIPTS:
+                load.script = publish.write(load.script, load.url,
+                                            self.workdir / ("%s-%s.lua" % (load.script, server.name)))
         self.loads[server.name] = {k: v for k, v in loads.items() if v is not None}
 
     def revalidating(self, server, load):
@@ -196,6 +184,12 @@ class Bench:
                                                  "  ERRORS %d" % fig.errors if fig.errors else ""), flush=True)
         for server in self.servers:
             self.fact(server.name, "RSS after the load rows", "%.1f MiB" % (status_kib(server.pid, "VmRSS") / 1024))
+        # Allocators hand freed memory back after a decay time (arca's jemalloc: 1 s), so the figure read at
+        # once holds the last row's buffers; the settled one is what an idle server keeps.
+        time.sleep(SETTLE_S)
+        for server in self.servers:
+            self.fact(server.name, "RSS %d s after the load rows" % SETTLE_S,
+                      "%.1f MiB" % (status_kib(server.pid, "VmRSS") / 1024))
             self.fact(server.name, "VmHWM (peak) after the load rows",
                       "%.1f MiB" % (status_kib(server.pid, "VmHWM") / 1024))
 

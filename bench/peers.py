@@ -2,6 +2,7 @@
 (reused across runs), started on a loopback port with a configuration written here, and seeded over its own
 protocol with the bytes of fixtures.py. Each answers the rows it can serve (same row names as arca's)."""
 
+import base64
 import getpass
 import json
 import os
@@ -245,7 +246,8 @@ max_body_size: 2000mb
         return {"npm packument": Load(self.url("/" + fx.NPM_NAME)),
                 "npm packument, Basic": Load(self.url("/" + fx.NPM_NAME), auth),
                 "npm packument, 2,000 versions": Load(self.url("/" + fx.NPM_MANY)),
-                "npm tarball": Load(self.url("/%s/-/%s-%s.tgz" % (fx.NPM_NAME, fx.NPM_NAME, fx.version(0))))}
+                "npm tarball": Load(self.url("/%s/-/%s-%s.tgz" % (fx.NPM_NAME, fx.NPM_NAME, fx.version(0)))),
+                "npm publish 10 KiB": Load(self.url("/"), auth, script="npm-publish")}
 
 
 class Pypiserver(Peer):
@@ -285,8 +287,10 @@ class Pypiserver(Peer):
         s.auth = ("bench", "bench-password-15")
         fx.publish_pypi(s, self.url("/"))
         page = self.url("/simple/%s/" % fx.PYPI_NAME)
+        basic = "Basic " + base64.b64encode(b"bench:bench-password-15").decode()
         return {"pypi simple page": Load(page, {"Accept": "text/html"}),
-                "pypi file": Load(fx.first_file_link(s, page))}
+                "pypi file": Load(fx.first_file_link(s, page)),
+                "pypi upload 10 KiB": Load(self.url("/"), {"Authorization": basic}, script="pypi-upload")}
 
 
 class Nora(Peer):
@@ -335,17 +339,20 @@ class Nora(Peer):
             rows.update({"npm packument": Load(self.url("/npm/" + fx.NPM_NAME)),
                          "npm packument, 2,000 versions": Load(self.url("/npm/" + fx.NPM_MANY)),
                          "npm tarball": Load(self.url("/npm/%s/-/%s-%s.tgz" % (fx.NPM_NAME, fx.NPM_NAME,
-                                                                                fx.version(0))))})
+                                                                                fx.version(0)))),
+                         "npm publish 10 KiB": Load(self.url("/npm/"), script="npm-publish")})
         if "pypi" in fmts:
             fx.publish_pypi(s, self.url("/simple/"))
             page = self.url("/simple/%s/" % fx.PYPI_NAME)
             rows.update({"pypi simple page": Load(page, {"Accept": "text/html"}),
-                         "pypi file": Load(fx.first_file_link(s, page))})
+                         "pypi file": Load(fx.first_file_link(s, page)),
+                         "pypi upload 10 KiB": Load(self.url("/simple/"), script="pypi-upload")})
         if "cargo" in fmts:
             fx.publish_cargo(s, self.url("/cargo/api/v1/crates/new"))
             rows.update({"cargo index file": Load(self.url("/cargo/index/" + fx.cargo_index_path(fx.CARGO_NAME))),
                          "cargo crate": Load(self.url("/cargo/api/v1/crates/%s/%s/download"
-                                                      % (fx.CARGO_NAME, fx.version(0))))})
+                                                      % (fx.CARGO_NAME, fx.version(0)))),
+                         "cargo publish 10 KiB": Load(self.url("/cargo/api/v1/crates/new"), script="cargo-publish")})
         if "maven" in fmts:
             base = "/maven2/%s/%s/" % (fx.MAVEN_GROUP, fx.MAVEN_ARTIFACT)
             versions = []
@@ -361,7 +368,8 @@ class Nora(Peer):
                 assert r.status_code in (200, 201), r.text
             v0 = fx.version(0)
             rows.update({"maven metadata": Load(self.url(base + "maven-metadata.xml")),
-                         "maven jar": Load(self.url(base + "%s/%s-%s.jar" % (v0, fx.MAVEN_ARTIFACT, v0)))})
+                         "maven jar": Load(self.url(base + "%s/%s-%s.jar" % (v0, fx.MAVEN_ARTIFACT, v0))),
+                         "maven deploy 10 KiB": Load(self.url("/maven2/com/acme/"), script="maven-deploy")})
         return rows
 
     def stream_urls(self):
