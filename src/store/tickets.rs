@@ -58,7 +58,9 @@ impl SortKey {
         match self {
             SortKey::ExpireTime => &["t.expires_at"],
             SortKey::LeftNum => &["t.left_num"],
-            SortKey::UserName => &["u.name"],
+            // Names are unique per account: the account's name index, then each user's tickets in the
+            // order of `tickets_live_user`, needs no sort of the project's tickets.
+            SortKey::UserName => &["u.name", "t.user_id", "t.expires_at"],
             SortKey::UserId => &["t.user_id", "t.expires_at"],
             SortKey::EmbedId => &["t.embed_id", "t.expires_at"],
         }
@@ -231,15 +233,16 @@ fn view_from_row(r: &Row<'_>) -> StoreResult<TicketView> {
     })
 }
 
-const VIEW_SELECT: &str = "SELECT t.id, t.user_id, u.name, CASE WHEN u.is_root THEN 'root' ELSE 'IAM' END, \
+const VIEW_COLUMNS: &str = "SELECT t.id, t.user_id, u.name, CASE WHEN u.is_root THEN 'root' ELSE 'IAM' END, \
      t.iam_project_id, t.embed_id, t.expires_at, t.left_num, \
-     (SELECT string_agg(group_id, ',') FROM (SELECT group_id FROM group_members gm WHERE gm.user_id = t.user_id ORDER BY group_id) g) \
-     FROM tickets t JOIN users u ON u.id = t.user_id";
+     (SELECT string_agg(group_id, ',') FROM (SELECT group_id FROM group_members gm WHERE gm.user_id = t.user_id ORDER BY group_id) g)";
+
+const TICKETS_AND_USERS: &str = "tickets t JOIN users u ON u.id = t.user_id";
 
 pub fn get_valid(conn: &Conn, id: &str, now: i64) -> StoreResult<Option<TicketView>> {
     conn
         .query_opt(
-            &format!("{VIEW_SELECT} WHERE t.id = ?1 AND t.left_num > 0 AND t.expires_at > ?2 AND NOT t.revoked"),
+            &format!("{VIEW_COLUMNS} FROM {TICKETS_AND_USERS} WHERE t.id = ?1 AND t.left_num > 0 AND t.expires_at > ?2 AND NOT t.revoked"),
             params![id, now],
             view_from_row,
         )
@@ -295,15 +298,27 @@ pub fn list_valid(
         )?,
     };
     let rows = conn.query_map(
-        &page_sql(&conditions, sort, descending, limit, offset),
+        &page_sql(
+            &conditions,
+            filter.user_type.is_some(),
+            sort,
+            descending,
+            limit,
+            offset,
+        ),
         &args,
         view_from_row,
     )?;
     Ok((count, rows))
 }
 
+/// The page's ids are found first, from the sort key's index alone where the conditions allow (no user
+/// condition, no sort by name), and only the page's own rows are read whole with their user and groups:
+/// joining each skipped row's user read its table row first, a random page read per row in an order
+/// other than the table's (6 ms a page sorted by uses left at offset 1,000 of a million tickets).
 fn page_sql(
     conditions: &[String],
+    user_condition: bool,
     sort: SortKey,
     descending: bool,
     limit: i64,
@@ -323,8 +338,19 @@ fn page_sql(
         SortKey::EmbedId if conditions.len() == BASE_CONDITIONS => " AND t.embed_id >= ''",
         _ => "",
     };
+    let (from, account) = match sort {
+        // Bounded to the account, the walk of users by name reads the account's name index in order.
+        SortKey::UserName => (
+            TICKETS_AND_USERS,
+            " AND u.domain_id = (SELECT p.domain_id FROM iam_projects p WHERE p.id = ?1)",
+        ),
+        _ if user_condition => (TICKETS_AND_USERS, ""),
+        _ => ("tickets t", ""),
+    };
     format!(
-        "{VIEW_SELECT} WHERE {}{ordering_range} ORDER BY {order}t.id {dir} LIMIT {limit} OFFSET {offset}",
+        "{VIEW_COLUMNS} FROM (SELECT t.id FROM {from} WHERE {}{ordering_range}{account} \
+         ORDER BY {order}t.id {dir} LIMIT {limit} OFFSET {offset}) page \
+         JOIN tickets t ON t.id = page.id JOIN users u ON u.id = t.user_id ORDER BY {order}t.id {dir}",
         conditions.join(" AND "),
     )
 }
@@ -696,6 +722,53 @@ pub(crate) mod tests {
         .unwrap();
     }
 
+    /// Pages are found from the sort key's index and then read whole: the same rows in the same order
+    /// on both backends, whatever the key, direction, offset or user condition.
+    #[test]
+    fn pages_follow_their_sort_key_on_every_backend() {
+        for (_guard, db) in crate::store::test_backends() {
+            db.blocking(|conn| {
+                seed(conn);
+                for (id, user, expires_at, left_num) in [
+                    ("a1", "u1", 3000, 4),
+                    ("a2", "u1", 1000, 2),
+                    ("b1", "u2", 2000, 3),
+                    ("b2", "u2", 4000, 1),
+                    ("b3", "u2", 500, 5),
+                ] {
+                    insert(conn, &ticket(id, user, expires_at, left_num))?;
+                }
+                let ids = |sort, descending, offset, filter: &TicketFilter| {
+                    let page = TicketPage {
+                        sort,
+                        descending,
+                        limit: 3,
+                        offset,
+                    };
+                    list_valid(conn, "p", filter, 100, &page)
+                        .map(|(_, rows)| rows.into_iter().map(|r| r.id).collect::<Vec<_>>())
+                };
+                let all = TicketFilter::default();
+                // alice's tickets, then bob's, each user's by expiry.
+                assert_eq!(ids(SortKey::UserName, false, 0, &all)?, ["a2", "a1", "b3"]);
+                assert_eq!(ids(SortKey::UserName, false, 3, &all)?, ["b1", "b2"]);
+                assert_eq!(ids(SortKey::UserName, true, 1, &all)?, ["b1", "b3", "a1"]);
+                assert_eq!(
+                    ids(SortKey::ExpireTime, false, 0, &all)?,
+                    ["b3", "a2", "b1"]
+                );
+                assert_eq!(ids(SortKey::LeftNum, true, 2, &all)?, ["b1", "a2", "b2"]);
+                let iam = TicketFilter {
+                    user_type: Some("iam".into()),
+                    ..Default::default()
+                };
+                assert_eq!(ids(SortKey::LeftNum, true, 1, &iam)?, ["a1", "b1", "a2"]);
+                Ok(())
+            })
+            .unwrap();
+        }
+    }
+
     #[test]
     fn the_counter_follows_uses_revocations_and_deletions() {
         let (_dir, db) = test_db();
@@ -794,6 +867,7 @@ pub(crate) mod tests {
                 SortKey::LeftNum,
                 SortKey::UserId,
                 SortKey::EmbedId,
+                SortKey::UserName,
             ];
             for filter in &filters {
                 let (conditions, args) = list_conditions(&project, filter, &now);
@@ -806,26 +880,33 @@ pub(crate) mod tests {
                     for descending in [true, false] {
                         // A filter on one user or scope narrows the rows to sort to that key's range.
                         let unfiltered = conditions.len() == BASE_CONDITIONS;
-                        let sql = page_sql(&conditions, sort, descending, 10, 1000);
+                        let sql = page_sql(&conditions, false, sort, descending, 10, 1000);
                         queries.push((sql, unfiltered || sort == SortKey::ExpireTime));
                     }
                 }
                 for (sql, ordered) in queries {
-                    // Top-level steps only: a ticket's groups are sorted per row, a handful each.
-                    let plan = conn
-                        .query_map(&format!("EXPLAIN QUERY PLAN {sql}"), &args, |r| {
-                            Ok((r.get::<i64>(1)?, r.get::<String>(3)?))
-                        })?
-                        .into_iter()
-                        .filter(|(parent, _)| *parent == 0)
-                        .map(|(_, detail)| detail)
+                    let steps =
+                        conn.query_map(&format!("EXPLAIN QUERY PLAN {sql}"), &args, |r| {
+                            Ok((r.get::<i64>(0)?, r.get::<i64>(1)?, r.get::<String>(3)?))
+                        })?;
+                    // The page's own query, or the count's; not the ten rows read whole around it
+                    // (whose groups are sorted per row, and which are sorted again, ten of them).
+                    let page = steps
+                        .iter()
+                        .find(|(_, _, d)| d.ends_with(" page"))
+                        .map_or(0, |(id, _, _)| *id);
+                    let plan = steps
+                        .iter()
+                        .filter(|(_, parent, _)| *parent == page)
+                        .map(|(_, _, detail)| detail.as_str())
                         .collect::<Vec<_>>()
                         .join("\n");
+                    let all = steps.iter().map(|s| s.2.as_str()).collect::<Vec<_>>();
                     assert!(
-                        !plan
-                            .lines()
+                        !all.iter()
                             .any(|l| l.starts_with("SCAN t") || l.starts_with("SCAN u")),
-                        "a full scan in {sql}:\n{plan}"
+                        "a full scan in {sql}:\n{}",
+                        all.join("\n")
                     );
                     if ordered {
                         assert!(!plan.contains("TEMP B-TREE"), "a sort in {sql}:\n{plan}");
