@@ -26,15 +26,13 @@ pub fn insert_version(conn: &Conn, repo_id: &str, v: &NewVersion<'_>) -> StoreRe
 }
 
 /// The index key of a crate already in the repository whose name collides with `canonical`
-/// (lowercase, `-` as `_`), if any.
+/// (lowercase, `-` as `_`), if any. The expression is `cargo_versions_canonical`'s (migration 0020).
 pub fn colliding_name(conn: &Conn, repo_id: &str, canonical: &str) -> StoreResult<Option<String>> {
-    conn
-        .query_opt(
-            "SELECT name FROM cargo_versions WHERE repo_id = ?1 AND replace(name, '-', '_') = ?2 LIMIT 1",
-            params![repo_id, canonical],
-            |r| r.get(0),
-        )
+    conn.query_opt(COLLIDING_NAME, params![repo_id, canonical], |r| r.get(0))
 }
+
+const COLLIDING_NAME: &str =
+    "SELECT name FROM cargo_versions WHERE repo_id = ?1 AND replace(name, '-', '_') = ?2 LIMIT 1";
 
 /// Index lines and yank flags of a crate's live versions, in publishing order.
 pub fn live_versions(
@@ -121,4 +119,62 @@ pub fn remove_owner(conn: &Conn, repo_id: &str, name: &str, user_id: &str) -> St
         "DELETE FROM cargo_owners WHERE repo_id = ?1 AND name = ?2 AND user_id = ?3",
         params![repo_id, name.to_ascii_lowercase(), user_id],
     )? > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::identity::{insert_domain, Domain};
+
+    /// A publish's collision check costs an index lookup however many versions the repository holds.
+    #[test]
+    fn the_collision_check_reads_the_canonical_name_index() {
+        let (_dir, db) = crate::store::test_db();
+        db.blocking(|conn| {
+            let plan = conn
+                .query_map(
+                    &format!("EXPLAIN QUERY PLAN {COLLIDING_NAME}"),
+                    params!["r", "foo_bar"],
+                    |r| r.get::<String>(3),
+                )?
+                .join("\n");
+            assert!(plan.contains("cargo_versions_canonical"), "{plan}");
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn names_collide_across_dashes_and_underscores_on_every_backend() {
+        for (_guard, db) in crate::store::test_backends() {
+            db.blocking(|conn| {
+                insert_domain(
+                    conn,
+                    &Domain {
+                        id: "d".into(),
+                        name: "dom".into(),
+                    },
+                    0,
+                )?;
+                let repo = crate::store::repos::tests_support::repo_fixture();
+                crate::store::repos::insert_repo(conn, &repo)?;
+                let version = NewVersion {
+                    name: "Foo-Bar",
+                    vers: "1.0.0",
+                    index_line: "{}",
+                    path: "fo/o-/foo-bar-1.0.0.crate",
+                    user_id: "u",
+                    now: 0,
+                };
+                assert!(insert_version(conn, &repo.id, &version)?);
+                assert_eq!(
+                    colliding_name(conn, &repo.id, "foo_bar")?.as_deref(),
+                    Some("foo-bar")
+                );
+                assert_eq!(colliding_name(conn, &repo.id, "foo_baz")?, None);
+                Ok(())
+            })
+            .unwrap();
+        }
+    }
 }

@@ -59,6 +59,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0017_repo_meta_gens.sql"),
     include_str!("migrations/0018_user_name_trigrams.sql"),
     include_str!("migrations/0019_repo_usage.sql"),
+    include_str!("migrations/0020_cargo_canonical_names.sql"),
 ];
 
 /// The same schema in PostgreSQL's words, one file per SQLite migration (`migrations/pg/`): the two lists
@@ -83,6 +84,7 @@ const PG_MIGRATIONS: &[&str] = &[
     include_str!("migrations/pg/0017_repo_meta_gens.sql"),
     include_str!("migrations/pg/0018_user_name_trigrams.sql"),
     include_str!("migrations/pg/0019_repo_usage.sql"),
+    include_str!("migrations/pg/0020_cargo_canonical_names.sql"),
 ];
 
 /// Where the metadata lives, read from the `database_url` setting.
