@@ -26,8 +26,9 @@ from arca import Arca  # noqa: E402
 from load import Load, drive, status_kib  # noqa: E402
 from peers import PEERS  # noqa: E402
 
-# Rows whose document a client revalidates: the same row asked with If-None-Match of its ETag (304).
+# Seconds after the load rows before the settled RSS is read (see load_rows).
 SETTLE_S = 3
+# Rows whose document a client revalidates: the same row asked with If-None-Match of its ETag (304).
 REVALIDATED = ("npm packument", "pypi simple page", "cargo index file", "maven metadata")
 
 
