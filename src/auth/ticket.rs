@@ -3,7 +3,6 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use sha2::{Digest, Sha256};
 
 use crate::domain::random_alnum;
 
@@ -22,18 +21,34 @@ pub fn issue(issued_at_ms: i64, user_id: &str) -> IssuedTicket {
 }
 
 pub fn public_id(value: &str) -> String {
-    hex::encode(Sha256::digest(value.as_bytes()))
+    super::sha256_hex(value.as_bytes())
 }
 
-/// Cheap shape check before any lookup: valid base64 of a `ticket_` string.
-pub fn looks_like_ticket(value: &str) -> bool {
-    // "dGlja2V0X" is how every base64 of `ticket_` begins: most values that are not one end here.
-    value.len() <= 512
-        && value.starts_with("dGlja2V0X")
-        && STANDARD
-            .decode(value)
-            .map(|raw| raw.starts_with(b"ticket_"))
-            .unwrap_or(false)
+/// The longest ticket text taken for one; a ticket is issued at about 120.
+const MOST_TICKET_CHARS: usize = 512;
+
+/// A presented value that has the shape of a ticket: checked once, before any lookup.
+#[derive(Debug, Clone, Copy)]
+pub struct Presented<'a>(&'a str);
+
+impl<'a> Presented<'a> {
+    /// `Some` when `value` is valid base64 of a `ticket_` string.
+    pub fn parse(value: &'a str) -> Option<Presented<'a>> {
+        // "dGlja2V0X" is how every base64 of `ticket_` begins: most values that are not one end here.
+        if value.len() > MOST_TICKET_CHARS || !value.starts_with("dGlja2V0X") {
+            return None;
+        }
+        // Decoded on the stack: this runs on every ticket-authenticated request.
+        let mut raw = [0u8; MOST_TICKET_CHARS / 4 * 3];
+        match STANDARD.decode_slice(value, &mut raw) {
+            Ok(n) if raw[..n].starts_with(b"ticket_") => Some(Presented(value)),
+            _ => None,
+        }
+    }
+
+    pub fn public_id(&self) -> String {
+        public_id(self.0)
+    }
 }
 
 #[cfg(test)]
@@ -52,13 +67,22 @@ mod tests {
         assert_eq!(parts[2], user);
         assert_eq!(t.public_id, public_id(&t.value));
         assert_eq!(t.public_id.len(), 64);
-        assert!(looks_like_ticket(&t.value));
-        assert!(!looks_like_ticket("not base64!"));
+        assert!(Presented::parse(&t.value).is_some());
+        assert!(Presented::parse("not base64!").is_none());
+        assert!(Presented::parse(&t.value[..t.value.len() - 2]).is_none());
+        let longest = STANDARD.encode(format!(
+            "ticket_{}",
+            "x".repeat(MOST_TICKET_CHARS / 4 * 3 - 7)
+        ));
+        assert_eq!(longest.len(), MOST_TICKET_CHARS);
+        assert!(Presented::parse(&longest).is_some());
+        let too_long = STANDARD.encode(format!("ticket_{}", "x".repeat(MOST_TICKET_CHARS)));
+        assert!(Presented::parse(&too_long).is_none());
     }
 
     #[test]
     fn the_seed_example_is_a_ticket() {
         let seed = "dGlja2V0XzE3NTIyMjA3MzY3OTc6V2Z1UVNFZVJiaDJZejFiRGZJSE12QnlicXh5VGpSTk46MDlkMmNhMmZmZDAwZDNjMjFmZjhjMDBhNGRkMWUwODA=";
-        assert!(looks_like_ticket(seed));
+        assert!(Presented::parse(seed).is_some());
     }
 }

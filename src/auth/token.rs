@@ -1,14 +1,12 @@
 //! `X-Auth-Token` values: random, shown once in `X-Subject-Token`, stored only as their SHA-256.
 
-use sha2::{Digest, Sha256};
-
 /// A fresh token. The `MII` prefix mimics Keystone PKI tokens so clients that sniff for it are content.
 pub fn new_token() -> String {
     format!("MII{}", crate::domain::random_alnum(125))
 }
 
 pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    super::sha256_hex(token.as_bytes())
 }
 
 /// Tokens are opaque but bounded: anything longer than this or with non-token characters is rejected

@@ -93,7 +93,7 @@ async fn identify(
                 ));
             }
             (
-                use_ticket(state, &ticket.0, ticket.1.as_deref()).await?,
+                use_ticket(state, well_formed(&ticket.0)?, ticket.1.as_deref()).await?,
                 request,
             )
         }
@@ -239,21 +239,24 @@ pub async fn verify_token(state: &AppState, presented: &str) -> Result<Principal
     })
 }
 
+/// A value given as a ticket, refused unless it has a ticket's shape.
+pub fn well_formed(value: &str) -> Result<ticket::Presented<'_>, ApiError> {
+    ticket::Presented::parse(value).ok_or_else(|| {
+        crate::telemetry::record_ticket_refusal("malformed");
+        ApiError::Unauthenticated("malformed ticket")
+    })
+}
+
 /// Consumes one use of a ticket. With a Basic user name, the name must be the ticket user's name or
 /// repo user name; that and the user being enabled are checked in the statement that takes the use, so a
 /// refused login spends nothing.
 pub async fn use_ticket(
     state: &AppState,
-    presented: &str,
+    presented: ticket::Presented<'_>,
     name: Option<&str>,
 ) -> Result<Principal, ApiError> {
-    if !ticket::looks_like_ticket(presented) {
-        crate::telemetry::record_ticket_refusal("malformed");
-        return Err(ApiError::Unauthenticated("malformed ticket"));
-    }
-    let id = ticket::public_id(presented);
-    let ticket_id = id.clone();
-    let used = state.ticket_uses.take(id, name.map(str::to_string)).await?;
+    let ticket_id = presented.public_id();
+    let used = state.ticket_uses.take(&ticket_id, name).await?;
     let Some(Granted { user, embed_id }) = used else {
         crate::telemetry::record_ticket_refusal("invalid");
         return Err(ApiError::Unauthenticated(
@@ -262,13 +265,13 @@ pub async fn use_ticket(
     };
     crate::telemetry::METRICS.ticket_uses.inc();
     Ok(Principal {
-        user_id: user.id,
-        user_name: user.name,
-        domain_id: user.domain_id,
+        user_id: user.id.clone(),
+        user_name: user.name.clone(),
+        domain_id: user.domain_id.clone(),
         is_root: user.is_root,
         credential: Credential::Ticket {
             ticket_id,
-            embed_id,
+            embed_id: embed_id.to_string(),
         },
     })
 }

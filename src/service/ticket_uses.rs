@@ -45,11 +45,11 @@ const STAMPED_WITH: &[Tables] = &[Tables::Users];
 
 type Reply = oneshot::Sender<StoreResult<Option<Granted>>>;
 
-/// One granted use: whose ticket it is.
+/// One granted use: whose ticket it is. Shared, because a held ticket hands the same one to every use.
 #[derive(Debug, Clone)]
 pub struct Granted {
-    pub user: User,
-    pub embed_id: String,
+    pub user: Arc<User>,
+    pub embed_id: Arc<str>,
 }
 
 struct Wanted {
@@ -100,17 +100,18 @@ impl TicketUses {
 
     /// Takes one use of ticket `id` (its public id) for a login as `name`, when given. `None` when the
     /// ticket is unknown, expired, used up or revoked, its user disabled, or `name` someone else's.
-    pub async fn take(&self, id: String, name: Option<String>) -> StoreResult<Option<Granted>> {
+    pub async fn take(&self, id: &str, name: Option<&str>) -> StoreResult<Option<Granted>> {
         if let Some(generations) = self.db.generations() {
-            if let Some(answer) = self
-                .held
-                .hand_out(generations, &id, name.as_deref(), now_ms())
-            {
+            if let Some(answer) = self.held.hand_out(generations, id, name, now_ms()) {
                 return Ok(answer);
             }
         }
         let (reply, answer) = oneshot::channel();
-        let mut wanted = Wanted { id, name, reply };
+        let mut wanted = Wanted {
+            id: id.to_string(),
+            name: name.map(str::to_string),
+            reply,
+        };
         loop {
             let queue = self.sender();
             match queue.send(wanted).await {
@@ -282,8 +283,8 @@ impl Held {
                 asked_at: std::time::Instant::now(),
                 stamp,
                 granted: Granted {
-                    user: user.clone(),
-                    embed_id: embed_id.clone(),
+                    user: Arc::new(user.clone()),
+                    embed_id: embed_id.as_str().into(),
                 },
                 expires_at: *expires_at,
             };
@@ -383,8 +384,8 @@ fn answer(result: StoreResult<Vec<Option<GrantedUses>>>, replies: Vec<Vec<Reply>
                     Some(g) => (
                         g.granted,
                         Some(Granted {
-                            user: g.user,
-                            embed_id: g.embed_id,
+                            user: Arc::new(g.user),
+                            embed_id: g.embed_id.into(),
                         }),
                     ),
                     None => (0, None),
@@ -427,9 +428,7 @@ mod tests {
                 1 => ("t", Some("alice")),
                 _ => ("t", Some("mallory")),
             };
-            tasks.push(tokio::spawn(async move {
-                uses.take(id.into(), name.map(str::to_string)).await
-            }));
+            tasks.push(tokio::spawn(async move { uses.take(id, name).await }));
         }
         let mut granted = 0;
         for task in tasks {
@@ -451,7 +450,7 @@ mod tests {
         };
         assert_eq!(left("t"), 0);
         assert_eq!(left("other"), 100, "another ticket untouched");
-        assert!(uses.take("other".into(), None).await.unwrap().is_some());
+        assert!(uses.take("other", None).await.unwrap().is_some());
         assert_eq!(left("other"), 99);
     }
 }
@@ -528,28 +527,20 @@ mod held_tests {
         assert_eq!(one_batch(&uses, 8, None).await, 8);
         assert_eq!((uses.held("t"), row_left(&db)), (56, 920));
 
-        let granted = uses.take("t".into(), None).await.unwrap().unwrap();
+        let granted = uses.take("t", None).await.unwrap().unwrap();
         assert_eq!(granted.user.name, "alice");
         assert_eq!(row_left(&db), 920, "handed out from memory");
         assert_eq!(uses.held("t"), 55);
         // The repo user name answers too; another user's name is refused and spends nothing.
-        assert!(uses
-            .take("t".into(), Some("d_u1".into()))
-            .await
-            .unwrap()
-            .is_some());
-        assert!(uses
-            .take("t".into(), Some("bob".into()))
-            .await
-            .unwrap()
-            .is_none());
+        assert!(uses.take("t", Some("d_u1")).await.unwrap().is_some());
+        assert!(uses.take("t", Some("bob")).await.unwrap().is_none());
         assert_eq!((uses.held("t"), row_left(&db)), (1000 - 26 - 920, 920));
 
         let mut granted = 26;
         loop {
             let mut round = one_batch(&uses, 16, None).await;
             for _ in 0..20 {
-                round += usize::from(uses.take("t".into(), None).await.unwrap().is_some());
+                round += usize::from(uses.take("t", None).await.unwrap().is_some());
             }
             granted += round;
             assert_eq!(uses.held("t") + row_left(&db), 1000 - granted as i64);
@@ -559,7 +550,7 @@ mod held_tests {
         }
         assert_eq!(granted, 1000, "exactly the uses the ticket had");
         assert_eq!((uses.held("t"), row_left(&db)), (0, 0));
-        assert!(uses.take("t".into(), None).await.unwrap().is_none());
+        assert!(uses.take("t", None).await.unwrap().is_none());
     }
 
     /// Held uses end with whatever ends the ticket's uses in the database: a revocation, its user
@@ -579,7 +570,7 @@ mod held_tests {
         })
         .await
         .unwrap();
-        assert!(uses.take("t".into(), None).await.unwrap().is_none());
+        assert!(uses.take("t", None).await.unwrap().is_none());
         assert_eq!(
             uses.held("t") + row_left(&db),
             1000 - 16,
@@ -593,7 +584,7 @@ mod held_tests {
         one_batch(&uses, 8, None).await;
         assert_eq!(uses.held("t"), 64);
         db.call(|conn| tickets::revoke(conn, "t")).await.unwrap();
-        assert!(uses.take("t".into(), None).await.unwrap().is_none());
+        assert!(uses.take("t", None).await.unwrap().is_none());
         assert_eq!(uses.held("t"), 0);
 
         // Long enough for two batches on a loaded machine.
@@ -604,7 +595,7 @@ mod held_tests {
         assert_eq!(uses.held("t"), 64);
         let until_expired = (expires_at - now_ms()).max(0) as u64;
         tokio::time::sleep(std::time::Duration::from_millis(until_expired)).await;
-        assert!(uses.take("t".into(), None).await.unwrap().is_none());
+        assert!(uses.take("t", None).await.unwrap().is_none());
         assert_eq!(uses.held("t"), 0);
         assert_eq!(
             row_left(&db),
@@ -623,7 +614,7 @@ mod held_tests {
             let tasks: Vec<_> = (0..400)
                 .map(|_| {
                     let uses = uses.clone();
-                    tokio::spawn(async move { uses.take("t".into(), None).await })
+                    tokio::spawn(async move { uses.take("t", None).await })
                 })
                 .collect();
             for task in tasks {
@@ -643,10 +634,10 @@ mod held_tests {
         assert_eq!((uses.held("t"), row_left(&db)), (0, 999));
         assert_eq!(one_batch(&uses, 1, None).await, 1);
         assert_eq!((uses.held("t"), row_left(&db)), (64, 998 - 64));
-        assert!(uses.take("t".into(), None).await.unwrap().is_some());
+        assert!(uses.take("t", None).await.unwrap().is_some());
         assert_eq!(row_left(&db), 934, "handed out from memory");
         let mut granted = 3;
-        while uses.take("t".into(), None).await.unwrap().is_some() {
+        while uses.take("t", None).await.unwrap().is_some() {
             granted += 1;
         }
         assert_eq!(granted, 1000);
@@ -659,7 +650,7 @@ mod held_tests {
         let (_dir, db, uses) = with_ticket(1000, i64::MAX);
         one_batch(&uses, 8, None).await;
         one_batch(&uses, 8, None).await;
-        uses.take("t".into(), None).await.unwrap().unwrap();
+        uses.take("t", None).await.unwrap().unwrap();
         assert_eq!(row_left(&db), 920);
         uses.give_back().await.unwrap();
         assert_eq!((uses.held("t"), row_left(&db)), (0, 1000 - 17));

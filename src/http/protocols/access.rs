@@ -17,7 +17,7 @@ use crate::domain::operation::Operation;
 use crate::http::app::AppState;
 use crate::http::artifact::access::scope_of;
 use crate::http::artifact::privileges::entries_for_user;
-use crate::http::authn::{use_ticket, verify_signed_parts, verify_token};
+use crate::http::authn::{use_ticket, verify_signed_parts, verify_token, well_formed};
 use crate::http::error::ApiError;
 use crate::http::payload;
 use crate::store::repos::Repository;
@@ -91,11 +91,13 @@ async fn identify_unsigned(state: &AppState, parts: &Parts) -> Result<Option<Pri
         .to_str()
         .map_err(|_| ApiError::Unauthenticated("Authorization is not ASCII"))?;
     if let Some(presented) = value.strip_prefix("Bearer ") {
-        return use_ticket(state, presented.trim(), None).await.map(Some);
+        return use_ticket(state, well_formed(presented.trim())?, None)
+            .await
+            .map(Some);
     }
     // Cargo sends its registry token verbatim, without a scheme.
-    if ticket::looks_like_ticket(value.trim()) {
-        return use_ticket(state, value.trim(), None).await.map(Some);
+    if let Some(presented) = ticket::Presented::parse(value.trim()) {
+        return use_ticket(state, presented, None).await.map(Some);
     }
     let unsupported = || ApiError::Unauthenticated("unsupported Authorization scheme");
     let raw = value
@@ -106,8 +108,8 @@ async fn identify_unsigned(state: &AppState, parts: &Parts) -> Result<Option<Pri
         .ok()
         .and_then(|s| s.split_once(':'))
         .ok_or_else(unsupported)?;
-    if ticket::looks_like_ticket(password) {
-        return use_ticket(state, password, Some(name)).await.map(Some);
+    if let Some(presented) = ticket::Presented::parse(password) {
+        return use_ticket(state, presented, Some(name)).await.map(Some);
     }
     repo_user_login(state, name, password).await.map(Some)
 }
