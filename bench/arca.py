@@ -32,8 +32,10 @@ class Arca:
     name = "arca"
     formats = ("generic", "npm", "pypi", "cargo", "maven", "api")
 
-    def __init__(self, workdir: Path, binary: str, many: int = fx.MANY, rows: int = 1000):
+    def __init__(self, workdir: Path, binary: str, many: int = fx.MANY, rows: int = 1000,
+                 maven_many: int = fx.MAVEN_MANY_VERSIONS):
         self.workdir, self.binary, self.many, self.row_count = Path(workdir), binary, many, rows
+        self.maven_many = maven_many
         self.srv = None
         self.seed_note = ""
 
@@ -89,12 +91,7 @@ class Arca:
         self.project = srv.create_project()
         self.login = srv.repo_login()
         self.basic = "Basic " + base64.b64encode(("%s:%s" % self.login).encode()).decode()
-        token = srv.root_token()
-        resp = srv.request("POST", "/v1/%s/tickets" % srv.iam_project_id, headers={"X-Auth-Token": token},
-                           json={"expire_seconds": 86400, "left_num": 1000000})
-        assert resp.status_code in (200, 201), resp.text
-        self.ticket = resp.json()["value"]
-        self.token = token
+        self.token = srv.root_token()
         s = requests.Session()
         s.headers["Authorization"] = self.basic
         rows = {}
@@ -110,6 +107,15 @@ class Arca:
             rows.update(self._maven(s))
         return rows
 
+    def ticket_header(self) -> dict:
+        """A new ticket of the most uses a ticket may have, as the Basic password of the repo user."""
+        resp = self.srv.request("POST", "/v1/%s/tickets" % self.srv.iam_project_id,
+                                headers={"X-Auth-Token": self.token},
+                                json={"expire_seconds": 86400, "left_num": 1000000})
+        assert resp.status_code in (200, 201), resp.text
+        pair = "%s:%s" % (self.login[0], resp.json()["value"])
+        return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
+
     def _open(self, repo):
         resp = self.srv.signed("PUT", "/cloudartifact/v5/artifact/", body={"repo_name": repo,
                                                                            "allow_anonymous": True})
@@ -122,11 +128,11 @@ class Arca:
         base = srv.url("/artifactory/%s/" % repo)
         for path, data in (("files/10k.bin", fx.TEN_K), ("files/1m.bin", fx.ONE_M)):
             assert s.put(base + path, data=data, timeout=60).status_code == 201
-        ticket = "Basic " + base64.b64encode(("%s:%s" % (self.login[0], self.ticket)).encode()).decode()
         return {
             "generic 10 KiB": Load(base + "files/10k.bin"),
             "generic 10 KiB, Basic": Load(base + "files/10k.bin", {"Authorization": self.basic}),
-            "generic 10 KiB, ticket": Load(base + "files/10k.bin", {"Authorization": ticket}),
+            "generic 10 KiB, ticket": Load(base + "files/10k.bin", self.ticket_header(),
+                                           refresh=self.ticket_header),
             "generic 1 MiB": Load(base + "files/1m.bin"),
             "generic upload 10 KiB": Load(base + "upload/", {"Authorization": self.basic}, script="put"),
         }
@@ -182,8 +188,15 @@ class Arca:
             for suffix, data in ((".pom", fx.maven_pom(v)), (".jar", fx.TEN_K)):
                 r = s.put(base + "%s/%s-%s%s" % (v, fx.MAVEN_ARTIFACT, v, suffix), data=data, timeout=60)
                 assert r.status_code == 201, r.text
+        many = srv.url("/artifactory/%s/%s/%s/" % (repo, fx.MAVEN_GROUP, fx.MAVEN_MANY))
+        for i in range(self.maven_many):
+            v = fx.version(i)
+            r = s.put(many + "%s/%s-%s.pom" % (v, fx.MAVEN_MANY, v), data=fx.maven_pom(v, fx.MAVEN_MANY),
+                      timeout=60)
+            assert r.status_code == 201, r.text
         v0 = fx.version(0)
         return {"maven metadata": Load(base + "maven-metadata.xml"),
+                "maven metadata, 1,000 versions": Load(many + "maven-metadata.xml"),
                 "maven jar": Load(base + "%s/%s-%s.jar" % (v0, fx.MAVEN_ARTIFACT, v0)),
                 "maven deploy 10 KiB": Load(srv.url("/artifactory/%s/com/acme/" % repo),
                                             {"Authorization": self.basic}, script="maven-deploy")}

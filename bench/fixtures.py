@@ -24,6 +24,8 @@ NPM_MANY = "bench-many"
 PYPI_NAME = "bench-pkg"
 CARGO_NAME = "bench-pkg"
 MAVEN_GROUP, MAVEN_ARTIFACT = "com/acme", "bench-pkg"
+# The Maven artifact of many versions (issue 15: "maven-metadata of 1,000 versions").
+MAVEN_MANY, MAVEN_MANY_VERSIONS = "bench-many", 1000
 VERSIONS = 100
 MANY = 2000
 
@@ -82,9 +84,9 @@ def cargo_frame(name: str, vers: str, crate: bytes) -> bytes:
     return struct.pack("<I", len(meta)) + meta + struct.pack("<I", len(crate)) + crate
 
 
-def maven_pom(version: str) -> bytes:
+def maven_pom(version: str, artifact: str = MAVEN_ARTIFACT) -> bytes:
     return ("<project><modelVersion>4.0.0</modelVersion><groupId>%s</groupId><artifactId>%s</artifactId>"
-            "<version>%s</version></project>" % (MAVEN_GROUP.replace("/", "."), MAVEN_ARTIFACT, version)).encode()
+            "<version>%s</version></project>" % (MAVEN_GROUP.replace("/", "."), artifact, version)).encode()
 
 
 def maven_metadata(versions) -> bytes:

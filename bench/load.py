@@ -11,7 +11,7 @@ import re
 import resource
 import subprocess
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 from harness import RssSampler
 
@@ -102,6 +102,9 @@ class Load:
     headers: dict = field(default_factory=dict)
     script: Optional[str] = None
     expect: str = ""  # what the probe request must answer, checked before the load (e.g. "304")
+    # Fresh headers before each measurement: a ticket is good for at most 1,000,000 uses, fewer than some
+    # runs of the ticket row make together.
+    refresh: Optional[Callable[[], dict]] = None
 
 
 @dataclass
@@ -168,6 +171,8 @@ def finish_wrk(proc: subprocess.Popen) -> dict:
 
 def drive(pid: int, load: Load, connections: int, seconds: float, warmup: float) -> Figure:
     """A warm-up, then `seconds` of load at `connections`, with the server's CPU and RSS around it."""
+    if load.refresh:
+        load.headers = load.refresh()
     if warmup > 0:
         finish_wrk(start_wrk(load, connections, warmup))
     before_cpu = cpu_seconds(pid)

@@ -85,9 +85,11 @@ class Bench:
 
     def start_servers(self):
         args = self.args
-        many = 20 if args.smoke else fx.MANY
+        # Publishing 2,000 versions takes nora and Verdaccio minutes: a rerun of other rows seeds 20.
+        many = fx.MANY if not args.smoke and wanted(args, "npm packument, 2,000 versions") else 20
+        maven_many = fx.MAVEN_MANY_VERSIONS if not args.smoke and wanted(args, "maven metadata, 1,000") else 10
         binary = os.environ.get("ARCA_BIN") or str(REPO / "target" / "release" / "arca")
-        self.arca = Arca(self.workdir / "arca", binary, many=many)
+        self.arca = Arca(self.workdir / "arca", binary, many=many, maven_many=maven_many)
         self.servers = [self.arca]
         for name in args.peers:
             cls = PEERS[name]
@@ -163,26 +165,22 @@ class Bench:
             for name in self.loads[server.name]:
                 if name not in names:
                     names.append(name)
+        families = {}
         for row in names:
-            if not wanted(self.args, row):
-                continue
-            having = [s for s in self.servers if row in self.loads[s.name]]
-            having = [s for s in having if self.probe(s, row, self.loads[s.name][row])]
+            if wanted(self.args, row):
+                families.setdefault(report.family(row), []).append(row)
+        for rows in families.values():
+            having = {}
+            for row in rows:
+                servers = [s for s in self.servers if row in self.loads[s.name]]
+                having[row] = [s for s in servers if self.probe(s, row, self.loads[s.name][row])]
             for c in self.args.concurrency:
                 for run in range(self.args.runs):
-                    for server in having:  # alternated: arca, peer, ..., arca, peer, ...
-                        fig = drive(server.pid, self.loads[server.name][row], c, self.args.duration,
-                                    self.args.warmup)
-                        self.results.setdefault((row, c, server.name), []).append(fig)
-                        if fig.errors:
-                            self.failures.append("%s %s c=%d: %d failed requests" % (server.name, row, c,
-                                                                                   fig.errors))
-                        if fig.requests == 0 and server is self.arca:
-                            self.failures.append("arca %s c=%d: no request completed" % (row, c))
-                        print("%-38s c=%-3d %-11s %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms  cpu %.3f s/1k  "
-                              "rss %.1f MiB%s" % (row, c, server.name, fig.rate, fig.p50_ms, fig.p99_ms,
-                                                 fig.cpu_per_1k, fig.rss_peak_mib,
-                                                 "  ERRORS %d" % fig.errors if fig.errors else ""), flush=True)
+                    # A row and its authenticated forms alternate run by run, as the servers do, so that
+                    # their ratio is not the machine's drift between one row's runs and the next's.
+                    for row in rows:
+                        for server in having[row]:  # alternated: arca, peer, ..., arca, peer, ...
+                            self.measure(server, row, c)
         for server in self.servers:
             self.fact(server.name, "RSS after the load rows", "%.1f MiB" % (status_kib(server.pid, "VmRSS") / 1024))
         # Allocators hand freed memory back after a decay time (arca's jemalloc: 1 s), so the figure read at
@@ -193,6 +191,17 @@ class Bench:
                       "%.1f MiB" % (status_kib(server.pid, "VmRSS") / 1024))
             self.fact(server.name, "VmHWM (peak) after the load rows",
                       "%.1f MiB" % (status_kib(server.pid, "VmHWM") / 1024))
+
+    def measure(self, server, row, c):
+        fig = drive(server.pid, self.loads[server.name][row], c, self.args.duration, self.args.warmup)
+        self.results.setdefault((row, c, server.name), []).append(fig)
+        if fig.errors:
+            self.failures.append("%s %s c=%d: %d failed requests" % (server.name, row, c, fig.errors))
+        if fig.requests == 0 and server is self.arca:
+            self.failures.append("arca %s c=%d: no request completed" % (row, c))
+        print("%-38s c=%-3d %-11s %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms  cpu %.3f s/1k  rss %.1f MiB%s"
+              % (row, c, server.name, fig.rate, fig.p50_ms, fig.p99_ms, fig.cpu_per_1k, fig.rss_peak_mib,
+                 "  ERRORS %d" % fig.errors if fig.errors else ""), flush=True)
 
     def stream_rows(self):
         if not wanted(self.args, "stream"):

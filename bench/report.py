@@ -6,12 +6,38 @@ import statistics
 import time
 
 
+# The suffixes of the authenticated forms of a row, which bench/run alternates with the row itself.
+AUTHENTICATED = (", Basic", ", ticket")
+
+
+def family(row: str) -> str:
+    """The anonymous row an authenticated row is compared with ("generic 10 KiB, Basic" -> "generic 10 KiB")."""
+    for suffix in AUTHENTICATED:
+        if row.endswith(suffix):
+            return row[:-len(suffix)]
+    return row
+
+
 def med(values):
     return statistics.median(values) if values else float("nan")
 
 
 def _fig(figs, key):
     return med([getattr(f, key) for f in figs])
+
+
+def _authenticated(r):
+    """(row, c, per-run rate ratios authenticated/anonymous, (CPU s/1k authenticated, anonymous)) for arca's
+    authenticated rows: the rows of one family run alternately, so run i of each was measured side by side."""
+    found = []
+    for (row, c, server) in r:
+        base = family(row)
+        anonymous = r.get((base, c, server))
+        if server != "arca" or base == row or not anonymous:
+            continue
+        ratios = [a.rate / max(b.rate, 1e-9) for a, b in zip(r[(row, c, server)], anonymous)]
+        found.append((row, c, ratios, (_fig(r[(row, c, server)], "cpu_per_1k"), _fig(anonymous, "cpu_per_1k"))))
+    return found
 
 
 def render(bench, args, elapsed) -> str:
@@ -63,6 +89,17 @@ def render(bench, args, elapsed) -> str:
                 cells.append(text)
             out.append("| %s | %d | %s |" % (row, c, " | ".join(cells)))
         out.append("")
+
+    paired = _authenticated(r)
+    if paired:
+        out.append("## Authenticated against anonymous (arca; each run of an authenticated row beside the "
+                   "anonymous run just before it)\n")
+        out.append("| row | c | req/s ratio, median of the runs' | CPU s/1k, authenticated / anonymous |")
+        out.append("|---|---|---|---|")
+        for row, c, ratios, cpu in paired:
+            out.append("| %s | %d | **%.2f×** (runs: %s) | %.3f / %.3f |"
+                       % (row, c, med(ratios), ", ".join("%.2f" % x for x in ratios), cpu[0], cpu[1]))
+        out.append("\nTarget: authenticated ≥ 0.9× anonymous.\n")
 
     streams = sorted({row for (row, c, s) in r if row.startswith(("upload ", "download "))})
     if streams:
