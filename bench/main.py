@@ -177,8 +177,9 @@ class Bench:
             for c in self.args.concurrency:
                 for run in range(self.args.runs):
                     # A row and its authenticated forms alternate run by run, as the servers do, so that
-                    # their ratio is not the machine's drift between one row's runs and the next's.
-                    for row in rows:
+                    # their ratio is not the machine's drift between one row's runs and the next's; every
+                    # other run in the reverse order, so that none always follows another server's run.
+                    for row in rows if run % 2 == 0 else reversed(rows):
                         for server in having[row]:  # alternated: arca, peer, ..., arca, peer, ...
                             self.measure(server, row, c)
         for server in self.servers:
