@@ -16,6 +16,10 @@ import fixtures as fx
 from load import Load
 
 SEED_ROWS = Path(__file__).resolve().parent / "seed_rows.py"
+# The artifact downloads, each also asked with Basic (the repo user's password) and with a ticket (as the
+# Basic password) in rows of their own: "<row>, Basic", "<row>, ticket".
+ARTIFACTS = ("generic 10 KiB", "generic 1 MiB", "npm tarball", "npm tarball 1 MiB", "pypi file", "pypi file 1 MiB",
+             "cargo crate", "cargo crate 1 MiB", "maven jar", "maven jar 1 MiB")
 
 
 def signed_headers(srv, method: str, path: str, query=()) -> dict:
@@ -105,6 +109,10 @@ class Arca:
             rows.update(self._cargo(s))
         if "maven" in fmts:
             rows.update(self._maven(s))
+        for name in [n for n in rows if n in ARTIFACTS]:
+            url = rows[name].url
+            rows[name + ", Basic"] = Load(url, {"Authorization": self.basic})
+            rows[name + ", ticket"] = Load(url, self.ticket_header(), refresh=self.ticket_header)
         return rows
 
     def ticket_header(self) -> dict:
@@ -130,9 +138,6 @@ class Arca:
             assert s.put(base + path, data=data, timeout=60).status_code == 201
         return {
             "generic 10 KiB": Load(base + "files/10k.bin"),
-            "generic 10 KiB, Basic": Load(base + "files/10k.bin", {"Authorization": self.basic}),
-            "generic 10 KiB, ticket": Load(base + "files/10k.bin", self.ticket_header(),
-                                           refresh=self.ticket_header),
             "generic 1 MiB": Load(base + "files/1m.bin"),
             "generic upload 10 KiB": Load(base + "upload/", {"Authorization": self.basic}, script="put"),
         }
@@ -151,6 +156,7 @@ class Arca:
                        self.many)
         tgz = "%s%s/-/%s-%s.tgz" % (base, fx.NPM_NAME, fx.NPM_NAME, fx.version(0))
         return {"npm packument": Load(base + fx.NPM_NAME),
+                "npm tarball 1 MiB": Load("%s%s/-/%s-%s.tgz" % (base, fx.NPM_NAME, fx.NPM_NAME, fx.BIG)),
                 "npm packument, Basic": Load(base + fx.NPM_NAME, {"Authorization": self.basic}),
                 "npm packument, 2,000 versions": Load(base + fx.NPM_MANY),
                 "npm tarball": Load(tgz),
@@ -165,6 +171,7 @@ class Arca:
         page = base + "simple/%s/" % fx.PYPI_NAME
         return {"pypi simple page": Load(page, {"Accept": "text/html"}),
                 "pypi file": Load(fx.first_file_link(s, page)),
+                "pypi file 1 MiB": Load(fx.first_file_link(s, page, fx.BIG)),
                 "pypi upload 10 KiB": Load(base, {"Authorization": self.basic}, script="pypi-upload")}
 
     def _cargo(self, s) -> dict:
@@ -175,6 +182,7 @@ class Arca:
         fx.publish_cargo(s, base + "api/v1/crates/new")
         return {"cargo index file": Load(base + "index/" + fx.cargo_index_path(fx.CARGO_NAME)),
                 "cargo crate": Load(base + "api/v1/crates/%s/%s/download" % (fx.CARGO_NAME, fx.version(0))),
+                "cargo crate 1 MiB": Load(base + "api/v1/crates/%s/%s/download" % (fx.CARGO_NAME, fx.BIG)),
                 "cargo publish 10 KiB": Load(base + "api/v1/crates/new", {"Authorization": self.basic},
                                              script="cargo-publish")}
 
@@ -188,6 +196,7 @@ class Arca:
             for suffix, data in ((".pom", fx.maven_pom(v)), (".jar", fx.TEN_K)):
                 r = s.put(base + "%s/%s-%s%s" % (v, fx.MAVEN_ARTIFACT, v, suffix), data=data, timeout=60)
                 assert r.status_code == 201, r.text
+        fx.publish_maven_big(s, base)
         many = srv.url("/artifactory/%s/%s/%s/" % (repo, fx.MAVEN_GROUP, fx.MAVEN_MANY))
         for i in range(self.maven_many):
             v = fx.version(i)
@@ -198,6 +207,7 @@ class Arca:
         return {"maven metadata": Load(base + "maven-metadata.xml"),
                 "maven metadata, 1,000 versions": Load(many + "maven-metadata.xml"),
                 "maven jar": Load(base + "%s/%s-%s.jar" % (v0, fx.MAVEN_ARTIFACT, v0)),
+                "maven jar 1 MiB": Load(base + "%s/%s-%s.jar" % (fx.BIG, fx.MAVEN_ARTIFACT, fx.BIG)),
                 "maven deploy 10 KiB": Load(srv.url("/artifactory/%s/com/acme/" % repo),
                                             {"Authorization": self.basic}, script="maven-deploy")}
 

@@ -26,15 +26,17 @@ CARGO_NAME = "bench-pkg"
 MAVEN_GROUP, MAVEN_ARTIFACT = "com/acme", "bench-pkg"
 # The Maven artifact of many versions (issue 15: "maven-metadata of 1,000 versions").
 MAVEN_MANY, MAVEN_MANY_VERSIONS = "bench-many", 1000
+# The version of each format's package whose artifact is 1 MiB (the others' are 10 KiB).
+BIG = "2.0.0"
 VERSIONS = 100
 MANY = 2000
 
 
-def npm_tarball(name: str, version: str) -> bytes:
+def npm_tarball(name: str, version: str, payload: bytes = TEN_K) -> bytes:
     """A real .tgz of package/package.json and a 10 KiB file, as npm pack makes (Verdaccio reads nothing
     in it, arca neither, but a client could install it)."""
     return _tgz([("package/package.json", json.dumps({"name": name, "version": version}).encode()),
-                 ("package/data.bin", TEN_K)])
+                 ("package/data.bin", payload)])
 
 
 def npm_document(name: str, version: str, tarball: bytes, tarball_url: str) -> dict:
@@ -70,12 +72,12 @@ def _tgz(files) -> bytes:
     return buf.getvalue()
 
 
-def crate_file(name: str, vers: str) -> bytes:
+def crate_file(name: str, vers: str, payload: bytes = TEN_K) -> bytes:
     """A .crate as cargo package makes it (kellnr opens it to read the manifest), with a 10 KiB file."""
     manifest = ('[package]\nname = "%s"\nversion = "%s"\nedition = "2021"\ndescription = "bench"\n'
                 'license = "MIT"\n' % (name, vers)).encode()
     root = "%s-%s/" % (name, vers)
-    return _tgz([(root + "Cargo.toml", manifest), (root + "src/lib.rs", b""), (root + "data.bin", TEN_K)])
+    return _tgz([(root + "Cargo.toml", manifest), (root + "src/lib.rs", b""), (root + "data.bin", payload)])
 
 
 def cargo_frame(name: str, vers: str, crate: bytes) -> bytes:
@@ -105,34 +107,47 @@ def version(i: int) -> str:
 # Seeding, the same for every server that takes the format; `url(name)` is where a package's document goes.
 
 def publish_npm(session, url, tarball_url, many: int):
-    """npm publish of `VERSIONS` versions of NPM_NAME and `many` of NPM_MANY, one version per request."""
+    """npm publish of `VERSIONS` versions of NPM_NAME and `many` of NPM_MANY, one version per request, then
+    NPM_NAME@BIG with a 1 MiB file."""
     for name, count in ((NPM_NAME, VERSIONS), (NPM_MANY, many)):
         for i in range(count):
             v = version(i)
             tgz = npm_tarball(name, v)
             r = session.put(url(name), json=npm_document(name, v, tgz, tarball_url(name, v)), timeout=120)
             assert r.status_code in (200, 201), r.text
+    tgz = npm_tarball(NPM_NAME, BIG, ONE_M)
+    r = session.put(url(NPM_NAME), json=npm_document(NPM_NAME, BIG, tgz, tarball_url(NPM_NAME, BIG)), timeout=120)
+    assert r.status_code in (200, 201), r.text
 
 
 def publish_pypi(session, upload_url: str):
-    """twine upload of `VERSIONS` sdists of PYPI_NAME."""
-    for i in range(VERSIONS):
-        v = version(i)
-        r = session.post(upload_url, data=pypi_form(PYPI_NAME, v, TEN_K),
-                         files={"content": (pypi_filename(PYPI_NAME, v), TEN_K)}, timeout=60)
+    """twine upload of `VERSIONS` sdists of PYPI_NAME of 10 KiB, and one of 1 MiB (version BIG)."""
+    for v, content in [(version(i), TEN_K) for i in range(VERSIONS)] + [(BIG, ONE_M)]:
+        r = session.post(upload_url, data=pypi_form(PYPI_NAME, v, content),
+                         files={"content": (pypi_filename(PYPI_NAME, v), content)}, timeout=60)
         assert r.status_code in (200, 201), r.text
 
 
 def publish_cargo(session, new_url: str):
-    """cargo publish of `VERSIONS` versions of CARGO_NAME."""
-    for i in range(VERSIONS):
-        v = version(i)
-        r = session.put(new_url, data=cargo_frame(CARGO_NAME, v, crate_file(CARGO_NAME, v)), timeout=60)
+    """cargo publish of `VERSIONS` versions of CARGO_NAME of 10 KiB, and one of 1 MiB (version BIG)."""
+    for v, payload in [(version(i), TEN_K) for i in range(VERSIONS)] + [(BIG, ONE_M)]:
+        r = session.put(new_url, data=cargo_frame(CARGO_NAME, v, crate_file(CARGO_NAME, v, payload)), timeout=60)
         assert r.status_code == 200, r.text
 
 
-def first_file_link(session, page_url: str) -> str:
-    """The URL of the first file a PEP 503 simple page links to."""
+def publish_maven_big(session, artifact_url: str):
+    """The POM and a 1 MiB jar of MAVEN_ARTIFACT@BIG; `artifact_url` ends with the artifact's folder."""
+    for suffix, data in ((".pom", maven_pom(BIG)), (".jar", ONE_M)):
+        r = session.put(artifact_url + "%s/%s-%s%s" % (BIG, MAVEN_ARTIFACT, BIG, suffix), data=data, timeout=60)
+        assert r.status_code in (200, 201), r.text
+
+
+def first_file_link(session, page_url: str, version_: str = None) -> str:
+    """The URL of the first file a PEP 503 simple page links to (of `version_`, when given)."""
     from urllib.parse import urljoin
     page = session.get(page_url, headers={"Accept": "text/html"}, timeout=60)
-    return urljoin(page.url, page.text.split('href="', 1)[1].split('"', 1)[0].split("#", 1)[0])
+    links = [part.split('"', 1)[0].split("#", 1)[0] for part in page.text.split('href="')[1:]]
+    if version_:
+        from urllib.parse import unquote
+        links = [link for link in links if unquote(link).endswith("/" + pypi_filename(PYPI_NAME, version_))]
+    return urljoin(page.url, links[0])

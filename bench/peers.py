@@ -247,6 +247,7 @@ max_body_size: 2000mb
                 "npm packument, Basic": Load(self.url("/" + fx.NPM_NAME), auth),
                 "npm packument, 2,000 versions": Load(self.url("/" + fx.NPM_MANY)),
                 "npm tarball": Load(self.url("/%s/-/%s-%s.tgz" % (fx.NPM_NAME, fx.NPM_NAME, fx.version(0)))),
+                "npm tarball 1 MiB": Load(self.url("/%s/-/%s-%s.tgz" % (fx.NPM_NAME, fx.NPM_NAME, fx.BIG))),
                 "npm publish 10 KiB": Load(self.url("/"), auth, script="npm-publish")}
 
 
@@ -290,6 +291,7 @@ class Pypiserver(Peer):
         basic = "Basic " + base64.b64encode(b"bench:bench-password-15").decode()
         return {"pypi simple page": Load(page, {"Accept": "text/html"}),
                 "pypi file": Load(fx.first_file_link(s, page)),
+                "pypi file 1 MiB": Load(fx.first_file_link(s, page, fx.BIG)),
                 "pypi upload 10 KiB": Load(self.url("/"), {"Authorization": basic}, script="pypi-upload")}
 
 
@@ -340,18 +342,23 @@ class Nora(Peer):
                          "npm packument, 2,000 versions": Load(self.url("/npm/" + fx.NPM_MANY)),
                          "npm tarball": Load(self.url("/npm/%s/-/%s-%s.tgz" % (fx.NPM_NAME, fx.NPM_NAME,
                                                                                 fx.version(0)))),
+                         "npm tarball 1 MiB": Load(self.url("/npm/%s/-/%s-%s.tgz" % (fx.NPM_NAME, fx.NPM_NAME,
+                                                                                      fx.BIG))),
                          "npm publish 10 KiB": Load(self.url("/npm/"), script="npm-publish")})
         if "pypi" in fmts:
             fx.publish_pypi(s, self.url("/simple/"))
             page = self.url("/simple/%s/" % fx.PYPI_NAME)
             rows.update({"pypi simple page": Load(page, {"Accept": "text/html"}),
                          "pypi file": Load(fx.first_file_link(s, page)),
+                         "pypi file 1 MiB": Load(fx.first_file_link(s, page, fx.BIG)),
                          "pypi upload 10 KiB": Load(self.url("/simple/"), script="pypi-upload")})
         if "cargo" in fmts:
             fx.publish_cargo(s, self.url("/cargo/api/v1/crates/new"))
             rows.update({"cargo index file": Load(self.url("/cargo/index/" + fx.cargo_index_path(fx.CARGO_NAME))),
                          "cargo crate": Load(self.url("/cargo/api/v1/crates/%s/%s/download"
                                                       % (fx.CARGO_NAME, fx.version(0)))),
+                         "cargo crate 1 MiB": Load(self.url("/cargo/api/v1/crates/%s/%s/download"
+                                                            % (fx.CARGO_NAME, fx.BIG))),
                          "cargo publish 10 KiB": Load(self.url("/cargo/api/v1/crates/new"), script="cargo-publish")})
         if "maven" in fmts:
             base = "/maven2/%s/%s/" % (fx.MAVEN_GROUP, fx.MAVEN_ARTIFACT)
@@ -366,9 +373,14 @@ class Nora(Peer):
                 # mvn deploy uploads the artifact's metadata after each version; nora stores it as sent.
                 r = s.put(self.url(base + "maven-metadata.xml"), data=fx.maven_metadata(versions), timeout=60)
                 assert r.status_code in (200, 201), r.text
+            fx.publish_maven_big(s, self.url(base))
+            r = s.put(self.url(base + "maven-metadata.xml"), data=fx.maven_metadata(versions + [fx.BIG]), timeout=60)
+            assert r.status_code in (200, 201), r.text
             v0 = fx.version(0)
             rows.update({"maven metadata": Load(self.url(base + "maven-metadata.xml")),
                          "maven jar": Load(self.url(base + "%s/%s-%s.jar" % (v0, fx.MAVEN_ARTIFACT, v0))),
+                         "maven jar 1 MiB": Load(self.url(base + "%s/%s-%s.jar" % (fx.BIG, fx.MAVEN_ARTIFACT,
+                                                                                 fx.BIG))),
                          "maven deploy 10 KiB": Load(self.url("/maven2/com/acme/"), script="maven-deploy")})
         return rows
 
@@ -413,7 +425,8 @@ class Kellnr(Peer):
         s.headers["Authorization"] = self.token
         fx.publish_cargo(s, self.url("/api/v1/crates/new"))
         return {"cargo index file": Load(self.url("/api/v1/crates/" + fx.cargo_index_path(fx.CARGO_NAME))),
-                "cargo crate": Load(self.url("/api/v1/crates/dl/%s/%s/download" % (fx.CARGO_NAME, fx.version(0))))}
+                "cargo crate": Load(self.url("/api/v1/crates/dl/%s/%s/download" % (fx.CARGO_NAME, fx.version(0)))),
+                "cargo crate 1 MiB": Load(self.url("/api/v1/crates/dl/%s/%s/download" % (fx.CARGO_NAME, fx.BIG)))}
 
 
 PEERS = {"nginx": Nginx, "verdaccio": Verdaccio, "pypiserver": Pypiserver, "nora": Nora, "kellnr": Kellnr}
