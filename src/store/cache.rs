@@ -45,9 +45,11 @@ pub enum Tables {
     MetaGens = 4,
     /// `tickets`, counted per row: what ends the uses a node holds of a ticket (`service::ticket_uses`).
     Tickets = 5,
+    /// `cargo_versions`: which file a crate version's download is.
+    CargoVersions = 6,
 }
 
-const CLASSES: usize = 6;
+const CLASSES: usize = 7;
 /// Row counts per row-counted class; two rows sharing a slot drop each other's answers, nothing worse.
 const SLOTS: usize = 1024;
 /// A call that changes more rows than this (a repository's files deleted) counts as a change to the class.
@@ -64,6 +66,7 @@ impl Tables {
             }
             "repo_meta_gens" => Tables::MetaGens,
             "tickets" => Tables::Tickets,
+            "cargo_versions" => Tables::CargoVersions,
             _ => return None,
         })
     }
@@ -509,5 +512,31 @@ mod tests {
         upload(&db, &repo.id, "z", b"z");
         let next = generation(&repo.id).await.unwrap().unwrap();
         assert!(next.generation > mine.generation);
+    }
+
+    /// A crate download's file is found through `cargo_versions`: a version published, yanked or gone
+    /// drops what was kept from it.
+    #[tokio::test]
+    async fn cargo_versions_changes_drop_their_answers() {
+        let (_dir, db) = test_db();
+        let repo = domain_and_repo(&db);
+        let cache: RowCache<&str, i64> = RowCache::new(&[Tables::CargoVersions], 8);
+        let versions = |c: &mut Conn| {
+            c.query_row("SELECT count(*) FROM cargo_versions", params![], |r| {
+                r.get::<i64>(0)
+            })
+        };
+        assert_eq!(cache.get_or_load(&db, "n", |_| versions).await.unwrap(), 0);
+        let id = repo.id.clone();
+        db.call(move |c| {
+            c.execute(
+                "INSERT INTO cargo_versions (repo_id, name, vers, index_line, path, published_at, \
+                 published_by) VALUES (?1, 'k', '1.0.0', '{}', 'crates/k/k-1.0.0.crate', 0, 'u')",
+                params![id],
+            )
+        })
+        .await
+        .unwrap();
+        assert_eq!(cache.get_or_load(&db, "n", |_| versions).await.unwrap(), 1);
     }
 }

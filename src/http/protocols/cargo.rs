@@ -282,15 +282,9 @@ pub(super) async fn hosted_download(
     headers: &HeaderMap,
     head: bool,
 ) -> Result<Response, ApiError> {
-    let (repo_id, n, v) = (repo.id.clone(), name.to_string(), vers.to_string());
     let file = state
-        .db
-        .call(move |conn| {
-            let Some(path) = store::version_path(conn, &repo_id, &n, &v)? else {
-                return Ok(None);
-            };
-            repos::get_live_file(conn, &repo_id, &path)
-        })
+        .hot
+        .crate_file(&state.db, &repo.id, name, vers)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("crate `{name}` has no version {vers}")))?;
     serve_file(state, &file, headers, head).await

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::authz::privileges::PrivilegeEntry;
 use crate::http::artifact::privileges::entries_for_user;
 use crate::store::cache::{RowCache, Tables};
+use crate::store::cargo;
 use crate::store::identity::{self, User};
 use crate::store::repos::{self, FileEntry, Repository};
 use crate::store::{Db, StoreResult};
@@ -14,6 +15,8 @@ use crate::store::{Db, StoreResult};
 pub struct HotReads {
     repos: RowCache<String, Option<Repository>>,
     files: RowCache<(String, String), Option<FileEntry>>,
+    /// A crate version's file by (repository, lower-case name, version).
+    crate_files: RowCache<(String, String, String), Option<FileEntry>>,
     repo_logins: RowCache<String, Option<Arc<(User, String)>>>,
     entries: RowCache<(String, String, bool), Arc<Vec<PrivilegeEntry>>>,
     user_fences: RowCache<String, Arc<Vec<String>>>,
@@ -24,6 +27,12 @@ impl Default for HotReads {
         HotReads {
             repos: RowCache::new(&[Tables::Repositories], 1024),
             files: RowCache::by_row(&[], Tables::Files, |file| file.as_ref().map(|f| f.id), 8192),
+            crate_files: RowCache::by_row(
+                &[Tables::CargoVersions],
+                Tables::Files,
+                |file| file.as_ref().map(|f| f.id),
+                4096,
+            ),
             repo_logins: RowCache::new(&[Tables::Users], 1024),
             // Shares name repositories, so a renamed or deleted one changes what they grant.
             entries: RowCache::new(&[Tables::Grants, Tables::Repositories], 1024),
@@ -54,6 +63,32 @@ impl HotReads {
             .get_or_load(db, (repo_id.to_string(), path.to_string()), |key| {
                 let (repo_id, path) = key.clone();
                 move |conn| repos::get_live_file(conn, &repo_id, &path)
+            })
+            .await
+    }
+
+    /// The live file of version `vers` of crate `name` (any case), when there is one.
+    pub async fn crate_file(
+        &self,
+        db: &Db,
+        repo_id: &str,
+        name: &str,
+        vers: &str,
+    ) -> StoreResult<Option<FileEntry>> {
+        let key = (
+            repo_id.to_string(),
+            name.to_ascii_lowercase(),
+            vers.to_string(),
+        );
+        self.crate_files
+            .get_or_load(db, key, |key| {
+                let (repo_id, name, vers) = key.clone();
+                move |conn| {
+                    let Some(path) = cargo::version_path(conn, &repo_id, &name, &vers)? else {
+                        return Ok(None);
+                    };
+                    repos::get_live_file(conn, &repo_id, &path)
+                }
             })
             .await
     }
