@@ -93,7 +93,7 @@ def render(bench, args, elapsed) -> str:
     paired = _authenticated(r)
     if paired:
         out.append("## Authenticated against anonymous (arca; each run of an authenticated row beside the "
-                   "anonymous run just before it)\n")
+                   "anonymous run of the same round)\n")
         out.append("| row | c | req/s ratio, median of the runs' | CPU s/1k, authenticated / anonymous |")
         out.append("|---|---|---|---|")
         for row, c, ratios, cpu in paired:
