@@ -101,7 +101,7 @@ pub fn hash_password(password: &str) -> String {
 /// Such a secret cannot be guessed, so one SHA-256 is as safe as argon2 here, and it keeps every
 /// Basic-authenticated artifact request cheap; argon2 stays for the passwords people choose.
 pub fn hash_generated_secret(secret: &str) -> String {
-    format!("sha256${}", hex::encode(Sha256::digest(secret.as_bytes())))
+    format!("sha256${}", super::sha256_hex(secret.as_bytes()))
 }
 
 /// Verifies a generated secret against `hash_generated_secret`'s output.

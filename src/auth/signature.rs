@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
@@ -279,7 +279,7 @@ pub fn canonical_request(
 pub fn string_to_sign(date: &str, canonical_request: &str) -> String {
     format!(
         "{ALGORITHM}\n{date}\n{}",
-        hex::encode(Sha256::digest(canonical_request.as_bytes()))
+        super::sha256_hex(canonical_request.as_bytes())
     )
 }
 
@@ -323,6 +323,7 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::Digest;
 
     #[test]
     fn canonical_uri_reencodes_each_segment_and_adds_slash() {

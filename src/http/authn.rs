@@ -8,7 +8,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use sha2::{Digest, Sha256};
 
 use super::app::AppState;
 use super::error::ApiError;
@@ -140,7 +139,7 @@ async fn verify_signature(
         ));
     }
     let bytes = read_body(body, state.config.max_body_bytes).await?;
-    let body_sha256 = (!bytes.is_empty()).then(|| hex::encode(Sha256::digest(&bytes)));
+    let body_sha256 = (!bytes.is_empty()).then(|| crate::auth::sha256_hex(&bytes));
     let (principal, _) =
         verify_signed_parts(state, &parts, value, Payload::Read(body_sha256.as_deref())).await?;
     Ok((principal, Request::from_parts(parts, Body::from(bytes))))

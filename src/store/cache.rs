@@ -23,6 +23,7 @@
 //! once, never updated, and deleted only when no file names it, so no kept file answer reads one that
 //! changed.
 
+use std::borrow::Borrow;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -293,6 +294,28 @@ where
         }
         Ok(value)
     }
+
+    /// `get_or_load` by a borrowed key (a `&str` for a `String` key), so a hit allocates no key.
+    pub async fn get_or_load_borrowed<Q, F>(
+        &self,
+        db: &Db,
+        key: &Q,
+        load: impl FnOnce(&K) -> F,
+    ) -> StoreResult<V>
+    where
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+        K: Borrow<Q>,
+        F: FnOnce(&mut Conn) -> StoreResult<V> + Send + 'static,
+    {
+        if let Some(generations) = db.generations() {
+            if let Some((kept_at, value)) = self.entries.get(key) {
+                if kept_at == self.stamp(generations, &value) {
+                    return Ok(value);
+                }
+            }
+        }
+        self.get_or_load(db, key.to_owned(), load).await
+    }
 }
 
 #[cfg(test)]
@@ -367,6 +390,49 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(answer, 2);
+    }
+
+    #[tokio::test]
+    async fn a_borrowed_key_finds_the_owned_one_and_a_change_still_reloads() {
+        let (_dir, db) = test_db();
+        let cache: RowCache<String, i64> = RowCache::new(&[Tables::Repositories], 8);
+        let never = |_: &String| |_: &mut Conn| -> StoreResult<i64> { panic!("read again") };
+        assert_eq!(
+            cache
+                .get_or_load_borrowed(&db, "n", |_| repositories)
+                .await
+                .unwrap(),
+            0
+        );
+        // Kept under the owned key: both ways of asking find it without reading.
+        assert_eq!(
+            cache.get_or_load_borrowed(&db, "n", never).await.unwrap(),
+            0
+        );
+        assert_eq!(
+            cache
+                .get_or_load(&db, "n".to_string(), never)
+                .await
+                .unwrap(),
+            0
+        );
+        db.call(|c| {
+            let domain = Domain {
+                id: "d".into(),
+                name: "dom".into(),
+            };
+            insert_domain(c, &domain, 0)?;
+            insert_repo(c, &repo_fixture())
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            cache
+                .get_or_load_borrowed(&db, "n", |_| repositories)
+                .await
+                .unwrap(),
+            1
+        );
     }
 
     fn domain_and_repo(db: &Db) -> Repository {

@@ -22,6 +22,10 @@ use crate::http::error::ApiError;
 use crate::http::payload;
 use crate::store::repos::Repository;
 
+/// The longest `name:password` a Basic credential may decode to: a repo user name (65) and the longest
+/// ticket (512 characters), with room to spare; anything longer is refused like any other bad credential.
+const BASIC_DECODED_MAX: usize = 1024;
+
 /// The operation an artifact request performs.
 pub fn operation_of(method: &Method) -> Option<Operation> {
     match *method {
@@ -100,11 +104,14 @@ async fn identify_unsigned(state: &AppState, parts: &Parts) -> Result<Option<Pri
         return use_ticket(state, presented, None).await.map(Some);
     }
     let unsupported = || ApiError::Unauthenticated("unsupported Authorization scheme");
+    // Decoded on the stack: every Basic-authenticated download passes here.
+    let mut decoded = [0u8; BASIC_DECODED_MAX];
     let raw = value
         .strip_prefix("Basic ")
-        .and_then(|b| STANDARD.decode(b.trim()).ok())
+        .and_then(|b| STANDARD.decode_slice(b.trim(), &mut decoded).ok())
+        .map(|len| &decoded[..len])
         .ok_or_else(unsupported)?;
-    let (name, password) = std::str::from_utf8(&raw)
+    let (name, password) = std::str::from_utf8(raw)
         .ok()
         .and_then(|s| s.split_once(':'))
         .ok_or_else(unsupported)?;

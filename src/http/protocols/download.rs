@@ -188,8 +188,7 @@ pub fn serve_bytes(
     request_headers: &HeaderMap,
     head: bool,
 ) -> Response {
-    use sha2::{Digest, Sha256};
-    let etag = format!("\"{}\"", hex::encode(Sha256::digest(&content)));
+    let etag = format!("\"{}\"", crate::auth::sha256_hex(&content));
     let mut headers = HeaderMap::new();
     for (name, value) in [
         (header::ETAG, etag.clone()),

@@ -45,7 +45,7 @@ impl HotReads {
     /// The repository named (or with the id) `key`, whatever its state.
     pub async fn repo(&self, db: &Db, key: &str) -> StoreResult<Option<Repository>> {
         self.repos
-            .get_or_load(db, key.to_string(), |key| {
+            .get_or_load_borrowed(db, key, |key| {
                 let key = key.clone();
                 move |conn| repos::get_repo_by_name_or_id(conn, &key)
             })
@@ -101,7 +101,7 @@ impl HotReads {
         user_id: &str,
     ) -> StoreResult<Option<Arc<(User, String)>>> {
         self.repo_logins
-            .get_or_load(db, user_id.to_string(), |user_id| {
+            .get_or_load_borrowed(db, user_id, |user_id| {
                 let user_id = user_id.clone();
                 move |conn| {
                     Ok(identity::get_user(conn, &user_id)?
@@ -137,7 +137,7 @@ impl HotReads {
             return Ok(Arc::default());
         }
         self.user_fences
-            .get_or_load(db, domain_id.to_string(), |domain_id| {
+            .get_or_load_borrowed(db, domain_id, |domain_id| {
                 let domain_id = domain_id.clone();
                 move |conn| identity::user_fences(conn, &domain_id).map(Arc::new)
             })
