@@ -39,6 +39,8 @@ def parse_args(argv):
                         "non-zero when a request fails")
     p.add_argument("--only", default="", help="comma-separated words: run only the rows whose name contains "
                    "one (e.g. 'npm,generic 10 KiB,stream,cold,api,mixed')")
+    p.add_argument("--skip", default="", help="comma-separated words: leave out the rows whose name contains "
+                   "one, after --only (e.g. --only 'npm tarball' --skip '1 MiB')")
     p.add_argument("--peers", default="nginx,verdaccio,pypiserver,nora,kellnr",
                    help="comma-separated peers (nginx, verdaccio, pypiserver, nora, kellnr), or 'none'")
     p.add_argument("--duration", type=float, default=5.0, help="seconds of load per measurement")
@@ -62,12 +64,14 @@ def parse_args(argv):
         if peer not in PEERS:
             p.error("unknown peer %r (known: %s)" % (peer, ", ".join(PEERS)))
     args.only = [w.strip().lower() for w in args.only.split(",") if w.strip()]
+    args.skip = [w.strip().lower() for w in args.skip.split(",") if w.strip()]
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
     return args
 
 
 def wanted(args, name: str) -> bool:
-    return not args.only or any(w in name.lower() for w in args.only)
+    name = name.lower()
+    return (not args.only or any(w in name for w in args.only)) and not any(w in name for w in args.skip)
 
 
 class Bench:
