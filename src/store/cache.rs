@@ -29,7 +29,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use quick_cache::sync::Cache;
-use quick_cache::Equivalent;
 use rusqlite::hooks::Action;
 
 use super::{Conn, Db, StoreResult};
@@ -308,30 +307,14 @@ where
         K: Borrow<Q>,
         F: FnOnce(&mut Conn) -> StoreResult<V> + Send + 'static,
     {
-        self.get_or_load_by(db, key, Q::to_owned, load).await
-    }
-
-    /// `get_or_load` by `probe`, a key that hashes and compares as its owned form `owned` builds (made
-    /// only on a miss).
-    pub async fn get_or_load_by<Q, F>(
-        &self,
-        db: &Db,
-        probe: &Q,
-        owned: impl FnOnce(&Q) -> K,
-        load: impl FnOnce(&K) -> F,
-    ) -> StoreResult<V>
-    where
-        Q: Hash + Equivalent<K> + ?Sized,
-        F: FnOnce(&mut Conn) -> StoreResult<V> + Send + 'static,
-    {
         if let Some(generations) = db.generations() {
-            if let Some((kept_at, value)) = self.entries.get(probe) {
+            if let Some((kept_at, value)) = self.entries.get(key) {
                 if kept_at == self.stamp(generations, &value) {
                     return Ok(value);
                 }
             }
         }
-        self.get_or_load(db, owned(probe), load).await
+        self.get_or_load(db, key.to_owned(), load).await
     }
 }
 
