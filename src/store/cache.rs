@@ -29,6 +29,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use quick_cache::sync::Cache;
+use quick_cache::Equivalent;
 use rusqlite::hooks::Action;
 
 use super::{Conn, Db, StoreResult};
@@ -278,10 +279,8 @@ where
         let Some(generations) = db.generations() else {
             return db.call(load(&key)).await;
         };
-        if let Some((kept_at, value)) = self.entries.get(&key) {
-            if kept_at == self.stamp(generations, &value) {
-                return Ok(value);
-            }
+        if let Some(value) = self.kept(generations, &key) {
+            return Ok(value);
         }
         // Which row the answer depends on is known only once it is read. A change counted between the
         // read and the stamp would leave an old answer under the new count: `any` moves first in every
@@ -307,14 +306,20 @@ where
         K: Borrow<Q>,
         F: FnOnce(&mut Conn) -> StoreResult<V> + Send + 'static,
     {
-        if let Some(generations) = db.generations() {
-            if let Some((kept_at, value)) = self.entries.get(key) {
-                if kept_at == self.stamp(generations, &value) {
-                    return Ok(value);
-                }
-            }
+        if let Some(value) = db.generations().and_then(|g| self.kept(g, key)) {
+            return Ok(value);
         }
+        // A miss asks once more under the owned key: a lookup beside the database read that follows.
         self.get_or_load(db, key.to_owned(), load).await
+    }
+
+    /// The answer kept for `key`, while nothing it was read from has changed.
+    fn kept<Q>(&self, generations: &Generations, key: &Q) -> Option<V>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        let (kept_at, value) = self.entries.get(key)?;
+        (kept_at == self.stamp(generations, &value)).then_some(value)
     }
 }
 
@@ -416,16 +421,7 @@ mod tests {
                 .unwrap(),
             0
         );
-        db.call(|c| {
-            let domain = Domain {
-                id: "d".into(),
-                name: "dom".into(),
-            };
-            insert_domain(c, &domain, 0)?;
-            insert_repo(c, &repo_fixture())
-        })
-        .await
-        .unwrap();
+        domain_and_repo(&db);
         assert_eq!(
             cache
                 .get_or_load_borrowed(&db, "n", |_| repositories)
