@@ -306,11 +306,27 @@ where
         K: Borrow<Q>,
         F: FnOnce(&mut Conn) -> StoreResult<V> + Send + 'static,
     {
-        if let Some(value) = db.generations().and_then(|g| self.kept(g, key)) {
+        self.get_or_load_by(db, key, Q::to_owned, load).await
+    }
+
+    /// `get_or_load` by `probe`, a key that hashes and compares as its owned form `owned` builds (made
+    /// only on a miss).
+    pub async fn get_or_load_by<Q, F>(
+        &self,
+        db: &Db,
+        probe: &Q,
+        owned: impl FnOnce(&Q) -> K,
+        load: impl FnOnce(&K) -> F,
+    ) -> StoreResult<V>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+        F: FnOnce(&mut Conn) -> StoreResult<V> + Send + 'static,
+    {
+        if let Some(value) = db.generations().and_then(|g| self.kept(g, probe)) {
             return Ok(value);
         }
         // A miss asks once more under the owned key: a lookup beside the database read that follows.
-        self.get_or_load(db, key.to_owned(), load).await
+        self.get_or_load(db, owned(probe), load).await
     }
 
     /// The answer kept for `key`, while nothing it was read from has changed.

@@ -100,7 +100,7 @@ async fn live_file(
     state: &AppState,
     repo: &Repository,
     path: &str,
-) -> Result<Option<FileEntry>, ApiError> {
+) -> Result<Option<Arc<FileEntry>>, ApiError> {
     Ok(state.hot.live_file(&state.db, &repo.id, path).await?)
 }
 

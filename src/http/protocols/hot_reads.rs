@@ -12,11 +12,23 @@ use crate::store::identity::{self, User};
 use crate::store::repos::{self, FileEntry, Repository};
 use crate::store::{Db, StoreResult};
 
+/// A (repository id, path) key of `files`, looked up without building the owned pair: it hashes as the
+/// tuple of `String`s does (field by field, each as a `str`).
+#[derive(Hash)]
+struct FileKey<'a>(&'a str, &'a str);
+
+impl quick_cache::Equivalent<(String, String)> for FileKey<'_> {
+    fn equivalent(&self, key: &(String, String)) -> bool {
+        self.0 == key.0 && self.1 == key.1
+    }
+}
+
 pub struct HotReads {
     repos: RowCache<String, Option<Repository>>,
-    files: RowCache<(String, String), Option<FileEntry>>,
+    /// Shared, not copied: a download reads a few of the row's fields, and a copy was ten allocations.
+    files: RowCache<(String, String), Option<Arc<FileEntry>>>,
     /// A crate version's file by (repository, lower-case name, version).
-    crate_files: RowCache<(String, String, String), Option<FileEntry>>,
+    crate_files: RowCache<(String, String, String), Option<Arc<FileEntry>>>,
     repo_logins: RowCache<String, Option<Arc<(User, String)>>>,
     entries: RowCache<(String, String, bool), Arc<Vec<PrivilegeEntry>>>,
     user_fences: RowCache<String, Arc<Vec<String>>>,
@@ -58,11 +70,13 @@ impl HotReads {
         db: &Db,
         repo_id: &str,
         path: &str,
-    ) -> StoreResult<Option<FileEntry>> {
+    ) -> StoreResult<Option<Arc<FileEntry>>> {
+        let probe = FileKey(repo_id, path);
+        let owned = |k: &FileKey| (k.0.to_string(), k.1.to_string());
         self.files
-            .get_or_load(db, (repo_id.to_string(), path.to_string()), |key| {
+            .get_or_load_by(db, &probe, owned, |key| {
                 let (repo_id, path) = key.clone();
-                move |conn| repos::get_live_file(conn, &repo_id, &path)
+                move |conn| Ok(repos::get_live_file(conn, &repo_id, &path)?.map(Arc::new))
             })
             .await
     }
@@ -74,7 +88,7 @@ impl HotReads {
         repo_id: &str,
         name: &str,
         vers: &str,
-    ) -> StoreResult<Option<FileEntry>> {
+    ) -> StoreResult<Option<Arc<FileEntry>>> {
         let key = (
             repo_id.to_string(),
             name.to_ascii_lowercase(),
@@ -87,7 +101,7 @@ impl HotReads {
                     let Some(path) = cargo::version_path(conn, &repo_id, &name, &vers)? else {
                         return Ok(None);
                     };
-                    repos::get_live_file(conn, &repo_id, &path)
+                    Ok(repos::get_live_file(conn, &repo_id, &path)?.map(Arc::new))
                 }
             })
             .await

@@ -99,8 +99,10 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     }
     let (caller, body) = identify(state, &parts, body).await?;
     let repo = load_repo(state, &parts, caller.as_ref(), repo_key, Some(FORMAT)).await?;
-    // Tarball links keep the URL the client used, also where a virtual repository's deploy repository answers.
-    let base = tarball_base(state, &parts.headers, &repo);
+    // Tarball links keep the URL the client used, also where a virtual repository's deploy repository answers;
+    // built only for the documents that carry them, not for every tarball download.
+    let linked_name = repo.name.clone();
+    let base = || tarball_base(state, &parts.headers, &linked_name);
     // A change sent to a virtual repository goes to its default deploy repository and is authorized there;
     // so does the read npm makes before editing a document (`?write=true`), whose `_rev` the edit names.
     let repo = if repo.repo_type == repo_kinds::VIRTUAL && (!read || for_writing(&parts.uri)) {
@@ -151,7 +153,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
                 &repo,
                 caller.as_ref(),
                 &parts.headers,
-                &base,
+                &base(),
                 &name,
                 abbreviated,
                 head,
@@ -165,7 +167,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
                 &repo,
                 caller,
                 &parts.headers,
-                &base,
+                &base(),
                 &name,
                 abbreviated,
                 head,
@@ -178,7 +180,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
                 &repo,
                 caller,
                 &parts.headers,
-                &base,
+                &base(),
                 &name,
                 abbreviated,
                 head,
@@ -256,7 +258,7 @@ pub(super) async fn hosted_tarball(
 ) -> Result<Response, ApiError> {
     let found = state
         .hot
-        .live_file(&state.db, &repo.id, &format!("{name}/-/{file}"))
+        .live_file(&state.db, &repo.id, &[name, "/-/", file].concat())
         .await?
         .ok_or_else(|| ApiError::not_found(format!("No tarball {file}")))?;
     serve_file(state, &found, headers, head).await
@@ -359,11 +361,10 @@ fn for_writing(uri: &axum::http::Uri) -> bool {
 }
 
 /// The registry URL tarball links start with: `public_url`, else the request's own base.
-fn tarball_base(state: &AppState, headers: &HeaderMap, repo: &Repository) -> String {
+fn tarball_base(state: &AppState, headers: &HeaderMap, repo_name: &str) -> String {
     format!(
-        "{}{PREFIX}{}",
+        "{}{PREFIX}{repo_name}",
         public_base_url(&state.config, headers),
-        repo.name
     )
 }
 
