@@ -158,3 +158,31 @@ impl HotReads {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_key_finds_the_owned_pair_it_stands_for() {
+        let files = quick_cache::sync::Cache::<(String, String), u32>::new(8);
+        files.insert(
+            ("repo-id".to_string(), "pkg/-/pkg-1.0.0.tgz".to_string()),
+            1,
+        );
+        files.insert(
+            ("repo-i".to_string(), "dpkg/-/pkg-1.0.0.tgz".to_string()),
+            2,
+        );
+        assert_eq!(
+            files.get(&FileKey("repo-id", "pkg/-/pkg-1.0.0.tgz")),
+            Some(1)
+        );
+        // Where one field ends counts: the same bytes split elsewhere are another file.
+        assert_eq!(
+            files.get(&FileKey("repo-i", "dpkg/-/pkg-1.0.0.tgz")),
+            Some(2)
+        );
+        assert_eq!(files.get(&FileKey("repo-id", "pkg/-/pkg-1.0.1.tgz")), None);
+    }
+}
