@@ -98,19 +98,20 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         return login(state, &parts, repo_key, user, body).await;
     }
     let (caller, body) = identify(state, &parts, body).await?;
-    let repo = load_repo(state, &parts, caller.as_ref(), repo_key, Some(FORMAT)).await?;
+    let requested = load_repo(state, &parts, caller.as_ref(), repo_key, Some(FORMAT)).await?;
     // Tarball links keep the URL the client used, also where a virtual repository's deploy repository answers;
     // built only for the documents that carry them, not for every tarball download.
-    let linked_name = repo.name.clone();
-    let base = || tarball_base(state, &parts.headers, &linked_name);
+    let base = || tarball_base(state, &parts.headers, &requested.name);
     // A change sent to a virtual repository goes to its default deploy repository and is authorized there;
     // so does the read npm makes before editing a document (`?write=true`), whose `_rev` the edit names.
-    let repo = if repo.repo_type == repo_kinds::VIRTUAL && (!read || for_writing(&parts.uri)) {
-        members::deploy_target(state, &repo).await?
+    let deploy = if requested.repo_type == repo_kinds::VIRTUAL && (!read || for_writing(&parts.uri))
+    {
+        Some(members::deploy_target(state, &requested).await?)
     } else {
-        repo
+        None
     };
-    refuse_change_unless_hosted(&repo, &method)?;
+    let repo = deploy.as_ref().unwrap_or(&requested);
+    refuse_change_unless_hosted(repo, &method)?;
     let kind = repo.repo_type.as_str();
     if tail == "-/ping" {
         return Ok(Json(json!({})).into_response());
@@ -125,16 +126,16 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     if let Some(tags_path) = tail.strip_prefix("-/package/") {
         let (name, tag) = split_dist_tags(tags_path)?;
         if kind == repo_kinds::REMOTE && tag.is_none() && read {
-            return npm_remote::dist_tags(state, &repo, caller.as_ref(), &parts.headers, &name)
+            return npm_remote::dist_tags(state, repo, caller.as_ref(), &parts.headers, &name)
                 .await;
         }
         if kind == repo_kinds::VIRTUAL && tag.is_none() && read {
-            return npm_virtual::dist_tags(state, &repo, caller.as_ref(), &parts.headers, &name)
+            return npm_virtual::dist_tags(state, repo, caller.as_ref(), &parts.headers, &name)
                 .await;
         }
         return dist_tags(
             state,
-            &repo,
+            repo,
             caller,
             &parts.headers,
             &method,
@@ -150,7 +151,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         ([], _) if read && kind == repo_kinds::REMOTE => {
             npm_remote::packument(
                 state,
-                &repo,
+                repo,
                 caller.as_ref(),
                 &parts.headers,
                 &base(),
@@ -164,7 +165,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
             let caller = caller.as_ref();
             npm_virtual::packument(
                 state,
-                &repo,
+                repo,
                 caller,
                 &parts.headers,
                 &base(),
@@ -177,7 +178,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         ([], _) if read => {
             packument(
                 state,
-                &repo,
+                repo,
                 caller,
                 &parts.headers,
                 &base(),
@@ -195,7 +196,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
             may_do_somewhere(
                 state,
                 &principal,
-                &repo,
+                repo,
                 &[Operation::Upload, Operation::Delete],
             )
             .await?;
@@ -204,20 +205,20 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
             if url_rev.is_some() {
                 doc.rev = url_rev;
             }
-            put_document(state, &repo, &principal, &name, doc).await
+            put_document(state, repo, &principal, &name, doc).await
         }
         (["-rev", _], &Method::DELETE) => {
             let principal = caller.ok_or(ApiError::Unauthenticated("log in first (npm login)"))?;
-            unpublish_all(state, &repo, &principal, &name, rest[1]).await
+            unpublish_all(state, repo, &principal, &name, rest[1]).await
         }
         (["-", file], _) if read && kind == repo_kinds::VIRTUAL => {
             let caller = caller.as_ref();
-            npm_virtual::tarball(state, &repo, caller, &parts.headers, &name, file, head).await
+            npm_virtual::tarball(state, repo, caller, &parts.headers, &name, file, head).await
         }
         (["-", file], _) if read && kind == repo_kinds::REMOTE => {
             npm_remote::tarball(
                 state,
-                &repo,
+                repo,
                 caller.as_ref(),
                 &parts.headers,
                 &name,
@@ -228,13 +229,13 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         }
         (["-", file], _) if read => {
             let rel = format!("{name}/-/{file}");
-            authorize(state, caller.as_ref(), &repo, Operation::Download, &rel).await?;
-            hosted_tarball(state, &repo, &name, file, &parts.headers, head).await
+            authorize(state, caller.as_ref(), repo, Operation::Download, &rel).await?;
+            hosted_tarball(state, repo, &name, file, &parts.headers, head).await
         }
         (["-", file, "-rev", _], &Method::DELETE) => {
             let principal = caller.ok_or(ApiError::Unauthenticated("log in first (npm login)"))?;
             let rel = format!("{name}/-/{file}");
-            authorize(state, Some(&principal), &repo, Operation::Delete, &rel).await?;
+            authorize(state, Some(&principal), repo, Operation::Delete, &rel).await?;
             let (repo_id, user_id) = (repo.id.clone(), principal.user_id.clone());
             // The version's document was already removed by the PUT before; trash the tarball if live.
             state
