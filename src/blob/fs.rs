@@ -4,8 +4,6 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use bytes::Bytes;
-use futures_util::StreamExt;
 use tokio::fs::{self, File};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
@@ -17,34 +15,6 @@ use super::{
 };
 
 const CHUNK: usize = 256 * 1024;
-
-/// Downloads read this much per blocking hand-off, straight into the buffer the socket is written from
-/// (`tokio::fs::File` took a hand-off per 256 KiB and copied each read once more): a file of up to 1 MiB
-/// is opened and read in one hand-off. Each downloading connection holds one such buffer; 64 connections
-/// downloading 1 MiB files peaked at 94–114 MiB of RSS, against 72 MiB before (BENCHMARKS.md).
-const READ_CHUNK: u64 = 1024 * 1024;
-
-/// `want` bytes of `file` from `at` into `buf`; a file shorter than that is an error (its row says
-/// otherwise). `buf` is allocated by the caller, on the runtime thread that frees it once written:
-/// jemalloc then reuses the pages of the runtime's few arenas, not of one per blocking thread.
-fn read_at(file: &std::fs::File, at: u64, want: usize, mut buf: Vec<u8>) -> io::Result<Bytes> {
-    buf.reserve_exact(want);
-    while buf.len() < want {
-        let from = at + buf.len() as u64;
-        let filled = match rustix::io::pread(file, rustix::buffer::spare_capacity(&mut buf), from) {
-            Ok(filled) => filled,
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(e) => return Err(e.into()),
-        };
-        if filled == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "a stored file is shorter than recorded",
-            ));
-        }
-    }
-    Ok(Bytes::from(buf))
-}
 
 /// Bodies of at most this many bytes are read whole before anything touches the disk: hashed in memory,
 /// then written, synced and moved into place in one blocking call (the streamed path takes a blocking
@@ -66,10 +36,13 @@ impl Drop for TempFile {
     }
 }
 
+mod read;
+
 pub struct FsBlobStore {
     blobs: PathBuf,
     tmp: PathBuf,
     read_only: bool,
+    shelf: std::sync::Arc<read::Shelf>,
 }
 
 impl FsBlobStore {
@@ -86,6 +59,7 @@ impl FsBlobStore {
             blobs,
             tmp,
             read_only: false,
+            shelf: Default::default(),
         })
     }
 
@@ -95,6 +69,7 @@ impl FsBlobStore {
             blobs: root.join("blobs"),
             tmp: root.join("tmp"),
             read_only: true,
+            shelf: Default::default(),
         }
     }
 
@@ -314,41 +289,14 @@ impl BlobStore for FsBlobStore {
             return Err(BlobError::Missing(sha256.to_string()));
         }
         let path = self.path_of(sha256);
-        let first = len.min(READ_CHUNK);
-        let head_buf = Vec::with_capacity(first as usize);
-        let opened = tokio::task::spawn_blocking(move || {
-            let file = std::fs::File::open(path)?;
-            let head = read_at(&file, offset, first as usize, head_buf)?;
-            Ok::<_, io::Error>((file, head))
-        })
-        .await
-        .map_err(io::Error::other)?;
-        let (file, head) = match opened {
-            Ok(opened) => opened,
+        let file = match read::open(path, true).await {
+            Ok(file) => file,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err(BlobError::Missing(sha256.to_string()))
             }
             Err(e) => return Err(e.into()),
         };
-        let file = std::sync::Arc::new(file);
-        let rest =
-            futures_util::stream::try_unfold((offset + first, len - first), move |(at, left)| {
-                let file = file.clone();
-                async move {
-                    if left == 0 {
-                        return Ok(None);
-                    }
-                    let want = left.min(READ_CHUNK);
-                    let buf = Vec::with_capacity(want as usize);
-                    let chunk =
-                        tokio::task::spawn_blocking(move || read_at(&file, at, want as usize, buf))
-                            .await
-                            .map_err(io::Error::other)??;
-                    Ok(Some((chunk, (at + want, left - want))))
-                }
-            });
-        let head = futures_util::stream::once(std::future::ready(Ok(head)));
-        Ok(Box::pin(head.chain(rest)))
+        Ok(read::stream_file(&self.shelf, file, offset, len, true).await?)
     }
 
     async fn delete(&self, sha256: &str) -> Result<(), BlobError> {
@@ -369,6 +317,7 @@ impl BlobStore for FsBlobStore {
 
 #[cfg(test)]
 mod tests {
+    use super::read::READ_CHUNK;
     use super::*;
     use futures_util::StreamExt;
 
